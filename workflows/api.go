@@ -1,0 +1,391 @@
+package workflows
+
+import (
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+)
+
+// Task queues. Listeners (one long-running SSE activity per open session) run on
+// their own queue with an explicit slot budget so they never starve the short
+// Salesforce and delivery activities on TaskQueue.
+const (
+	TaskQueue         = "live-agent"
+	ListenerTaskQueue = "live-agent-listener"
+)
+
+// Names of the workflow and its message handlers. They are part of the
+// persisted contract: renaming one breaks running sessions.
+const (
+	WorkflowName = "LiveAgentSession"
+
+	// UpdateSendMessage takes a UserMessage and returns an UpdateResult.
+	UpdateSendMessage = "send-message"
+	// UpdateSendAttachment takes a UserAttachment and returns an UpdateResult.
+	UpdateSendAttachment = "send-attachment"
+	// UpdateClose takes a UserClose and returns an UpdateResult.
+	UpdateClose = "close"
+	// SignalAgentEvent carries one AgentEvent from the SSE listener.
+	SignalAgentEvent = "agent-event"
+	// QueryState returns a SessionView.
+	QueryState = "state"
+)
+
+// Typed search attributes set on every session so operators can find it in the
+// Temporal Web UI ("LiveAgentState = 'waiting'"). They must be registered on the
+// namespace (see SearchAttributes).
+var (
+	SearchAttrState          = temporal.NewSearchAttributeKeyKeyword("LiveAgentState")
+	SearchAttrTopic          = temporal.NewSearchAttributeKeyKeyword("LiveAgentTopic")
+	SearchAttrUser           = temporal.NewSearchAttributeKeyKeyword("LiveAgentUser")
+	SearchAttrConversationID = temporal.NewSearchAttributeKeyKeyword("LiveAgentConversationId")
+)
+
+// SearchAttributes lists the custom search attributes the workflow upserts,
+// for registration on a namespace.
+func SearchAttributes() map[string]enumspb.IndexedValueType {
+	return map[string]enumspb.IndexedValueType{
+		SearchAttrState.GetName():          enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SearchAttrTopic.GetName():          enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SearchAttrUser.GetName():           enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+		SearchAttrConversationID.GetName(): enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	}
+}
+
+// WorkflowID is the id of the one live session a user may have. Starting with
+// WorkflowIDConflictPolicy USE_EXISTING makes a second start return the
+// running session.
+func WorkflowID(userID string) string { return "live-agent-session-" + userID }
+
+// State is where a session is in its lifecycle.
+type State string
+
+const (
+	StateRouting State = "routing" // creating the Salesforce conversation
+	StateWaiting State = "waiting" // queued, waiting for an agent to accept
+	StateActive  State = "active"  // an agent is chatting with the user
+	StateClosing State = "closing" // cleaning up the Salesforce side
+	StateClosed  State = "closed"  // finished; nothing open in Salesforce
+)
+
+// CloseReason says why a session ended.
+type CloseReason string
+
+const (
+	CloseAgentEnded    CloseReason = "agent-ended"
+	CloseUserClosed    CloseReason = "user-closed"
+	CloseAcceptTimeout CloseReason = "accept-timeout"
+	CloseRoutingFailed CloseReason = "routing-failed"
+	CloseFailed        CloseReason = "failed"
+	CloseCancelled     CloseReason = "cancelled"
+)
+
+// SessionRequest is what the assistant asks for. It carries no secret.
+type SessionRequest struct {
+	UserID      string
+	Topic       string
+	Description string
+	Locale      string // e.g. "en_US"; empty means Settings.DefaultLocale
+	Settings    Settings
+}
+
+// Settings are the configured session settings that apply to one session.
+// They travel in the workflow input so a config change never alters a running
+// session's behaviour mid-flight.
+type Settings struct {
+	Topics         []string      // allowed topics; Topic must be one of them
+	AcceptTimeout  time.Duration // how long to wait for an agent to accept
+	TimeoutMessage string        // shown to the user when nobody accepted in time
+	Greeting       string        // shown to the user when an agent accepts
+	// AgentEndedMessage is shown when the agent (or Salesforce) ends the chat.
+	AgentEndedMessage string
+	DefaultLocale     string
+	// RoutingUserField and RoutingTopicField are the routing attribute (hidden
+	// pre-chat field) names agreed with the customer's Salesforce team.
+	RoutingUserField  string
+	RoutingTopicField string
+	MaxMessageBytes   int   // max UTF-8 bytes of one user message
+	MaxAttachmentSize int64 // max bytes of one attachment, either direction
+	// AllowedAttachmentTypes are MIME types users may send; empty allows all.
+	AllowedAttachmentTypes []string
+}
+
+// SessionInput is the workflow argument. Carry is nil on a fresh start and
+// holds the state handed over by continue-as-new.
+type SessionInput struct {
+	Request SessionRequest
+	Carry   *Carry
+}
+
+// Carry is everything a continued run needs from its predecessor.
+type Carry struct {
+	State          State
+	ConversationID string
+	StartedAt      time.Time
+	WaitingSince   time.Time
+	AgentName      string
+	// LastEventID is the SSE cursor of the last event the workflow handled;
+	// the new run's listener resumes from it.
+	LastEventID string
+	// SeenEntryIDs are Salesforce entry ids already handled (bounded, newest
+	// last) so a resumed stream never shows the user an entry twice.
+	SeenEntryIDs []string
+	// SeenUserMessageIDs are assistant message ids already accepted (bounded).
+	SeenUserMessageIDs []string
+	// Pending are user messages accepted while waiting and not yet sent.
+	Pending    []UserMessage
+	Transcript []TranscriptEntry
+}
+
+// UserMessage is the argument of UpdateSendMessage. ID is the assistant's own
+// message id: it is the idempotency key and becomes the MIAW message id.
+type UserMessage struct {
+	ID   string
+	Text string
+}
+
+// UserAttachment is the argument of UpdateSendAttachment. The bytes are in the
+// attachment store under SHA256; history carries only this reference.
+type UserAttachment struct {
+	ID       string
+	Name     string
+	MimeType string
+	Size     int64
+	SHA256   string
+	Caption  string
+}
+
+// UserClose is the argument of UpdateClose.
+type UserClose struct {
+	ID     string
+	Reason string
+}
+
+// UpdateStatus is the outcome of a user update.
+type UpdateStatus string
+
+const (
+	UpdateSent      UpdateStatus = "sent"      // delivered to Salesforce
+	UpdateQueued    UpdateStatus = "queued"    // kept; sent in order once an agent accepts
+	UpdateDuplicate UpdateStatus = "duplicate" // this id was already handled; nothing done
+	UpdateClosed    UpdateStatus = "closed"    // the session is closed (UpdateClose)
+)
+
+// UpdateResult is returned by every user update.
+type UpdateResult struct {
+	Status  UpdateStatus
+	EntryID string // Salesforce conversation entry id when known
+}
+
+// AgentEventKind classifies what the listener saw on the SSE stream.
+type AgentEventKind string
+
+const (
+	AgentMessage          AgentEventKind = "message"            // text, link or attachments from the agent side
+	AgentJoined           AgentEventKind = "agent-joined"       // participant add (role Agent)
+	AgentLeft             AgentEventKind = "agent-left"         // participant remove (role Agent)
+	AgentRoutingResult    AgentEventKind = "routing-result"     // RoutingResult (initial or transfer)
+	AgentWorkResult       AgentEventKind = "work-result"        // RoutingWorkResult (Accepted, Transferred, ...)
+	AgentQueuePosition    AgentEventKind = "queue-position"     // QueuePosition
+	AgentSessionStatus    AgentEventKind = "session-status"     // SessionStatusChanged
+	AgentTypingStarted    AgentEventKind = "typing-started"     // agent typing
+	AgentTypingStopped    AgentEventKind = "typing-stopped"     // agent stopped typing
+	AgentConversationShut AgentEventKind = "conversation-closed" // CloseConversation
+	AgentReadAck          AgentEventKind = "read-ack"           // agent read a user message
+	AgentDeliveryAck      AgentEventKind = "delivery-ack"       // agent client received a user message
+)
+
+// AgentEvent is one Salesforce event for this session's conversation, already
+// filtered (echoes of the user's own entries and pings are not signalled).
+type AgentEvent struct {
+	EventID string // SSE event id: the stream cursor
+	EntryID string // Salesforce conversation entry id: the dedupe key
+	Kind    AgentEventKind
+	At      time.Time // Salesforce transcripted timestamp
+
+	SenderName  string
+	SenderRole  string
+	Text        string
+	Link        *Link
+	Attachments []AgentAttachment
+
+	QueuePosition int           // AgentQueuePosition
+	EstimatedWait time.Duration // AgentRoutingResult; negative when unknown
+	RoutingType   string        // Initial | Transfer | Conference
+	FailureType   string        // None | Unknown | SubmissionError | RoutingError | Cancelled
+	WorkType      string        // AgentWorkResult
+	SessionStatus string        // AgentSessionStatus: Waiting | Active | Ended | ...
+	AckedEntryID  string        // AgentReadAck / AgentDeliveryAck
+}
+
+// Link is a rich link shared by the agent.
+type Link struct {
+	URL   string
+	Title string
+}
+
+// AgentAttachment is a file the agent shared, as announced on the stream.
+type AgentAttachment struct {
+	ID       string
+	Name     string
+	MimeType string
+	URL      string
+}
+
+// AttachmentRef is a stored attachment as shown to the user: metadata and a
+// link, never bytes.
+type AttachmentRef struct {
+	Name     string
+	MimeType string
+	Size     int64
+	SHA256   string
+	URL      string // where the user (assistant) fetches it
+}
+
+// Sender of a transcript entry.
+type Sender string
+
+const (
+	FromUser   Sender = "user"
+	FromAgent  Sender = "agent"
+	FromSystem Sender = "system"
+)
+
+// TranscriptEntry is one line of the conversation as the user sees it.
+type TranscriptEntry struct {
+	ID         string // user message id or Salesforce entry id
+	At         time.Time
+	From       Sender
+	SenderName string
+	Text       string
+	Link       *Link
+	Attachment *AttachmentRef
+}
+
+// SessionView is the QueryState result.
+type SessionView struct {
+	State          State
+	UserID         string
+	Topic          string
+	ConversationID string
+	AgentName      string
+	QueuePosition  int           // 0 when unknown
+	EstimatedWait  time.Duration // negative when unknown
+	StartedAt      time.Time
+	WaitingSince   time.Time
+	CloseReason    CloseReason
+	Transcript     []TranscriptEntry
+}
+
+// SessionResult is the workflow result.
+type SessionResult struct {
+	ConversationID string
+	CloseReason    CloseReason
+	Messages       int // transcript entries
+}
+
+// Activity names registered by package activities. The workflow calls them by
+// name so it does not import the package that does I/O.
+const (
+	ActivityCreateConversation = "CreateConversation"
+	ActivitySendMessage        = "SendMessage"
+	ActivitySendAttachment     = "SendAttachment"
+	ActivityEndConversation    = "EndConversation"
+	ActivityListen             = "ListenEvents"
+	ActivityDownloadAttachment = "DownloadAttachment"
+	ActivityDeliver            = "DeliverToUser"
+)
+
+// CreateConversationInput is the argument of ActivityCreateConversation.
+type CreateConversationInput struct {
+	UserID            string
+	ConversationID    string // lowercase UUID v4 made by the workflow
+	RoutingAttributes map[string]string
+	Language          string
+}
+
+// SendMessageInput is the argument of ActivitySendMessage. A 417 (no active
+// messaging session) is handled inside by re-sending with
+// isNewMessagingSession and RoutingAttributes.
+type SendMessageInput struct {
+	UserID            string
+	ConversationID    string
+	MessageID         string // MIAW message id (UUID) derived from the user's message id
+	Text              string
+	RoutingAttributes map[string]string
+	Language          string
+}
+
+// SendResult is the result of ActivitySendMessage and ActivitySendAttachment.
+type SendResult struct {
+	EntryID string
+}
+
+// SendAttachmentInput is the argument of ActivitySendAttachment.
+type SendAttachmentInput struct {
+	UserID            string
+	ConversationID    string
+	MessageID         string
+	Attachment        UserAttachment
+	RoutingAttributes map[string]string
+	Language          string
+}
+
+// EndConversationInput is the argument of ActivityEndConversation: end the
+// messaging session and close the conversation. Already ended or closed is
+// success.
+type EndConversationInput struct {
+	UserID         string
+	ConversationID string
+}
+
+// ListenInput is the argument of ActivityListen. The activity streams SSE for
+// UserID, signals SignalAgentEvent to WorkflowID for every event of
+// ConversationID, heartbeats its cursor and resumes from it on retry (or from
+// LastEventID on the first attempt). It returns only when cancelled.
+type ListenInput struct {
+	WorkflowID     string
+	UserID         string
+	ConversationID string
+	LastEventID    string
+}
+
+// DownloadInput is the argument of ActivityDownloadAttachment.
+type DownloadInput struct {
+	UserID         string
+	ConversationID string
+	EntryID        string
+	Attachment     AgentAttachment
+	MaxSize        int64
+}
+
+// DeliveryKind says what a Delivery tells the user.
+type DeliveryKind string
+
+const (
+	DeliverAgentMessage DeliveryKind = "agent-message" // text / link / attachment from the agent
+	DeliverSystem       DeliveryKind = "system"        // greeting, queue status, timeout, transfer
+	DeliverTyping       DeliveryKind = "typing"        // agent typing started/stopped
+	DeliverClosed       DeliveryKind = "closed"        // the session ended
+)
+
+// Delivery is the argument of ActivityDeliver: one thing to show the user.
+// ID is the idempotency key (Salesforce entry id, or a workflow-made id for
+// system notices).
+type Delivery struct {
+	ID          string
+	SessionID   string // workflow id
+	UserID      string
+	Kind        DeliveryKind
+	At          time.Time
+	SenderName  string
+	Text        string
+	Link        *Link
+	Attachment  *AttachmentRef
+	State       State
+	CloseReason CloseReason
+	Typing      bool
+	QueuePosition int
+	EstimatedWait time.Duration
+}
