@@ -116,6 +116,11 @@ type Settings struct {
 type SessionInput struct {
 	Request SessionRequest
 	Carry   *Carry
+	// ContinueAsNewAfterEvents is a testing hook: when > 0 a run continues as
+	// new once it has handled this many agent events, as if the SDK had
+	// suggested it. Production starts leave it 0 (continue-as-new then happens
+	// only when Temporal suggests it). It is carried to the next run.
+	ContinueAsNewAfterEvents int
 }
 
 // Carry is everything a continued run needs from its predecessor.
@@ -182,18 +187,18 @@ type UpdateResult struct {
 type AgentEventKind string
 
 const (
-	AgentMessage          AgentEventKind = "message"            // text, link or attachments from the agent side
-	AgentJoined           AgentEventKind = "agent-joined"       // participant add (role Agent)
-	AgentLeft             AgentEventKind = "agent-left"         // participant remove (role Agent)
-	AgentRoutingResult    AgentEventKind = "routing-result"     // RoutingResult (initial or transfer)
-	AgentWorkResult       AgentEventKind = "work-result"        // RoutingWorkResult (Accepted, Transferred, ...)
-	AgentQueuePosition    AgentEventKind = "queue-position"     // QueuePosition
-	AgentSessionStatus    AgentEventKind = "session-status"     // SessionStatusChanged
-	AgentTypingStarted    AgentEventKind = "typing-started"     // agent typing
-	AgentTypingStopped    AgentEventKind = "typing-stopped"     // agent stopped typing
+	AgentMessage          AgentEventKind = "message"             // text, link or attachments from the agent side
+	AgentJoined           AgentEventKind = "agent-joined"        // participant add (role Agent)
+	AgentLeft             AgentEventKind = "agent-left"          // participant remove (role Agent)
+	AgentRoutingResult    AgentEventKind = "routing-result"      // RoutingResult (initial or transfer)
+	AgentWorkResult       AgentEventKind = "work-result"         // RoutingWorkResult (Accepted, Transferred, ...)
+	AgentQueuePosition    AgentEventKind = "queue-position"      // QueuePosition
+	AgentSessionStatus    AgentEventKind = "session-status"      // SessionStatusChanged
+	AgentTypingStarted    AgentEventKind = "typing-started"      // agent typing
+	AgentTypingStopped    AgentEventKind = "typing-stopped"      // agent stopped typing
 	AgentConversationShut AgentEventKind = "conversation-closed" // CloseConversation
-	AgentReadAck          AgentEventKind = "read-ack"           // agent read a user message
-	AgentDeliveryAck      AgentEventKind = "delivery-ack"       // agent client received a user message
+	AgentReadAck          AgentEventKind = "read-ack"            // agent read a user message
+	AgentDeliveryAck      AgentEventKind = "delivery-ack"        // agent client received a user message
 )
 
 // AgentEvent is one Salesforce event for this session's conversation, already
@@ -374,18 +379,18 @@ const (
 // ID is the idempotency key (Salesforce entry id, or a workflow-made id for
 // system notices).
 type Delivery struct {
-	ID          string
-	SessionID   string // workflow id
-	UserID      string
-	Kind        DeliveryKind
-	At          time.Time
-	SenderName  string
-	Text        string
-	Link        *Link
-	Attachment  *AttachmentRef
-	State       State
-	CloseReason CloseReason
-	Typing      bool
+	ID            string
+	SessionID     string // workflow id
+	UserID        string
+	Kind          DeliveryKind
+	At            time.Time
+	SenderName    string
+	Text          string
+	Link          *Link
+	Attachment    *AttachmentRef
+	State         State
+	CloseReason   CloseReason
+	Typing        bool
 	QueuePosition int
 	EstimatedWait time.Duration
 }

@@ -1,0 +1,69 @@
+// Package workflows owns the live-agent session: one durable Temporal
+// workflow (SessionWorkflow, registered as WorkflowName) per user handed over
+// from the AI assistant to a human agent in Salesforce Enhanced Messaging.
+//
+// The package does no I/O. It calls activities by name (Activity* constants in
+// api.go, implemented by package activities) with the input types declared in
+// api.go, so it imports nothing that talks to the network. api.go is the
+// contract shared with the activities, the worker and the starter.
+//
+// # Lifecycle
+//
+// validate → create the Salesforce conversation (routing attributes: user id
+// and topic) and send the description as the first message → start the SSE
+// listener activity (own task queue, heartbeats, unlimited retries) → wait for
+// an agent with a durable timer, showing queue position and estimated wait →
+// on timeout tell the user and close; on accept greet the user and send the
+// messages kept while waiting, in order → broker both ways until either side
+// closes → always end the Salesforce session, stop the listener and deliver
+// the close, also after failures or cancellation.
+//
+// User input arrives as Updates (UpdateSendMessage, UpdateSendAttachment,
+// UpdateClose) whose validators reject bad input without writing history. The
+// assistant's message id is the idempotency key and maps deterministically to
+// the MIAW message id, so a retried update never sends twice. Agent events
+// arrive as SignalAgentEvent; an entry id already handled is dropped.
+// QueryState returns the state and transcript. Typed search attributes and
+// the current details make each session easy to find in the Temporal Web UI.
+// When Temporal suggests it, the run drains in-flight handlers and buffered
+// signals and continues as new, carrying state, the SSE cursor and the seen
+// ids in Carry.
+//
+// # Changing the workflow safely
+//
+// Running sessions replay their history on every worker restart, so the code
+// must make the same decisions in the same order as the code that recorded
+// the history. This is the first version and nothing is patched yet. A change
+// that adds, removes or reorders activities, timers, side effects, search
+// attribute upserts or continue-as-new must be guarded with
+//
+//	if workflow.GetVersion(ctx, "short-change-id", workflow.DefaultVersion, 1) == 1 {
+//		// new behaviour
+//	} else {
+//		// old behaviour, kept until no running session needs it
+//	}
+//
+// (or deployed with Worker Versioning). Names in api.go (workflow, updates,
+// signal, query, activities, search attributes) are persisted: never rename
+// them. Changes to handlers' pure logic (texts, validation) are replay-safe.
+//
+// # Replay tests and how to record a new history
+//
+// replay_test.go replays every testdata/histories/*.json against the current
+// code and fails if the directory is empty; a second test proves the replayer
+// rejects a deliberately non-deterministic variant. After an intentional
+// (versioned) change, or to cover a new path, record the histories again from
+// the module root:
+//
+//	go run ./workflows/internal/recordhistories
+//
+// The program starts an in-memory Temporal server (temporaltest), runs the
+// real workflow with fake in-memory activities, drives each scenario
+// (accepted with messages and attachments, accept timeout, user close,
+// transfer, continue-as-new) and writes the histories in the same JSON format
+// as `temporal workflow show --output json`. To add a scenario, add a method
+// to its driver and list it in run. Keep old histories that still matter for
+// running sessions (rename them, e.g. accepted-v1.json) so the replay test
+// keeps proving compatibility with them. The data is synthetic; never commit
+// a history exported from production, it contains user messages.
+package workflows

@@ -1,0 +1,218 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// registerHandlers installs the query and the user-side updates. Validators
+// run before anything is written to history: a rejected update leaves none.
+func (s *session) registerHandlers(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, QueryState, func() (SessionView, error) {
+		return s.view(), nil
+	}); err != nil {
+		return fmt.Errorf("query %s: %w", QueryState, err)
+	}
+	updates := []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{UpdateSendMessage, s.onSendMessage, s.validateMessage},
+		{UpdateSendAttachment, s.onSendAttachment, s.validateAttachmentUpdate},
+		{UpdateClose, s.onClose, s.validateClose},
+	}
+	for _, u := range updates {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{
+			Validator: u.validator,
+		}); err != nil {
+			return fmt.Errorf("update %s: %w", u.name, err)
+		}
+	}
+	return nil
+}
+
+func (s *session) validateMessage(_ workflow.Context, m UserMessage) error {
+	if err := s.validateOpen(); err != nil {
+		return err
+	}
+	if err := validateID(m.ID); err != nil {
+		return err
+	}
+	return s.validateText("message text", m.Text, false)
+}
+
+func (s *session) validateAttachmentUpdate(_ workflow.Context, a UserAttachment) error {
+	if err := s.validateOpen(); err != nil {
+		return err
+	}
+	if s.draining {
+		return errors.New("session is moving to a new run; retry the attachment in a moment")
+	}
+	return s.validateAttachment(a)
+}
+
+func (s *session) validateClose(_ workflow.Context, _ UserClose) error {
+	return s.validateOpen()
+}
+
+// onSendMessage sends (active) or keeps (waiting, or while moving to a new
+// run) one user message. The assistant's message id is the idempotency key.
+func (s *session) onSendMessage(ctx workflow.Context, m UserMessage) (UpdateResult, error) {
+	if dup, ok := s.duplicate(m.ID); ok {
+		return dup, nil
+	}
+	s.addTranscript(TranscriptEntry{ID: m.ID, At: workflow.Now(ctx), From: FromUser, Text: m.Text})
+	return s.enqueue(ctx, &outgoing{msg: &m})
+}
+
+// onSendAttachment is onSendMessage for a file already in the attachment store.
+func (s *session) onSendAttachment(ctx workflow.Context, a UserAttachment) (UpdateResult, error) {
+	if dup, ok := s.duplicate(a.ID); ok {
+		return dup, nil
+	}
+	s.addTranscript(TranscriptEntry{
+		ID: a.ID, At: workflow.Now(ctx), From: FromUser, Text: a.Caption,
+		Attachment: &AttachmentRef{Name: a.Name, MimeType: a.MimeType, Size: a.Size, SHA256: a.SHA256},
+	})
+	return s.enqueue(ctx, &outgoing{att: &a})
+}
+
+// onClose asks the main loop to close; the cleanup runs there.
+func (s *session) onClose(_ workflow.Context, c UserClose) (UpdateResult, error) {
+	s.logger.Info("User asked to close", "requestID", c.ID, "reason", c.Reason)
+	s.closeRequested = true
+	return UpdateResult{Status: UpdateClosed}, nil
+}
+
+// duplicate answers an id already accepted (in this run or, via Carry, an
+// earlier one); otherwise it records the id.
+func (s *session) duplicate(id string) (UpdateResult, bool) {
+	if s.seenUserMessages.has(id) {
+		s.logger.Info("Duplicate user update ignored", "messageID", id)
+		return UpdateResult{Status: UpdateDuplicate, EntryID: s.sentEntryIDs[id]}, true
+	}
+	s.seenUserMessages.add(id)
+	return UpdateResult{}, false
+}
+
+// enqueue appends to the outbox. While an agent is active the caller waits for
+// its turn and gets the Salesforce entry id; otherwise the item is kept and
+// sent in order once an agent accepts.
+func (s *session) enqueue(ctx workflow.Context, item *outgoing) (UpdateResult, error) {
+	if s.state != StateActive || s.draining {
+		s.outbox = append(s.outbox, item)
+		s.refreshDetails(ctx)
+		return UpdateResult{Status: UpdateQueued}, nil
+	}
+	item.waiter = true
+	s.outbox = append(s.outbox, item)
+	if err := workflow.Await(ctx, func() bool { return item.done }); err != nil {
+		return UpdateResult{}, err
+	}
+	return item.result, item.err
+}
+
+// startSender runs the one coroutine that sends user messages and
+// attachments, so Salesforce receives them in the order they were accepted.
+// While the run drains for continue-as-new it only sends what an update
+// handler still waits for; the rest is carried to the next run.
+func (s *session) startSender(ctx workflow.Context) {
+	canSend := func() bool {
+		return s.state == StateActive && len(s.outbox) > 0 && (!s.draining || s.hasWaiter())
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			if err := workflow.Await(ctx, func() bool { return s.stopSending || canSend() }); err != nil || s.stopSending {
+				return
+			}
+			item := s.outbox[0]
+			s.outbox = s.outbox[1:]
+			s.senderBusy = true
+			item.result, item.err = s.send(ctx, item)
+			item.done = true
+			s.senderBusy = false
+			if item.err != nil {
+				s.forget(ctx, item)
+			}
+			s.refreshDetails(ctx)
+		}
+	})
+}
+
+// send calls the Salesforce activity for one outbox item.
+func (s *session) send(ctx workflow.Context, item *outgoing) (UpdateResult, error) {
+	var (
+		id  string
+		res SendResult
+		err error
+	)
+	if item.msg != nil {
+		id = item.msg.ID
+		err = workflow.ExecuteActivity(salesforceOptions(ctx, "send user message"), ActivitySendMessage, SendMessageInput{
+			UserID:            s.req.UserID,
+			ConversationID:    s.conversationID,
+			MessageID:         miawMessageID(s.conversationID, id),
+			Text:              item.msg.Text,
+			RoutingAttributes: s.routingAttributes(),
+			Language:          s.req.Locale,
+		}).Get(ctx, &res)
+	} else {
+		id = item.att.ID
+		err = workflow.ExecuteActivity(salesforceOptions(ctx, "send user attachment"), ActivitySendAttachment, SendAttachmentInput{
+			UserID:            s.req.UserID,
+			ConversationID:    s.conversationID,
+			MessageID:         miawMessageID(s.conversationID, id),
+			Attachment:        *item.att,
+			RoutingAttributes: s.routingAttributes(),
+			Language:          s.req.Locale,
+		}).Get(ctx, &res)
+	}
+	if err != nil {
+		return UpdateResult{}, fmt.Errorf("send %s to Salesforce: %w", id, err)
+	}
+	s.sentEntryIDs[id] = res.EntryID
+	return UpdateResult{Status: UpdateSent, EntryID: res.EntryID}, nil
+}
+
+// forget undoes an item that could not be sent, so the assistant may retry it
+// with the same id. A queued item has no caller left to tell, so the user
+// gets a notice instead.
+func (s *session) forget(ctx workflow.Context, item *outgoing) {
+	id := itemID(item)
+	s.logger.Error("User message not sent", "messageID", id, "error", item.err)
+	s.seenUserMessages.remove(id)
+	for i := len(s.transcript) - 1; i >= 0; i-- {
+		if s.transcript[i].ID == id && s.transcript[i].From == FromUser {
+			s.transcript = append(s.transcript[:i:i], s.transcript[i+1:]...)
+			break
+		}
+	}
+	if !item.waiter && s.state == StateActive {
+		s.notify(ctx, "send-failed/"+id, sendFailedMessage)
+	}
+}
+
+// failWaitingSends ends every update still waiting in the outbox: the session
+// is closing and the message will not be sent.
+func (s *session) failWaitingSends() {
+	s.stopSending = true
+	for _, item := range s.outbox {
+		if item.waiter && !item.done {
+			item.err = temporal.NewApplicationError(
+				fmt.Sprintf("session closed before message %s was sent", itemID(item)), errTypeSessionClosed)
+			item.done = true
+		}
+	}
+	s.outbox = nil
+}
+
+func itemID(item *outgoing) string {
+	if item.msg != nil {
+		return item.msg.ID
+	}
+	return item.att.ID
+}

@@ -1,0 +1,73 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Activity timeouts and retry policies. Permanent failures are reported by the
+// activities as non-retryable application errors, so every policy here only
+// bounds how long transient failures (network, 5xx, 429) are retried.
+const (
+	listenerHeartbeatTimeout = 30 * time.Second
+	// listenerAttemptTimeout bounds one listener attempt; a new attempt resumes
+	// from the heartbeated cursor, so this only caps a silently stuck stream.
+	listenerAttemptTimeout = 2 * time.Hour
+)
+
+func retryPolicy(maxInterval time.Duration) *temporal.RetryPolicy {
+	return &temporal.RetryPolicy{
+		InitialInterval:    time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    maxInterval,
+	}
+}
+
+// salesforceOptions is for the short Salesforce calls (create, send, end).
+func salesforceOptions(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:              TaskQueue,
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 5 * time.Minute,
+		RetryPolicy:            retryPolicy(30 * time.Second),
+		Summary:                summary,
+	})
+}
+
+// deliveryOptions is for ActivityDeliver (webhook to the assistant).
+func deliveryOptions(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:              TaskQueue,
+		StartToCloseTimeout:    15 * time.Second,
+		ScheduleToCloseTimeout: 2 * time.Minute,
+		RetryPolicy:            retryPolicy(15 * time.Second),
+		Summary:                summary,
+	})
+}
+
+// downloadOptions is for ActivityDownloadAttachment.
+func downloadOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:              TaskQueue,
+		StartToCloseTimeout:    2 * time.Minute,
+		ScheduleToCloseTimeout: 5 * time.Minute,
+		RetryPolicy:            retryPolicy(30 * time.Second),
+		Summary:                "download agent attachment",
+	})
+}
+
+// listenerOptions is for the long-running SSE listener: it heartbeats, is
+// retried forever with backoff capped at 30s (resuming from its cursor), and
+// the workflow waits for it to acknowledge cancellation.
+func listenerOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           ListenerTaskQueue,
+		StartToCloseTimeout: listenerAttemptTimeout,
+		HeartbeatTimeout:    listenerHeartbeatTimeout,
+		WaitForCancellation: true,
+		RetryPolicy:         retryPolicy(30 * time.Second),
+		Summary:             "listen to Salesforce events",
+	})
+}

@@ -1,0 +1,12 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+)
+
+// Register registers SessionWorkflow under WorkflowName on a worker (or a
+// replayer, or the SDK test environment).
+func Register(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(SessionWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+}
