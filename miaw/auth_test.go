@@ -1,0 +1,301 @@
+package miaw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestVerifiedTokenExchange(t *testing.T) {
+	f := newFakeSF(t)
+	f.lastEventID = "1700000000123-7"
+	cfg := testConfig(f)
+	c, _ := newTestClient(t, cfg)
+	before := time.Now()
+	tok, err := c.Token(context.Background(), testUser)
+	if err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	if tok.Subject != "v2/iamessage/AUTH/TestKeyset/uid:"+testUser || tok.LastEventID != "1700000000123-7" {
+		t.Fatalf("token = %v (last event %q)", tok, tok.LastEventID)
+	}
+	if d := time.Until(tok.Expiry); d < 50*time.Minute || d > 61*time.Minute {
+		t.Fatalf("expiry %s not read from the access token's exp (1h)", tok.Expiry)
+	}
+	reqs := f.requests(http.MethodPost, pathAuthenticatedToken)
+	if len(reqs) != 1 {
+		t.Fatalf("got %d token requests", len(reqs))
+	}
+	r := reqs[0]
+	if r.Header.Get("Authorization") != "" {
+		t.Error("access-token request must not carry Authorization")
+	}
+	if r.Header.Get("X-Org-Id") != testOrgID15 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("headers: %v", r.Header)
+	}
+	body := r.jsonBody(t)
+	for k, want := range map[string]string{"orgId": testOrgID15, "esDeveloperName": testDeployment, "capabilitiesVersion": "1",
+		"platform": "Web", "authorizationType": "JWT"} {
+		if body[k] != want {
+			t.Errorf("body[%s] = %v, want %q", k, body[k], want)
+		}
+	}
+	if ctx, _ := body["context"].(map[string]any); ctx["appName"] == "" || ctx["appName"] == nil {
+		t.Errorf("body.context = %v", body["context"])
+	}
+	// The fake verified the JWT signature, kid and issuer; check the claims.
+	f.mu.Lock()
+	claims, header := f.lastClaims, f.lastHeader
+	f.mu.Unlock()
+	if header["kid"] != testKID || header["alg"] != "RS256" {
+		t.Errorf("JWT header = %v", header)
+	}
+	if claims["sub"] != testUser || claims["iss"] != testIssuer || claims["aud"] != nil {
+		t.Errorf("JWT claims = %v", claims)
+	}
+	iat, _ := claims.GetIssuedAt()
+	exp, _ := claims.GetExpirationTime()
+	if iat == nil || exp == nil || iat.Before(before.Add(-2*time.Second)) || exp.Sub(iat.Time) != DefaultIdentityTokenTTL {
+		t.Errorf("iat/exp = %v/%v", iat, exp)
+	}
+}
+
+func TestRS512AndPKCS1(t *testing.T) {
+	f := newFakeSF(t)
+	cfg := testConfig(f)
+	cfg.SigningAlgorithm = "RS512"
+	cfg.PrivateKeyFile = testKeyPKCS1
+	c, _ := newTestClient(t, cfg)
+	if _, err := c.Token(context.Background(), testUser); err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lastHeader["alg"] != "RS512" {
+		t.Fatalf("alg = %v", f.lastHeader["alg"])
+	}
+}
+
+func TestTokenCachedPerUserAndSingleFlight(t *testing.T) {
+	f := newFakeSF(t)
+	c, _ := newTestClient(t, testConfig(f))
+	var wg sync.WaitGroup
+	tokens := make([]*Token, 20)
+	errs := make([]error, 20)
+	for i := range tokens {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tokens[i], errs[i] = c.Token(context.Background(), testUser)
+		}()
+	}
+	wg.Wait()
+	for i := range tokens {
+		if errs[i] != nil || tokens[i].AccessToken != tokens[0].AccessToken {
+			t.Fatalf("caller %d: %v / different token", i, errs[i])
+		}
+	}
+	if n := f.tokenCalls.Load(); n != 1 {
+		t.Fatalf("%d token requests for one user, want 1", n)
+	}
+	other, err := c.Token(context.Background(), "someone-else")
+	if err != nil || other.AccessToken == tokens[0].AccessToken || !strings.HasSuffix(other.Subject, "uid:someone-else") {
+		t.Fatalf("second user: %v %v", other, err)
+	}
+	if got := c.Stats().TokenRequests; got != 2 {
+		t.Fatalf("Stats.TokenRequests = %d, want 2", got)
+	}
+}
+
+func TestTokenRenewedBeforeExpiry(t *testing.T) {
+	f := newFakeSF(t)
+	f.tokenTTL = 5 * time.Minute
+	var now atomic.Int64
+	now.Store(time.Now().UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	cfg := testConfig(f)
+	cfg.RenewBefore = time.Minute
+	c, _ := newTestClient(t, cfg, withClock(clock))
+	first, err := c.Token(context.Background(), testUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now.Add(int64(3 * time.Minute)) // 2 minutes left: still good
+	if again, _ := c.Token(context.Background(), testUser); again.AccessToken != first.AccessToken {
+		t.Fatal("token renewed too early")
+	}
+	now.Add(int64(90 * time.Second)) // 30s left: inside RenewBefore
+	renewed, err := c.Token(context.Background(), testUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if renewed.AccessToken == first.AccessToken || f.tokenCalls.Load() != 2 {
+		t.Fatalf("token not renewed inside RenewBefore (calls=%d)", f.tokenCalls.Load())
+	}
+}
+
+func TestUnauthorizedCallRemintsOnceAndRetries(t *testing.T) {
+	f := newFakeSF(t)
+	f.handle("GET "+conversationPath(testConvID, ""), func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]string{"conversationId": testConvID, "routingStatus": RoutingRouted})
+	})
+	c, _ := newTestClient(t, testConfig(f))
+	if _, err := c.Token(context.Background(), testUser); err != nil {
+		t.Fatal(err)
+	}
+	f.revokeAll() // the cached token now gets 401
+	status, err := c.RoutingStatus(context.Background(), testUser, testConvID)
+	if err != nil || status != RoutingRouted {
+		t.Fatalf("RoutingStatus = %q, %v", status, err)
+	}
+	if n := f.tokenCalls.Load(); n != 2 {
+		t.Fatalf("token requests = %d, want 2 (one re-mint)", n)
+	}
+	calls := f.requests(http.MethodGet, conversationPath(testConvID, ""))
+	if len(calls) != 2 || calls[0].Header.Get("Authorization") == calls[1].Header.Get("Authorization") {
+		t.Fatalf("want the call retried once with the new token, got %d calls", len(calls))
+	}
+}
+
+func TestPersistentUnauthorizedIsPermanent(t *testing.T) {
+	f := newFakeSF(t)
+	f.handle("GET "+conversationPath(testConvID, ""), func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "Jwt is expired", http.StatusUnauthorized)
+	})
+	c, _ := newTestClient(t, testConfig(f))
+	_, err := c.RoutingStatus(context.Background(), testUser, testConvID)
+	var e *Error
+	if !errors.As(err, &e) || e.Status != 401 || e.Message != "Jwt is expired" || IsRetryable(err) {
+		t.Fatalf("got %v, want permanent 401 *Error", err)
+	}
+	if n := len(f.requests(http.MethodGet, conversationPath(testConvID, ""))); n != 2 {
+		t.Fatalf("%d attempts, want exactly 2", n)
+	}
+}
+
+func TestUnverifiedSubjectFails(t *testing.T) {
+	f := newFakeSF(t)
+	f.subjectPrefix = "" // Salesforce silently answers with an anonymous subject
+	c, _ := newTestClient(t, testConfig(f))
+	_, err := c.Token(context.Background(), testUser)
+	if !errors.Is(err, ErrUnverifiedSubject) || IsRetryable(err) {
+		t.Fatalf("got %v, want ErrUnverifiedSubject", err)
+	}
+	err = c.CreateConversation(context.Background(), testUser, CreateConversationRequest{ConversationID: testConvID})
+	if !errors.Is(err, ErrUnverifiedSubject) {
+		t.Fatalf("CreateConversation: %v", err)
+	}
+	if len(c.cachedTokens()) != 0 {
+		t.Fatal("an unverified token was cached")
+	}
+}
+
+func TestGuestToken(t *testing.T) {
+	f := newFakeSF(t)
+	cfg := testConfig(f)
+	cfg.AuthMode = AuthGuest
+	cfg.PrivateKeyFile, cfg.KeyID, cfg.Issuer = "", "", ""
+	c, _ := newTestClient(t, cfg)
+	tok, err := c.Token(context.Background(), testUser)
+	if err != nil || !strings.Contains(tok.Subject, "UNAUTH") {
+		t.Fatalf("guest token %v, %v", tok, err)
+	}
+	reqs := f.requests(http.MethodPost, pathUnauthenticatedToken)
+	if len(reqs) != 1 {
+		t.Fatalf("%d unauthenticated token calls", len(reqs))
+	}
+	body := reqs[0].jsonBody(t)
+	if body["orgId"] != testOrgID15 || body["esDeveloperName"] != testDeployment || body["customerIdentityToken"] != nil || body["authorizationType"] != nil {
+		t.Fatalf("guest body = %v", body)
+	}
+	// Guests have nothing to revoke server-side.
+	if err := c.RevokeToken(context.Background(), testUser); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.requests(http.MethodDelete, pathAuthenticatedToken)) != 0 {
+		t.Fatal("guest revoke called the authenticated endpoint")
+	}
+}
+
+func TestContinuationToken(t *testing.T) {
+	f := newFakeSF(t)
+	c, _ := newTestClient(t, testConfig(f))
+	cur, err := c.Token(context.Background(), testUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cont, err := c.ContinuationToken(context.Background(), testUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cont.AccessToken == cur.AccessToken || cont.Subject != cur.Subject {
+		t.Fatalf("continuation %v vs current %v", cont, cur)
+	}
+	reqs := f.requests(http.MethodGet, pathContinuationToken)
+	if len(reqs) != 1 || reqs[0].Header.Get("Authorization") != "Bearer "+cur.AccessToken {
+		t.Fatal("continuation call must carry the current bearer token")
+	}
+	if again, _ := c.Token(context.Background(), testUser); again.AccessToken != cur.AccessToken {
+		t.Fatal("continuation token replaced the cached token")
+	}
+}
+
+func TestRevokeToken(t *testing.T) {
+	f := newFakeSF(t)
+	revoked := make(chan string, 1)
+	f.handle("DELETE "+pathAuthenticatedToken, func(w http.ResponseWriter, r *http.Request) {
+		revoked <- r.Header.Get("Authorization")
+		w.WriteHeader(http.StatusNoContent)
+	})
+	c, _ := newTestClient(t, testConfig(f))
+	tok, _ := c.Token(context.Background(), testUser)
+	if err := c.RevokeToken(context.Background(), testUser); err != nil {
+		t.Fatal(err)
+	}
+	if got := <-revoked; got != "Bearer "+tok.AccessToken {
+		t.Fatalf("revoked %q", got)
+	}
+	if _, err := c.Token(context.Background(), testUser); err != nil || f.tokenCalls.Load() != 2 {
+		t.Fatalf("after revoke a new token must be minted (calls=%d, err=%v)", f.tokenCalls.Load(), err)
+	}
+	// Revoking an already-dead token is fine.
+	f.revokeAll()
+	f.handle("DELETE "+pathAuthenticatedToken, nil)
+	if err := c.RevokeToken(context.Background(), testUser); err != nil {
+		t.Fatalf("revoke of expired token: %v", err)
+	}
+}
+
+func TestTokenNeverPrinted(t *testing.T) {
+	tok := &Token{AccessToken: "secret-access-token", Subject: "v2/iamessage/AUTH/k/uid:u", Expiry: time.Now()}
+	var buf strings.Builder
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "token", tok)
+	for _, s := range []string{tok.String(), fmt.Sprint(tok), fmt.Sprintf("%v", tok), buf.String()} {
+		if strings.Contains(s, "secret-access-token") || !strings.Contains(s, "REDACTED") {
+			t.Fatalf("token printed as %q", s)
+		}
+	}
+}
+
+func TestTokenRateLimiterIsOrgWide(t *testing.T) {
+	f := newFakeSF(t)
+	cfg := testConfig(f)
+	cfg.TokenRequestsPerMinute = 10 // burst 1, then one per 6s
+	c, _ := newTestClient(t, cfg)
+	if _, err := c.Token(context.Background(), "u1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := c.Token(ctx, "u2")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second user's token inside the limit window: %v, want it to wait", err)
+	}
+}

@@ -1,0 +1,117 @@
+// Command miaw-emulator runs the Salesforce MIAW emulator on its own: the MIAW
+// REST API and SSE stream, the agent control API under /emulator/v1/ and the
+// agent console page at /emulator/console.
+//
+//	miaw-emulator -listen 127.0.0.1:8090 -gen-keys ./devkeys -accept-after 3s -close-after 5
+//
+// It prints its base URL on stdout and shuts down gracefully on SIGINT/SIGTERM.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "miaw-emulator:", err)
+		os.Exit(1)
+	}
+}
+
+// run serves until ctx ends. It prints the base URL as the first line of stdout.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("miaw-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		listen       = fs.String("listen", "127.0.0.1:8090", "address to listen on")
+		orgID        = fs.String("org-id", "00D000000000001", "Salesforce org id")
+		deployment   = fs.String("deployment", "Live_Agent_Bridge", "Embedded Service deployment developer name")
+		issuer       = fs.String("issuer", "", "expected iss of customer identity JWTs (empty = any)")
+		jwksFile     = fs.String("jwks", "", "JWKS file with the public keys that verify customer identity JWTs")
+		genKeys      = fs.String("gen-keys", "", "generate a dev RSA key pair into this directory and use its JWKS")
+		kid          = fs.String("kid", "dev-key-1", "key id for -gen-keys")
+		rejectGuests = fs.Bool("reject-guests", false, "answer 403 to unauthenticated access-token requests")
+		tokenTTL     = fs.Duration("token-ttl", time.Hour, "access-token lifetime")
+		ping         = fs.Duration("ping", 30*time.Second, "SSE ping interval")
+		agentName    = fs.String("agent-name", "", "run a scripted agent with this name (empty = no scripted agent)")
+		acceptAfter  = fs.Duration("accept-after", 3*time.Second, "scripted agent: accept waiting conversations after this")
+		greeting     = fs.String("greeting", "", "scripted agent: greeting sent right after accepting")
+		closeAfter   = fs.Int("close-after", 0, "scripted agent: end the session after this many user messages (0 = never)")
+		sendLink     = fs.Bool("send-link", true, "scripted agent: share a link after the first reply")
+		sendFile     = fs.Bool("send-file", true, "scripted agent: share a small file after the first reply")
+		never        = fs.Bool("never-accept", false, "scripted agent: never accept (queue times out via the control API)")
+		dropEvery    = fs.Int("fault-drop-every", 0, "close each SSE stream after N events")
+		dupRate      = fs.Float64("fault-duplicate-rate", 0, "fraction of SSE events sent twice")
+		errRate      = fs.Float64("fault-error-rate", 0, "fraction of REST calls answered 503")
+		throttleRate = fs.Float64("fault-throttle-rate", 0, "fraction of REST calls answered 429")
+		burst        = fs.Int("fault-throttle-burst", 1, "consecutive 429 answers per throttle")
+		faultTTL     = fs.Duration("fault-token-ttl", 0, "override the access-token lifetime (early expiry)")
+		delay        = fs.Duration("fault-event-delay", 0, "delay before each SSE event")
+		seed         = fs.Int64("fault-seed", 1, "seed of the fault RNG")
+		verbose      = fs.Bool("v", false, "debug logging")
+	)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	var jwks []byte
+	switch {
+	case *genKeys != "" && *jwksFile != "":
+		return fmt.Errorf("-jwks and -gen-keys are mutually exclusive")
+	case *genKeys != "":
+		keyPath, jwksPath, err := emulator.GenerateKeyPair(*genKeys, *kid)
+		if err != nil {
+			return err
+		}
+		logger.Info("generated dev key pair", "privateKey", keyPath, "jwks", jwksPath, "kid", *kid)
+		*jwksFile = jwksPath
+		fallthrough
+	case *jwksFile != "":
+		b, err := os.ReadFile(*jwksFile)
+		if err != nil {
+			return fmt.Errorf("-jwks: %w", err)
+		}
+		jwks = b
+	}
+	cfg := emulator.Config{
+		OrgID: *orgID, DeploymentName: *deployment, Issuer: *issuer, JWKS: jwks, RejectGuests: *rejectGuests,
+		TokenTTL: *tokenTTL, PingInterval: *ping, Logger: logger,
+		Faults: emulator.Faults{DropStreamEvery: *dropEvery, DuplicateRate: *dupRate, ErrorRate: *errRate,
+			ThrottleRate: *throttleRate, ThrottleBurst: *burst, TokenTTL: *faultTTL, EventDelay: *delay, Seed: *seed},
+	}
+	if *agentName != "" {
+		cfg.Agent = &emulator.ScriptedAgent{Name: *agentName, AcceptAfter: *acceptAfter, Greeting: *greeting, CloseAfter: *closeAfter,
+			SendLink: *sendLink, SendFile: *sendFile, Never: *never}
+	}
+	srv, err := emulator.New(cfg)
+	if err != nil {
+		return err
+	}
+	base, err := srv.Start(*listen)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, base)
+	fmt.Fprintf(stderr, "agent console: %s/emulator/console\n", base)
+
+	<-ctx.Done()
+	logger.Info("shutting down")
+	return srv.Close()
+}

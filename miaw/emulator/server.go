@@ -1,0 +1,374 @@
+package emulator
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	mrand "math/rand"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Server is a running MIAW emulator. Create it with New; serve Handler()
+// yourself or call Start. All methods are safe for concurrent use.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	jwks    map[string]*rsa.PublicKey
+	hmacKey []byte
+	handler http.Handler
+
+	// channelAddress is the channelAddressIdentifier of the deployment.
+	channelAddress string
+
+	mu       sync.Mutex
+	users    map[string]*user         // by subject
+	convs    map[string]*conversation // by conversation id
+	revoked  map[string]struct{}      // access-token jti
+	files    map[string]*storedFile   // by file id
+	baseURL  string                   // for attachment URLs
+	rng      *mrand.Rand              // fault decisions, guarded by mu
+	throttle int                      // remaining consecutive 429s
+	closed   bool
+	timers   map[*time.Timer]struct{} // scripted / transfer timers to stop on Close
+
+	done    chan struct{}
+	httpSrv *http.Server
+	wg      sync.WaitGroup
+	stats   statCounters
+}
+
+// Stats are counters of what the emulator did since New.
+type Stats struct {
+	Requests        int64 `json:"requests"`        // HTTP requests to the MIAW API (REST + SSE)
+	TokensIssued    int64 `json:"tokensIssued"`    // access tokens issued (incl. continuation)
+	StreamsOpened   int64 `json:"streamsOpened"`   // SSE streams accepted
+	EventsSent      int64 `json:"eventsSent"`      // SSE events written (excluding pings, including duplicates)
+	PingsSent       int64 `json:"pingsSent"`       // SSE ping keep-alives written
+	Replayed        int64 `json:"replayed"`        // events replayed after Last-Event-ID
+	ExpiredStreams  int64 `json:"expiredStreams"`  // streams ended at token expiry
+	FaultErrors     int64 `json:"faultErrors"`     // injected 503 answers
+	FaultThrottled  int64 `json:"faultThrottled"`  // injected 429 answers
+	FaultDrops      int64 `json:"faultDrops"`      // streams closed by DropStreamEvery
+	FaultDuplicates int64 `json:"faultDuplicates"` // events written twice by DuplicateRate
+	FaultDelays     int64 `json:"faultDelays"`     // events delayed by EventDelay
+	Conversations   int64 `json:"conversations"`   // conversations created
+	Messages        int64 `json:"messages"`        // end-user messages and files accepted
+}
+
+type statCounters struct {
+	requests, tokensIssued, streamsOpened, eventsSent, pingsSent, replayed, expiredStreams         atomic.Int64
+	faultErrors, faultThrottled, faultDrops, faultDuplicates, faultDelays, conversations, messages atomic.Int64
+}
+
+// Stats returns a snapshot of the counters.
+func (s *Server) Stats() Stats {
+	c := &s.stats
+	return Stats{
+		Requests: c.requests.Load(), TokensIssued: c.tokensIssued.Load(), StreamsOpened: c.streamsOpened.Load(),
+		EventsSent: c.eventsSent.Load(), PingsSent: c.pingsSent.Load(), Replayed: c.replayed.Load(),
+		ExpiredStreams: c.expiredStreams.Load(), FaultErrors: c.faultErrors.Load(), FaultThrottled: c.faultThrottled.Load(),
+		FaultDrops: c.faultDrops.Load(), FaultDuplicates: c.faultDuplicates.Load(), FaultDelays: c.faultDelays.Load(),
+		Conversations: c.conversations.Load(), Messages: c.messages.Load(),
+	}
+}
+
+// New validates cfg, applies defaults and returns a Server that is not yet
+// listening.
+func New(cfg Config) (*Server, error) {
+	cfg.applyDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	keys, err := parseJWKS(cfg.JWKS)
+	if err != nil {
+		return nil, fmt.Errorf("emulator: %w", err)
+	}
+	hk := make([]byte, 32)
+	if _, err := rand.Read(hk); err != nil {
+		return nil, fmt.Errorf("emulator: hmac key: %w", err)
+	}
+	s := &Server{
+		cfg:            cfg,
+		log:            cfg.Logger.With("component", "miaw-emulator"),
+		jwks:           keys,
+		hmacKey:        hk,
+		channelAddress: uuid.NewSHA1(uuid.NameSpaceURL, []byte("miaw-emulator/"+cfg.OrgID+"/"+cfg.DeploymentName)).String(),
+		users:          map[string]*user{},
+		convs:          map[string]*conversation{},
+		revoked:        map[string]struct{}{},
+		files:          map[string]*storedFile{},
+		baseURL:        strings.TrimRight(cfg.PublicURL, "/"),
+		rng:            mrand.New(mrand.NewSource(cfg.Faults.Seed)),
+		timers:         map[*time.Timer]struct{}{},
+		done:           make(chan struct{}),
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Handler returns the emulator's HTTP handler (MIAW API, control API, console,
+// attachment downloads).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Start listens on addr (":0" or "127.0.0.1:0" pick a free port) and serves in
+// the background. It returns the base URL, e.g. "http://127.0.0.1:41234".
+func (s *Server) Start(addr string) (string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("emulator: listen %s: %w", addr, err)
+	}
+	host := ln.Addr().String()
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+		host = net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
+	}
+	base := "http://" + host
+	s.mu.Lock()
+	if s.baseURL == "" {
+		s.baseURL = base
+	}
+	s.httpSrv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := s.httpSrv
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("serve", "err", err)
+		}
+	}()
+	s.log.Info("MIAW emulator listening", "url", base)
+	return base, nil
+}
+
+// BaseURL is the base URL used in attachment download URLs: Config.PublicURL,
+// else the address given to Start, else the scheme and Host of the first
+// request; "" before any of these is known.
+func (s *Server) BaseURL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.baseURL
+}
+
+// Close ends all SSE streams, stops timers and, when Start was used, shuts the
+// HTTP server down. It is safe to call more than once.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	for t := range s.timers {
+		t.Stop()
+	}
+	for _, c := range s.convs {
+		if c.script != nil {
+			close(c.script)
+			c.script = nil
+		}
+	}
+	srv := s.httpSrv
+	s.mu.Unlock()
+	var err error
+	if srv != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = srv.Shutdown(ctx)
+		s.wg.Wait()
+	}
+	return err
+}
+
+// afterFuncLocked schedules f (which must take s.mu itself) unless the server
+// is closed. Callers hold s.mu.
+func (s *Server) afterFuncLocked(d time.Duration, f func()) {
+	if s.closed {
+		return
+	}
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		s.mu.Lock()
+		delete(s.timers, t)
+		closed := s.closed
+		s.mu.Unlock()
+		if !closed {
+			f()
+		}
+	})
+	s.timers[t] = struct{}{}
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	const v2 = "/iamessage/api/v2"
+	api := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.apiMiddleware(h)) }
+	api("POST "+v2+"/authorization/unauthenticated/access-token", s.handleUnauthToken)
+	api("POST "+v2+"/authorization/authenticated/access-token", s.handleAuthToken)
+	api("DELETE "+v2+"/authorization/authenticated/access-token", s.handleRevoke)
+	api("GET "+v2+"/authorization/continuation-access-token", s.handleContinuation)
+	api("POST "+v2+"/conversation", s.handleCreateConversation)
+	api("GET "+v2+"/conversation/list", s.handleListConversations)
+	api("GET "+v2+"/conversation/{id}", s.handleRoutingStatus)
+	api("DELETE "+v2+"/conversation/{id}", s.handleCloseConversation)
+	api("DELETE "+v2+"/conversation/{id}/session", s.handleEndSession)
+	api("POST "+v2+"/conversation/{id}/message", s.handleMessage)
+	api("POST "+v2+"/conversation/{id}/file", s.handleFile)
+	api("POST "+v2+"/conversation/{id}/entry", s.handleEntry)
+	api("POST "+v2+"/conversation/{id}/acknowledge-entries", s.handleAcks)
+	api("GET "+v2+"/conversation/{id}/entries", s.handleEntries)
+	api("GET /embeddedservice/v1/embedded-service-config", s.handleESConfig)
+	api("GET /embeddedservice/v1/businesshours", s.handleBusinessHours)
+	mux.HandleFunc("GET /eventrouter/v1/sse", s.handleSSE)
+	mux.HandleFunc("GET /emulator/files/{id}", s.handleFileDownload)
+	s.controlRoutes(mux)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "Not Found")
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" || pattern == "/" {
+			// The path exists with other methods: answer 405 as JSON too.
+			if allowed := allowedMethods(mux, r); len(allowed) > 0 {
+				w.Header().Set("Allow", strings.Join(allowed, ", "))
+				writeError(w, http.StatusMethodNotAllowed, "Method Not Allowed")
+				return
+			}
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// allowedMethods lists the methods that have a route for r's path.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		r2 := r.Clone(r.Context())
+		r2.Method = m
+		if _, p := mux.Handler(r2); p != "" && p != "/" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// apiMiddleware counts requests, learns the base URL and injects REST faults.
+func (s *Server) apiMiddleware(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.stats.requests.Add(1)
+		s.learnBaseURL(r)
+		switch s.restFault() {
+		case http.StatusServiceUnavailable:
+			writeError(w, http.StatusServiceUnavailable, "Service Unavailable (injected fault)")
+			return
+		case http.StatusTooManyRequests:
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusTooManyRequests, "Too Many Requests (injected fault)")
+			return
+		}
+		h(w, r)
+	})
+}
+
+func (s *Server) learnBaseURL(r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.baseURL == "" && r.Host != "" {
+		scheme := "http"
+		if r.TLS != nil {
+			scheme = "https"
+		}
+		s.baseURL = scheme + "://" + r.Host
+	}
+}
+
+// restFault decides whether this REST call gets an injected 503 or 429 (0 = none).
+func (s *Server) restFault() int {
+	f := s.cfg.Faults
+	if f.ErrorRate == 0 && f.ThrottleRate == 0 {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.throttle > 0 {
+		s.throttle--
+		s.stats.faultThrottled.Add(1)
+		return http.StatusTooManyRequests
+	}
+	if f.ThrottleRate > 0 && s.rng.Float64() < f.ThrottleRate {
+		s.throttle = f.ThrottleBurst - 1
+		s.stats.faultThrottled.Add(1)
+		return http.StatusTooManyRequests
+	}
+	if f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate {
+		s.stats.faultErrors.Add(1)
+		return http.StatusServiceUnavailable
+	}
+	return 0
+}
+
+// chance reports true with probability p using the seeded RNG.
+func (s *Server) chance(p float64) bool {
+	if p <= 0 {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rng.Float64() < p
+}
+
+// apiError is the Salesforce-like error body.
+type apiError struct {
+	Message string `json:"message"`
+	Status  int    `json:"status"`
+}
+
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, apiError{Message: msg, Status: status})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		slog.Default().Debug("emulator: write response", "err", err)
+	}
+}
+
+// decodeJSON reads a JSON request body (at most 1 MiB).
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	body := http.MaxBytesReader(w, r.Body, 1<<20)
+	dec := json.NewDecoder(body)
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("Invalid request body: %v", err)
+	}
+	return nil
+}
+
+func newUUID() string { return uuid.NewString() }
+
+const idAlphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// sfID returns a 15-character Salesforce-looking id with the given key prefix.
+func sfID(prefix string) string {
+	b := make([]byte, 15-len(prefix))
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	for i := range b {
+		b[i] = idAlphabet[int(b[i])%len(idAlphabet)]
+	}
+	return prefix + string(b)
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
