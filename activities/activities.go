@@ -1,0 +1,117 @@
+package activities
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/liveagent-bridge/liveagent/attachstore"
+	"github.com/liveagent-bridge/liveagent/miaw"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+// Salesforce is the subset of *miaw.Client the activities use. Tests provide
+// an in-memory fake.
+type Salesforce interface {
+	CreateConversation(ctx context.Context, userID string, req miaw.CreateConversationRequest) error
+	SendMessage(ctx context.Context, userID, conversationID string, msg miaw.TextMessage) (*miaw.SendResult, error)
+	SendFile(ctx context.Context, userID, conversationID string, f miaw.File) (*miaw.SendResult, error)
+	EndSession(ctx context.Context, userID, conversationID string) error
+	CloseConversation(ctx context.Context, userID, conversationID string) error
+	DownloadAttachment(ctx context.Context, userID string, att miaw.Attachment) (*miaw.Download, error)
+	Stream(ctx context.Context, userID string, opts miaw.StreamOptions, handle func(miaw.Event) error) error
+}
+
+// WorkflowSignaler is the part of client.Client the listener needs; a
+// client.Client satisfies it.
+type WorkflowSignaler interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+}
+
+// Sink shows things to the user: it is how the bridge talks back to the
+// assistant. Deliver must be idempotent on Delivery.ID, because an activity
+// may run more than once.
+type Sink interface {
+	Deliver(ctx context.Context, d workflows.Delivery) error
+}
+
+// DefaultListenerHeartbeat is how often the listener heartbeats when no event
+// arrives, so the workflow's cancellation reaches it promptly. The activity's
+// HeartbeatTimeout must be comfortably larger (e.g. 20-30s).
+const DefaultListenerHeartbeat = 5 * time.Second
+
+// Activities holds the dependencies of every activity. Create it once per
+// worker process and register it with Register and RegisterListener. All
+// fields except Logger are required for the activities that use them.
+type Activities struct {
+	SF Salesforce
+	// Temporal signals agent events to session workflows (a client.Client).
+	Temporal WorkflowSignaler
+	Store    *attachstore.Store
+	Sink     Sink
+	// AttachmentBaseURL is where the assistant fetches stored attachments;
+	// AttachmentRef.URL is AttachmentBaseURL + "/" + sha256.
+	AttachmentBaseURL string
+	Logger            *slog.Logger
+
+	// Test hooks; zero values mean production behaviour.
+	heartbeatEvery  time.Duration
+	recordHeartbeat func(ctx context.Context, details ...any)
+	signalBackoff   time.Duration
+
+	stats listenerCounters
+}
+
+// Register registers every activity except the listener under its
+// workflows.Activity* name. Any worker.Worker (or test environment) is an
+// ActivityRegistry.
+func (a *Activities) Register(r worker.ActivityRegistry) {
+	r.RegisterActivityWithOptions(a.CreateConversation, activity.RegisterOptions{Name: workflows.ActivityCreateConversation})
+	r.RegisterActivityWithOptions(a.SendMessage, activity.RegisterOptions{Name: workflows.ActivitySendMessage})
+	r.RegisterActivityWithOptions(a.SendAttachment, activity.RegisterOptions{Name: workflows.ActivitySendAttachment})
+	r.RegisterActivityWithOptions(a.EndConversation, activity.RegisterOptions{Name: workflows.ActivityEndConversation})
+	r.RegisterActivityWithOptions(a.DownloadAttachment, activity.RegisterOptions{Name: workflows.ActivityDownloadAttachment})
+	r.RegisterActivityWithOptions(a.DeliverToUser, activity.RegisterOptions{Name: workflows.ActivityDeliver})
+}
+
+// RegisterListener registers the SSE listener (workflows.ActivityListen). Call
+// it on the worker of workflows.ListenerTaskQueue, whose activity slot budget
+// bounds the number of concurrently open streams.
+func (a *Activities) RegisterListener(r worker.ActivityRegistry) {
+	r.RegisterActivityWithOptions(a.ListenEvents, activity.RegisterOptions{Name: workflows.ActivityListen})
+}
+
+// ListenerStats are cumulative counters of the listeners of this process.
+type ListenerStats struct {
+	Signalled     int64 // events signalled to a workflow
+	Skipped       int64 // echoes, other conversations, unmodelled events
+	Malformed     int64 // events that could not be translated
+	SignalRetries int64 // transient signal failures that were retried
+	Undeliverable int64 // events the server refused to take as a signal
+}
+
+type listenerCounters struct {
+	signalled, skipped, malformed, signalRetries, undeliverable atomic.Int64
+}
+
+// ListenerStats returns the listener counters.
+func (a *Activities) ListenerStats() ListenerStats {
+	return ListenerStats{
+		Signalled:     a.stats.signalled.Load(),
+		Skipped:       a.stats.skipped.Load(),
+		Malformed:     a.stats.malformed.Load(),
+		SignalRetries: a.stats.signalRetries.Load(),
+		Undeliverable: a.stats.undeliverable.Load(),
+	}
+}
+
+func (a *Activities) logger() *slog.Logger {
+	if a.Logger != nil {
+		return a.Logger
+	}
+	return slog.Default()
+}

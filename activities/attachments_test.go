@@ -1,0 +1,163 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/liveagent-bridge/liveagent/miaw"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+func TestDownloadAttachmentStoresByHash(t *testing.T) {
+	a, sf, env := testActivities(t)
+	content := []byte("agent's invoice bytes")
+	sf.downloads["https://org.my.salesforce-scrt.com/file/1"] = &miaw.Download{Name: "in/voice.pdf", MimeType: "application/pdf", Data: content}
+	in := workflows.DownloadInput{
+		UserID: "u", ConversationID: "c", EntryID: "e-1",
+		Attachment: workflows.AgentAttachment{ID: "a-1", Name: "invoice.pdf", URL: "https://org.my.salesforce-scrt.com/file/1"},
+		MaxSize:    1 << 20,
+	}
+	val, err := env.ExecuteActivity(workflows.ActivityDownloadAttachment, in)
+	if err != nil {
+		t.Fatalf("DownloadAttachment: %v", err)
+	}
+	var ref workflows.AttachmentRef
+	if err := val.Get(&ref); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256(content)
+	want := hex.EncodeToString(h[:])
+	if ref.SHA256 != want || ref.Size != int64(len(content)) {
+		t.Fatalf("ref = %+v, want sha %s size %d", ref, want, len(content))
+	}
+	if ref.URL != "https://bridge.example/attachments/"+want {
+		t.Fatalf("URL = %q", ref.URL)
+	}
+	if ref.Name != "voice.pdf" || ref.MimeType != "application/pdf" {
+		t.Fatalf("name/type = %q %q", ref.Name, ref.MimeType)
+	}
+	// Round trip through the store.
+	rc, _, err := a.Store.Open(ref.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(got) != string(content) {
+		t.Fatalf("stored %q", got)
+	}
+	// Same file again: same ref.
+	val, err = env.ExecuteActivity(workflows.ActivityDownloadAttachment, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref2 workflows.AttachmentRef
+	_ = val.Get(&ref2)
+	if ref2 != ref {
+		t.Fatalf("second download %+v != %+v", ref2, ref)
+	}
+}
+
+func TestDownloadAttachmentDetectsType(t *testing.T) {
+	_, sf, env := testActivities(t)
+	sf.downloads["u1"] = &miaw.Download{Data: []byte("\x89PNG\r\n\x1a\n rest of png")}
+	val, err := env.ExecuteActivity(workflows.ActivityDownloadAttachment, workflows.DownloadInput{
+		UserID: "u", Attachment: workflows.AgentAttachment{Name: "", URL: "u1"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref workflows.AttachmentRef
+	_ = val.Get(&ref)
+	if ref.MimeType != "image/png" || ref.Name != "attachment" {
+		t.Fatalf("ref = %+v", ref)
+	}
+}
+
+func TestDownloadAttachmentTooLarge(t *testing.T) {
+	a, sf, env := testActivities(t)
+	sf.downloads["big"] = &miaw.Download{Name: "big.bin", Data: []byte(strings.Repeat("x", 101))}
+	_, err := env.ExecuteActivity(workflows.ActivityDownloadAttachment, workflows.DownloadInput{
+		UserID: "u", Attachment: workflows.AgentAttachment{Name: "big.bin", URL: "big"}, MaxSize: 100,
+	})
+	assertNonRetryable(t, err, ErrTypeAttachmentTooLarge)
+	h := sha256.Sum256([]byte(strings.Repeat("x", 101)))
+	if a.Store.Has(hex.EncodeToString(h[:])) {
+		t.Fatal("oversized attachment stored")
+	}
+	// The client's own cap maps the same way.
+	sf.failNext("DownloadAttachment", fmt.Errorf("download: %w", miaw.ErrAttachmentTooLarge))
+	_, err = env.ExecuteActivity(workflows.ActivityDownloadAttachment, workflows.DownloadInput{
+		UserID: "u", Attachment: workflows.AgentAttachment{URL: "big"},
+	})
+	assertNonRetryable(t, err, ErrTypeAttachmentTooLarge)
+}
+
+func TestDownloadAttachmentErrors(t *testing.T) {
+	_, sf, env := testActivities(t)
+	_, err := env.ExecuteActivity(workflows.ActivityDownloadAttachment, workflows.DownloadInput{UserID: "u"})
+	assertNonRetryable(t, err, ErrTypeInvalidInput)
+
+	sf.failNext("DownloadAttachment", &miaw.Error{Op: "download attachment", Status: 502})
+	_, err = env.ExecuteActivity(workflows.ActivityDownloadAttachment, workflows.DownloadInput{
+		UserID: "u", Attachment: workflows.AgentAttachment{URL: "x"},
+	})
+	assertRetryable(t, err, ErrTypeSalesforceRetryable, 0)
+
+	// Not found (no scripted download) is permanent.
+	_, err = env.ExecuteActivity(workflows.ActivityDownloadAttachment, workflows.DownloadInput{
+		UserID: "u", Attachment: workflows.AgentAttachment{URL: "missing"},
+	})
+	assertNonRetryable(t, err, ErrTypeSalesforcePermanent)
+}
+
+// recordingSink records deliveries and returns scripted errors.
+type recordingSink struct {
+	got  []workflows.Delivery
+	errs []error
+}
+
+func (s *recordingSink) Deliver(_ context.Context, d workflows.Delivery) error {
+	s.got = append(s.got, d)
+	if len(s.errs) > 0 {
+		err := s.errs[0]
+		s.errs = s.errs[1:]
+		return err
+	}
+	return nil
+}
+
+func TestDeliverToUser(t *testing.T) {
+	a, _, env := testActivities(t)
+	sink := &recordingSink{}
+	a.Sink = sink
+	d := workflows.Delivery{ID: "e-1", SessionID: "s", UserID: "u", Kind: workflows.DeliverAgentMessage, SenderName: "Jane", Text: "Hello", At: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}
+	if _, err := env.ExecuteActivity(workflows.ActivityDeliver, d); err != nil {
+		t.Fatal(err)
+	}
+	if len(sink.got) != 1 || sink.got[0].Text != "Hello" || sink.got[0].ID != "e-1" || !sink.got[0].At.Equal(d.At) {
+		t.Fatalf("delivered %+v", sink.got)
+	}
+
+	sink.errs = []error{&DeliveryError{Status: 400, Permanent: true, Message: "webhook: 400 Bad Request"}}
+	_, err := env.ExecuteActivity(workflows.ActivityDeliver, d)
+	assertNonRetryable(t, err, ErrTypeDeliveryRejected)
+
+	sink.errs = []error{&DeliveryError{Status: 429, RetryAfter: 4 * time.Second, Message: "webhook: 429"}}
+	_, err = env.ExecuteActivity(workflows.ActivityDeliver, d)
+	assertRetryable(t, err, ErrTypeDeliveryFailed, 4*time.Second)
+
+	sink.errs = []error{errors.New("disk full")}
+	_, err = env.ExecuteActivity(workflows.ActivityDeliver, d)
+	assertRetryable(t, err, ErrTypeDeliveryFailed, 0)
+
+	_, err = env.ExecuteActivity(workflows.ActivityDeliver, workflows.Delivery{Text: "no id"})
+	assertNonRetryable(t, err, ErrTypeInvalidInput)
+}

@@ -1,0 +1,230 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/liveagent-bridge/liveagent/miaw"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+// errWorkflowGone stops the stream when the session workflow no longer exists.
+var errWorkflowGone = errors.New("session workflow is gone")
+
+// ListenEvents is the SSE listener (workflows.ActivityListen), registered on
+// the listener task queue. It streams MIAW events for in.UserID and, for every
+// event of in.ConversationID that TranslateEvent keeps, signals
+// workflows.SignalAgentEvent to in.WorkflowID (latest run).
+//
+// Cursor: it resumes from the heartbeat details of a previous attempt when
+// there are any, else from in.LastEventID. After each successful signal it
+// heartbeats the event id; it also heartbeats on a ticker
+// (DefaultListenerHeartbeat) so that cancellation, which reaches an activity
+// only through a heartbeat, is noticed promptly. Skipped events advance the
+// cursor too.
+//
+// Returns: the context error when cancelled; nil when the workflow is gone
+// (signal answered NotFound); a non-retryable ApplicationError for permanent
+// stream failures (403, unverified subject) and permanent signal failures; a
+// retryable one if the stream ends by itself. Transient signal failures are
+// retried with backoff for as long as the activity runs.
+//
+// Run it with a HeartbeatTimeout of ~20-30s and WaitForCancellation. Events
+// carry their entry ids, so the workflow drops duplicates that a resumed
+// stream or an overlapping attempt may send.
+func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput) error {
+	if in.WorkflowID == "" {
+		return invalidInput("listen: WorkflowID is required")
+	}
+	if err := requireIDs(in.UserID, in.ConversationID); err != nil {
+		return err
+	}
+	if a.SF == nil || a.Temporal == nil {
+		return invalidInput("listen: activities are not wired (SF and Temporal are required)")
+	}
+	l := &listener{
+		a:       a,
+		in:      in,
+		log:     a.logger().With("workflow_id", in.WorkflowID, "conversation_id", in.ConversationID),
+		cursor:  in.LastEventID,
+		hbEvery: a.heartbeatEvery,
+		record:  a.recordHeartbeat,
+	}
+	if l.hbEvery <= 0 {
+		l.hbEvery = DefaultListenerHeartbeat
+	}
+	if l.record == nil {
+		l.record = activity.RecordHeartbeat
+	}
+	if activity.HasHeartbeatDetails(ctx) {
+		var resume string
+		if err := activity.GetHeartbeatDetails(ctx, &resume); err != nil {
+			l.log.Warn("listener: cannot decode heartbeat details; resuming from input cursor", "error", err)
+		} else if resume != "" {
+			l.cursor = resume
+		}
+	}
+	l.log.Info("listener starting", "last_event_id", l.cursor, "attempt", activity.GetInfo(ctx).Attempt)
+
+	streamCtx, stop := context.WithCancel(ctx)
+	tickerDone := make(chan struct{})
+	go func() {
+		defer close(tickerDone)
+		l.heartbeatLoop(streamCtx)
+	}()
+	defer func() { stop(); <-tickerDone }()
+
+	l.heartbeat(ctx) // tell the server we are alive and where we start
+	err := a.SF.Stream(streamCtx, in.UserID, miaw.StreamOptions{
+		LastEventID: l.cursor,
+		OnConnect: func(lastEventID string) {
+			l.log.Debug("listener connected", "last_event_id", lastEventID)
+		},
+	}, func(ev miaw.Event) error { return l.handle(streamCtx, ev) })
+
+	switch {
+	case ctx.Err() != nil:
+		l.log.Info("listener cancelled", "last_event_id", l.currentCursor())
+		return ctx.Err()
+	case errors.Is(err, errWorkflowGone):
+		l.log.Info("listener stopping: session workflow is gone", "last_event_id", l.currentCursor())
+		return nil
+	case err == nil:
+		return retryableError("listen: stream ended unexpectedly", ErrTypeStreamEnded, 0)
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) { // from our handler: already classified
+		return err
+	}
+	return salesforceError(ctx, "listen", err)
+}
+
+type listener struct {
+	a       *Activities
+	in      workflows.ListenInput
+	log     *slog.Logger
+	hbEvery time.Duration
+	record  func(ctx context.Context, details ...any)
+
+	mu     sync.Mutex // guards cursor and serialises heartbeats
+	cursor string
+}
+
+func (l *listener) currentCursor() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cursor
+}
+
+// advance moves the cursor to id and, if beat, heartbeats it at once.
+func (l *listener) advance(ctx context.Context, id string, beat bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if id != "" {
+		l.cursor = id
+	}
+	if beat {
+		l.record(ctx, l.cursor)
+	}
+}
+
+func (l *listener) heartbeat(ctx context.Context) { l.advance(ctx, "", true) }
+
+func (l *listener) heartbeatLoop(ctx context.Context) {
+	t := time.NewTicker(l.hbEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			l.heartbeat(ctx)
+		}
+	}
+}
+
+// handle is called by miaw.Stream for every decoded event. It returns an
+// error only to stop the stream (context ended, workflow gone, permanent
+// signal failure).
+func (l *listener) handle(ctx context.Context, ev miaw.Event) error {
+	if !sameConversation(ev.ConversationID, l.in.ConversationID) {
+		l.a.stats.skipped.Add(1)
+		l.log.Debug("listener: event of another conversation skipped", "event_id", ev.ID, "event_conversation_id", ev.ConversationID)
+		l.advance(ctx, ev.ID, false)
+		return nil
+	}
+	ae, keep, reason, err := TranslateEvent(ev)
+	if err != nil {
+		l.a.stats.malformed.Add(1)
+		l.log.Warn("listener: malformed event skipped", "event_id", ev.ID, "type", ev.Type, "error", err)
+		l.advance(ctx, ev.ID, false)
+		return nil
+	}
+	if !keep {
+		l.a.stats.skipped.Add(1)
+		l.log.Debug("listener: event skipped", "event_id", ev.ID, "type", ev.Type, "reason", reason)
+		l.advance(ctx, ev.ID, false)
+		return nil
+	}
+	if err := l.deliver(ctx, ae); err != nil {
+		return err
+	}
+	l.a.stats.signalled.Add(1)
+	l.log.Debug("listener: event signalled", "event_id", ev.ID, "entry_id", ae.EntryID, "kind", ae.Kind)
+	l.advance(ctx, ev.ID, true)
+	return nil
+}
+
+// deliver signals one event, retrying transient failures until ctx ends.
+func (l *listener) deliver(ctx context.Context, ev workflows.AgentEvent) error {
+	backoff := l.a.signalBackoff
+	if backoff <= 0 {
+		backoff = 200 * time.Millisecond
+	}
+	const maxBackoff = 10 * time.Second
+	for {
+		err := l.a.Temporal.SignalWorkflow(ctx, l.in.WorkflowID, "", workflows.SignalAgentEvent, ev)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		var (
+			notFound   *serviceerror.NotFound
+			invalid    *serviceerror.InvalidArgument
+			denied     *serviceerror.PermissionDenied
+			nsNotFound *serviceerror.NamespaceNotFound
+		)
+		switch {
+		case errors.As(err, &notFound):
+			return errWorkflowGone
+		case errors.As(err, &invalid):
+			// The server will never take this payload (e.g. too large):
+			// drop it rather than block the stream.
+			l.a.stats.undeliverable.Add(1)
+			l.log.Warn("listener: event refused by the server; dropped", "event_id", ev.EventID, "entry_id", ev.EntryID, "kind", ev.Kind, "error", err)
+			return nil
+		case errors.As(err, &denied), errors.As(err, &nsNotFound):
+			return temporal.NewNonRetryableApplicationError("listen: signal workflow: "+err.Error(), ErrTypeSignalFailed, nil)
+		}
+		l.a.stats.signalRetries.Add(1)
+		l.log.Warn("listener: signal failed; retrying", "event_id", ev.EventID, "retry_in", backoff, "error", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+func sameConversation(a, b string) bool { return strings.EqualFold(a, b) }

@@ -1,0 +1,296 @@
+package activities
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+// Webhook headers.
+const (
+	// HeaderSignature is "sha256=" + hex(HMAC-SHA256(secret, raw body)).
+	HeaderSignature = "X-LiveAgent-Signature"
+	// HeaderTimestamp is the send time in Unix seconds (informational; it is
+	// not covered by the signature).
+	HeaderTimestamp = "X-LiveAgent-Timestamp"
+	// HeaderIdempotencyKey is Delivery.ID: the same on every retry of one
+	// delivery, so the receiver can drop duplicates.
+	HeaderIdempotencyKey = "Idempotency-Key"
+
+	signaturePrefix = "sha256="
+)
+
+// WebhookPayload is the JSON body the WebhookSink POSTs: one workflows.Delivery
+// with snake_case keys. Optional fields are omitted when empty.
+//
+//	{
+//	  "id": "0Xx…",                 // idempotency key (= Idempotency-Key header)
+//	  "session_id": "live-agent-session-u-42",
+//	  "user_id": "u-42",
+//	  "kind": "agent-message",      // agent-message | system | typing | closed
+//	  "at": "2026-11-25T10:00:00Z", // RFC 3339
+//	  "sender_name": "Jane",
+//	  "text": "Hello",
+//	  "link": {"url": "https://…", "title": "…"},
+//	  "attachment": {"name": "invoice.pdf", "mime_type": "application/pdf",
+//	                 "size": 1234, "sha256": "…", "url": "https://…/<sha256>"},
+//	  "state": "active",            // session state after this delivery
+//	  "close_reason": "agent-ended",
+//	  "typing": true,
+//	  "queue_position": 2,
+//	  "estimated_wait_seconds": 120
+//	}
+type WebhookPayload struct {
+	ID                   string             `json:"id"`
+	SessionID            string             `json:"session_id"`
+	UserID               string             `json:"user_id"`
+	Kind                 string             `json:"kind"`
+	At                   *time.Time         `json:"at,omitempty"`
+	SenderName           string             `json:"sender_name,omitempty"`
+	Text                 string             `json:"text,omitempty"`
+	Link                 *WebhookLink       `json:"link,omitempty"`
+	Attachment           *WebhookAttachment `json:"attachment,omitempty"`
+	State                string             `json:"state,omitempty"`
+	CloseReason          string             `json:"close_reason,omitempty"`
+	Typing               bool               `json:"typing,omitempty"`
+	QueuePosition        int                `json:"queue_position,omitempty"`
+	EstimatedWaitSeconds *int64             `json:"estimated_wait_seconds,omitempty"`
+}
+
+// WebhookLink is a rich link in a WebhookPayload.
+type WebhookLink struct {
+	URL   string `json:"url"`
+	Title string `json:"title,omitempty"`
+}
+
+// WebhookAttachment is a stored attachment in a WebhookPayload.
+type WebhookAttachment struct {
+	Name     string `json:"name"`
+	MimeType string `json:"mime_type,omitempty"`
+	Size     int64  `json:"size"`
+	SHA256   string `json:"sha256"`
+	URL      string `json:"url"`
+}
+
+// NewWebhookPayload converts a Delivery to its JSON shape.
+func NewWebhookPayload(d workflows.Delivery) WebhookPayload {
+	p := WebhookPayload{
+		ID: d.ID, SessionID: d.SessionID, UserID: d.UserID, Kind: string(d.Kind),
+		SenderName: d.SenderName, Text: d.Text, State: string(d.State), CloseReason: string(d.CloseReason),
+		Typing: d.Typing, QueuePosition: d.QueuePosition,
+	}
+	if !d.At.IsZero() {
+		at := d.At.UTC()
+		p.At = &at
+	}
+	if d.Link != nil {
+		p.Link = &WebhookLink{URL: d.Link.URL, Title: d.Link.Title}
+	}
+	if att := d.Attachment; att != nil {
+		p.Attachment = &WebhookAttachment{Name: att.Name, MimeType: att.MimeType, Size: att.Size, SHA256: att.SHA256, URL: att.URL}
+	}
+	if d.EstimatedWait > 0 {
+		secs := int64(d.EstimatedWait.Round(time.Second) / time.Second)
+		p.EstimatedWaitSeconds = &secs
+	}
+	return p
+}
+
+// Delivery converts the payload back (the assistant side uses it after
+// VerifySignature). Unknown estimated wait comes back as a negative duration.
+func (p WebhookPayload) Delivery() workflows.Delivery {
+	d := workflows.Delivery{
+		ID: p.ID, SessionID: p.SessionID, UserID: p.UserID, Kind: workflows.DeliveryKind(p.Kind),
+		SenderName: p.SenderName, Text: p.Text, State: workflows.State(p.State),
+		CloseReason: workflows.CloseReason(p.CloseReason), Typing: p.Typing, QueuePosition: p.QueuePosition,
+		EstimatedWait: UnknownWait,
+	}
+	if p.At != nil {
+		d.At = *p.At
+	}
+	if p.Link != nil {
+		d.Link = &workflows.Link{URL: p.Link.URL, Title: p.Link.Title}
+	}
+	if a := p.Attachment; a != nil {
+		d.Attachment = &workflows.AttachmentRef{Name: a.Name, MimeType: a.MimeType, Size: a.Size, SHA256: a.SHA256, URL: a.URL}
+	}
+	if p.EstimatedWaitSeconds != nil {
+		d.EstimatedWait = time.Duration(*p.EstimatedWaitSeconds) * time.Second
+	}
+	return d
+}
+
+// Sign returns the X-LiveAgent-Signature value for body.
+func Sign(secret, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return signaturePrefix + hex.EncodeToString(mac.Sum(nil))
+}
+
+// Signature verification errors.
+var (
+	ErrMissingSignature = errors.New("webhook: missing " + HeaderSignature + " header")
+	ErrBadSignature     = errors.New("webhook: signature does not match the body")
+)
+
+// VerifySignature checks an X-LiveAgent-Signature header value against the
+// raw request body, in constant time. The receiver must verify the exact
+// bytes it received, before decoding them.
+func VerifySignature(secret, body []byte, header string) error {
+	header = strings.TrimSpace(header)
+	if header == "" {
+		return ErrMissingSignature
+	}
+	hexSig, ok := strings.CutPrefix(header, signaturePrefix)
+	if !ok {
+		return fmt.Errorf("%w (want %q prefix)", ErrBadSignature, signaturePrefix)
+	}
+	got, err := hex.DecodeString(hexSig)
+	if err != nil {
+		return fmt.Errorf("%w (not hex)", ErrBadSignature)
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	if !hmac.Equal(got, mac.Sum(nil)) {
+		return ErrBadSignature
+	}
+	return nil
+}
+
+// DeliveryError is a failed delivery. Permanent means the receiver rejected it
+// for good (4xx other than 408 and 429); RetryAfter is the receiver's hint.
+type DeliveryError struct {
+	Status     int // HTTP status, 0 for transport failures
+	Permanent  bool
+	RetryAfter time.Duration
+	Message    string
+}
+
+func (e *DeliveryError) Error() string { return e.Message }
+
+// WebhookSink POSTs each Delivery as a signed WebhookPayload to the
+// assistant. A 2xx answer means delivered; 4xx other than 408/429 is a
+// permanent *DeliveryError; anything else is retryable. It is safe for
+// concurrent use. The secret is never logged or put in an error.
+type WebhookSink struct {
+	url     string
+	target  string // url without credentials or query, for errors
+	secret  []byte
+	timeout time.Duration
+	client  *http.Client
+	now     func() time.Time
+}
+
+// maxWebhookResponse bounds how much of an answer body is read.
+const maxWebhookResponse = 4 << 10
+
+// NewWebhookSink returns a sink posting to url. timeout bounds each request
+// (0 means 10s); httpClient nil means a default client (its transport, TLS
+// settings etc. are used; redirects are never followed).
+func NewWebhookSink(url string, secret []byte, timeout time.Duration, httpClient *http.Client) *WebhookSink {
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	client := &http.Client{}
+	if httpClient != nil {
+		c := *httpClient // shallow copy: the caller's client is not modified
+		client = &c
+	}
+	// Never follow redirects: a 301/302 would turn the POST into a bodiless
+	// GET that "succeeds". A 3xx is reported as a (retryable) failure.
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &WebhookSink{
+		url: url, target: redactURL(url), secret: append([]byte(nil), secret...),
+		timeout: timeout, client: client, now: time.Now,
+	}
+}
+
+// Deliver implements Sink.
+func (s *WebhookSink) Deliver(ctx context.Context, d workflows.Delivery) error {
+	if d.ID == "" || strings.ContainsFunc(d.ID, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return &DeliveryError{Permanent: true, Message: fmt.Sprintf("webhook: delivery id %q is not a valid idempotency key", d.ID)}
+	}
+	body, err := json.Marshal(NewWebhookPayload(d))
+	if err != nil {
+		return &DeliveryError{Permanent: true, Message: "webhook: encode delivery: " + err.Error()}
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url, bytes.NewReader(body))
+	if err != nil {
+		return &DeliveryError{Permanent: true, Message: "webhook: build request for " + s.target + ": " + redact(err.Error())}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(HeaderSignature, Sign(s.secret, body))
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(s.now().Unix(), 10))
+	req.Header.Set(HeaderIdempotencyKey, d.ID)
+
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return &DeliveryError{Message: "webhook: POST " + s.target + ": " + transportError(err)}
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxWebhookResponse))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	de := &DeliveryError{
+		Status:     resp.StatusCode,
+		Permanent:  resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusRequestTimeout && resp.StatusCode != http.StatusTooManyRequests,
+		RetryAfter: retryAfterHeader(resp.Header.Get("Retry-After")),
+		Message:    fmt.Sprintf("webhook: POST %s: %s", s.target, resp.Status),
+	}
+	if msg := strings.Join(strings.Fields(string(answer)), " "); msg != "" && !strings.HasPrefix(msg, "<") {
+		if len(msg) > 200 {
+			msg = msg[:200] + "…"
+		}
+		de.Message += ": " + msg
+	}
+	return de
+}
+
+// transportError describes a transport failure without the URL (which
+// *url.Error would repeat, possibly with credentials in it).
+func transportError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return redact(err.Error())
+}
+
+// redactURL keeps scheme, host and path: user info and query may hold
+// credentials.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(invalid webhook url)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+func retryAfterHeader(v string) time.Duration {
+	v = strings.TrimSpace(v)
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		if d := time.Until(t); d > 0 {
+			return d.Round(time.Second)
+		}
+	}
+	return 0
+}

@@ -1,0 +1,298 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+var secret = []byte("s3cr3t-webhook-key")
+
+type received struct {
+	header http.Header
+	body   []byte
+}
+
+// assistant is an httptest receiver that records requests and answers with
+// the scripted statuses (200 once they run out).
+type assistant struct {
+	mu       sync.Mutex
+	got      []received
+	statuses []int
+	headers  map[string]string
+	srv      *httptest.Server
+}
+
+func newAssistant(t *testing.T, statuses ...int) *assistant {
+	a := &assistant{statuses: statuses, headers: map[string]string{}}
+	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		a.mu.Lock()
+		a.got = append(a.got, received{header: r.Header.Clone(), body: body})
+		status := http.StatusOK
+		if len(a.statuses) > 0 {
+			status, a.statuses = a.statuses[0], a.statuses[1:]
+		}
+		for k, v := range a.headers {
+			w.Header().Set(k, v)
+		}
+		a.mu.Unlock()
+		w.WriteHeader(status)
+		_, _ = io.WriteString(w, `{"error":"nope"}`)
+	}))
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+func sampleDelivery() workflows.Delivery {
+	return workflows.Delivery{
+		ID: "0Xx000000001", SessionID: "live-agent-session-u-1", UserID: "u-1",
+		Kind: workflows.DeliverAgentMessage, At: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC),
+		SenderName: "Jane", Text: "Here is your invoice",
+		Attachment: &workflows.AttachmentRef{Name: "invoice.pdf", MimeType: "application/pdf", Size: 1234, SHA256: strings.Repeat("ab", 32), URL: "https://b/x"},
+		Link:       &workflows.Link{URL: "https://help", Title: "Help"},
+		State:      workflows.StateActive, QueuePosition: 0, EstimatedWait: 90 * time.Second,
+	}
+}
+
+func TestWebhookSinkDelivers(t *testing.T) {
+	as := newAssistant(t)
+	sink := NewWebhookSink(as.srv.URL+"/hook", secret, 5*time.Second, nil)
+	fixed := time.Unix(1764064800, 0)
+	sink.now = func() time.Time { return fixed }
+	d := sampleDelivery()
+	if err := sink.Deliver(context.Background(), d); err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	if len(as.got) != 1 {
+		t.Fatalf("%d requests", len(as.got))
+	}
+	r := as.got[0]
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Fatalf("Content-Type = %q", ct)
+	}
+	if got := r.header.Get(HeaderIdempotencyKey); got != d.ID {
+		t.Fatalf("Idempotency-Key = %q, want %q", got, d.ID)
+	}
+	if got := r.header.Get(HeaderTimestamp); got != strconv.FormatInt(fixed.Unix(), 10) {
+		t.Fatalf("timestamp = %q", got)
+	}
+	if err := VerifySignature(secret, r.body, r.header.Get(HeaderSignature)); err != nil {
+		t.Fatalf("signature does not verify: %v", err)
+	}
+	// The JSON shape is snake_case and round-trips to the Delivery.
+	var raw map[string]any
+	if err := json.Unmarshal(r.body, &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"id", "session_id", "user_id", "kind", "at", "sender_name", "text", "link", "attachment", "state", "estimated_wait_seconds"} {
+		if _, ok := raw[key]; !ok {
+			t.Errorf("body lacks %q: %s", key, r.body)
+		}
+	}
+	if raw["estimated_wait_seconds"] != float64(90) || raw["kind"] != "agent-message" {
+		t.Fatalf("body = %s", r.body)
+	}
+	var p WebhookPayload
+	if err := json.Unmarshal(r.body, &p); err != nil {
+		t.Fatal(err)
+	}
+	if back := p.Delivery(); !reflect.DeepEqual(back, d) {
+		t.Fatalf("round trip:\n got %+v\nwant %+v", back, d)
+	}
+	if strings.Contains(string(r.body), string(secret)) {
+		t.Fatal("secret in body")
+	}
+}
+
+func TestWebhookSinkSameIdempotencyKeyOnRetry(t *testing.T) {
+	as := newAssistant(t, http.StatusServiceUnavailable)
+	sink := NewWebhookSink(as.srv.URL, secret, 5*time.Second, nil)
+	d := sampleDelivery()
+	if err := sink.Deliver(context.Background(), d); err == nil {
+		t.Fatal("503 should fail")
+	}
+	if err := sink.Deliver(context.Background(), d); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	k1, k2 := as.got[0].header.Get(HeaderIdempotencyKey), as.got[1].header.Get(HeaderIdempotencyKey)
+	if k1 != d.ID || k1 != k2 {
+		t.Fatalf("keys %q, %q; want both %q", k1, k2, d.ID)
+	}
+	if string(as.got[0].body) != string(as.got[1].body) {
+		t.Fatal("retry body differs")
+	}
+}
+
+func TestWebhookSinkStatusHandling(t *testing.T) {
+	tests := []struct {
+		status     int
+		permanent  bool
+		retryAfter string
+		wantDelay  time.Duration
+	}{
+		{http.StatusBadRequest, true, "", 0},
+		{http.StatusUnauthorized, true, "", 0},
+		{http.StatusNotFound, true, "", 0},
+		{http.StatusConflict, true, "", 0},
+		{http.StatusRequestTimeout, false, "", 0},
+		{http.StatusTooManyRequests, false, "12", 12 * time.Second},
+		{http.StatusInternalServerError, false, "", 0},
+		{http.StatusBadGateway, false, "", 0},
+		{http.StatusServiceUnavailable, false, "3", 3 * time.Second},
+		{http.StatusMovedPermanently, false, "", 0}, // unexpected non-2xx: retry
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
+			as := newAssistant(t, tt.status)
+			if tt.retryAfter != "" {
+				as.headers["Retry-After"] = tt.retryAfter
+			}
+			if tt.status == http.StatusMovedPermanently {
+				as.headers["Location"] = as.srv.URL + "/elsewhere" // must not be followed
+			}
+			sink := NewWebhookSink(as.srv.URL, secret, 5*time.Second, nil)
+			err := sink.Deliver(context.Background(), sampleDelivery())
+			var de *DeliveryError
+			if !errors.As(err, &de) {
+				t.Fatalf("err = %v (%T), want *DeliveryError", err, err)
+			}
+			if de.Status != tt.status || de.Permanent != tt.permanent || de.RetryAfter != tt.wantDelay {
+				t.Fatalf("DeliveryError = %+v", de)
+			}
+			if strings.Contains(err.Error(), string(secret)) {
+				t.Fatal("secret in error")
+			}
+			if len(as.got) != 1 {
+				t.Fatalf("%d requests, want exactly 1 (no redirect, no internal retry)", len(as.got))
+			}
+		})
+	}
+	t.Run("2xx variants", func(t *testing.T) {
+		for _, s := range []int{200, 201, 202, 204} {
+			as := newAssistant(t, s)
+			if err := NewWebhookSink(as.srv.URL, secret, 5*time.Second, nil).Deliver(context.Background(), sampleDelivery()); err != nil {
+				t.Errorf("%d: %v", s, err)
+			}
+		}
+	})
+}
+
+func TestWebhookSinkTransportErrorHidesCredentials(t *testing.T) {
+	as := newAssistant(t)
+	url := strings.Replace(as.srv.URL, "http://", "http://user:pw-in-url@", 1) + "/hook?token=query-secret"
+	as.srv.Close() // connection refused
+	err := NewWebhookSink(url, secret, 2*time.Second, nil).Deliver(context.Background(), sampleDelivery())
+	var de *DeliveryError
+	if !errors.As(err, &de) || de.Permanent {
+		t.Fatalf("err = %v, want retryable *DeliveryError", err)
+	}
+	for _, leak := range []string{"pw-in-url", "query-secret", string(secret)} {
+		if strings.Contains(err.Error(), leak) {
+			t.Fatalf("error leaks %q: %v", leak, err)
+		}
+	}
+}
+
+func TestWebhookSinkTimeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	err := NewWebhookSink(srv.URL, secret, 50*time.Millisecond, nil).Deliver(context.Background(), sampleDelivery())
+	var de *DeliveryError
+	if !errors.As(err, &de) || de.Permanent {
+		t.Fatalf("err = %v, want retryable *DeliveryError", err)
+	}
+}
+
+func TestWebhookDeliverActivityMapsStatus(t *testing.T) {
+	a, _, env := testActivities(t)
+	as := newAssistant(t, http.StatusUnprocessableEntity, http.StatusTooManyRequests)
+	as.headers["Retry-After"] = "5"
+	a.Sink = NewWebhookSink(as.srv.URL, secret, 5*time.Second, nil)
+	_, err := env.ExecuteActivity(workflows.ActivityDeliver, sampleDelivery())
+	assertNonRetryable(t, err, ErrTypeDeliveryRejected)
+	_, err = env.ExecuteActivity(workflows.ActivityDeliver, sampleDelivery())
+	assertRetryable(t, err, ErrTypeDeliveryFailed, 5*time.Second)
+	if _, err = env.ExecuteActivity(workflows.ActivityDeliver, sampleDelivery()); err != nil {
+		t.Fatalf("third delivery: %v", err)
+	}
+}
+
+func TestVerifySignature(t *testing.T) {
+	body := []byte(`{"id":"1"}`)
+	good := Sign(secret, body)
+	if !strings.HasPrefix(good, "sha256=") || len(good) != len("sha256=")+64 {
+		t.Fatalf("signature format %q", good)
+	}
+	if err := VerifySignature(secret, body, good); err != nil {
+		t.Fatalf("good signature rejected: %v", err)
+	}
+	// Known answer (HMAC-SHA256("key", "The quick brown fox jumps over the lazy dog")).
+	if got := Sign([]byte("key"), []byte("The quick brown fox jumps over the lazy dog")); got != "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8" {
+		t.Fatalf("known answer mismatch: %s", got)
+	}
+	tests := []struct {
+		name   string
+		secret []byte
+		body   []byte
+		header string
+		want   error
+	}{
+		{"missing", secret, body, "", ErrMissingSignature},
+		{"tampered body", secret, []byte(`{"id":"2"}`), good, ErrBadSignature},
+		{"wrong secret", []byte("other"), body, good, ErrBadSignature},
+		{"no prefix", secret, body, strings.TrimPrefix(good, "sha256="), ErrBadSignature},
+		{"not hex", secret, body, "sha256=zz", ErrBadSignature},
+		{"truncated", secret, body, good[:len(good)-2], ErrBadSignature},
+	}
+	for _, tt := range tests {
+		if err := VerifySignature(tt.secret, tt.body, tt.header); !errors.Is(err, tt.want) {
+			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+}
+
+func TestWebhookPayloadOmitsEmpty(t *testing.T) {
+	b, err := json.Marshal(NewWebhookPayload(workflows.Delivery{ID: "n-1", SessionID: "s", UserID: "u", Kind: workflows.DeliverSystem, Text: "Hi", EstimatedWait: UnknownWait}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"n-1","session_id":"s","user_id":"u","kind":"system","text":"Hi"}`
+	if string(b) != want {
+		t.Fatalf("got  %s\nwant %s", b, want)
+	}
+}
+
+func TestWebhookSinkRejectsBadIdempotencyKey(t *testing.T) {
+	as := newAssistant(t)
+	sink := NewWebhookSink(as.srv.URL, secret, 5*time.Second, nil)
+	for _, id := range []string{"", "a\r\nX-Injected: 1"} {
+		d := sampleDelivery()
+		d.ID = id
+		var de *DeliveryError
+		if err := sink.Deliver(context.Background(), d); !errors.As(err, &de) || !de.Permanent {
+			t.Fatalf("id %q: err = %v, want permanent *DeliveryError", id, err)
+		}
+	}
+	if len(as.got) != 0 {
+		t.Fatalf("%d requests sent", len(as.got))
+	}
+}
