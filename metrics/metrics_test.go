@@ -1,0 +1,229 @@
+package metrics_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/stretchr/testify/require"
+
+	"github.com/liveagent-bridge/liveagent/metrics"
+)
+
+func newRegistry(t *testing.T, opts metrics.Options) *metrics.Registry {
+	t.Helper()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	r, err := metrics.New(opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = r.Close() })
+	return r
+}
+
+// scrape GETs url and parses the Prometheus text exposition.
+func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var p expfmt.TextParser
+	mfs, err := p.TextToMetricFamilies(resp.Body)
+	require.NoError(t, err)
+	return mfs
+}
+
+// find returns the metric of family name whose labels include want.
+func find(mfs map[string]*dto.MetricFamily, name string, want map[string]string) *dto.Metric {
+	mf, ok := mfs[name]
+	if !ok {
+		return nil
+	}
+next:
+	for _, m := range mf.GetMetric() {
+		have := map[string]string{}
+		for _, lp := range m.GetLabel() {
+			have[lp.GetName()] = lp.GetValue()
+		}
+		for k, v := range want {
+			if have[k] != v {
+				continue next
+			}
+		}
+		return m
+	}
+	return nil
+}
+
+func counterValue(t *testing.T, mfs map[string]*dto.MetricFamily, name string) float64 {
+	t.Helper()
+	m := find(mfs, name, nil)
+	require.NotNil(t, m, "metric %s missing", name)
+	require.NotNil(t, m.GetCounter(), "metric %s is not a counter", name)
+	return m.GetCounter().GetValue()
+}
+
+func TestRecorderScrape(t *testing.T) {
+	reg := newRegistry(t, metrics.Options{})
+	var rec metrics.Recorder = reg
+	srv := httptest.NewServer(reg.Handler())
+	defer srv.Close()
+
+	// Before anything is recorded the series exist at zero.
+	mfs := scrape(t, srv.URL)
+	require.Zero(t, counterValue(t, mfs, "liveagent_accept_timeouts_total"))
+
+	rec.AcceptLatency(3 * time.Second)
+	rec.AcceptLatency(90 * time.Second)
+	rec.AcceptLatency(-time.Second) // ignored
+	rec.AcceptTimeout()
+	rec.AcceptTimeout()
+	for range 3 {
+		rec.StreamReconnect()
+	}
+	for range 4 {
+		rec.DuplicateDropped()
+	}
+	rec.AttachmentFailure()
+	for range 5 {
+		rec.TokenRequest()
+	}
+
+	mfs = scrape(t, srv.URL)
+	require.Equal(t, 2.0, counterValue(t, mfs, "liveagent_accept_timeouts_total"))
+	require.Equal(t, 3.0, counterValue(t, mfs, "liveagent_stream_reconnects_total"))
+	require.Equal(t, 4.0, counterValue(t, mfs, "liveagent_duplicates_dropped_total"))
+	require.Equal(t, 1.0, counterValue(t, mfs, "liveagent_attachment_failures_total"))
+	require.Equal(t, 5.0, counterValue(t, mfs, "liveagent_token_requests_total"))
+
+	h := find(mfs, "liveagent_accept_latency_seconds", nil).GetHistogram()
+	require.NotNil(t, h)
+	require.Equal(t, uint64(2), h.GetSampleCount())
+	require.InDelta(t, 93.0, h.GetSampleSum(), 1e-9)
+	cumulative := map[float64]uint64{}
+	for _, b := range h.GetBucket() {
+		cumulative[b.GetUpperBound()] = b.GetCumulativeCount()
+	}
+	require.Equal(t, uint64(0), cumulative[2])
+	require.Equal(t, uint64(1), cumulative[5])
+	require.Equal(t, uint64(1), cumulative[60])
+	require.Equal(t, uint64(2), cumulative[120])
+
+	// Runtime and process metrics are on by default (RSS for the load benchmark).
+	require.Contains(t, mfs, "go_goroutines")
+	require.Contains(t, mfs, "process_resident_memory_bytes")
+}
+
+func TestWithoutRuntimeMetrics(t *testing.T) {
+	reg := newRegistry(t, metrics.Options{WithoutRuntimeMetrics: true})
+	srv := httptest.NewServer(reg.Handler())
+	defer srv.Close()
+	mfs := scrape(t, srv.URL)
+	require.NotContains(t, mfs, "go_goroutines")
+	require.Contains(t, mfs, "liveagent_token_requests_total")
+	for name := range mfs {
+		require.False(t, strings.HasPrefix(name, "tally_internal"), "tally's own cardinality gauges are omitted: %s", name)
+	}
+}
+
+func TestTemporalMetricsHandlerSharesRegistry(t *testing.T) {
+	reg := newRegistry(t, metrics.Options{ReportInterval: 50 * time.Millisecond})
+	srv := httptest.NewServer(reg.Handler())
+	defer srv.Close()
+
+	h := reg.TemporalMetricsHandler().WithTags(map[string]string{"namespace": "ns-1", "task_queue": "live-agent"})
+	h.Counter("temporal_request").Inc(3)
+	h.Timer("temporal_request_latency").Record(250 * time.Millisecond)
+	h.Gauge("temporal_worker_task_slots_available").Update(7)
+	reg.TokenRequest()
+
+	// Label values are sanitized the Prometheus way ("-" becomes "_").
+	want := map[string]string{"namespace": "ns_1", "task_queue": "live_agent"}
+	var mfs map[string]*dto.MetricFamily
+	require.Eventually(t, func() bool {
+		mfs = scrape(t, srv.URL)
+		m := find(mfs, "temporal_request_total", want)
+		return m != nil && m.GetCounter().GetValue() == 3
+	}, 30*time.Second, 50*time.Millisecond, "SDK counter never reached the registry")
+
+	require.Equal(t, 1.0, counterValue(t, mfs, "liveagent_token_requests_total"), "own and SDK metrics on one endpoint")
+	require.Eventually(t, func() bool {
+		mfs = scrape(t, srv.URL)
+		lat := find(mfs, "temporal_request_latency_seconds", want)
+		gauge := find(mfs, "temporal_worker_task_slots_available", want)
+		return lat != nil && lat.GetHistogram().GetSampleCount() == 1 &&
+			gauge != nil && gauge.GetGauge().GetValue() == 7
+	}, 30*time.Second, 50*time.Millisecond, "SDK timer (as a _seconds histogram) and gauge never reached the registry")
+	lat := find(mfs, "temporal_request_latency_seconds", want).GetHistogram()
+	require.InDelta(t, 0.25, lat.GetSampleSum(), 1e-6)
+}
+
+func TestCloseFlushesSDKMetrics(t *testing.T) {
+	// A report interval far longer than the test: only Close can flush.
+	reg := newRegistry(t, metrics.Options{ReportInterval: time.Hour})
+	reg.TemporalMetricsHandler().Counter("temporal_workflow_completed").Inc(1)
+	srv := httptest.NewServer(reg.Handler())
+	defer srv.Close()
+	if m := find(scrape(t, srv.URL), "temporal_workflow_completed_total", nil); m != nil {
+		require.Zero(t, m.GetCounter().GetValue(), "not flushed before Close")
+	}
+
+	require.NoError(t, reg.Close())
+	require.NoError(t, reg.Close(), "second Close is a no-op")
+	require.Equal(t, 1.0, counterValue(t, scrape(t, srv.URL), "temporal_workflow_completed_total"))
+}
+
+func TestStartAndServe(t *testing.T) {
+	reg := newRegistry(t, metrics.Options{})
+	reg.StreamReconnect()
+
+	s, err := reg.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	base := "http://" + s.Addr()
+	require.Equal(t, 1.0, counterValue(t, scrape(t, base+metrics.Path), "liveagent_stream_reconnects_total"))
+	resp, err := http.Get(base + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	// The port is taken: a second Start fails fast, naming the address.
+	_, err = reg.Start(s.Addr())
+	require.ErrorContains(t, err, "metrics listen "+s.Addr())
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(t, s.Shutdown(ctx))
+	require.NoError(t, s.Shutdown(ctx), "second Shutdown is a no-op")
+	_, err = http.Get(base + metrics.Path)
+	require.Error(t, err, "endpoint must be down after Shutdown")
+
+	// Serve blocks until its context ends, then returns nil.
+	serveCtx, stop := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- reg.Serve(serveCtx, "127.0.0.1:0") }()
+	stop()
+	select {
+	case err := <-errc:
+		require.NoError(t, err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("Serve did not return after its context was cancelled")
+	}
+	require.ErrorContains(t, reg.Serve(context.Background(), "not-a-valid-address"), "metrics listen")
+}
+
+func TestOrNop(t *testing.T) {
+	require.Equal(t, metrics.Nop{}, metrics.OrNop(nil))
+	reg := newRegistry(t, metrics.Options{WithoutRuntimeMetrics: true})
+	metrics.OrNop(reg).TokenRequest()
+	srv := httptest.NewServer(reg.Handler())
+	defer srv.Close()
+	require.Equal(t, 1.0, counterValue(t, scrape(t, srv.URL), "liveagent_token_requests_total"), "a non-nil recorder is used as is")
+}
