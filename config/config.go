@@ -1,0 +1,267 @@
+package config
+
+import (
+	"time"
+
+	"github.com/liveagent-bridge/liveagent/miaw"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+// Config is the whole configuration of the bridge's binaries. Every field maps
+// to one documented key (see the package doc); Load fills it from defaults, a
+// YAML file and the environment, in that order of increasing precedence.
+type Config struct {
+	Temporal    Temporal
+	Salesforce  Salesforce
+	Session     Session
+	Attachments Attachments
+	Delivery    Delivery
+	Worker      Worker
+	Gateway     Gateway
+	Codec       Codec
+	Log         Log
+}
+
+// Temporal says how to reach the Temporal frontend.
+type Temporal struct {
+	Address   string // temporal.address (host:port)
+	Namespace string // temporal.namespace
+	APIKey    string // temporal.api_key (secret; implies TLS)
+	TLS       TLS
+}
+
+// TLS configures the connection to Temporal. With Enabled and no files the
+// system roots are used; CertFile+KeyFile add a client certificate (mTLS).
+type TLS struct {
+	Enabled    bool   // temporal.tls.enabled
+	CertFile   string // temporal.tls.cert_file
+	KeyFile    string // temporal.tls.key_file
+	CAFile     string // temporal.tls.ca_file
+	ServerName string // temporal.tls.server_name
+}
+
+// Auth modes of the Salesforce side.
+const (
+	AuthVerified = "verified"
+	AuthGuest    = "guest"
+)
+
+// Salesforce configures the MIAW client (see miaw.Config).
+type Salesforce struct {
+	SCRTURL                string        // salesforce.scrt_url
+	OrgID                  string        // salesforce.org_id
+	Deployment             string        // salesforce.deployment
+	CapabilitiesVersion    string        // salesforce.capabilities_version
+	Platform               string        // salesforce.platform
+	AuthMode               string        // salesforce.auth_mode: verified | guest
+	PrivateKeyFile         string        // salesforce.private_key_file
+	KeyID                  string        // salesforce.key_id
+	Issuer                 string        // salesforce.issuer
+	SigningAlgorithm       string        // salesforce.signing_algorithm: RS256 | RS512
+	IdentityTokenTTL       time.Duration // salesforce.identity_token_ttl
+	AllowAnyHost           bool          // salesforce.allow_any_host
+	AttachmentHosts        []string      // salesforce.attachment_hosts
+	TokenRequestsPerMinute int           // salesforce.token_requests_per_minute
+}
+
+// Session holds the session settings handed to every new workflow.
+type Session struct {
+	Topics                 []string      // session.topics
+	AcceptTimeout          time.Duration // session.accept_timeout
+	TimeoutMessage         string        // session.timeout_message
+	Greeting               string        // session.greeting
+	AgentEndedMessage      string        // session.agent_ended_message
+	DefaultLocale          string        // session.default_locale
+	Routing                Routing
+	MaxMessageBytes        int      // session.max_message_bytes
+	MaxAttachmentBytes     int64    // session.max_attachment_bytes
+	AllowedAttachmentTypes []string // session.allowed_attachment_types
+}
+
+// Routing names the routing attributes (hidden pre-chat fields) agreed with
+// the Salesforce team.
+type Routing struct {
+	UserField  string // session.routing.user_field
+	TopicField string // session.routing.topic_field
+}
+
+// Attachments configures the attachment store.
+type Attachments struct {
+	Dir              string // attachments.dir
+	PublicURL        string // attachments.public_url
+	MaxDownloadBytes int64  // attachments.max_download_bytes
+}
+
+// Delivery modes.
+const (
+	DeliveryConsole = "console"
+	DeliveryWebhook = "webhook"
+)
+
+// Delivery configures how agent messages reach the assistant.
+type Delivery struct {
+	Mode          string        // delivery.mode: console | webhook
+	WebhookURL    string        // delivery.webhook_url
+	WebhookSecret string        // delivery.webhook_secret (secret)
+	Timeout       time.Duration // delivery.timeout
+}
+
+// Worker sizes the Temporal workers.
+type Worker struct {
+	ListenerSlots int    // worker.listener_slots
+	ActivitySlots int    // worker.activity_slots
+	MetricsListen string // worker.metrics_listen ("" = off)
+}
+
+// Gateway configures the assistant-facing HTTP gateway.
+type Gateway struct {
+	Listen       string // gateway.listen
+	BearerToken  string // gateway.bearer_token (secret)
+	MaxBodyBytes int64  // gateway.max_body_bytes
+}
+
+// Codec configures the AES-GCM payload codec.
+type Codec struct {
+	Enabled     bool              // codec.enabled
+	ActiveKeyID string            // codec.active_key_id
+	Keys        map[string]string // codec.keys: key id -> base64 32-byte key (secret)
+	CORSOrigins []string          // codec.cors_origins
+}
+
+// Log configures slog.
+type Log struct {
+	Level  string // log.level: debug | info | warn | error
+	Format string // log.format: text | json
+}
+
+// Default returns the defaults of every key: what Load starts from. It is
+// not valid on its own: salesforce.scrt_url, .org_id, .deployment, the
+// verified-auth key settings and session.topics have no default.
+func Default() *Config {
+	return &Config{
+		Temporal: Temporal{
+			Address:   "127.0.0.1:7233",
+			Namespace: "default",
+		},
+		Salesforce: Salesforce{
+			CapabilitiesVersion:    "1",
+			Platform:               "Web",
+			AuthMode:               AuthVerified,
+			SigningAlgorithm:       "RS256",
+			IdentityTokenTTL:       5 * time.Minute,
+			TokenRequestsPerMinute: 180,
+		},
+		Session: Session{
+			AcceptTimeout:     5 * time.Minute,
+			TimeoutMessage:    "Sorry, no agent is available right now. Please try again later.",
+			Greeting:          "Welcome to HR Live Chat!",
+			AgentEndedMessage: "The agent has ended the chat.",
+			DefaultLocale:     "en_US",
+			Routing: Routing{
+				UserField:  "UserId",
+				TopicField: "Topic",
+			},
+			MaxMessageBytes:    4000,
+			MaxAttachmentBytes: 5 << 20,
+		},
+		Attachments: Attachments{
+			Dir:              "./data/attachments",
+			PublicURL:        "http://127.0.0.1:8081/v1/attachments",
+			MaxDownloadBytes: 25 << 20,
+		},
+		Delivery: Delivery{
+			Mode:    DeliveryConsole,
+			Timeout: 10 * time.Second,
+		},
+		Worker: Worker{
+			ListenerSlots: 1000,
+			ActivitySlots: 200,
+		},
+		Gateway: Gateway{
+			Listen:       "127.0.0.1:8081",
+			MaxBodyBytes: 8 << 20,
+		},
+		Log: Log{
+			Level:  "info",
+			Format: "text",
+		},
+	}
+}
+
+// MIAW maps the Salesforce section (and the attachment limits) to the MIAW
+// client configuration.
+func (c *Config) MIAW() miaw.Config {
+	return miaw.Config{
+		BaseURL:                c.Salesforce.SCRTURL,
+		AllowAnyHost:           c.Salesforce.AllowAnyHost,
+		OrgID:                  c.Salesforce.OrgID,
+		DeploymentName:         c.Salesforce.Deployment,
+		CapabilitiesVersion:    c.Salesforce.CapabilitiesVersion,
+		Platform:               c.Salesforce.Platform,
+		AuthMode:               miaw.AuthMode(c.Salesforce.AuthMode),
+		PrivateKeyFile:         c.Salesforce.PrivateKeyFile,
+		KeyID:                  c.Salesforce.KeyID,
+		Issuer:                 c.Salesforce.Issuer,
+		SigningAlgorithm:       c.Salesforce.SigningAlgorithm,
+		IdentityTokenTTL:       c.Salesforce.IdentityTokenTTL,
+		AttachmentHosts:        cloneStrings(c.Salesforce.AttachmentHosts),
+		MaxDownloadBytes:       c.Attachments.MaxDownloadBytes,
+		MaxUploadBytes:         c.Session.MaxAttachmentBytes,
+		TokenRequestsPerMinute: c.Salesforce.TokenRequestsPerMinute,
+	}
+}
+
+// SessionSettings maps the Session section to the settings every new session
+// workflow carries in its input.
+func (c *Config) SessionSettings() workflows.Settings {
+	return workflows.Settings{
+		Topics:                 cloneStrings(c.Session.Topics),
+		AcceptTimeout:          c.Session.AcceptTimeout,
+		TimeoutMessage:         c.Session.TimeoutMessage,
+		Greeting:               c.Session.Greeting,
+		AgentEndedMessage:      c.Session.AgentEndedMessage,
+		DefaultLocale:          c.Session.DefaultLocale,
+		RoutingUserField:       c.Session.Routing.UserField,
+		RoutingTopicField:      c.Session.Routing.TopicField,
+		MaxMessageBytes:        c.Session.MaxMessageBytes,
+		MaxAttachmentSize:      c.Session.MaxAttachmentBytes,
+		AllowedAttachmentTypes: cloneStrings(c.Session.AllowedAttachmentTypes),
+	}
+}
+
+const redacted = "[redacted]"
+
+// Redacted returns a deep copy with every secret (temporal.api_key,
+// delivery.webhook_secret, gateway.bearer_token, codec.keys values) replaced
+// by "[redacted]" when set, safe to log.
+func (c *Config) Redacted() *Config {
+	r := *c
+	r.Salesforce.AttachmentHosts = cloneStrings(c.Salesforce.AttachmentHosts)
+	r.Session.Topics = cloneStrings(c.Session.Topics)
+	r.Session.AllowedAttachmentTypes = cloneStrings(c.Session.AllowedAttachmentTypes)
+	r.Codec.CORSOrigins = cloneStrings(c.Codec.CORSOrigins)
+	r.Temporal.APIKey = redact(c.Temporal.APIKey)
+	r.Delivery.WebhookSecret = redact(c.Delivery.WebhookSecret)
+	r.Gateway.BearerToken = redact(c.Gateway.BearerToken)
+	if c.Codec.Keys != nil {
+		r.Codec.Keys = make(map[string]string, len(c.Codec.Keys))
+		for id, k := range c.Codec.Keys {
+			r.Codec.Keys[id] = redact(k)
+		}
+	}
+	return &r
+}
+
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+func cloneStrings(s []string) []string {
+	if s == nil {
+		return nil
+	}
+	return append([]string(nil), s...)
+}

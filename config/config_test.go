@@ -1,0 +1,506 @@
+package config
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/liveagent-bridge/liveagent/miaw"
+)
+
+var (
+	rsaKeyOnce sync.Once
+	rsaKey     *rsa.PrivateKey
+)
+
+func testRSAKey(t *testing.T) *rsa.PrivateKey {
+	t.Helper()
+	rsaKeyOnce.Do(func() {
+		k, err := rsa.GenerateKey(rand.Reader, 2048)
+		if err != nil {
+			panic(err)
+		}
+		rsaKey = k
+	})
+	return rsaKey
+}
+
+func writeFile(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(p, data, 0o600))
+	return p
+}
+
+func pkcs1KeyFile(t *testing.T) string {
+	der := x509.MarshalPKCS1PrivateKey(testRSAKey(t))
+	return writeFile(t, "key.pem", pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der}))
+}
+
+func pkcs8KeyFile(t *testing.T) string {
+	der, err := x509.MarshalPKCS8PrivateKey(testRSAKey(t))
+	require.NoError(t, err)
+	return writeFile(t, "key8.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+}
+
+func b64Key(n int) string { return base64.StdEncoding.EncodeToString(make([]byte, n)) }
+
+// validConfig is a complete, valid production-shaped configuration.
+func validConfig(t *testing.T) *Config {
+	c := Default()
+	c.Salesforce.SCRTURL = "https://acme.my.salesforce-scrt.com"
+	c.Salesforce.OrgID = "00D000000000001"
+	c.Salesforce.Deployment = "Live_Agent_Bridge"
+	c.Salesforce.PrivateKeyFile = pkcs1KeyFile(t)
+	c.Salesforce.KeyID = "bridge-1"
+	c.Salesforce.Issuer = "liveagent-bridge"
+	c.Session.Topics = []string{"HR", "IT"}
+	return c
+}
+
+func TestValidConfigPasses(t *testing.T) {
+	require.NoError(t, validConfig(t).Validate())
+
+	c := validConfig(t)
+	c.Salesforce.PrivateKeyFile = pkcs8KeyFile(t)
+	require.NoError(t, c.Validate(), "PKCS#8 keys are accepted")
+
+	c = validConfig(t)
+	c.Salesforce.AuthMode = AuthGuest
+	c.Salesforce.PrivateKeyFile, c.Salesforce.KeyID, c.Salesforce.Issuer = "", "", ""
+	require.NoError(t, c.Validate(), "guest mode needs no key")
+
+	c = validConfig(t)
+	c.Salesforce.SCRTURL = "http://127.0.0.1:8090"
+	c.Salesforce.AllowAnyHost = true
+	require.NoError(t, c.Validate(), "the emulator is allowed with allow_any_host")
+
+	c = validConfig(t)
+	c.Salesforce.OrgID = "00D000000000001AAA"
+	require.NoError(t, c.Validate(), "18-character org ids are accepted")
+}
+
+func TestDefaultIsNotValidAlone(t *testing.T) {
+	var fe *FieldError
+	require.ErrorAs(t, Default().Validate(), &fe)
+	assert.Equal(t, "salesforce.scrt_url", fe.Key)
+}
+
+func TestValidateRules(t *testing.T) {
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	ecDER, err := x509.MarshalPKCS8PrivateKey(ecKey)
+	require.NoError(t, err)
+
+	tests := []struct {
+		name    string
+		mutate  func(c *Config)
+		key     string
+		message string
+	}{
+		{"empty temporal address", func(c *Config) { c.Temporal.Address = "" }, "temporal.address", "host:port"},
+		{"temporal address without port", func(c *Config) { c.Temporal.Address = "localhost" }, "temporal.address", "host:port"},
+		{"empty namespace", func(c *Config) { c.Temporal.Namespace = " " }, "temporal.namespace", "empty"},
+		{"cert without key", func(c *Config) { c.Temporal.TLS.CertFile = "/tmp/x" }, "temporal.tls.key_file", "must be set"},
+		{"key without cert", func(c *Config) { c.Temporal.TLS.KeyFile = "/tmp/x" }, "temporal.tls.cert_file", "must be set"},
+		{"missing CA file", func(c *Config) { c.Temporal.TLS.CAFile = "/nonexistent/ca.pem" }, "temporal.tls.ca_file", "does not exist"},
+
+		{"missing scrt url", func(c *Config) { c.Salesforce.SCRTURL = "" }, "salesforce.scrt_url", "must be set"},
+		{"relative scrt url", func(c *Config) { c.Salesforce.SCRTURL = "acme.my.salesforce-scrt.com" }, "salesforce.scrt_url", "absolute"},
+		{"http scrt url", func(c *Config) { c.Salesforce.SCRTURL = "http://acme.my.salesforce-scrt.com" }, "salesforce.scrt_url", "https"},
+		{"foreign host", func(c *Config) { c.Salesforce.SCRTURL = "https://evil.example.com" }, "salesforce.scrt_url", "salesforce-scrt.com"},
+		{"look-alike host", func(c *Config) { c.Salesforce.SCRTURL = "https://evilsalesforce-scrt.com" }, "salesforce.scrt_url", "salesforce-scrt.com"},
+		{"org id wrong prefix", func(c *Config) { c.Salesforce.OrgID = "00X000000000001" }, "salesforce.org_id", `"00D"`},
+		{"org id wrong length", func(c *Config) { c.Salesforce.OrgID = "00D00000000001" }, "salesforce.org_id", "15 or 18"},
+		{"org id bad characters", func(c *Config) { c.Salesforce.OrgID = "00D0000000000-1" }, "salesforce.org_id", "00D"},
+		{"missing deployment", func(c *Config) { c.Salesforce.Deployment = "" }, "salesforce.deployment", "must be set"},
+		{"empty capabilities version", func(c *Config) { c.Salesforce.CapabilitiesVersion = "" }, "salesforce.capabilities_version", "empty"},
+		{"empty platform", func(c *Config) { c.Salesforce.Platform = "" }, "salesforce.platform", "empty"},
+		{"bad auth mode", func(c *Config) { c.Salesforce.AuthMode = "oauth" }, "salesforce.auth_mode", "verified or guest"},
+		{"verified without key file", func(c *Config) { c.Salesforce.PrivateKeyFile = "" }, "salesforce.private_key_file", "must be set"},
+		{"key file missing", func(c *Config) { c.Salesforce.PrivateKeyFile = "/nonexistent/key.pem" }, "salesforce.private_key_file", "does not exist"},
+		{"key file not PEM", func(c *Config) {
+			c.Salesforce.PrivateKeyFile = writeFile(t, "junk.pem", []byte("not a key"))
+		}, "salesforce.private_key_file", "not a PEM file"},
+		{"key file not RSA", func(c *Config) {
+			c.Salesforce.PrivateKeyFile = writeFile(t, "ec.pem", pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: ecDER}))
+		}, "salesforce.private_key_file", "not an RSA private key"},
+		{"key file is a directory", func(c *Config) { c.Salesforce.PrivateKeyFile = t.TempDir() }, "salesforce.private_key_file", "directory"},
+		{"verified without key id", func(c *Config) { c.Salesforce.KeyID = "" }, "salesforce.key_id", "must be set"},
+		{"verified without issuer", func(c *Config) { c.Salesforce.Issuer = "" }, "salesforce.issuer", "must be set"},
+		{"bad signing algorithm", func(c *Config) { c.Salesforce.SigningAlgorithm = "HS256" }, "salesforce.signing_algorithm", "RS256 or RS512"},
+		{"zero identity ttl", func(c *Config) { c.Salesforce.IdentityTokenTTL = 0 }, "salesforce.identity_token_ttl", "positive"},
+		{"attachment host with path", func(c *Config) { c.Salesforce.AttachmentHosts = []string{"files.example.com/x"} }, "salesforce.attachment_hosts", "host name"},
+		{"token rate zero", func(c *Config) { c.Salesforce.TokenRequestsPerMinute = 0 }, "salesforce.token_requests_per_minute", "between 1 and 200"},
+		{"token rate over limit", func(c *Config) { c.Salesforce.TokenRequestsPerMinute = 201 }, "salesforce.token_requests_per_minute", "between 1 and 200"},
+
+		{"no topics", func(c *Config) { c.Session.Topics = nil }, "session.topics", "at least one"},
+		{"empty topic", func(c *Config) { c.Session.Topics = []string{"HR", " "} }, "session.topics", "entry 2 is empty"},
+		{"duplicate topic", func(c *Config) { c.Session.Topics = []string{"HR", "HR"} }, "session.topics", "twice"},
+		{"zero accept timeout", func(c *Config) { c.Session.AcceptTimeout = 0 }, "session.accept_timeout", "positive"},
+		{"empty timeout message", func(c *Config) { c.Session.TimeoutMessage = "" }, "session.timeout_message", "empty"},
+		{"empty locale", func(c *Config) { c.Session.DefaultLocale = "" }, "session.default_locale", "empty"},
+		{"empty user field", func(c *Config) { c.Session.Routing.UserField = "" }, "session.routing.user_field", "empty"},
+		{"empty topic field", func(c *Config) { c.Session.Routing.TopicField = "" }, "session.routing.topic_field", "empty"},
+		{"same routing fields", func(c *Config) { c.Session.Routing.TopicField = "UserId" }, "session.routing.topic_field", "differ"},
+		{"zero message size", func(c *Config) { c.Session.MaxMessageBytes = 0 }, "session.max_message_bytes", "positive"},
+		{"zero attachment size", func(c *Config) { c.Session.MaxAttachmentBytes = -1 }, "session.max_attachment_bytes", "positive"},
+		{"bad MIME type", func(c *Config) { c.Session.AllowedAttachmentTypes = []string{"image/png", "pdf"} }, "session.allowed_attachment_types", "entry 2"},
+
+		{"empty attachment dir", func(c *Config) { c.Attachments.Dir = "" }, "attachments.dir", "empty"},
+		{"bad public url", func(c *Config) { c.Attachments.PublicURL = "ftp://x/y" }, "attachments.public_url", "http or https"},
+		{"zero download cap", func(c *Config) { c.Attachments.MaxDownloadBytes = 0 }, "attachments.max_download_bytes", "positive"},
+
+		{"bad delivery mode", func(c *Config) { c.Delivery.Mode = "email" }, "delivery.mode", "webhook or console"},
+		{"webhook without url", func(c *Config) { c.Delivery.Mode = DeliveryWebhook; c.Delivery.WebhookSecret = "s" }, "delivery.webhook_url", "must be set"},
+		{"webhook bad url", func(c *Config) {
+			c.Delivery.Mode, c.Delivery.WebhookURL, c.Delivery.WebhookSecret = DeliveryWebhook, "not a url", "s"
+		}, "delivery.webhook_url", "absolute"},
+		{"webhook without secret", func(c *Config) {
+			c.Delivery.Mode, c.Delivery.WebhookURL = DeliveryWebhook, "https://assistant.example.com/hook"
+		}, "delivery.webhook_secret", "must be set"},
+		{"zero delivery timeout", func(c *Config) { c.Delivery.Timeout = 0 }, "delivery.timeout", "positive"},
+
+		{"zero listener slots", func(c *Config) { c.Worker.ListenerSlots = 0 }, "worker.listener_slots", "positive"},
+		{"zero activity slots", func(c *Config) { c.Worker.ActivitySlots = 0 }, "worker.activity_slots", "positive"},
+		{"bad metrics listen", func(c *Config) { c.Worker.MetricsListen = "9090" }, "worker.metrics_listen", "host:port"},
+
+		{"bad gateway listen", func(c *Config) { c.Gateway.Listen = "nowhere" }, "gateway.listen", "host:port"},
+		{"zero gateway body", func(c *Config) { c.Gateway.MaxBodyBytes = 0 }, "gateway.max_body_bytes", "positive"},
+
+		{"codec key not base64", func(c *Config) { c.Codec.Keys = map[string]string{"k1": "%%%"} }, "codec.keys", "not valid base64"},
+		{"codec key wrong size", func(c *Config) { c.Codec.Keys = map[string]string{"k1": b64Key(16)} }, "codec.keys", "32 bytes, got 16"},
+		{"codec enabled without keys", func(c *Config) { c.Codec.Enabled = true }, "codec.keys", "at least one key"},
+		{"codec enabled without active key", func(c *Config) {
+			c.Codec.Enabled, c.Codec.Keys = true, map[string]string{"k1": b64Key(32)}
+		}, "codec.active_key_id", "must be set"},
+		{"codec active key absent", func(c *Config) {
+			c.Codec.Enabled, c.Codec.Keys, c.Codec.ActiveKeyID = true, map[string]string{"k1": b64Key(32)}, "k2"
+		}, "codec.active_key_id", "not one of codec.keys"},
+
+		{"bad log level", func(c *Config) { c.Log.Level = "verbose" }, "log.level", "debug, info, warn or error"},
+		{"bad log format", func(c *Config) { c.Log.Format = "xml" }, "log.format", "text or json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validConfig(t)
+			tt.mutate(c)
+			err := c.Validate()
+			require.Error(t, err)
+			var fe *FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tt.key, fe.Key)
+			msg := err.Error()
+			assert.True(t, strings.HasPrefix(msg, "config: "+tt.key+": "), msg)
+			assert.Contains(t, msg, tt.message)
+			assert.NotContains(t, msg, "\n", "errors are one line")
+		})
+	}
+}
+
+func TestCodecEnabledValid(t *testing.T) {
+	c := validConfig(t)
+	c.Codec.Enabled = true
+	c.Codec.Keys = map[string]string{"k1": b64Key(32), "k2": b64Key(32)}
+	c.Codec.ActiveKeyID = "k2"
+	require.NoError(t, c.Validate())
+}
+
+func TestErrorsNeverContainSecrets(t *testing.T) {
+	c := validConfig(t)
+	secretKey := "c2VjcmV0LXNlY3JldA==" // 13 bytes: invalid size
+	c.Codec.Keys = map[string]string{"k1": secretKey}
+	err := c.Validate()
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), secretKey)
+
+	c = validConfig(t)
+	c.Delivery.Mode = DeliveryWebhook
+	c.Delivery.WebhookURL = "::bad-url-with-token-SECRET123"
+	c.Delivery.WebhookSecret = "s"
+	err = c.Validate()
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "SECRET123")
+}
+
+const sampleYAML = `
+temporal:
+  address: temporal.internal:7233
+  namespace: hr
+salesforce:
+  scrt_url: https://acme.my.salesforce-scrt.com
+  org_id: 00D000000000001
+  deployment: Live_Agent_Bridge
+  private_key_file: %s
+  key_id: bridge-1
+  issuer: liveagent-bridge
+  attachment_hosts: [files.acme.example]
+session:
+  topics: [HR, Payroll]
+  accept_timeout: 90s
+  max_attachment_bytes: 2MiB
+delivery:
+  mode: webhook
+  webhook_url: https://assistant.example.com/hook
+  webhook_secret: file-secret
+codec:
+  enabled: true
+  active_key_id: K1
+  keys:
+    K1: %s
+worker:
+  listener_slots: 50
+`
+
+func writeSample(t *testing.T) string {
+	return writeFile(t, "liveagent.yaml", fmt.Appendf(nil, sampleYAML, pkcs1KeyFile(t), b64Key(32)))
+}
+
+func TestLoadFile(t *testing.T) {
+	cfg, err := Load(writeSample(t))
+	require.NoError(t, err)
+	assert.Equal(t, "temporal.internal:7233", cfg.Temporal.Address)
+	assert.Equal(t, "hr", cfg.Temporal.Namespace)
+	assert.Equal(t, []string{"HR", "Payroll"}, cfg.Session.Topics)
+	assert.Equal(t, 90*time.Second, cfg.Session.AcceptTimeout)
+	assert.Equal(t, int64(2<<20), cfg.Session.MaxAttachmentBytes)
+	assert.Equal(t, []string{"files.acme.example"}, cfg.Salesforce.AttachmentHosts)
+	assert.Equal(t, "file-secret", cfg.Delivery.WebhookSecret)
+	assert.Equal(t, 50, cfg.Worker.ListenerSlots)
+	assert.Equal(t, "k1", cfg.Codec.ActiveKeyID, "key ids are case-insensitive")
+	assert.Contains(t, cfg.Codec.Keys, "k1")
+	// Defaults fill what the file leaves out.
+	assert.Equal(t, 200, cfg.Worker.ActivitySlots)
+	assert.Equal(t, "Welcome to HR Live Chat!", cfg.Session.Greeting)
+	assert.Equal(t, 10*time.Second, cfg.Delivery.Timeout)
+	assert.Equal(t, "RS256", cfg.Salesforce.SigningAlgorithm)
+}
+
+func TestEnvOverridesFile(t *testing.T) {
+	path := writeSample(t)
+	t.Setenv("LIVEAGENT_SALESFORCE_ORG_ID", "00D000000000002AAA")
+	t.Setenv("LIVEAGENT_SESSION_TOPICS", "Benefits, Leave")
+	t.Setenv("LIVEAGENT_SESSION_ACCEPT_TIMEOUT", "2m")
+	t.Setenv("LIVEAGENT_WORKER_LISTENER_SLOTS", "7")
+	t.Setenv("LIVEAGENT_SALESFORCE_ALLOW_ANY_HOST", "true")
+	t.Setenv("LIVEAGENT_DELIVERY_WEBHOOK_SECRET", "env-secret")
+	t.Setenv("LIVEAGENT_ATTACHMENTS_MAX_DOWNLOAD_BYTES", "1KiB")
+	t.Setenv("LIVEAGENT_CODEC_KEYS", "k1="+b64Key(32)+",k2="+b64Key(32))
+	t.Setenv("LIVEAGENT_CODEC_ACTIVE_KEY_ID", "K2")
+	t.Setenv("TEMPORAL_NAMESPACE", "from-temporal-env")
+	t.Setenv("TEMPORAL_API_KEY", "tk-123")
+
+	cfg, err := Load(path)
+	require.NoError(t, err)
+	assert.Equal(t, "00D000000000002AAA", cfg.Salesforce.OrgID)
+	assert.Equal(t, []string{"Benefits", "Leave"}, cfg.Session.Topics)
+	assert.Equal(t, 2*time.Minute, cfg.Session.AcceptTimeout)
+	assert.Equal(t, 7, cfg.Worker.ListenerSlots)
+	assert.True(t, cfg.Salesforce.AllowAnyHost)
+	assert.Equal(t, "env-secret", cfg.Delivery.WebhookSecret)
+	assert.Equal(t, int64(1024), cfg.Attachments.MaxDownloadBytes)
+	assert.Len(t, cfg.Codec.Keys, 2)
+	assert.Equal(t, "k2", cfg.Codec.ActiveKeyID)
+	assert.Equal(t, "from-temporal-env", cfg.Temporal.Namespace)
+	assert.Equal(t, "tk-123", cfg.Temporal.APIKey)
+}
+
+func TestLiveagentEnvBeatsTemporalEnv(t *testing.T) {
+	t.Setenv("TEMPORAL_ADDRESS", "from-temporal:7233")
+	cfg, err := load("")
+	require.NoError(t, err)
+	assert.Equal(t, "from-temporal:7233", cfg.Temporal.Address)
+
+	t.Setenv("LIVEAGENT_TEMPORAL_ADDRESS", "from-liveagent:7233")
+	cfg, err = load("")
+	require.NoError(t, err)
+	assert.Equal(t, "from-liveagent:7233", cfg.Temporal.Address)
+}
+
+func TestLoadWithoutFileUsesEnvOnly(t *testing.T) {
+	t.Setenv("LIVEAGENT_SALESFORCE_SCRT_URL", "http://127.0.0.1:8090")
+	t.Setenv("LIVEAGENT_SALESFORCE_ALLOW_ANY_HOST", "true")
+	t.Setenv("LIVEAGENT_SALESFORCE_ORG_ID", "00D000000000001")
+	t.Setenv("LIVEAGENT_SALESFORCE_DEPLOYMENT", "Dev")
+	t.Setenv("LIVEAGENT_SALESFORCE_AUTH_MODE", "guest")
+	t.Setenv("LIVEAGENT_SESSION_TOPICS", "HR")
+	cfg, err := Load("")
+	require.NoError(t, err)
+	assert.Equal(t, "http://127.0.0.1:8090", cfg.Salesforce.SCRTURL)
+	assert.Equal(t, []string{"HR"}, cfg.Session.Topics)
+
+	t.Setenv("LIVEAGENT_SESSION_TOPICS", "")
+	_, err = Load("")
+	var fe *FieldError
+	require.ErrorAs(t, err, &fe, "an empty env var counts as unset, so the empty default applies")
+	assert.Equal(t, "session.topics", fe.Key)
+}
+
+func TestLoadDecodeErrors(t *testing.T) {
+	tests := []struct {
+		name, yaml, env, envValue, key, message string
+	}{
+		{name: "bad duration in file", yaml: "session:\n  accept_timeout: 5 minutes\n", key: "session.accept_timeout", message: "duration"},
+		{name: "number as duration", yaml: "session:\n  accept_timeout: 300\n", key: "session.accept_timeout", message: "duration"},
+		{name: "bad duration in env", env: "LIVEAGENT_DELIVERY_TIMEOUT", envValue: "soon", key: "delivery.timeout", message: "duration"},
+		{name: "bad integer in env", env: "LIVEAGENT_WORKER_ACTIVITY_SLOTS", envValue: "many", key: "worker.activity_slots", message: "integer"},
+		{name: "bad byte count", yaml: "gateway:\n  max_body_bytes: 8 megs\n", key: "gateway.max_body_bytes", message: "byte count"},
+		{name: "bad bool", env: "LIVEAGENT_CODEC_ENABLED", envValue: "perhaps", key: "codec.enabled", message: "true or false"},
+		{name: "list given a map", yaml: "session:\n  topics:\n    a: b\n", key: "session.topics", message: "list"},
+		{name: "bad map entry in env", env: "LIVEAGENT_CODEC_KEYS", envValue: "novalue", key: "codec.keys", message: "id=value"},
+		{name: "unknown key", yaml: "salesforce:\n  orgid: 00D000000000001\n", key: "salesforce.orgid", message: "unknown key"},
+		{name: "unknown section", yaml: "salesforse:\n  org_id: x\n", key: "salesforse.org_id", message: "unknown key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := ""
+			if tt.yaml != "" {
+				path = writeFile(t, "c.yaml", []byte(tt.yaml))
+			}
+			if tt.env != "" {
+				t.Setenv(tt.env, tt.envValue)
+			}
+			_, err := Load(path)
+			require.Error(t, err)
+			var fe *FieldError
+			require.ErrorAs(t, err, &fe)
+			assert.Equal(t, tt.key, fe.Key)
+			assert.Contains(t, err.Error(), tt.message)
+			assert.NotContains(t, err.Error(), "\n")
+		})
+	}
+}
+
+func TestLoadFileErrors(t *testing.T) {
+	_, err := Load(filepath.Join(t.TempDir(), "missing.yaml"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "file does not exist")
+
+	_, err = Load(writeFile(t, "broken.yaml", []byte("temporal: [unclosed\n  x: :\n")))
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "config: read "), err.Error())
+	assert.NotContains(t, err.Error(), "\n")
+}
+
+func TestRedacted(t *testing.T) {
+	c := validConfig(t)
+	c.Temporal.APIKey = "api-key-value"
+	c.Delivery.WebhookSecret = "webhook-secret-value"
+	c.Gateway.BearerToken = "bearer-token-value"
+	c.Codec.Keys = map[string]string{"k1": "codec-key-value"}
+	c.Session.Topics = []string{"HR"}
+
+	r := c.Redacted()
+	dump := fmt.Sprintf("%+v", *r)
+	for _, secret := range []string{"api-key-value", "webhook-secret-value", "bearer-token-value", "codec-key-value"} {
+		assert.NotContains(t, dump, secret)
+	}
+	assert.Equal(t, "[redacted]", r.Temporal.APIKey)
+	assert.Equal(t, "[redacted]", r.Codec.Keys["k1"])
+	assert.Equal(t, "", Default().Redacted().Gateway.BearerToken, "unset secrets stay empty")
+
+	// The original is untouched and the copy does not share slices or maps.
+	assert.Equal(t, "api-key-value", c.Temporal.APIKey)
+	assert.Equal(t, "codec-key-value", c.Codec.Keys["k1"])
+	r.Session.Topics[0] = "changed"
+	assert.Equal(t, "HR", c.Session.Topics[0])
+}
+
+func TestMappers(t *testing.T) {
+	c := validConfig(t)
+	c.Salesforce.AttachmentHosts = []string{"files.example.com"}
+	c.Session.AllowedAttachmentTypes = []string{"image/png"}
+
+	m := c.MIAW()
+	assert.Equal(t, c.Salesforce.SCRTURL, m.BaseURL)
+	assert.Equal(t, "00D000000000001", m.OrgID)
+	assert.Equal(t, "Live_Agent_Bridge", m.DeploymentName)
+	assert.Equal(t, miaw.AuthMode("verified"), m.AuthMode)
+	assert.Equal(t, c.Salesforce.PrivateKeyFile, m.PrivateKeyFile)
+	assert.Equal(t, "bridge-1", m.KeyID)
+	assert.Equal(t, "liveagent-bridge", m.Issuer)
+	assert.Equal(t, "RS256", m.SigningAlgorithm)
+	assert.Equal(t, 5*time.Minute, m.IdentityTokenTTL)
+	assert.Equal(t, int64(25<<20), m.MaxDownloadBytes)
+	assert.Equal(t, int64(5<<20), m.MaxUploadBytes)
+	assert.Equal(t, 180, m.TokenRequestsPerMinute)
+	assert.Equal(t, []string{"files.example.com"}, m.AttachmentHosts)
+	require.NoError(t, m.Validate(), "a valid config maps to a valid miaw config")
+
+	s := c.SessionSettings()
+	assert.Equal(t, []string{"HR", "IT"}, s.Topics)
+	assert.Equal(t, 5*time.Minute, s.AcceptTimeout)
+	assert.Equal(t, "Welcome to HR Live Chat!", s.Greeting)
+	assert.Equal(t, c.Session.TimeoutMessage, s.TimeoutMessage)
+	assert.Equal(t, c.Session.AgentEndedMessage, s.AgentEndedMessage)
+	assert.Equal(t, "en_US", s.DefaultLocale)
+	assert.Equal(t, "UserId", s.RoutingUserField)
+	assert.Equal(t, "Topic", s.RoutingTopicField)
+	assert.Equal(t, 4000, s.MaxMessageBytes)
+	assert.Equal(t, int64(5<<20), s.MaxAttachmentSize)
+	assert.Equal(t, []string{"image/png"}, s.AllowedAttachmentTypes)
+	s.Topics[0] = "changed"
+	assert.Equal(t, "HR", c.Session.Topics[0], "settings do not alias the config")
+}
+
+func TestKeysAndEnvNames(t *testing.T) {
+	keys := Keys()
+	assert.Contains(t, keys, "salesforce.org_id")
+	assert.Contains(t, keys, "codec.keys")
+	assert.Equal(t, "LIVEAGENT_SALESFORCE_ORG_ID", EnvName("salesforce.org_id"))
+	assert.Equal(t, "LIVEAGENT_SESSION_ROUTING_USER_FIELD", EnvName("session.routing.user_field"))
+	// Every key is documented in doc.go.
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	for _, k := range keys {
+		leaf := k[strings.LastIndex(k, ".")+1:]
+		assert.Contains(t, string(doc), "//\t"+strings.Repeat("  ", strings.Count(k, "."))+leaf+":", "key %s is documented", k)
+	}
+}
+
+func TestFieldErrorIs(t *testing.T) {
+	err := fmt.Errorf("start: %w", fieldErr("log.level", "bad"))
+	var fe *FieldError
+	require.True(t, errors.As(err, &fe))
+	assert.Equal(t, "config: log.level: bad", fe.Error())
+}
+
+// The key reference in doc.go is valid YAML whose values are exactly the
+// defaults, so it can be copied as a sample configuration.
+func TestDocumentedDefaultsMatchCode(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	var yaml []string
+	for _, line := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(line, "//\t") {
+			yaml = append(yaml, strings.TrimPrefix(line, "//\t"))
+		}
+	}
+	// The first indented line is the example error message, not YAML.
+	require.True(t, strings.HasPrefix(yaml[0], "config: "), yaml[0])
+	path := writeFile(t, "doc.yaml", []byte(strings.Join(yaml[1:], "\n")+"\n"))
+	got, err := load(path)
+	require.NoError(t, err)
+	want := Default()
+	// Empty lists and maps read from YAML are empty, not nil.
+	assert.Empty(t, got.Session.Topics)
+	assert.Empty(t, got.Codec.Keys)
+	got.Session.Topics, got.Session.AllowedAttachmentTypes, got.Salesforce.AttachmentHosts = nil, nil, nil
+	got.Codec.Keys, got.Codec.CORSOrigins = nil, nil
+	assert.Equal(t, want, got)
+}

@@ -1,0 +1,85 @@
+// Package config owns the bridge's configuration: one YAML file plus
+// environment variables, read with viper, defaulted, and validated up front so
+// a binary refuses to start with a one-line error naming the bad key, e.g.
+//
+//	config: salesforce.org_id: must start with "00D" and be 15 or 18 characters
+//
+// Precedence, highest first: LIVEAGENT_<KEY> (dots become underscores, upper
+// case: salesforce.org_id -> LIVEAGENT_SALESFORCE_ORG_ID), then the standard
+// TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY for the three
+// temporal.* keys they name, then the file, then the defaults below. In the
+// environment, lists are comma-separated ("HR,IT") and codec.keys is
+// "id=base64key,id2=base64key". Durations use Go syntax (30s, 5m, 1h); byte
+// counts are integers or take a KiB/MiB/GiB suffix (5MiB). Unknown keys in the
+// file are an error (typos never pass silently).
+//
+// Secrets (temporal.api_key, delivery.webhook_secret, gateway.bearer_token,
+// codec.keys) never appear in errors; log (*Config).Redacted(), never the
+// Config itself.
+//
+// Every key, with its default:
+//
+//	temporal:
+//	  address: 127.0.0.1:7233        # host:port of the Temporal frontend (env TEMPORAL_ADDRESS too)
+//	  namespace: default             # (env TEMPORAL_NAMESPACE too)
+//	  api_key: ""                    # secret; Temporal Cloud API key, implies TLS (env TEMPORAL_API_KEY too)
+//	  tls:
+//	    enabled: false               # TLS with the system roots (or ca_file)
+//	    cert_file: ""                # client certificate for mTLS (needs key_file)
+//	    key_file: ""                 # client key for mTLS (needs cert_file)
+//	    ca_file: ""                  # extra CA bundle (PEM) to trust
+//	    server_name: ""              # TLS server name override
+//	salesforce:
+//	  scrt_url: ""                   # required; https://<org>.my.salesforce-scrt.com
+//	  org_id: ""                     # required; 15 or 18 characters, starts with 00D
+//	  deployment: ""                 # required; Embedded Service deployment API name (Custom Client)
+//	  capabilities_version: "1"
+//	  platform: Web
+//	  auth_mode: verified            # verified | guest
+//	  private_key_file: ""           # verified: PEM RSA private key (PKCS#1/PKCS#8) signing identity JWTs
+//	  key_id: ""                     # verified: JWT kid, the key's id in the Salesforce keyset
+//	  issuer: ""                     # verified: JWT iss, must equal the keyset's issuer
+//	  signing_algorithm: RS256       # RS256 | RS512
+//	  identity_token_ttl: 5m         # lifetime of each customer identity JWT
+//	  allow_any_host: false          # true ONLY for the emulator: allows http:// and any host
+//	  attachment_hosts: []           # extra hosts agent attachments may be downloaded from
+//	  token_requests_per_minute: 180 # org-wide cap on access-token calls (Salesforce allows 200)
+//	session:
+//	  topics: []                     # required; the topics a session may be opened for
+//	  accept_timeout: 5m             # how long to wait for an agent to accept
+//	  timeout_message: "Sorry, no agent is available right now. Please try again later."
+//	  greeting: "Welcome to HR Live Chat!"   # shown when an agent accepts ("" = none)
+//	  agent_ended_message: "The agent has ended the chat."
+//	  default_locale: en_US
+//	  routing:
+//	    user_field: UserId           # routing attribute carrying the user id
+//	    topic_field: Topic           # routing attribute carrying the topic
+//	  max_message_bytes: 4000        # max UTF-8 bytes of one user message
+//	  max_attachment_bytes: 5MiB     # max size of one attachment, either direction
+//	  allowed_attachment_types: []   # MIME types users may send; empty allows all
+//	attachments:
+//	  dir: ./data/attachments        # content-addressed store of attachments
+//	  public_url: http://127.0.0.1:8081/v1/attachments   # base URL users fetch stored files from
+//	  max_download_bytes: 25MiB      # cap on agent attachment downloads
+//	delivery:
+//	  mode: console                  # console | webhook
+//	  webhook_url: ""                # webhook: the assistant's endpoint (required)
+//	  webhook_secret: ""             # webhook: HMAC-SHA256 signing secret (required; secret)
+//	  timeout: 10s                   # per delivery request
+//	worker:
+//	  listener_slots: 1000           # concurrent SSE listeners = max open sessions per worker
+//	  activity_slots: 200            # concurrent short activities (Salesforce calls, deliveries)
+//	  metrics_listen: ""             # host:port for Prometheus /metrics ("" = off)
+//	gateway:
+//	  listen: 127.0.0.1:8081
+//	  bearer_token: ""               # secret; token assistants present
+//	  max_body_bytes: 8MiB
+//	codec:
+//	  enabled: false                 # encrypt workflow payloads with AES-256-GCM
+//	  active_key_id: ""              # required when enabled; one of codec.keys
+//	  keys: {}                       # id: base64 of 32 random bytes (secret); ids are case-insensitive
+//	  cors_origins: []               # origins allowed to call the codec endpoint (Temporal Web UI)
+//	log:
+//	  level: info                    # debug | info | warn | error
+//	  format: text                   # text | json
+package config

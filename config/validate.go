@@ -1,0 +1,347 @@
+package config
+
+import (
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+)
+
+// Validate checks every key and returns the first problem as a *FieldError
+// (one line naming the key), or nil.
+func (c *Config) Validate() error {
+	checks := []func() error{
+		c.validateTemporal,
+		c.validateSalesforce,
+		c.validateSession,
+		c.validateAttachments,
+		c.validateDelivery,
+		c.validateWorker,
+		c.validateGateway,
+		c.validateCodec,
+		c.validateLog,
+	}
+	for _, check := range checks {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateTemporal() error {
+	t := c.Temporal
+	if err := hostPort(t.Address); err != nil {
+		return fieldErr("temporal.address", "%s", err)
+	}
+	if strings.TrimSpace(t.Namespace) == "" {
+		return fieldErr("temporal.namespace", "must not be empty")
+	}
+	if (t.TLS.CertFile == "") != (t.TLS.KeyFile == "") {
+		if t.TLS.CertFile == "" {
+			return fieldErr("temporal.tls.cert_file", "must be set when temporal.tls.key_file is set")
+		}
+		return fieldErr("temporal.tls.key_file", "must be set when temporal.tls.cert_file is set")
+	}
+	for key, path := range map[string]string{
+		"temporal.tls.cert_file": t.TLS.CertFile,
+		"temporal.tls.key_file":  t.TLS.KeyFile,
+		"temporal.tls.ca_file":   t.TLS.CAFile,
+	} {
+		if path == "" {
+			continue
+		}
+		if err := readable(path); err != nil {
+			return fieldErr(key, "%s: %s", path, err)
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateSalesforce() error {
+	s := c.Salesforce
+	if s.SCRTURL == "" {
+		return fieldErr("salesforce.scrt_url", "must be set (the Salesforce SCRT URL, https://<org>.my.salesforce-scrt.com)")
+	}
+	u, err := url.Parse(s.SCRTURL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fieldErr("salesforce.scrt_url", "must be an absolute http(s) URL")
+	}
+	if !s.AllowAnyHost {
+		if u.Scheme != "https" {
+			return fieldErr("salesforce.scrt_url", "must use https (set salesforce.allow_any_host only for the emulator)")
+		}
+		host := strings.ToLower(u.Hostname())
+		if host != "salesforce-scrt.com" && !strings.HasSuffix(host, ".salesforce-scrt.com") {
+			return fieldErr("salesforce.scrt_url", "host %q must end in salesforce-scrt.com (set salesforce.allow_any_host only for the emulator)", u.Hostname())
+		}
+	}
+	if !validOrgID(s.OrgID) {
+		return fieldErr("salesforce.org_id", `must start with "00D" and be 15 or 18 characters`)
+	}
+	if strings.TrimSpace(s.Deployment) == "" {
+		return fieldErr("salesforce.deployment", "must be set (the Embedded Service deployment API name)")
+	}
+	if strings.TrimSpace(s.CapabilitiesVersion) == "" {
+		return fieldErr("salesforce.capabilities_version", "must not be empty")
+	}
+	if strings.TrimSpace(s.Platform) == "" {
+		return fieldErr("salesforce.platform", "must not be empty")
+	}
+	switch s.AuthMode {
+	case AuthVerified:
+		if s.PrivateKeyFile == "" {
+			return fieldErr("salesforce.private_key_file", "must be set when salesforce.auth_mode is verified")
+		}
+		if err := checkRSAKeyFile(s.PrivateKeyFile); err != nil {
+			return fieldErr("salesforce.private_key_file", "%s: %s", s.PrivateKeyFile, err)
+		}
+		if strings.TrimSpace(s.KeyID) == "" {
+			return fieldErr("salesforce.key_id", "must be set when salesforce.auth_mode is verified")
+		}
+		if strings.TrimSpace(s.Issuer) == "" {
+			return fieldErr("salesforce.issuer", "must be set when salesforce.auth_mode is verified")
+		}
+	case AuthGuest:
+	default:
+		return fieldErr("salesforce.auth_mode", "must be verified or guest, got %q", s.AuthMode)
+	}
+	if s.SigningAlgorithm != "RS256" && s.SigningAlgorithm != "RS512" {
+		return fieldErr("salesforce.signing_algorithm", "must be RS256 or RS512, got %q", s.SigningAlgorithm)
+	}
+	if s.IdentityTokenTTL <= 0 {
+		return fieldErr("salesforce.identity_token_ttl", "must be a positive duration")
+	}
+	for i, h := range s.AttachmentHosts {
+		if strings.TrimSpace(h) == "" || strings.ContainsAny(h, "/ ") {
+			return fieldErr("salesforce.attachment_hosts", "entry %d must be a host name", i+1)
+		}
+	}
+	if s.TokenRequestsPerMinute <= 0 || s.TokenRequestsPerMinute > 200 {
+		return fieldErr("salesforce.token_requests_per_minute", "must be between 1 and 200 (Salesforce allows 200 per minute per org)")
+	}
+	return nil
+}
+
+func validOrgID(id string) bool {
+	if len(id) != 15 && len(id) != 18 {
+		return false
+	}
+	if !strings.HasPrefix(id, "00D") {
+		return false
+	}
+	for _, r := range id {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
+
+// checkRSAKeyFile reports whether path holds a PEM RSA private key (PKCS#1 or
+// PKCS#8). It never echoes the file's content.
+func checkRSAKeyFile(path string) error {
+	if err := readable(path); err != nil {
+		return err
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("cannot read file")
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return fmt.Errorf("not a PEM file")
+	}
+	if k, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil && k != nil {
+		return nil
+	}
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return fmt.Errorf("not a PKCS#1 or PKCS#8 private key")
+	}
+	if _, ok := k.(*rsa.PrivateKey); !ok {
+		return fmt.Errorf("not an RSA private key")
+	}
+	return nil
+}
+
+func (c *Config) validateSession() error {
+	s := c.Session
+	if len(s.Topics) == 0 {
+		return fieldErr("session.topics", "must list at least one topic")
+	}
+	seen := map[string]bool{}
+	for i, t := range s.Topics {
+		if strings.TrimSpace(t) == "" {
+			return fieldErr("session.topics", "entry %d is empty", i+1)
+		}
+		if seen[t] {
+			return fieldErr("session.topics", "topic %q is listed twice", t)
+		}
+		seen[t] = true
+	}
+	if s.AcceptTimeout <= 0 {
+		return fieldErr("session.accept_timeout", "must be a positive duration")
+	}
+	if strings.TrimSpace(s.TimeoutMessage) == "" {
+		return fieldErr("session.timeout_message", "must not be empty")
+	}
+	if strings.TrimSpace(s.DefaultLocale) == "" {
+		return fieldErr("session.default_locale", "must not be empty")
+	}
+	if strings.TrimSpace(s.Routing.UserField) == "" {
+		return fieldErr("session.routing.user_field", "must not be empty")
+	}
+	if strings.TrimSpace(s.Routing.TopicField) == "" {
+		return fieldErr("session.routing.topic_field", "must not be empty")
+	}
+	if s.Routing.UserField == s.Routing.TopicField {
+		return fieldErr("session.routing.topic_field", "must differ from session.routing.user_field")
+	}
+	if s.MaxMessageBytes <= 0 {
+		return fieldErr("session.max_message_bytes", "must be positive")
+	}
+	if s.MaxAttachmentBytes <= 0 {
+		return fieldErr("session.max_attachment_bytes", "must be positive")
+	}
+	for i, t := range s.AllowedAttachmentTypes {
+		if main, sub, ok := strings.Cut(t, "/"); !ok || main == "" || sub == "" {
+			return fieldErr("session.allowed_attachment_types", "entry %d (%q) must be a MIME type like image/png", i+1, t)
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateAttachments() error {
+	a := c.Attachments
+	if strings.TrimSpace(a.Dir) == "" {
+		return fieldErr("attachments.dir", "must not be empty")
+	}
+	if err := httpURL(a.PublicURL); err != nil {
+		return fieldErr("attachments.public_url", "%s", err)
+	}
+	if a.MaxDownloadBytes <= 0 {
+		return fieldErr("attachments.max_download_bytes", "must be positive")
+	}
+	return nil
+}
+
+func (c *Config) validateDelivery() error {
+	d := c.Delivery
+	switch d.Mode {
+	case DeliveryConsole:
+	case DeliveryWebhook:
+		if d.WebhookURL == "" {
+			return fieldErr("delivery.webhook_url", "must be set when delivery.mode is webhook")
+		}
+		if err := httpURL(d.WebhookURL); err != nil {
+			return fieldErr("delivery.webhook_url", "%s", err)
+		}
+		if d.WebhookSecret == "" {
+			return fieldErr("delivery.webhook_secret", "must be set when delivery.mode is webhook")
+		}
+	default:
+		return fieldErr("delivery.mode", "must be webhook or console, got %q", d.Mode)
+	}
+	if d.Timeout <= 0 {
+		return fieldErr("delivery.timeout", "must be a positive duration")
+	}
+	return nil
+}
+
+func (c *Config) validateWorker() error {
+	w := c.Worker
+	if w.ListenerSlots <= 0 {
+		return fieldErr("worker.listener_slots", "must be positive (one slot per open session)")
+	}
+	if w.ActivitySlots <= 0 {
+		return fieldErr("worker.activity_slots", "must be positive")
+	}
+	if w.MetricsListen != "" {
+		if err := hostPort(w.MetricsListen); err != nil {
+			return fieldErr("worker.metrics_listen", "%s", err)
+		}
+	}
+	return nil
+}
+
+func (c *Config) validateGateway() error {
+	g := c.Gateway
+	if err := hostPort(g.Listen); err != nil {
+		return fieldErr("gateway.listen", "%s", err)
+	}
+	if g.MaxBodyBytes <= 0 {
+		return fieldErr("gateway.max_body_bytes", "must be positive")
+	}
+	return nil
+}
+
+func (c *Config) validateCodec() error {
+	k := c.Codec
+	ids := make([]string, 0, len(k.Keys))
+	for id := range k.Keys {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		raw, err := base64.StdEncoding.DecodeString(k.Keys[id])
+		if err != nil {
+			return fieldErr("codec.keys", "key %q is not valid base64", id)
+		}
+		if len(raw) != 32 {
+			return fieldErr("codec.keys", "key %q must decode to 32 bytes, got %d", id, len(raw))
+		}
+	}
+	if !k.Enabled {
+		return nil
+	}
+	if len(k.Keys) == 0 {
+		return fieldErr("codec.keys", "must hold at least one key when codec.enabled is true")
+	}
+	if k.ActiveKeyID == "" {
+		return fieldErr("codec.active_key_id", "must be set when codec.enabled is true")
+	}
+	if _, ok := k.Keys[k.ActiveKeyID]; !ok {
+		return fieldErr("codec.active_key_id", "%q is not one of codec.keys", k.ActiveKeyID)
+	}
+	return nil
+}
+
+func (c *Config) validateLog() error {
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		return fieldErr("log.level", "must be debug, info, warn or error, got %q", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		return fieldErr("log.format", "must be text or json, got %q", c.Log.Format)
+	}
+	return nil
+}
+
+func hostPort(addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" {
+		return fmt.Errorf("must be host:port, got %q", addr)
+	}
+	_ = host // empty host means all interfaces, which is allowed
+	return nil
+}
+
+// httpURL checks an absolute http(s) URL. The URL itself is not echoed: it may
+// carry credentials.
+func httpURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("must be an absolute http or https URL")
+	}
+	return nil
+}

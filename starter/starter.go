@@ -1,0 +1,351 @@
+package starter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/liveagent-bridge/liveagent/attachstore"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+var (
+	// ErrInvalid is wrapped by every validation error; the message says why.
+	ErrInvalid = errors.New("invalid request")
+	// ErrNoSession means the user has no session (never started, or it has
+	// finished).
+	ErrNoSession = errors.New("no live-agent session")
+	// ErrRejected is wrapped when the session workflow refused an update (for
+	// example a message after the session closed); the message says why.
+	ErrRejected = errors.New("rejected by the session")
+)
+
+// Limits of identifiers the assistant supplies.
+const (
+	MaxUserIDLen    = 128
+	MaxMessageIDLen = 128
+	maxNameLen      = 255
+	maxReasonLen    = 500
+	maxListPages    = 100
+)
+
+// Client starts and drives live-agent sessions.
+type Client struct {
+	tc       client.Client
+	settings workflows.Settings
+	store    *attachstore.Store
+}
+
+// New returns a Client starting sessions with settings (usually
+// cfg.SessionSettings()). store holds user attachments; it may be nil when
+// SendAttachment is not used.
+func New(c client.Client, settings workflows.Settings, store *attachstore.Store) *Client {
+	return &Client{tc: c, settings: settings, store: store}
+}
+
+// StartRequest asks for a live agent for a user.
+type StartRequest struct {
+	UserID      string
+	Topic       string // one of the configured topics
+	Description string // the user's problem, sent to the agent as the first message
+	Locale      string // e.g. "en_US"; empty means the configured default
+}
+
+// Session identifies the session a Start returned.
+type Session struct {
+	WorkflowID string
+	RunID      string
+	// Existing is true when the user already had a running session and Start
+	// returned it instead of starting another.
+	Existing bool
+}
+
+// Start starts the user's live-agent session, or returns the running one
+// (WorkflowIDConflictPolicy USE_EXISTING): one user has at most one session.
+// A finished session's id may be reused (WorkflowIDReusePolicy
+// ALLOW_DUPLICATE).
+func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) {
+	if err := c.validateStart(req); err != nil {
+		return nil, err
+	}
+	id := workflows.WorkflowID(req.UserID)
+	// A running session found here is the one USE_EXISTING will return;
+	// comparing run ids tells the caller whether it already existed.
+	runningRunID, err := c.runningRunID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	opts := client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SearchAttrState.ValueSet(string(workflows.StateRouting)),
+			workflows.SearchAttrTopic.ValueSet(req.Topic),
+			workflows.SearchAttrUser.ValueSet(req.UserID),
+		),
+		StaticSummary: fmt.Sprintf("Live chat %s → %s", req.UserID, req.Topic),
+		StaticDetails: staticDetails(req, c.settings),
+	}
+	in := workflows.SessionInput{Request: workflows.SessionRequest{
+		UserID:      req.UserID,
+		Topic:       req.Topic,
+		Description: req.Description,
+		Locale:      req.Locale,
+		Settings:    c.settings,
+	}}
+	run, err := c.tc.ExecuteWorkflow(ctx, opts, workflows.WorkflowName, in)
+	if err != nil {
+		return nil, fmt.Errorf("start session %s: %w", id, err)
+	}
+	return &Session{
+		WorkflowID: run.GetID(),
+		RunID:      run.GetRunID(),
+		Existing:   runningRunID != "" && runningRunID == run.GetRunID(),
+	}, nil
+}
+
+func staticDetails(req StartRequest, s workflows.Settings) string {
+	locale := req.Locale
+	if locale == "" {
+		locale = s.DefaultLocale
+	}
+	return fmt.Sprintf("**User:** %s  \n**Topic:** %s  \n**Locale:** %s  \n**Accept timeout:** %s",
+		req.UserID, req.Topic, locale, s.AcceptTimeout)
+}
+
+// runningRunID returns the run id of the user's running session, or "".
+func (c *Client) runningRunID(ctx context.Context, workflowID string) (string, error) {
+	resp, err := c.tc.DescribeWorkflowExecution(ctx, workflowID, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("describe session %s: %w", workflowID, err)
+	}
+	info := resp.GetWorkflowExecutionInfo()
+	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return "", nil
+	}
+	return info.GetExecution().GetRunId(), nil
+}
+
+// SendMessage sends the user's text to the agent. messageID is the
+// assistant's own id for the message: retrying with the same id never sends
+// twice. While no agent has accepted yet the message is queued and sent once
+// one does (Status UpdateQueued).
+func (c *Client) SendMessage(ctx context.Context, userID, messageID, text string) (workflows.UpdateResult, error) {
+	if err := validateUserID(userID); err != nil {
+		return workflows.UpdateResult{}, err
+	}
+	if err := validateMessageID(messageID); err != nil {
+		return workflows.UpdateResult{}, err
+	}
+	if err := c.validateText("text", text, true); err != nil {
+		return workflows.UpdateResult{}, err
+	}
+	return c.update(ctx, userID, workflows.UpdateSendMessage, messageID, workflows.UserMessage{ID: messageID, Text: text})
+}
+
+// SendAttachment stores the file read from r (at most the configured
+// attachment size) and sends a reference to it to the agent. messageID is
+// the idempotency key, as for SendMessage.
+func (c *Client) SendAttachment(ctx context.Context, userID, messageID, name, mimeType, caption string, r io.Reader) (workflows.UpdateResult, error) {
+	if err := validateUserID(userID); err != nil {
+		return workflows.UpdateResult{}, err
+	}
+	if err := validateMessageID(messageID); err != nil {
+		return workflows.UpdateResult{}, err
+	}
+	if strings.TrimSpace(name) == "" || len(name) > maxNameLen {
+		return workflows.UpdateResult{}, invalid("file name must be 1 to %d bytes", maxNameLen)
+	}
+	mediaType, _, err := mime.ParseMediaType(mimeType)
+	if err != nil || !strings.Contains(mediaType, "/") {
+		return workflows.UpdateResult{}, invalid("mime type %q is not a valid MIME type", mimeType)
+	}
+	if allowed := c.settings.AllowedAttachmentTypes; len(allowed) > 0 && !slices.Contains(allowed, mediaType) {
+		return workflows.UpdateResult{}, invalid("mime type %s is not allowed (allowed: %s)", mediaType, strings.Join(allowed, ", "))
+	}
+	if err := c.validateText("caption", caption, false); err != nil {
+		return workflows.UpdateResult{}, err
+	}
+	if c.store == nil {
+		return workflows.UpdateResult{}, errors.New("send attachment: no attachment store configured")
+	}
+	if r == nil {
+		return workflows.UpdateResult{}, invalid("file content is missing")
+	}
+	sum, size, err := c.store.Put(r, c.settings.MaxAttachmentSize)
+	if errors.Is(err, attachstore.ErrTooLarge) {
+		return workflows.UpdateResult{}, invalid("file is larger than %d bytes", c.settings.MaxAttachmentSize)
+	}
+	if err != nil {
+		return workflows.UpdateResult{}, fmt.Errorf("store attachment: %w", err)
+	}
+	if size == 0 {
+		return workflows.UpdateResult{}, invalid("file is empty")
+	}
+	att := workflows.UserAttachment{
+		ID:       messageID,
+		Name:     attachstore.SanitizeFilename(name),
+		MimeType: mediaType,
+		Size:     size,
+		SHA256:   sum,
+		Caption:  caption,
+	}
+	return c.update(ctx, userID, workflows.UpdateSendAttachment, messageID, att)
+}
+
+// Close ends the user's session from the user side. requestID is the
+// idempotency key (a new one is made when empty).
+func (c *Client) Close(ctx context.Context, userID, requestID, reason string) (workflows.UpdateResult, error) {
+	if err := validateUserID(userID); err != nil {
+		return workflows.UpdateResult{}, err
+	}
+	if requestID == "" {
+		requestID = "close-" + uuid.NewString()
+	}
+	if err := validateMessageID(requestID); err != nil {
+		return workflows.UpdateResult{}, err
+	}
+	if len(reason) > maxReasonLen || !utf8.ValidString(reason) {
+		return workflows.UpdateResult{}, invalid("reason must be valid UTF-8 of at most %d bytes", maxReasonLen)
+	}
+	return c.update(ctx, userID, workflows.UpdateClose, requestID, workflows.UserClose{ID: requestID, Reason: reason})
+}
+
+// update runs a workflow update to completion. The update id is the
+// assistant's id, so a retried call is deduplicated by Temporal (and, across
+// continue-as-new, by the workflow itself).
+func (c *Client) update(ctx context.Context, userID, name, updateID string, arg any) (workflows.UpdateResult, error) {
+	id := workflows.WorkflowID(userID)
+	handle, err := c.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		UpdateName:   name,
+		UpdateID:     updateID,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		var res workflows.UpdateResult
+		if err = handle.Get(ctx, &res); err == nil {
+			return res, nil
+		}
+	}
+	return workflows.UpdateResult{}, c.updateError(name, id, err)
+}
+
+func (c *Client) updateError(name, workflowID string, err error) error {
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return fmt.Errorf("%s: %w for user session %s", name, ErrNoSession, workflowID)
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return fmt.Errorf("%s: %w: %s", name, ErrRejected, appErr.Message())
+	}
+	return fmt.Errorf("%s on %s: %w", name, workflowID, err)
+}
+
+// State returns the current state and transcript of the user's latest
+// session (running or finished).
+func (c *Client) State(ctx context.Context, userID string) (*workflows.SessionView, error) {
+	if err := validateUserID(userID); err != nil {
+		return nil, err
+	}
+	id := workflows.WorkflowID(userID)
+	v, err := c.tc.QueryWorkflow(ctx, id, "", workflows.QueryState)
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return nil, fmt.Errorf("state: %w for user session %s", ErrNoSession, id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("query state of %s: %w", id, err)
+	}
+	var view workflows.SessionView
+	if err := v.Get(&view); err != nil {
+		return nil, fmt.Errorf("decode state of %s: %w", id, err)
+	}
+	return &view, nil
+}
+
+// SessionSummary is one open session as listed by ListOpen, read from its
+// search attributes.
+type SessionSummary struct {
+	WorkflowID     string
+	RunID          string
+	UserID         string
+	Topic          string
+	State          workflows.State
+	ConversationID string
+	StartTime      time.Time
+}
+
+// OpenSessionsQuery is the visibility query ListOpen runs.
+const OpenSessionsQuery = `WorkflowType = "` + workflows.WorkflowName + `" AND ExecutionStatus = "Running"`
+
+// ListOpen lists the running sessions of the namespace, newest first.
+func (c *Client) ListOpen(ctx context.Context) ([]SessionSummary, error) {
+	var out []SessionSummary
+	var token []byte
+	for page := 0; page < maxListPages; page++ {
+		resp, err := c.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query:         OpenSessionsQuery,
+			NextPageToken: token,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("list open sessions: %w", err)
+		}
+		for _, e := range resp.GetExecutions() {
+			s := SessionSummary{
+				WorkflowID: e.GetExecution().GetWorkflowId(),
+				RunID:      e.GetExecution().GetRunId(),
+				StartTime:  e.GetStartTime().AsTime(),
+			}
+			fields := e.GetSearchAttributes().GetIndexedFields()
+			s.UserID = keyword(fields, workflows.SearchAttrUser.GetName())
+			s.Topic = keyword(fields, workflows.SearchAttrTopic.GetName())
+			s.State = workflows.State(keyword(fields, workflows.SearchAttrState.GetName()))
+			s.ConversationID = keyword(fields, workflows.SearchAttrConversationID.GetName())
+			out = append(out, s)
+		}
+		token = resp.GetNextPageToken()
+		if len(token) == 0 {
+			break
+		}
+	}
+	slices.SortStableFunc(out, func(a, b SessionSummary) int { return b.StartTime.Compare(a.StartTime) })
+	return out, nil
+}
+
+// keyword decodes a Keyword search attribute (search attributes are plain
+// JSON payloads, never passed through a payload codec).
+func keyword(fields map[string]*commonpb.Payload, name string) string {
+	p, ok := fields[name]
+	if !ok || p == nil {
+		return ""
+	}
+	var s string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
+		return ""
+	}
+	return s
+}
