@@ -1,0 +1,33 @@
+# syntax=docker/dockerfile:1
+#
+# One image with the bridge's production binaries (none links the Temporal
+# server):
+#   liveagent-worker   the worker (./worker)
+#   liveagent-gateway  the assistant HTTP gateway (./gateway/cmd/liveagent-gateway)
+#   miaw-emulator      the MIAW emulator, for environments without an org
+#   liveagent          the assistant CLI (./starter/cmd/liveagent)
+# docker-compose.yml picks the binary per service with `entrypoint`.
+#
+#   docker build -t liveagent .
+
+FROM golang:1.26 AS build
+WORKDIR /src
+ENV CGO_ENABLED=0 GOFLAGS=-trimpath GOTOOLCHAIN=local
+COPY go.mod go.sum ./
+RUN --mount=type=cache,target=/go/pkg/mod go mod download
+COPY . .
+RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
+    go build -ldflags="-s -w" -o /out/bin/liveagent-worker ./worker && \
+    go build -ldflags="-s -w" -o /out/bin/liveagent-gateway ./gateway/cmd/liveagent-gateway && \
+    go build -ldflags="-s -w" -o /out/bin/miaw-emulator ./miaw/emulator/cmd/miaw-emulator && \
+    go build -ldflags="-s -w" -o /out/bin/liveagent ./starter/cmd/liveagent
+# Mount points owned by the runtime user, so named volumes inherit it.
+RUN mkdir -p /out/data/attachments /out/keys
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/bin/ /usr/local/bin/
+COPY --from=build --chown=65532:65532 /out/data /data
+COPY --from=build --chown=65532:65532 /out/keys /keys
+USER 65532:65532
+WORKDIR /data
+ENTRYPOINT ["/usr/local/bin/liveagent-worker"]

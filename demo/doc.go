@@ -1,0 +1,33 @@
+// Command demo runs a complete live-agent session on a laptop, in one
+// process, with no Docker, no Salesforce org and no internet:
+//
+//	go run ./demo
+//
+// It starts an embedded Temporal server with its Web UI (package devserver),
+// the MIAW emulator with a scripted agent and verified user authentication
+// (RSA dev keys generated in a temporary directory), the production worker
+// (app.NewWorker) delivering to a signed webhook, a small webhook receiver
+// that verifies every signature (activities.VerifySignature) and prints what
+// the user sees, and the assistant HTTP gateway. Then it plays the assistant
+// over the gateway's HTTP API: it asks for an agent with a topic and a
+// description, shows the wait (elapsed time, queue position), exchanges
+// messages both ways (retrying one with the same id to show it is sent once),
+// receives a link and a file from the agent (downloaded through the gateway
+// and checked against its SHA-256), uploads a file, and exits 0 once the agent
+// has closed the session. It prints the Web UI page of the session.
+//
+// Flags:
+//
+//	-keep              keep everything running after the session (explore the
+//	                   Web UI, the emulator console, the gateway) until Ctrl-C
+//	-interactive       you type as the user; a person acts as the agent in the
+//	                   emulator's console page (its URL is printed)
+//	-ui-port N         Web UI port (default 8233; a free port if taken)
+//	-accept-after D    how long the scripted agent lets the user wait (3s)
+//	-timeout D         give up (exit 1) when the scripted session has not
+//	                   closed by then (2m)
+//	-v                 show component logs (info level)
+//
+// This is the only binary that links the Temporal server; the production
+// worker and gateway connect to a real cluster.
+package main

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the printer and the test to share.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// In interactive mode the terminal is the user and the emulator's agent
+// side (here its Go API, in real use the console page) is a person.
+func TestInteractiveSession(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var stdout syncBuffer
+	out := &printer{w: &stdout, start: time.Now()}
+	st, err := startStack(ctx, stackOptions{
+		acceptTimeout: 10 * time.Minute,
+		logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		out:           out,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.close()
+
+	stdin, typing := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- runInteractive(ctx, st, out, stdin) }()
+
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() {
+			if ctx.Err() != nil {
+				t.Fatalf("timed out waiting for %s\nstdout:\n%s", what, stdout.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if _, err := io.WriteString(typing, "My laptop cannot reach the VPN\n"); err != nil {
+		t.Fatal(err)
+	}
+	var conv string
+	waitFor("a waiting conversation", func() bool {
+		for _, c := range st.emu.Conversations() {
+			if c.State == "waiting" {
+				conv = c.ID
+				return true
+			}
+		}
+		return false
+	})
+	if err := st.emu.Accept(conv, "Bob Agent"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the greeting", func() bool { return strings.Contains(stdout.String(), "Welcome to HR Live Chat!") })
+	if _, err := io.WriteString(typing, "hello from the terminal\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the message at the agent", func() bool {
+		for _, e := range st.emu.Transcript(conv) {
+			if e.Text == "hello from the terminal" {
+				return true
+			}
+		}
+		return false
+	})
+	if _, err := st.emu.AgentSend(conv, "hello from the console"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the agent's reply", func() bool { return strings.Contains(stdout.String(), "Bob Agent: hello from the console") })
+	if _, err := io.WriteString(typing, "/close\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-ctx.Done():
+		t.Fatalf("interactive session did not end\nstdout:\n%s", stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "/emulator/console") {
+		t.Error("the console URL is not printed")
+	}
+}

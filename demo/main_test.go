@@ -1,0 +1,71 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+)
+
+// The README's main command: a complete session on the embedded stack,
+// exit 0 once the agent has closed it.
+func TestScriptedSessionCompletes(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-ui-port", "0", "-accept-after", "2s"}, strings.NewReader(""), &stdout, &stderr)
+	out := stdout.String()
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr.String())
+	}
+	for _, want := range []string{
+		"Temporal Web UI of this session: http://127.0.0.1:",
+		"/namespaces/default/workflows/live-agent-session-demo-user-42",
+		"waiting for an agent",
+		"queue position",
+		"* Welcome to HR Live Chat!",
+		"Jane Agent: Hi, I'm Jane from HR.",
+		"Jane Agent shared a link:",
+		"Jane Agent sent a file: agent-notes.txt",
+		"(matches)",
+		"you: The overtime from 12 November (3 hours) is missing.",
+		"assistant: sent as msg-1 -> sent",
+		"the agent's side shows msg-1 exactly once",
+		"you sent a file: timesheet.csv",
+		"assistant: uploaded as file-1 -> sent",
+		"Jane Agent: Thanks, I received your timesheet.",
+		"* the chat has ended (agent-ended)",
+		"is closed (agent-ended)",
+		"The session is closed.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("stdout:\n%s\nstderr:\n%s", out, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "webhook: rejected") || strings.Contains(out, "webhook: rejected") {
+		t.Error("a webhook delivery failed signature verification")
+	}
+}
+
+// When nobody accepts before -timeout the demo fails with a clear message.
+func TestTimeoutFailsClearly(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-ui-port", "0", "-accept-after", "10m", "-timeout", "4s"}, strings.NewReader(""), &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
+	}
+	want := "demo: FAILED: waiting for an agent: the session did not close within -timeout 4s"
+	if !strings.Contains(stderr.String(), want) {
+		t.Fatalf("stderr %q lacks %q", stderr.String(), want)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{{"-nope"}, {"extra"}, {"-ui-port", "70000"}, {"-timeout", "0s"}} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}

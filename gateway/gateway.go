@@ -1,0 +1,160 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/liveagent-bridge/liveagent/starter"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+// Sessions is the part of *starter.Client the gateway uses.
+type Sessions interface {
+	Start(ctx context.Context, req starter.StartRequest) (*starter.Session, error)
+	SendMessage(ctx context.Context, userID, messageID, text string) (workflows.UpdateResult, error)
+	SendAttachment(ctx context.Context, userID, messageID, name, mimeType, caption string, r io.Reader) (workflows.UpdateResult, error)
+	Close(ctx context.Context, userID, requestID, reason string) (workflows.UpdateResult, error)
+	State(ctx context.Context, userID string) (*workflows.SessionView, error)
+	ListOpen(ctx context.Context) ([]starter.SessionSummary, error)
+}
+
+// Files is the part of *attachstore.Store the gateway uses to serve stored
+// attachments.
+type Files interface {
+	Open(sha256hex string) (io.ReadCloser, int64, error)
+}
+
+var (
+	_ Sessions = (*starter.Client)(nil)
+)
+
+// DefaultMaxBodyBytes caps request bodies when Options.MaxBodyBytes is 0.
+const DefaultMaxBodyBytes = 8 << 20
+
+// Options configure New.
+type Options struct {
+	// Sessions starts and drives sessions (a *starter.Client). Required.
+	Sessions Sessions
+	// Files serves GET /v1/attachments/{sha256} (an *attachstore.Store).
+	// Nil answers 404 there.
+	Files Files
+	// BearerToken is the shared secret every /v1 request must present as
+	// "Authorization: Bearer <token>". Required.
+	BearerToken string
+	// Topics are listed by GET /v1/topics (the configured session topics).
+	Topics []string
+	// MaxBodyBytes caps every request body, multipart uploads included
+	// (default DefaultMaxBodyBytes); larger bodies get 413.
+	MaxBodyBytes int64
+	// WorkflowURL, when set, gives the Temporal Web UI page of a session; it
+	// is returned as webUiUrl when a session starts.
+	WorkflowURL func(workflowID string) string
+	// Logger receives request failures (never the token). Nil discards.
+	Logger *slog.Logger
+}
+
+// Gateway is the HTTP handler. Create it with New.
+type Gateway struct {
+	sessions    Sessions
+	files       Files
+	tokenSum    [sha256.Size]byte
+	topics      []string
+	maxBody     int64
+	workflowURL func(string) string
+	log         *slog.Logger
+	mux         *http.ServeMux
+}
+
+// New validates opts and returns the handler.
+func New(opts Options) (*Gateway, error) {
+	if opts.Sessions == nil {
+		return nil, errors.New("gateway: Sessions is required")
+	}
+	if strings.TrimSpace(opts.BearerToken) == "" {
+		return nil, errors.New("gateway: bearer token is required (gateway.bearer_token)")
+	}
+	if opts.MaxBodyBytes < 0 {
+		return nil, errors.New("gateway: max body bytes must not be negative (gateway.max_body_bytes)")
+	}
+	if opts.MaxBodyBytes == 0 {
+		opts.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	g := &Gateway{
+		sessions:    opts.Sessions,
+		files:       opts.Files,
+		tokenSum:    sha256.Sum256([]byte(opts.BearerToken)),
+		topics:      slices.Clone(opts.Topics),
+		maxBody:     opts.MaxBodyBytes,
+		workflowURL: opts.WorkflowURL,
+		log:         opts.Logger,
+		mux:         http.NewServeMux(),
+	}
+	if g.topics == nil {
+		g.topics = []string{}
+	}
+	g.routes()
+	return g, nil
+}
+
+func (g *Gateway) routes() {
+	g.mux.HandleFunc("GET /healthz", g.healthz)
+	g.mux.Handle("GET /v1/topics", g.auth(g.listTopics))
+	g.mux.Handle("POST /v1/sessions", g.auth(g.startSession))
+	g.mux.Handle("GET /v1/sessions", g.auth(g.listSessions))
+	g.mux.Handle("GET /v1/sessions/{userId}", g.auth(g.sessionState))
+	g.mux.Handle("POST /v1/sessions/{userId}/messages", g.auth(g.sendMessage))
+	g.mux.Handle("POST /v1/sessions/{userId}/attachments", g.auth(g.sendAttachment))
+	g.mux.Handle("POST /v1/sessions/{userId}/close", g.auth(g.closeSession))
+	g.mux.Handle("GET /v1/attachments/{sha256}", g.auth(g.getAttachment))
+	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
+	})
+}
+
+// ServeHTTP caps the request body and dispatches.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	if r.ContentLength > g.maxBody {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is %d bytes, more than the limit of %d", r.ContentLength, g.maxBody))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
+	g.mux.ServeHTTP(w, r)
+}
+
+// auth requires the bearer token. Both sides are hashed first so the
+// comparison is constant-time regardless of length.
+func (g *Gateway) auth(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="liveagent"`)
+			writeError(w, http.StatusUnauthorized, "missing bearer token (Authorization: Bearer <token>)")
+			return
+		}
+		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+		if subtle.ConstantTimeCompare(sum[:], g.tokenSum[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="liveagent", error="invalid_token"`)
+			writeError(w, http.StatusUnauthorized, "invalid bearer token")
+			return
+		}
+		next(w, r)
+	})
+}
+
+func (g *Gateway) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
