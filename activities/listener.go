@@ -87,6 +87,7 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 		LastEventID: l.cursor,
 		OnConnect: func(lastEventID string) {
 			l.log.Debug("listener connected", "last_event_id", lastEventID)
+			l.connected(streamCtx, lastEventID)
 		},
 	}, func(ev miaw.Event) error { return l.handle(streamCtx, ev) })
 
@@ -137,6 +138,20 @@ func (l *listener) advance(ctx context.Context, id string, beat bool) {
 }
 
 func (l *listener) heartbeat(ctx context.Context) { l.advance(ctx, "", true) }
+
+// connected adopts the position the stream connected at when the listener
+// had none (a first attempt without a cursor starts from the lastEventId of
+// the access token) and heartbeats it at once. Otherwise a retry, perhaps in
+// another process with a newer token, would resume from that token's
+// lastEventId and silently skip every event since this connection.
+func (l *listener) connected(ctx context.Context, lastEventID string) {
+	l.mu.Lock()
+	adopt := l.cursor == "" && lastEventID != ""
+	l.mu.Unlock()
+	if adopt {
+		l.advance(ctx, lastEventID, true)
+	}
+}
 
 func (l *listener) heartbeatLoop(ctx context.Context) {
 	t := time.NewTicker(l.hbEvery)

@@ -347,3 +347,45 @@ func contains(ss []string, s string) bool {
 	}
 	return false
 }
+
+// A first attempt has no cursor: the stream starts from the access token's
+// lastEventId. That position must be heartbeated on connect, or a retry (with
+// a newer token, e.g. after a worker crash) skips the events since then.
+func TestListenerHeartbeatsConnectCursorWhenStartingWithout(t *testing.T) {
+	h := newListenerHarness(t)
+	h.sf.stream = func(ctx context.Context, opts miaw.StreamOptions, _ func(miaw.Event) error) error {
+		opts.OnConnect("tok-17") // the position the client connected at
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	in := listenIn
+	in.LastEventID = ""
+	h.start(in)
+	if err := waitFor(func() bool { return h.hb.last() == "tok-17" }); err != nil {
+		t.Fatalf("connect cursor not heartbeated: %v", h.hb.all())
+	}
+	h.cancel()
+	_ = h.wait(t)
+}
+
+// With a cursor of its own the listener keeps it: the connect position is the
+// same cursor (or, from a resumed client, never an older one it must adopt).
+func TestListenerKeepsOwnCursorOnConnect(t *testing.T) {
+	h := newListenerHarness(t)
+	h.sf.stream = func(ctx context.Context, opts miaw.StreamOptions, _ func(miaw.Event) error) error {
+		opts.OnConnect("other")
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	h.start(listenIn)
+	if err := waitFor(func() bool { return h.sf.callCount("Stream") == 1 }); err != nil {
+		t.Fatal(err)
+	}
+	h.cancel()
+	_ = h.wait(t)
+	for _, v := range h.hb.all() {
+		if v != "ev-0" {
+			t.Fatalf("heartbeats = %v, want only the input cursor ev-0", h.hb.all())
+		}
+	}
+}

@@ -243,7 +243,8 @@ func (s *WebhookSink) Deliver(ctx context.Context, d workflows.Delivery) error {
 		return &DeliveryError{Message: "webhook: POST " + s.target + ": " + transportError(err)}
 	}
 	defer resp.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(resp.Body, maxWebhookResponse))
+	// Drain (a bounded part of) the answer so the connection can be reused.
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxWebhookResponse))
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
@@ -253,12 +254,10 @@ func (s *WebhookSink) Deliver(ctx context.Context, d workflows.Delivery) error {
 		RetryAfter: retryAfterHeader(resp.Header.Get("Retry-After")),
 		Message:    fmt.Sprintf("webhook: POST %s: %s", s.target, resp.Status),
 	}
-	if msg := strings.Join(strings.Fields(string(answer)), " "); msg != "" && !strings.HasPrefix(msg, "<") {
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
-		de.Message += ": " + msg
-	}
+	// The answer body is deliberately left out: receivers often echo the
+	// request (e.g. validation errors quoting the offending input), and this
+	// message ends up in workflow history and ERROR logs, where the agent's
+	// chat text must not appear.
 	return de
 }
 

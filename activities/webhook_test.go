@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -294,5 +295,30 @@ func TestWebhookSinkRejectsBadIdempotencyKey(t *testing.T) {
 	}
 	if len(as.got) != 0 {
 		t.Fatalf("%d requests sent", len(as.got))
+	}
+}
+
+// Receivers often echo the request in their error answer (validation errors
+// quoting the input). The error ends up in workflow history and ERROR logs,
+// so it must not carry the chat text it echoes.
+func TestWebhookSinkErrorDoesNotEchoAnswerBody(t *testing.T) {
+	d := sampleDelivery()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p WebhookPayload
+		_ = json.NewDecoder(r.Body).Decode(&p)
+		w.WriteHeader(http.StatusUnprocessableEntity)
+		_, _ = fmt.Fprintf(w, `{"detail":[{"msg":"String should have at most 10 characters","input":%q}]}`, p.Text)
+	}))
+	defer srv.Close()
+	err := NewWebhookSink(srv.URL, secret, 5*time.Second, nil).Deliver(context.Background(), d)
+	var de *DeliveryError
+	if !errors.As(err, &de) || !de.Permanent || de.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("err = %v, want permanent *DeliveryError 422", err)
+	}
+	if strings.Contains(err.Error(), d.Text) {
+		t.Fatalf("error carries the chat text: %v", err)
+	}
+	if !strings.Contains(err.Error(), "422") {
+		t.Fatalf("error lacks the status: %v", err)
 	}
 }

@@ -43,10 +43,15 @@ func (c *Client) DownloadAttachment(ctx context.Context, userID string, att Atta
 
 	hc := *c.stream // no overall timeout of its own; ctx bounds it
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		// A refused redirect is permanent (ErrInvalidRequest): retrying
+		// would be refused the same way.
 		if len(via) >= maxRedirects {
-			return fmt.Errorf("stopped after %d redirects", maxRedirects)
+			return fmt.Errorf("%w: stopped after %d redirects", ErrInvalidRequest, maxRedirects)
 		}
-		return c.checkDownloadURL(req.URL)
+		if err := c.checkDownloadURL(req.URL); err != nil {
+			return fmt.Errorf("%w: redirect refused: %v", ErrInvalidRequest, err)
+		}
+		return nil
 	}
 	endpoint := u.Host + u.EscapedPath()
 

@@ -99,6 +99,10 @@ func TestDownloadRefusesRedirectToOtherHost(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "not allowed") {
 		t.Fatalf("got %v, want the redirect refused", err)
 	}
+	// Refused for good: a retry would be refused the same way.
+	if IsRetryable(err) || !errors.Is(err, ErrInvalidRequest) {
+		t.Fatalf("refused redirect: retryable=%v, ErrInvalidRequest=%v (%v); want permanent", IsRetryable(err), errors.Is(err, ErrInvalidRequest), err)
+	}
 	if strings.Contains(err.Error(), tok.AccessToken) {
 		t.Fatal("error leaks the token")
 	}

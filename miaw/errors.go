@@ -58,7 +58,7 @@ func (e *Error) Retryable() bool {
 	switch {
 	case e.Status == 0:
 		return e.Err != nil && !errors.Is(e.Err, context.Canceled) && !errors.Is(e.Err, context.DeadlineExceeded) &&
-			!errors.Is(e.Err, ErrUnverifiedSubject)
+			!errors.Is(e.Err, ErrUnverifiedSubject) && !errors.Is(e.Err, ErrInvalidRequest)
 	case e.Status == http.StatusRequestTimeout, e.Status == http.StatusTooEarly, e.Status == http.StatusTooManyRequests:
 		return true
 	case e.Status >= 500:

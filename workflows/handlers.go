@@ -42,7 +42,19 @@ func (s *session) validateMessage(_ workflow.Context, m UserMessage) error {
 	if err := validateID(m.ID); err != nil {
 		return err
 	}
-	return s.validateText("message text", m.Text, false)
+	if err := s.validateText("message text", m.Text, false); err != nil {
+		return err
+	}
+	return s.validateOutboxRoom(len(m.Text))
+}
+
+// validateOutboxRoom rejects new input while too much is still unsent (the
+// outbox is carried across continue-as-new, so it must stay bounded).
+func (s *session) validateOutboxRoom(textBytes int) error {
+	if len(s.outbox) >= maxOutbox || s.outboxBytes()+textBytes > maxOutboxBytes {
+		return fmt.Errorf("too many messages are waiting to be sent (%d); retry once they are delivered", len(s.outbox))
+	}
+	return nil
 }
 
 func (s *session) validateAttachmentUpdate(_ workflow.Context, a UserAttachment) error {
@@ -52,7 +64,10 @@ func (s *session) validateAttachmentUpdate(_ workflow.Context, a UserAttachment)
 	if s.draining {
 		return errors.New("session is moving to a new run; retry the attachment in a moment")
 	}
-	return s.validateAttachment(a)
+	if err := s.validateAttachment(a); err != nil {
+		return err
+	}
+	return s.validateOutboxRoom(len(a.Caption))
 }
 
 func (s *session) validateClose(_ workflow.Context, _ UserClose) error {

@@ -317,6 +317,13 @@ func (s *session) shutdown(ctx workflow.Context, reason CloseReason) {
 	s.closeReason = reason
 	s.setState(dctx, StateClosing)
 	s.failWaitingSends()
+	// A send already in flight lands first: ending the Salesforce session
+	// under it would make it answer 417 and re-send with
+	// isNewMessagingSession, opening a new session for a closing chat. (On
+	// cancellation the send is cancelled too, so this does not hold it up.)
+	if err := workflow.Await(dctx, func() bool { return !s.senderBusy }); err != nil {
+		s.logger.Warn("Waiting for the message in flight failed", "error", err)
+	}
 
 	if text := s.closingNotice(reason); text != "" {
 		s.notify(dctx, "closing", text)

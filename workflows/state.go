@@ -10,8 +10,16 @@ import (
 // Bounds on what a run carries to its successor on continue-as-new, so the
 // input payload stays far below Temporal's 2 MiB blob limit.
 const (
-	maxSeenIDs            = 1000 // per set: Salesforce entry ids, assistant message ids
-	maxCarriedTranscript  = 200  // newest transcript entries carried across
+	maxSeenIDs           = 1000 // per set: Salesforce entry ids, assistant message ids
+	maxCarriedTranscript = 200  // newest transcript entries carried across
+	// maxCarriedTranscriptBytes bounds the carried transcript by size too:
+	// 200 entries of long texts would otherwise exceed the blob limit and the
+	// continue-as-new would fail on every attempt.
+	maxCarriedTranscriptBytes = 512 << 10
+	// maxOutbox and maxOutboxBytes bound the user messages kept unsent (while
+	// waiting for an agent they pile up and are carried to the next run).
+	maxOutbox             = 100
+	maxOutboxBytes        = 512 << 10
 	acceptTimerSummary    = "wait for an agent to accept"
 	errTypeSessionClosed  = "SessionClosed"
 	errTypeListenerFailed = "ListenerStopped"
@@ -163,6 +171,13 @@ func (s *session) carry() *Carry {
 	if len(transcript) > maxCarriedTranscript {
 		transcript = transcript[len(transcript)-maxCarriedTranscript:]
 	}
+	size := 0
+	for i := len(transcript) - 1; i >= 0; i-- {
+		if size += transcriptEntrySize(transcript[i]); size > maxCarriedTranscriptBytes {
+			transcript = transcript[i+1:]
+			break
+		}
+	}
 	return &Carry{
 		State:              s.state,
 		ConversationID:     s.conversationID,
@@ -194,6 +209,31 @@ func (s *session) restore(c *Carry) {
 	s.transcript = append([]TranscriptEntry(nil), c.Transcript...)
 	// An active session was accepted in an earlier run.
 	s.accepted = c.State == StateActive
+}
+
+// transcriptEntrySize approximates the encoded size of e.
+func transcriptEntrySize(e TranscriptEntry) int {
+	n := 128 + len(e.ID) + len(e.SenderName) + len(e.Text)
+	if e.Link != nil {
+		n += len(e.Link.URL) + len(e.Link.Title)
+	}
+	if a := e.Attachment; a != nil {
+		n += len(a.Name) + len(a.MimeType) + len(a.SHA256) + len(a.URL)
+	}
+	return n
+}
+
+// outboxBytes is the text size of the unsent user messages and captions.
+func (s *session) outboxBytes() int {
+	n := 0
+	for _, o := range s.outbox {
+		if o.msg != nil {
+			n += len(o.msg.Text)
+		} else {
+			n += len(o.att.Caption)
+		}
+	}
+	return n
 }
 
 func (s *session) addTranscript(e TranscriptEntry) {
