@@ -17,6 +17,7 @@ import (
 // Salesforce is the subset of *miaw.Client the activities use. Tests provide
 // an in-memory fake.
 type Salesforce interface {
+	Token(ctx context.Context, userID string) (*miaw.Token, error)
 	CreateConversation(ctx context.Context, userID string, req miaw.CreateConversationRequest) error
 	SendMessage(ctx context.Context, userID, conversationID string, msg miaw.TextMessage) (*miaw.SendResult, error)
 	SendFile(ctx context.Context, userID, conversationID string, f miaw.File) (*miaw.SendResult, error)

@@ -71,6 +71,19 @@ func (f *fakeSF) callCount(method string) int {
 	return n
 }
 
+// Token returns a token whose stream position is fakeCursor.
+func (f *fakeSF) Token(ctx context.Context, userID string) (*miaw.Token, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("Token"); err != nil {
+		return nil, err
+	}
+	return &miaw.Token{AccessToken: "fake-token", LastEventID: fakeCursor, Subject: "v2/iamessage/AUTH/k/uid:" + userID}, nil
+}
+
+// fakeCursor is the stream position of the fake's tokens.
+const fakeCursor = "ev-before-create"
+
 func (f *fakeSF) CreateConversation(ctx context.Context, userID string, req miaw.CreateConversationRequest) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -22,7 +22,10 @@ var errWorkflowGone = errors.New("session workflow is gone")
 // ListenEvents is the SSE listener (workflows.ActivityListen), registered on
 // the listener task queue. It streams MIAW events for in.UserID and, for every
 // event of in.ConversationID that TranslateEvent keeps, signals
-// workflows.SignalAgentEvent to in.WorkflowID (latest run).
+// workflows.SignalAgentEvent to the run of in.WorkflowID that scheduled it
+// (never a later run: a stale attempt of a finished session must not signal
+// into the same user's next session, and a continued run starts its own
+// listener).
 //
 // Cursor: it resumes from the heartbeat details of a previous attempt when
 // there are any, else from in.LastEventID. After each successful signal it
@@ -55,6 +58,7 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 		in:      in,
 		log:     a.logger().With("workflow_id", in.WorkflowID, "conversation_id", in.ConversationID),
 		cursor:  in.LastEventID,
+		runID:   activity.GetInfo(ctx).WorkflowExecution.RunID,
 		hbEvery: a.heartbeatEvery,
 		record:  a.recordHeartbeat,
 	}
@@ -111,6 +115,7 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 type listener struct {
 	a       *Activities
 	in      workflows.ListenInput
+	runID   string // the scheduling run; signals go to it only
 	log     *slog.Logger
 	hbEvery time.Duration
 	record  func(ctx context.Context, details ...any)
@@ -206,7 +211,7 @@ func (l *listener) deliver(ctx context.Context, ev workflows.AgentEvent) error {
 	}
 	const maxBackoff = 10 * time.Second
 	for {
-		err := l.a.Temporal.SignalWorkflow(ctx, l.in.WorkflowID, "", workflows.SignalAgentEvent, ev)
+		err := l.a.Temporal.SignalWorkflow(ctx, l.in.WorkflowID, l.runID, workflows.SignalAgentEvent, ev)
 		if err == nil {
 			return nil
 		}

@@ -135,7 +135,8 @@ func TestListenerSignalsFiltersAndHeartbeats(t *testing.T) {
 		t.Fatalf("%d signals, want 2: %+v", len(signals), signals)
 	}
 	for _, target := range targets {
-		if target != workflows.WorkflowID("u-1")+"//"+workflows.SignalAgentEvent {
+		// The run that scheduled the listener (the test environment's run id), never "latest run".
+		if target != workflows.WorkflowID("u-1")+"/default-test-run-id/"+workflows.SignalAgentEvent {
 			t.Fatalf("signal target = %q", target)
 		}
 	}

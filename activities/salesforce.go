@@ -21,20 +21,30 @@ import (
 // attributes (workflows.ActivityCreateConversation). The conversation id is
 // chosen by the workflow, so a retry creates the same conversation; a 409 on a
 // retry (it already exists) counts as success.
-func (a *Activities) CreateConversation(ctx context.Context, in workflows.CreateConversationInput) error {
+func (a *Activities) CreateConversation(ctx context.Context, in workflows.CreateConversationInput) (workflows.CreateConversationResult, error) {
 	if err := requireIDs(in.UserID, in.ConversationID); err != nil {
-		return err
+		return workflows.CreateConversationResult{}, err
 	}
-	err := a.SF.CreateConversation(ctx, in.UserID, miaw.CreateConversationRequest{
+	// The stream position before the conversation exists: the listener
+	// starts from it, so no routing or accept event can fall before it.
+	tok, err := a.SF.Token(ctx, in.UserID)
+	if err != nil {
+		return workflows.CreateConversationResult{}, salesforceError(ctx, "create conversation: access token", err)
+	}
+	result := workflows.CreateConversationResult{LastEventID: tok.LastEventID}
+	err = a.SF.CreateConversation(ctx, in.UserID, miaw.CreateConversationRequest{
 		ConversationID:    in.ConversationID,
 		RoutingAttributes: in.RoutingAttributes,
 		Language:          in.Language,
 	})
 	if isConflict(err) {
 		a.logger().Info("conversation already exists; treating create as done", "conversation_id", in.ConversationID)
-		return nil
+		return result, nil
 	}
-	return salesforceError(ctx, "create conversation", err)
+	if err != nil {
+		return workflows.CreateConversationResult{}, salesforceError(ctx, "create conversation", err)
+	}
+	return result, nil
 }
 
 // SendMessage sends the user's text (workflows.ActivitySendMessage). The MIAW

@@ -25,8 +25,16 @@ func TestCreateConversation(t *testing.T) {
 		UserID: "u-1", ConversationID: "0f8e8c1e-6c8e-4a3b-9a0b-1c2d3e4f5a6b",
 		RoutingAttributes: map[string]string{"UserId": "u-1", "Topic": "billing"}, Language: "en_US",
 	}
-	if _, err := env.ExecuteActivity(workflows.ActivityCreateConversation, in); err != nil {
+	val, err := env.ExecuteActivity(workflows.ActivityCreateConversation, in)
+	if err != nil {
 		t.Fatalf("CreateConversation: %v", err)
+	}
+	var res workflows.CreateConversationResult
+	if err := val.Get(&res); err != nil || res.LastEventID != fakeCursor {
+		t.Fatalf("result = %+v (%v), want the token's stream position %q", res, err, fakeCursor)
+	}
+	if calls := sf.calls; len(calls) < 2 || calls[0] != "Token" || calls[1] != "CreateConversation" {
+		t.Fatalf("calls = %v, want the token (cursor) taken before the create", calls)
 	}
 	if len(sf.created) != 1 {
 		t.Fatalf("created %d conversations, want 1", len(sf.created))

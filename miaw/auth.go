@@ -28,6 +28,11 @@ type Token struct {
 	Subject string
 	// Expiry is the access token's exp claim (or an estimate, see doc.go).
 	Expiry time.Time
+
+	// renewAt is when the cache stops handing this token out: RenewBefore
+	// ahead of Expiry, or half the token's lifetime ahead when the lifetime
+	// is shorter than twice RenewBefore (otherwise every call would mint).
+	renewAt time.Time
 }
 
 // String describes the token without its secret.
@@ -161,12 +166,12 @@ func (c *Client) Token(ctx context.Context, userID string) (*Token, error) {
 	if err := checkUserID(userID); err != nil {
 		return nil, err
 	}
-	if t := c.tokens.get(userID); t != nil && c.now().Add(c.cfg.RenewBefore).Before(t.Expiry) {
+	if t := c.tokens.get(userID); t != nil && c.fresh(t) {
 		return t, nil
 	}
 	ch := c.flight.DoChan(userID, func() (any, error) {
 		// Re-check: a concurrent flight may just have stored a fresh token.
-		if t := c.tokens.get(userID); t != nil && c.now().Add(c.cfg.RenewBefore).Before(t.Expiry) {
+		if t := c.tokens.get(userID); t != nil && c.fresh(t) {
 			return t, nil
 		}
 		// Detached from the first caller's ctx so its cancellation does not
@@ -282,10 +287,25 @@ func (c *Client) tokenFromResponse(op, path string, out *accessTokenResponse) (*
 			t.Subject, _ = claims.GetSubject()
 		}
 	}
+	now := c.now()
 	if t.Expiry.IsZero() {
-		t.Expiry = c.now().Add(fallbackTokenTTL)
+		t.Expiry = now.Add(fallbackTokenTTL)
 	}
+	margin := c.cfg.RenewBefore
+	if half := t.Expiry.Sub(now) / 2; half < margin {
+		margin = half
+	}
+	t.renewAt = t.Expiry.Add(-margin)
 	return t, nil
+}
+
+// fresh reports whether the cache may still hand t out.
+func (c *Client) fresh(t *Token) bool {
+	renewAt := t.renewAt
+	if renewAt.IsZero() {
+		renewAt = t.Expiry.Add(-c.cfg.RenewBefore)
+	}
+	return c.now().Before(renewAt)
 }
 
 // scalarString renders a JSON string or number as a string ("" for null).

@@ -299,3 +299,34 @@ func TestTokenRateLimiterIsOrgWide(t *testing.T) {
 		t.Fatalf("second user's token inside the limit window: %v, want it to wait", err)
 	}
 }
+
+// A token whose whole lifetime is shorter than twice RenewBefore (Salesforce
+// orgs can set short verified-token lifetimes; the emulator's early-expiry
+// fault does) is still reused for half its lifetime instead of being re-minted
+// on every call, which would burn the org's 200/min token budget.
+func TestShortLivedTokenReusedForHalfItsLifetime(t *testing.T) {
+	f := newFakeSF(t)
+	f.tokenTTL = 40 * time.Second
+	var now atomic.Int64
+	now.Store(time.Now().UnixNano())
+	clock := func() time.Time { return time.Unix(0, now.Load()) }
+	cfg := testConfig(f)
+	cfg.RenewBefore = time.Minute
+	c, _ := newTestClient(t, cfg, withClock(clock))
+	first, err := c.Token(context.Background(), testUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now.Add(int64(10 * time.Second))
+	if again, err := c.Token(context.Background(), testUser); err != nil || again.AccessToken != first.AccessToken {
+		t.Fatalf("token re-minted after 10s of a 40s lifetime (err %v)", err)
+	}
+	if n := f.tokenCalls.Load(); n != 1 {
+		t.Fatalf("%d token requests, want 1", n)
+	}
+	now.Add(int64(15 * time.Second)) // 15s left: past half the lifetime
+	renewed, err := c.Token(context.Background(), testUser)
+	if err != nil || renewed.AccessToken == first.AccessToken {
+		t.Fatalf("token not renewed past half its lifetime (err %v)", err)
+	}
+}

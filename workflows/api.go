@@ -302,12 +302,22 @@ const (
 	ActivityDeliver            = "DeliverToUser"
 )
 
-// CreateConversationInput is the argument of ActivityCreateConversation.
+// CreateConversationInput is the argument of ActivityCreateConversation,
+// which returns a CreateConversationResult.
 type CreateConversationInput struct {
 	UserID            string
 	ConversationID    string // lowercase UUID v4 made by the workflow
 	RoutingAttributes map[string]string
 	Language          string
+}
+
+// CreateConversationResult is the result of ActivityCreateConversation.
+type CreateConversationResult struct {
+	// LastEventID is the user's SSE stream position taken before the
+	// conversation was created, so the first listener starts at a point that
+	// includes the conversation's routing and accept events even if it
+	// connects later with a newer token. Empty when Salesforce gave none.
+	LastEventID string
 }
 
 // SendMessageInput is the argument of ActivitySendMessage. A 417 (no active

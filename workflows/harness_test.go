@@ -34,11 +34,17 @@ type fakeActivities struct {
 	sendErr   func(SendMessageInput) error
 }
 
-func (f *fakeActivities) CreateConversation(_ context.Context, in CreateConversationInput) error {
+// streamPositionBeforeCreate is the cursor the fake CreateConversation reports.
+const streamPositionBeforeCreate = "ev-before-create"
+
+func (f *fakeActivities) CreateConversation(_ context.Context, in CreateConversationInput) (CreateConversationResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.created = append(f.created, in)
-	return f.createErr
+	if f.createErr != nil {
+		return CreateConversationResult{}, f.createErr
+	}
+	return CreateConversationResult{LastEventID: streamPositionBeforeCreate}, nil
 }
 
 func (f *fakeActivities) SendMessage(_ context.Context, in SendMessageInput) (SendResult, error) {

@@ -126,9 +126,13 @@ func (s *session) open(ctx workflow.Context) error {
 		RoutingAttributes: s.routingAttributes(),
 		Language:          s.req.Locale,
 	}
+	var created CreateConversationResult
 	if err := workflow.ExecuteActivity(salesforceOptions(ctx, "create conversation"),
-		ActivityCreateConversation, create).Get(ctx, nil); err != nil {
+		ActivityCreateConversation, create).Get(ctx, &created); err != nil {
 		return fmt.Errorf("create conversation: %w", err)
+	}
+	if s.lastEventID == "" {
+		s.lastEventID = created.LastEventID
 	}
 
 	s.addTranscript(TranscriptEntry{

@@ -130,8 +130,8 @@ func (f *fakeActivities) script(workflowID string) chan workflows.AgentEvent {
 	return ch
 }
 
-func (f *fakeActivities) CreateConversation(context.Context, workflows.CreateConversationInput) error {
-	return nil
+func (f *fakeActivities) CreateConversation(context.Context, workflows.CreateConversationInput) (workflows.CreateConversationResult, error) {
+	return workflows.CreateConversationResult{LastEventID: "0"}, nil
 }
 
 func (f *fakeActivities) SendMessage(_ context.Context, in workflows.SendMessageInput) (workflows.SendResult, error) {
