@@ -213,13 +213,3 @@ func TestEnsureSearchAttributes(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "LiveAgentUser")
 }
-
-func TestCheckFeatures(t *testing.T) {
-	cfg := config.Default()
-	require.NoError(t, CheckFeatures(cfg))
-	cfg.Codec.Enabled = true
-	err := CheckFeatures(cfg)
-	var fe *config.FieldError
-	require.ErrorAs(t, err, &fe)
-	assert.Equal(t, "codec.enabled", fe.Key)
-}

@@ -126,6 +126,10 @@ type Codec struct {
 	ActiveKeyID string            // codec.active_key_id
 	Keys        map[string]string // codec.keys: key id -> base64 32-byte key (secret)
 	CORSOrigins []string          // codec.cors_origins
+	// OperatorToken is the bearer token the Temporal Web UI (or `temporal
+	// --codec-endpoint` with --codec-auth) presents to the gateway's codec
+	// endpoint on /codec/. Required by the gateway when codec.enabled.
+	OperatorToken string // codec.operator_token (secret)
 }
 
 // Log configures slog.
@@ -232,7 +236,8 @@ func (c *Config) SessionSettings() workflows.Settings {
 const redacted = "[redacted]"
 
 // Redacted returns a deep copy with every secret (temporal.api_key,
-// delivery.webhook_secret, gateway.bearer_token, codec.keys values) replaced
+// delivery.webhook_secret, gateway.bearer_token, codec.keys values,
+// codec.operator_token) replaced
 // by "[redacted]" when set, safe to log.
 func (c *Config) Redacted() *Config {
 	r := *c
@@ -243,6 +248,7 @@ func (c *Config) Redacted() *Config {
 	r.Temporal.APIKey = redact(c.Temporal.APIKey)
 	r.Delivery.WebhookSecret = redact(c.Delivery.WebhookSecret)
 	r.Gateway.BearerToken = redact(c.Gateway.BearerToken)
+	r.Codec.OperatorToken = redact(c.Codec.OperatorToken)
 	if c.Codec.Keys != nil {
 		r.Codec.Keys = make(map[string]string, len(c.Codec.Keys))
 		for id, k := range c.Codec.Keys {

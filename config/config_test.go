@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -20,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/liveagent-bridge/liveagent/codec"
 	"github.com/liveagent-bridge/liveagent/miaw"
 )
 
@@ -184,7 +186,17 @@ func TestValidateRules(t *testing.T) {
 		{"zero gateway body", func(c *Config) { c.Gateway.MaxBodyBytes = 0 }, "gateway.max_body_bytes", "positive"},
 
 		{"codec key not base64", func(c *Config) { c.Codec.Keys = map[string]string{"k1": "%%%"} }, "codec.keys", "not valid base64"},
-		{"codec key wrong size", func(c *Config) { c.Codec.Keys = map[string]string{"k1": b64Key(16)} }, "codec.keys", "32 bytes, got 16"},
+		{"codec key wrong size", func(c *Config) { c.Codec.Keys = map[string]string{"k1": b64Key(16)} }, "codec.keys", `entry "k1": key must be base64 of 32 bytes (AES-256), got 16 bytes`},
+		{"codec key empty", func(c *Config) { c.Codec.Keys = map[string]string{"k1": " "} }, "codec.keys", `entry "k1": empty key`},
+		{"codec key id with space", func(c *Config) { c.Codec.Keys = map[string]string{"my key": b64Key(32)} }, "codec.keys", `entry "my key": key id must be printable ASCII without spaces`},
+		{"codec key id too long", func(c *Config) { c.Codec.Keys = map[string]string{strings.Repeat("k", 65): b64Key(32)} }, "codec.keys", "at most 64 characters"},
+		{"codec second key bad while enabled", func(c *Config) {
+			c.Codec.Enabled, c.Codec.ActiveKeyID = true, "k1"
+			c.Codec.Keys = map[string]string{"k1": b64Key(32), "k2": b64Key(31)}
+		}, "codec.keys", `entry "k2": key must be base64 of 32 bytes`},
+		{"codec cors origin with path", func(c *Config) { c.Codec.CORSOrigins = []string{"http://127.0.0.1:8233/ui"} }, "codec.cors_origins", "entry 1"},
+		{"codec cors origin not a url", func(c *Config) { c.Codec.CORSOrigins = []string{"*", "temporal-ui"} }, "codec.cors_origins", "entry 2"},
+		{"codec operator token padded", func(c *Config) { c.Codec.OperatorToken = " tok " }, "codec.operator_token", "white space"},
 		{"codec enabled without keys", func(c *Config) { c.Codec.Enabled = true }, "codec.keys", "at least one key"},
 		{"codec enabled without active key", func(c *Config) {
 			c.Codec.Enabled, c.Codec.Keys = true, map[string]string{"k1": b64Key(32)}
@@ -218,7 +230,16 @@ func TestCodecEnabledValid(t *testing.T) {
 	c.Codec.Enabled = true
 	c.Codec.Keys = map[string]string{"k1": b64Key(32), "k2": b64Key(32)}
 	c.Codec.ActiveKeyID = "k2"
+	c.Codec.CORSOrigins = []string{"http://127.0.0.1:8233", "*"}
+	c.Codec.OperatorToken = "operator-token"
 	require.NoError(t, c.Validate())
+
+	// What validation accepts, the codec builds a keyring from: URL-safe,
+	// unpadded base64 too.
+	c.Codec.Keys["k2"] = base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{0xfb}, 32))
+	require.NoError(t, c.Validate())
+	_, err := codec.ParseKeyring(c.Codec.ActiveKeyID, c.Codec.Keys)
+	require.NoError(t, err)
 }
 
 func TestErrorsNeverContainSecrets(t *testing.T) {
@@ -403,11 +424,12 @@ func TestRedacted(t *testing.T) {
 	c.Delivery.WebhookSecret = "webhook-secret-value"
 	c.Gateway.BearerToken = "bearer-token-value"
 	c.Codec.Keys = map[string]string{"k1": "codec-key-value"}
+	c.Codec.OperatorToken = "operator-token-value"
 	c.Session.Topics = []string{"HR"}
 
 	r := c.Redacted()
 	dump := fmt.Sprintf("%+v", *r)
-	for _, secret := range []string{"api-key-value", "webhook-secret-value", "bearer-token-value", "codec-key-value"} {
+	for _, secret := range []string{"api-key-value", "webhook-secret-value", "bearer-token-value", "codec-key-value", "operator-token-value"} {
 		assert.NotContains(t, dump, secret)
 	}
 	assert.Equal(t, "[redacted]", r.Temporal.APIKey)

@@ -14,7 +14,7 @@
 // file are an error (typos never pass silently).
 //
 // Secrets (temporal.api_key, delivery.webhook_secret, gateway.bearer_token,
-// codec.keys) never appear in errors; log (*Config).Redacted(), never the
+// codec.keys, codec.operator_token) never appear in errors; log (*Config).Redacted(), never the
 // Config itself.
 //
 // Every key, with its default:
@@ -75,10 +75,11 @@
 //	  bearer_token: ""               # secret; token assistants present
 //	  max_body_bytes: 8MiB
 //	codec:
-//	  enabled: false                 # encrypt workflow payloads with AES-256-GCM
-//	  active_key_id: ""              # required when enabled; one of codec.keys
-//	  keys: {}                       # id: base64 of 32 random bytes (secret); ids are case-insensitive
-//	  cors_origins: []               # origins allowed to call the codec endpoint (Temporal Web UI)
+//	  enabled: false                 # encrypt workflow payloads with AES-256-GCM (worker, gateway and CLI alike)
+//	  active_key_id: ""              # required when enabled; one of codec.keys, encrypts new payloads
+//	  keys: {}                       # id: base64 of 32 random bytes (secret); ids are case-insensitive; keep old ids to rotate
+//	  cors_origins: []               # origins (scheme://host[:port]) of Web UIs allowed to call the codec endpoint; * = any
+//	  operator_token: ""             # secret; bearer token for the gateway's codec endpoint /codec/ (required by the gateway when enabled)
 //	log:
 //	  level: info                    # debug | info | warn | error
 //	  format: text                   # text | json

@@ -101,6 +101,7 @@ func (c *Config) fields() []field {
 		{key: "codec.active_key_id", ptr: &c.Codec.ActiveKeyID},
 		{key: "codec.keys", ptr: &c.Codec.Keys},
 		{key: "codec.cors_origins", ptr: &c.Codec.CORSOrigins},
+		{key: "codec.operator_token", ptr: &c.Codec.OperatorToken},
 
 		{key: "log.level", ptr: &c.Log.Level},
 		{key: "log.format", ptr: &c.Log.Format},

@@ -3,7 +3,6 @@ package config
 import (
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -11,6 +10,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/liveagent-bridge/liveagent/codec"
 )
 
 // Validate checks every key and returns the first problem as a *FieldError
@@ -289,14 +290,21 @@ func (c *Config) validateCodec() error {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	// Every key is checked by the codec itself, so what passes here is exactly
+	// what the binaries can build a keyring from — even when the codec is
+	// off, so a bad key never waits for the day it is switched on.
 	for _, id := range ids {
-		raw, err := base64.StdEncoding.DecodeString(k.Keys[id])
-		if err != nil {
-			return fieldErr("codec.keys", "key %q is not valid base64", id)
+		if _, err := codec.ParseKeyring(id, map[string]string{id: k.Keys[id]}); err != nil {
+			return codecFieldErr(err)
 		}
-		if len(raw) != 32 {
-			return fieldErr("codec.keys", "key %q must decode to 32 bytes, got %d", id, len(raw))
+	}
+	for i, origin := range k.CORSOrigins {
+		if err := corsOrigin(origin); err != nil {
+			return fieldErr("codec.cors_origins", "entry %d (%q) %s", i+1, origin, err)
 		}
+	}
+	if k.OperatorToken != "" && strings.TrimSpace(k.OperatorToken) != k.OperatorToken {
+		return fieldErr("codec.operator_token", "must not start or end with white space")
 	}
 	if !k.Enabled {
 		return nil
@@ -309,6 +317,43 @@ func (c *Config) validateCodec() error {
 	}
 	if _, ok := k.Keys[k.ActiveKeyID]; !ok {
 		return fieldErr("codec.active_key_id", "%q is not one of codec.keys", k.ActiveKeyID)
+	}
+	if _, err := codec.ParseKeyring(k.ActiveKeyID, k.Keys); err != nil {
+		return codecFieldErr(err)
+	}
+	return nil
+}
+
+// codecFieldErr turns an error of codec.ParseKeyring, which starts with the
+// key it concerns ("codec.keys[\"k1\"]: ..." or "codec.active_key_id: ..."),
+// into a *FieldError. codec errors never contain key material.
+func codecFieldErr(err error) *FieldError {
+	msg := oneLine(err.Error())
+	where, reason, ok := strings.Cut(msg, ": ")
+	if !ok {
+		return fieldErr("codec.keys", "%s", msg)
+	}
+	if id, isKey := strings.CutPrefix(where, "codec.keys["); isKey {
+		return fieldErr("codec.keys", "entry %s: %s", strings.TrimSuffix(id, "]"), reason)
+	}
+	if where == "codec.active_key_id" || where == "codec.keys" {
+		return fieldErr(where, "%s", reason)
+	}
+	return fieldErr("codec.keys", "%s", msg)
+}
+
+// corsOrigin checks one codec.cors_origins entry: "*" or an origin
+// (scheme://host[:port], no path) as browsers send it.
+func corsOrigin(origin string) error {
+	if origin == "*" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return fmt.Errorf("must be * or an origin like https://temporal-ui.example.com")
+	}
+	if u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return fmt.Errorf("must be an origin without path, query or user info (scheme://host[:port])")
 	}
 	return nil
 }

@@ -16,6 +16,14 @@
 // and checked against its SHA-256), uploads a file, and exits 0 once the agent
 // has closed the session. It prints the Web UI page of the session.
 //
+// As in production with codec.enabled, every workflow payload is encrypted
+// (AES-256-GCM, package codec) with a key generated for the run: the server's
+// history holds ciphertext only, and the embedded Web UI decrypts it in the
+// browser through the gateway's codec endpoint (<gateway>/codec, open without
+// a token only because everything listens on loopback). The process's
+// Prometheus metrics (temporal_*, liveagent_*, go_*) are served on a free
+// loopback port; both URLs are printed.
+//
 // Flags:
 //
 //	-keep              keep everything running after the session (explore the

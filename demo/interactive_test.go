@@ -105,4 +105,5 @@ func TestInteractiveSession(t *testing.T) {
 	if !strings.Contains(stdout.String(), "/emulator/console") {
 		t.Error("the console URL is not printed")
 	}
+	checkEncryptedHistoryAndMetrics(t, ctx, st, "My laptop cannot reach the VPN", "hello from the terminal")
 }

@@ -95,6 +95,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	out.plain("  Temporal Web UI    %s", st.temporal.UIAddress())
 	out.plain("  MIAW emulator      %s (agent console: %s/emulator/console)", st.emuURL, st.emuURL)
 	out.plain("  Assistant gateway  %s (bearer token %s)", st.gatewayURL, st.token)
+	out.plain("  Metrics            %s", st.metricsURL)
+	out.plain("  Workflow history is encrypted (AES-256-GCM, a key made for this run); the Web UI decodes it through %s", st.codecURL)
 	out.plain("  Ready after %s.\n", time.Since(out.start).Round(100*time.Millisecond))
 	out.start = time.Now()
 

@@ -18,6 +18,8 @@ func TestScriptedSessionCompletes(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Temporal Web UI of this session: http://127.0.0.1:",
+		"Metrics            http://127.0.0.1:",
+		"Workflow history is encrypted (AES-256-GCM, a key made for this run); the Web UI decodes it through http://127.0.0.1:",
 		"/namespaces/default/workflows/live-agent-session-demo-user-42",
 		"waiting for an agent",
 		"queue position",

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,17 +19,21 @@ import (
 
 	"github.com/liveagent-bridge/liveagent/app"
 	"github.com/liveagent-bridge/liveagent/attachstore"
+	"github.com/liveagent-bridge/liveagent/codec"
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/devserver"
 	"github.com/liveagent-bridge/liveagent/gateway"
+	"github.com/liveagent-bridge/liveagent/metrics"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
 )
 
 const (
-	demoKeyID  = "demo-key"
-	demoIssuer = "liveagent-demo"
-	agentName  = "Jane Agent"
+	// demoCodecKeyID names the random payload encryption key of a run.
+	demoCodecKeyID = "demo"
+	demoKeyID      = "demo-key"
+	demoIssuer     = "liveagent-demo"
+	agentName      = "Jane Agent"
 )
 
 // demoTopics are the configured topics the assistant may pick from.
@@ -57,7 +62,35 @@ type stack struct {
 	recv       *receiver
 	gatewayURL string
 	token      string
+	// codecURL is the payload codec endpoint the Web UI decodes through
+	// (<gatewayURL>/codec); history is encrypted with a key made at start.
+	codecURL string
+	// metrics is the process's registry, served on metricsURL.
+	metrics    *metrics.Registry
+	metricsURL string
 	closers    []func()
+}
+
+// randomBase64 returns n random bytes, base64 encoded (a codec.keys value).
+func randomBase64(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// uiOrigins are the browser origins of the Web UI at uiAddress
+// ("http://127.0.0.1:port"): that one, and localhost on the same port.
+func uiOrigins(uiAddress string) []string {
+	if uiAddress == "" {
+		return nil
+	}
+	origins := []string{uiAddress}
+	if rest, ok := strings.CutPrefix(uiAddress, "http://127.0.0.1:"); ok {
+		origins = append(origins, "http://localhost:"+rest)
+	}
+	return origins
 }
 
 func randomHex(n int) string {
@@ -69,8 +102,10 @@ func randomHex(n int) string {
 }
 
 // startStack starts, in order: the embedded Temporal server and Web UI, the
-// MIAW emulator, the webhook receiver, the worker and the gateway. On error
-// whatever started is stopped again.
+// MIAW emulator, the webhook receiver, the metrics endpoint, the worker and
+// the gateway (with the codec endpoint the Web UI decodes payloads through).
+// Payload encryption is on, with a random key made here. On error whatever
+// started is stopped again.
 func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 	s = &stack{}
 	defer func() {
@@ -85,8 +120,26 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 	}
 	s.closers = append(s.closers, func() { _ = os.RemoveAll(s.dir) })
 
-	// 1. Temporal + Web UI, search attributes pre-registered.
-	devOpts := devserver.Options{UIPort: o.uiPort, Logger: o.logger.With("component", "temporal-server"), LogLevel: o.serverLogLevel}
+	// The gateway's address is needed up front: the Web UI is told where the
+	// codec endpoint is, and the config names it (attachments.public_url).
+	gwListener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("gateway listen: %w", err)
+	}
+	// Harmless after the gateway's Shutdown has closed it already.
+	s.closers = append(s.closers, func() { _ = gwListener.Close() })
+	s.gatewayURL = "http://" + gwListener.Addr().String()
+	s.codecURL = s.gatewayURL + strings.TrimSuffix(gateway.CodecPath, "/")
+	s.token = randomHex(24)
+
+	// 1. Temporal + Web UI, search attributes pre-registered; the UI decodes
+	// payloads in the browser through the gateway's codec endpoint.
+	devOpts := devserver.Options{
+		UIPort:          o.uiPort,
+		UICodecEndpoint: s.codecURL,
+		Logger:          o.logger.With("component", "temporal-server"),
+		LogLevel:        o.serverLogLevel,
+	}
 	s.temporal, err = devserver.Start(ctx, devOpts)
 	if err != nil && o.uiPortDefault && strings.Contains(err.Error(), "ui port") {
 		o.out.plain("Web UI port %d is taken; using a free port.", o.uiPort)
@@ -133,14 +186,6 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 	}
 	s.closers = append(s.closers, stopRecv)
 
-	// The gateway's address is needed in the config (attachments.public_url).
-	gwListener, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, fmt.Errorf("gateway listen: %w", err)
-	}
-	s.gatewayURL = "http://" + gwListener.Addr().String()
-	s.token = randomHex(24)
-
 	cfg := config.Default()
 	cfg.Temporal.Address = s.temporal.FrontendAddress()
 	cfg.Temporal.Namespace = s.temporal.Namespace()
@@ -163,39 +208,78 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 	cfg.Gateway.BearerToken = s.token
 	cfg.Worker.ListenerSlots = 50
 	cfg.Worker.ActivitySlots = 50
+	// Payload encryption with a key that lives only in this process: the
+	// server's history holds ciphertext, the Web UI decodes through the codec
+	// endpoint below.
+	cfg.Codec.Enabled = true
+	cfg.Codec.ActiveKeyID = demoCodecKeyID
+	cfg.Codec.Keys = map[string]string{demoCodecKeyID: randomBase64(codec.KeySize)}
 	if err := cfg.Validate(); err != nil {
-		_ = gwListener.Close()
+		return nil, err
+	}
+	ring, err := app.Keyring(cfg)
+	if err != nil {
 		return nil, err
 	}
 
-	// 4. The production worker, delivering to the signed webhook.
-	s.tc, err = app.Dial(ctx, cfg, o.logger)
+	// 4. One metrics registry for the process: Temporal SDK metrics and the
+	// worker's counters, served on a free loopback port.
+	s.metrics, err = metrics.New(metrics.Options{Logger: o.logger.With("component", "metrics")})
 	if err != nil {
-		_ = gwListener.Close()
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	s.closers = append(s.closers, func() { _ = s.metrics.Close() })
+	metricsSrv, err := s.metrics.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	s.metricsURL = "http://" + metricsSrv.Addr() + metrics.Path
+	s.closers = append(s.closers, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = metricsSrv.Shutdown(ctx)
+	})
+
+	// 5. The production worker, delivering to the signed webhook. The one
+	// client (worker and gateway) encrypts payloads and reports SDK metrics.
+	s.tc, err = app.Dial(ctx, cfg, o.logger, app.WithEncryption(ring), app.WithMetricsHandler(s.metrics.TemporalMetricsHandler()))
+	if err != nil {
 		return nil, fmt.Errorf("dial Temporal: %w", err)
 	}
 	s.closers = append(s.closers, s.tc.Close)
 	sink, err := app.NewSink(cfg.Delivery, os.Stdout)
 	if err != nil {
-		_ = gwListener.Close()
 		return nil, err
 	}
 	s.worker, err = app.NewWorker(cfg, s.tc, sink, o.logger, app.WithStopTimeout(2*time.Second))
 	if err != nil {
-		_ = gwListener.Close()
 		return nil, fmt.Errorf("worker: %w", err)
 	}
+	if err := app.RegisterWorkerMetrics(s.metrics.Prometheus(), s.worker); err != nil {
+		return nil, fmt.Errorf("worker metrics: %w", err)
+	}
 	if err := s.worker.Start(); err != nil {
-		_ = gwListener.Close()
 		return nil, fmt.Errorf("worker: %w", err)
 	}
 	s.closers = append(s.closers, s.worker.Stop)
 
-	// 5. The assistant gateway.
+	// 6. The assistant gateway, with the codec endpoint for the Web UI.
 	store, err := attachstore.Open(cfg.Attachments.Dir)
 	if err != nil {
-		_ = gwListener.Close()
 		return nil, fmt.Errorf("attachment store: %w", err)
+	}
+	// AllowUnauthenticated only because this is a loopback-only dev stack:
+	// the gateway listens on 127.0.0.1 and the key dies with the process. A
+	// real deployment guards the endpoint with codec.operator_token
+	// (app.NewCodecHandler).
+	codecHandler, err := codec.NewHandler(ring, codec.HandlerOptions{
+		CORSOrigins:          uiOrigins(s.temporal.UIAddress()),
+		AllowUnauthenticated: true,
+		Namespaces:           []string{cfg.Temporal.Namespace},
+		Logger:               o.logger.With("component", "codec-endpoint"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("codec endpoint: %w", err)
 	}
 	gw, err := gateway.New(gateway.Options{
 		Sessions:     starter.New(s.tc, cfg.SessionSettings(), store),
@@ -204,10 +288,10 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 		Topics:       cfg.Session.Topics,
 		MaxBodyBytes: cfg.Gateway.MaxBodyBytes,
 		WorkflowURL:  s.temporal.WorkflowURL,
+		Codec:        codecHandler,
 		Logger:       o.logger.With("component", "gateway"),
 	})
 	if err != nil {
-		_ = gwListener.Close()
 		return nil, err
 	}
 	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
@@ -225,7 +309,7 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 }
 
 // close stops everything in reverse start order: gateway, worker, client,
-// receiver, emulator, Temporal, temp dir.
+// metrics, receiver, emulator, Temporal, temp dir.
 func (s *stack) close() {
 	for i := len(s.closers) - 1; i >= 0; i-- {
 		s.closers[i]()

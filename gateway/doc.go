@@ -16,6 +16,7 @@
 //	POST /v1/sessions/{userId}/attachments      multipart: messageId, caption, file
 //	POST /v1/sessions/{userId}/close            {requestId, reason}
 //	GET  /v1/attachments/{sha256}[?name=&type=] a stored file (the AttachmentRef URL)
+//	POST /codec/decode, /codec/encode           payload codec for operators (Options.Codec; its own token)
 //
 // Retries are safe: a session is keyed by user id (a second start returns the
 // running session), and messages, attachments and close requests are keyed by

@@ -57,9 +57,17 @@ type Options struct {
 	// WorkflowURL, when set, gives the Temporal Web UI page of a session; it
 	// is returned as webUiUrl when a session starts.
 	WorkflowURL func(workflowID string) string
+	// Codec, when set, is served under CodecPath for every method (the
+	// payload codec endpoint of the Temporal Web UI, app.NewCodecHandler). It
+	// does its own authorisation: gateway.bearer_token is not asked for there.
+	Codec http.Handler
 	// Logger receives request failures (never the token). Nil discards.
 	Logger *slog.Logger
 }
+
+// CodecPath is where Options.Codec is mounted: the Web UI and `temporal
+// --codec-endpoint` are pointed at <gateway URL>/codec.
+const CodecPath = "/codec/"
 
 // Gateway is the HTTP handler. Create it with New.
 type Gateway struct {
@@ -69,6 +77,7 @@ type Gateway struct {
 	topics      []string
 	maxBody     int64
 	workflowURL func(string) string
+	codec       http.Handler
 	log         *slog.Logger
 	mux         *http.ServeMux
 }
@@ -97,6 +106,7 @@ func New(opts Options) (*Gateway, error) {
 		topics:      slices.Clone(opts.Topics),
 		maxBody:     opts.MaxBodyBytes,
 		workflowURL: opts.WorkflowURL,
+		codec:       opts.Codec,
 		log:         opts.Logger,
 		mux:         http.NewServeMux(),
 	}
@@ -117,6 +127,9 @@ func (g *Gateway) routes() {
 	g.mux.Handle("POST /v1/sessions/{userId}/attachments", g.auth(g.sendAttachment))
 	g.mux.Handle("POST /v1/sessions/{userId}/close", g.auth(g.closeSession))
 	g.mux.Handle("GET /v1/attachments/{sha256}", g.auth(g.getAttachment))
+	if g.codec != nil {
+		g.mux.Handle(CodecPath, g.codec)
+	}
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
 	})

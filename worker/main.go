@@ -4,6 +4,11 @@
 // and runs the session workflow, its activities and the SSE listeners until
 // SIGINT/SIGTERM, then stops gracefully.
 //
+// With codec.enabled every payload it writes to Temporal is encrypted with
+// codec.keys (package codec). With worker.metrics_listen it serves
+// Prometheus metrics on http://<metrics_listen>/metrics: the Temporal SDK's
+// temporal_* metrics, go_*/process_*, and the bridge's liveagent_* counters.
+//
 //	worker -config liveagent.yaml
 //
 // Exit codes: 0 after a clean shutdown, 1 on a runtime failure, 2 on a usage
@@ -25,6 +30,7 @@ import (
 
 	"github.com/liveagent-bridge/liveagent/app"
 	"github.com/liveagent-bridge/liveagent/config"
+	"github.com/liveagent-bridge/liveagent/metrics"
 )
 
 func main() {
@@ -47,9 +53,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	cfg, err := config.Load(*configPath)
-	if err == nil {
-		err = app.CheckFeatures(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
 	}
+	clientOpts, err := app.EncryptionOptions(cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -57,8 +65,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logger := app.NewLogger(cfg.Log, stderr)
 	logger.Info("configuration loaded", "file", *configPath, "config", cfg.Redacted())
 
+	// One metrics registry per process: the SDK reports into it whether or
+	// not it is served.
+	reg, err := metrics.New(metrics.Options{Logger: logger.With("component", "metrics")})
+	if err != nil {
+		logger.Error("cannot create metrics registry", "error", err)
+		return 1
+	}
+	defer reg.Close()
+	clientOpts = append(clientOpts, app.WithMetricsHandler(reg.TemporalMetricsHandler()))
+	if cfg.Worker.MetricsListen != "" {
+		srv, err := reg.Start(cfg.Worker.MetricsListen)
+		if err != nil {
+			fmt.Fprintf(stderr, "worker.metrics_listen: cannot serve metrics on %s: %v\n", cfg.Worker.MetricsListen, err)
+			return 1
+		}
+		defer func() {
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = srv.Shutdown(shutdownCtx)
+		}()
+		logger.Info("serving metrics", "url", "http://"+srv.Addr()+metrics.Path)
+	}
+
 	dialCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	c, err := app.Dial(dialCtx, cfg, logger)
+	c, err := app.Dial(dialCtx, cfg, logger, clientOpts...)
 	cancel()
 	if err != nil {
 		logger.Error("cannot connect to Temporal", "error", err)
@@ -84,6 +115,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	w, err := app.NewWorker(cfg, c, sink, logger)
 	if err != nil {
 		logger.Error("cannot build worker", "error", err)
+		return 1
+	}
+	if err := app.RegisterWorkerMetrics(reg.Prometheus(), w); err != nil {
+		logger.Error("cannot register worker metrics", "error", err)
 		return 1
 	}
 	if err := w.Start(); err != nil {

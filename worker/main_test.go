@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -76,29 +77,60 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-func TestCodecNotWiredIsRefused(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "codec.yaml")
-	yaml := `salesforce:
+const guestConfig = `salesforce:
   scrt_url: https://acme.my.salesforce-scrt.com
   org_id: 00D000000000001
   deployment: Bridge
   auth_mode: guest
 session:
   topics: [HR]
-codec:
-  enabled: true
-  active_key_id: k1
-  keys:
-    k1: AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=
 `
+
+func writeConfig(t *testing.T, yaml string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "liveagent.yaml")
 	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	return path
+}
+
+// A bad codec key stops the worker before it connects: one line naming the
+// key, without the key.
+func TestBadCodecKeyExitsTwoWithOneLine(t *testing.T) {
+	const shortKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" // 29 bytes
+	path := writeConfig(t, guestConfig+`codec:
+  enabled: true
+  active_key_id: k1
+  keys:
+    k1: `+shortKey+"\n")
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"-config", path}, &stdout, &stderr); code != 2 {
 		t.Fatalf("exit %d, want 2 (stderr %q)", code, stderr.String())
 	}
-	if !strings.HasPrefix(stderr.String(), "config: codec.enabled: ") || strings.Count(stderr.String(), "\n") != 1 {
+	got := stderr.String()
+	if !strings.HasPrefix(got, `config: codec.keys: entry "k1": `) || strings.Count(got, "\n") != 1 || strings.Contains(got, shortKey) {
+		t.Fatalf("stderr %q", got)
+	}
+}
+
+// A metrics address that cannot be bound fails the start at once (before
+// dialing Temporal, which is unreachable here), naming the key.
+func TestMetricsListenBusyFailsAtStart(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	path := writeConfig(t, guestConfig+"log:\n  level: warn\ntemporal:\n  address: 127.0.0.1:1\nworker:\n  metrics_listen: "+busy.Addr().String()+"\n")
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-config", path}, &stdout, &stderr); code != 1 {
+		t.Fatalf("exit %d, want 1 (stderr %q)", code, stderr.String())
+	}
+	if !strings.HasPrefix(stderr.String(), "worker.metrics_listen: cannot serve metrics on "+busy.Addr().String()) {
 		t.Fatalf("stderr %q", stderr.String())
+	}
+	if strings.Contains(stderr.String(), "Temporal") {
+		t.Fatalf("the worker dialed Temporal before serving metrics: %q", stderr.String())
 	}
 }

@@ -7,8 +7,11 @@
 //	liveagent-gateway -config liveagent.yaml
 //
 // gateway.bearer_token is required. With codec.enabled the client encrypts
-// payloads exactly like the worker must. Exit codes: 0 after a clean
-// shutdown, 1 on a runtime failure, 2 on a usage or configuration error.
+// payloads exactly like the worker must, and the gateway serves the codec
+// endpoint for operators on /codec/ (POST /codec/decode, /codec/encode),
+// guarded by codec.operator_token (then required) and open to browsers from
+// codec.cors_origins. Exit codes: 0 after a clean shutdown, 1 on a runtime
+// failure, 2 on a usage or configuration error.
 package main
 
 import (
@@ -27,7 +30,6 @@ import (
 
 	"github.com/liveagent-bridge/liveagent/app"
 	"github.com/liveagent-bridge/liveagent/attachstore"
-	"github.com/liveagent-bridge/liveagent/codec"
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/gateway"
 	"github.com/liveagent-bridge/liveagent/starter"
@@ -62,18 +64,24 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		return 2
 	}
 	logger := app.NewLogger(cfg.Log, stderr)
-	logger.Info("configuration loaded", "file", *configPath, "config", cfg.Redacted())
 
-	var clientOpts []app.ClientOption
-	if cfg.Codec.Enabled {
-		ring, err := codec.ParseKeyring(cfg.Codec.ActiveKeyID, cfg.Codec.Keys)
-		if err != nil {
-			fmt.Fprintf(stderr, "config: %v\n", err)
+	// With codec.enabled the client encrypts payloads exactly like the
+	// worker, and operators decrypt history through /codec/.
+	ring, err := app.Keyring(cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	var codecHandler http.Handler
+	if ring != nil {
+		if codecHandler, err = app.NewCodecHandler(cfg, ring, logger); err != nil {
+			fmt.Fprintln(stderr, err)
 			return 2
 		}
-		dc := codec.NewDataConverter(nil, ring)
-		clientOpts = append(clientOpts, app.WithDataConverter(dc), app.WithFailureConverter(codec.NewFailureConverter(dc)))
 	}
+	clientOpts := []app.ClientOption{app.WithEncryption(ring)}
+	logger.Info("configuration loaded", "file", *configPath, "config", cfg.Redacted())
+
 	store, err := attachstore.Open(cfg.Attachments.Dir)
 	if err != nil {
 		logger.Error("cannot open attachment store", "dir", cfg.Attachments.Dir, "error", err)
@@ -95,6 +103,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		BearerToken:  cfg.Gateway.BearerToken,
 		Topics:       cfg.Session.Topics,
 		MaxBodyBytes: cfg.Gateway.MaxBodyBytes,
+		Codec:        codecHandler,
 		Logger:       logger.With("component", "gateway"),
 	})
 	if err != nil {

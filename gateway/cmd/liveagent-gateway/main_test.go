@@ -55,6 +55,20 @@ func TestMissingBearerTokenExitsTwo(t *testing.T) {
 	}
 }
 
+const codecKey = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" // 32 bytes of 0x01
+
+func TestCodecWithoutOperatorTokenExitsTwo(t *testing.T) {
+	var stderr bytes.Buffer
+	extra := "  bearer_token: test-token\ncodec:\n  enabled: true\n  active_key_id: k1\n  keys:\n    k1: " + codecKey + "\n"
+	code := run(context.Background(), []string{"-config", writeConfig(t, "127.0.0.1:7233", "default", extra)}, &stderr, nil)
+	if code != 2 {
+		t.Fatalf("exit %d, want 2 (stderr %q)", code, stderr.String())
+	}
+	if got := stderr.String(); !strings.HasPrefix(got, "config: codec.operator_token: must be set") || strings.Count(got, "\n") != 1 {
+		t.Fatalf("stderr %q", got)
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	var stderr bytes.Buffer
 	if code := run(context.Background(), []string{"-nope"}, &stderr, nil); code != 2 {
@@ -67,7 +81,9 @@ func TestUsageErrors(t *testing.T) {
 
 func TestServesAgainstTemporal(t *testing.T) {
 	ts := temporaltest.NewServer(temporaltest.WithT(t))
-	cfg := writeConfig(t, ts.GetFrontendHostPort(), ts.GetDefaultNamespace(), "  bearer_token: test-token\n")
+	cfg := writeConfig(t, ts.GetFrontendHostPort(), ts.GetDefaultNamespace(), "  bearer_token: test-token\n"+
+		"codec:\n  enabled: true\n  active_key_id: k1\n  keys:\n    k1: "+codecKey+"\n  operator_token: operator-token\n"+
+		"  cors_origins: [\"http://127.0.0.1:8233\"]\n")
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -112,6 +128,33 @@ func TestServesAgainstTemporal(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "test-token") {
 		t.Fatal("the bearer token was logged")
+	}
+
+	// The codec endpoint: the operator token opens it, the assistants' does not.
+	codecPost := func(token string) (int, string) {
+		body := `{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"ImhpIg=="}]}`
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/codec/encode", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Namespace", ts.GetDefaultNamespace())
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := codecPost("test-token"); code != http.StatusUnauthorized {
+		t.Fatalf("codec with the assistants' token: %d %s", code, body)
+	}
+	if code, body := codecPost("operator-token"); code != http.StatusOK || !strings.Contains(body, "YmluYXJ5L2VuY3J5cHRlZA==") {
+		t.Fatalf("codec encode: %d %s", code, body)
+	}
+	for _, secret := range []string{"operator-token", codecKey} {
+		if strings.Contains(stderr.String(), secret) {
+			t.Fatalf("a codec secret was logged: %s", stderr.String())
+		}
 	}
 
 	cancel()

@@ -9,8 +9,10 @@
 //	liveagent [-config file] list
 //
 // It reads the same configuration as the worker (temporal.*, session.*,
-// attachments.dir). send-file writes to the attachment store directly, so it
-// must run where attachments.dir is the worker's store.
+// attachments.dir, codec.*): with codec.enabled it encrypts what it sends and
+// decrypts what it reads with the worker's keys. send-file writes to the
+// attachment store directly, so it must run where attachments.dir is the
+// worker's store.
 //
 // Exit codes: 0 success, 1 failure, 2 usage, configuration or validation error.
 package main
@@ -230,9 +232,6 @@ func parse(fs *flag.FlagSet, args []string, allowArgs bool) error {
 // starter client. needStore opens the attachment store too.
 func (c *command) with(ctx context.Context, needStore bool, f func(*starter.Client) error) error {
 	cfg, err := config.Load(c.configPath)
-	if err == nil {
-		err = app.CheckFeatures(cfg)
-	}
 	if err != nil {
 		return usageError{err.Error()}
 	}
@@ -245,8 +244,14 @@ func (c *command) with(ctx context.Context, needStore bool, f func(*starter.Clie
 	dial := c.dial
 	if dial == nil {
 		dial = func(ctx context.Context, cfg *config.Config) (client.Client, error) {
+			// With codec.enabled the CLI encrypts what it sends and decrypts
+			// what it reads (state, update results) like the worker.
+			encryption, err := app.EncryptionOptions(cfg)
+			if err != nil {
+				return nil, usageError{err.Error()}
+			}
 			// The CLI logs only problems: its output is for people.
-			return app.Dial(ctx, cfg, app.NewLogger(config.Log{Level: "error", Format: cfg.Log.Format}, os.Stderr))
+			return app.Dial(ctx, cfg, app.NewLogger(config.Log{Level: "error", Format: cfg.Log.Format}, os.Stderr), encryption...)
 		}
 	}
 	dialCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
