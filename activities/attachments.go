@@ -21,8 +21,10 @@ import (
 // host allow-list, size cap and timeout; in.MaxSize (when > 0) is enforced
 // again here. Over the limit is a non-retryable ErrTypeAttachmentTooLarge.
 // The returned URL is AttachmentBaseURL + "/" + sha256; the name is
-// sanitised. Downloading the same file twice stores it once.
-func (a *Activities) DownloadAttachment(ctx context.Context, in workflows.DownloadInput) (workflows.AttachmentRef, error) {
+// sanitised. Downloading the same file twice stores it once. Each failed
+// attempt counts in MetricAttachmentFailures{direction="agent_to_user"}.
+func (a *Activities) DownloadAttachment(ctx context.Context, in workflows.DownloadInput) (_ workflows.AttachmentRef, err error) {
+	defer func() { countAttachmentFailure(ctx, DirectionAgentToUser, err) }()
 	if in.UserID == "" {
 		return workflows.AttachmentRef{}, invalidInput("download attachment: UserID is required")
 	}

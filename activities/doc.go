@@ -13,7 +13,8 @@
 //     runs on the listener task queue (RegisterListener).
 //   - Agent attachments are downloaded, stored by content hash in an
 //     attachstore.Store and handed to the workflow as a reference and link,
-//     never as bytes.
+//     never as bytes. Failed attachment attempts, both ways, are counted
+//     through the activity's SDK metrics handler (MetricAttachmentFailures).
 //   - DeliverToUser hands one workflows.Delivery to a Sink: WebhookSink (signed
 //     JSON POST to the assistant) or ConsoleSink (one line per delivery, for
 //     the demo).

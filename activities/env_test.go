@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -19,6 +20,13 @@ import (
 // activity test environment with everything registered under the workflows
 // names.
 func testActivities(t *testing.T) (*Activities, *fakeSF, *testsuite.TestActivityEnvironment) {
+	t.Helper()
+	return testActivitiesWithMetrics(t, nil)
+}
+
+// testActivitiesWithMetrics is testActivities whose activities emit their
+// metrics to mh (nil: the SDK's no-op handler).
+func testActivitiesWithMetrics(t *testing.T, mh client.MetricsHandler) (*Activities, *fakeSF, *testsuite.TestActivityEnvironment) {
 	t.Helper()
 	store, err := attachstore.Open(filepath.Join(t.TempDir(), "attachments"))
 	if err != nil {
@@ -35,6 +43,9 @@ func testActivities(t *testing.T) (*Activities, *fakeSF, *testsuite.TestActivity
 	}
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if mh != nil {
+		suite.SetMetricsHandler(mh)
+	}
 	env := suite.NewTestActivityEnvironment()
 	a.Register(env)
 	a.RegisterListener(env)

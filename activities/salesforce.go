@@ -80,8 +80,10 @@ func (a *Activities) SendMessage(ctx context.Context, in workflows.SendMessageIn
 // SendAttachment uploads a file the user shared (workflows.ActivitySendAttachment).
 // The bytes come from the attachment store by Attachment.SHA256; the file name
 // is sanitised; the MIAW file id is derived from MessageID (FileIDFor) so a
-// retried upload is the same file.
-func (a *Activities) SendAttachment(ctx context.Context, in workflows.SendAttachmentInput) (workflows.SendResult, error) {
+// retried upload is the same file. Each failed attempt counts in
+// MetricAttachmentFailures{direction="user_to_agent"}.
+func (a *Activities) SendAttachment(ctx context.Context, in workflows.SendAttachmentInput) (_ workflows.SendResult, err error) {
+	defer func() { countAttachmentFailure(ctx, DirectionUserToAgent, err) }()
 	if err := requireIDs(in.UserID, in.ConversationID); err != nil {
 		return workflows.SendResult{}, err
 	}

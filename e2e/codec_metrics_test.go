@@ -28,7 +28,7 @@ import (
 // registry wired as the binaries wire them: the server's history holds none
 // of the chat texts, the codec client reads the session fine, a client
 // without the codec cannot, and /metrics shows the SDK's and the bridge's
-// counters.
+// metrics (the workflow's own through the SDK handler).
 func TestCodecAndMetricsSession(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*waitFor)
 	defer cancel()
@@ -82,6 +82,11 @@ func TestCodecAndMetricsSession(t *testing.T) {
 	eventually(t, "state active", func() bool {
 		v, err := sessions.State(ctx, user)
 		return err == nil && v.State == workflows.StateActive
+	})
+	// The workflow recorded how long the session waited for the agent, once.
+	acceptLatency := regexp.MustCompile(`(?m)^liveagent_accept_latency_seconds_count\{[^}]*workflow_type="LiveAgentSession"[^}]*\} 1$`)
+	eventually(t, "liveagent_accept_latency_seconds on /metrics", func() bool {
+		return acceptLatency.MatchString(scrape(t, "http://"+metricsSrv.Addr()+metrics.Path))
 	})
 	res, err := sessions.SendMessage(ctx, user, "m-1", userText)
 	require.NoError(t, err)
@@ -151,6 +156,10 @@ func TestCodecAndMetricsSession(t *testing.T) {
 	assert.Regexp(t, `(?m)^temporal_request_total\{`, exposition)
 	assert.Positive(t, sample(t, exposition, "liveagent_miaw_token_requests_total"), "the MIAW client requested a token")
 	assert.Positive(t, sample(t, exposition, `liveagent_listener_events_total{outcome="signalled"}`), "the listener signalled events")
+	// The workflow's own metrics, tagged by the SDK and sanitized ("user-closed" → "user_closed").
+	assert.Regexp(t, `(?m)^liveagent_accept_latency_seconds_bucket\{[^}]*le="1800"[^}]*\} 1$`, exposition)
+	assert.Regexp(t, `(?m)^liveagent_sessions_closed_total\{[^}]*reason="user_closed"[^}]*workflow_type="LiveAgentSession"[^}]*\} 1$`, exposition)
+	assert.NotContains(t, exposition, "liveagent_accept_timeouts_total", "an agent accepted: no timeout was counted")
 }
 
 func scrape(t *testing.T, url string) string {

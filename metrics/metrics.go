@@ -16,49 +16,6 @@ import (
 	sdktally "go.temporal.io/sdk/contrib/tally"
 )
 
-// Recorder is how the bridge reports what it measures. Implementations are
-// safe for concurrent use. Call sites are activities and the MIAW client,
-// never workflow code (a replayed workflow would count twice).
-type Recorder interface {
-	// AcceptLatency records the time from session start to an agent
-	// accepting the conversation.
-	AcceptLatency(time.Duration)
-	// AcceptTimeout counts a session closed because no agent accepted.
-	AcceptTimeout()
-	// StreamReconnect counts an SSE stream reconnection after a drop.
-	StreamReconnect()
-	// DuplicateDropped counts a duplicate Salesforce event that was dropped.
-	DuplicateDropped()
-	// AttachmentFailure counts a failed attachment transfer.
-	AttachmentFailure()
-	// TokenRequest counts an access-token request sent to Salesforce.
-	TokenRequest()
-}
-
-// Nop is a Recorder that records nothing.
-type Nop struct{}
-
-func (Nop) AcceptLatency(time.Duration) {}
-func (Nop) AcceptTimeout()              {}
-func (Nop) StreamReconnect()            {}
-func (Nop) DuplicateDropped()           {}
-func (Nop) AttachmentFailure()          {}
-func (Nop) TokenRequest()               {}
-
-// OrNop returns r, or Nop{} when r is nil, so structs with an optional
-// Recorder field can call it without nil checks.
-func OrNop(r Recorder) Recorder {
-	if r == nil {
-		return Nop{}
-	}
-	return r
-}
-
-var (
-	_ Recorder = Nop{}
-	_ Recorder = (*Registry)(nil)
-)
-
 // Namespace prefixes the bridge's own metric names.
 const Namespace = "liveagent"
 
@@ -66,8 +23,12 @@ const Namespace = "liveagent"
 // are copied into the Prometheus registry when Options.ReportInterval is 0.
 const DefaultReportInterval = time.Second
 
-// acceptLatencyBuckets span a fast pick-up (1 s) to a long queue (30 min).
-var acceptLatencyBuckets = []float64{1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800}
+// timerBuckets are the histogram buckets (seconds) of every timer reported
+// through TemporalMetricsHandler: tally's defaults (1 ms to 10 s, for SDK
+// request and task latencies) extended to 30 min, so waits measured in
+// minutes (liveagent_accept_latency_seconds, schedule-to-start under load)
+// do not all land in +Inf.
+var timerBuckets = append(tallyprom.DefaultHistogramBuckets(), 30, 60, 120, 300, 600, 1200, 1800)
 
 // Options configures New. The zero value is valid.
 type Options struct {
@@ -82,9 +43,11 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Registry is the process's metrics: a Prometheus registry, the Temporal SDK
-// metrics handler feeding it, and the bridge's own collectors. It implements
-// Recorder. Create one per process with New and Close it on shutdown.
+// Registry is the process's metrics: a Prometheus registry and the Temporal
+// SDK metrics handler feeding it. The bridge's own metrics are emitted
+// through that handler too (by the workflow and the activities), and
+// collectors over in-process counters can be added with Prometheus(). Create
+// one per process with New and Close it on shutdown.
 type Registry struct {
 	reg    *prometheus.Registry
 	scope  tally.Scope
@@ -94,19 +57,13 @@ type Registry struct {
 
 	closeOnce sync.Once
 	closeErr  error
-
-	acceptLatency      prometheus.Histogram
-	acceptTimeouts     prometheus.Counter
-	streamReconnects   prometheus.Counter
-	duplicatesDropped  prometheus.Counter
-	attachmentFailures prometheus.Counter
-	tokenRequests      prometheus.Counter
 }
 
-// New builds a Registry with the bridge's collectors registered and a tally
-// scope, named the Prometheus way (sdktally.PrometheusSanitizeOptions and
-// NewPrometheusNamingScope: counters end in _total, timers are _seconds
-// histograms), reporting the SDK metrics into the same registry.
+// New builds a Registry with a tally scope named the Prometheus way
+// (sdktally.PrometheusSanitizeOptions and NewPrometheusNamingScope: counters
+// end in _total, timers are _seconds histograms with timerBuckets),
+// reporting into the Prometheus registry, plus the Go runtime and process
+// collectors unless Options.WithoutRuntimeMetrics.
 func New(opts Options) (*Registry, error) {
 	if opts.ReportInterval <= 0 {
 		opts.ReportInterval = DefaultReportInterval
@@ -116,37 +73,23 @@ func New(opts Options) (*Registry, error) {
 	}
 	r := &Registry{reg: prometheus.NewRegistry(), logger: opts.Logger}
 
-	counter := func(name, help string) prometheus.Counter {
-		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: name, Help: help})
-	}
-	r.acceptLatency = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Namespace: Namespace,
-		Name:      "accept_latency_seconds",
-		Help:      "Time from session start until a Salesforce agent accepted the conversation.",
-		Buckets:   acceptLatencyBuckets,
-	})
-	r.acceptTimeouts = counter("accept_timeouts_total", "Sessions closed because no agent accepted within the accept timeout.")
-	r.streamReconnects = counter("stream_reconnects_total", "SSE stream reconnections after a dropped connection.")
-	r.duplicatesDropped = counter("duplicates_dropped_total", "Duplicate Salesforce events dropped by deduplication.")
-	r.attachmentFailures = counter("attachment_failures_total", "Attachment downloads or uploads that failed.")
-	r.tokenRequests = counter("token_requests_total", "Access-token requests sent to Salesforce.")
-
-	cs := []prometheus.Collector{r.acceptLatency, r.acceptTimeouts, r.streamReconnects,
-		r.duplicatesDropped, r.attachmentFailures, r.tokenRequests}
 	if !opts.WithoutRuntimeMetrics {
-		cs = append(cs, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	}
-	for _, c := range cs {
-		if err := r.reg.Register(c); err != nil {
-			return nil, fmt.Errorf("register metrics collector: %w", err)
+		for _, c := range []prometheus.Collector{
+			collectors.NewGoCollector(),
+			collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		} {
+			if err := r.reg.Register(c); err != nil {
+				return nil, fmt.Errorf("register metrics collector: %w", err)
+			}
 		}
 	}
 
 	// tallyprom.NewReporter, not Configuration.NewReporter: the latter
 	// registers on http.DefaultServeMux (and panics on a second call).
 	reporter := tallyprom.NewReporter(tallyprom.Options{
-		Registerer:       r.reg,
-		DefaultTimerType: tallyprom.HistogramTimerType,
+		Registerer:              r.reg,
+		DefaultTimerType:        tallyprom.HistogramTimerType,
+		DefaultHistogramBuckets: timerBuckets,
 		OnRegisterError: func(err error) {
 			opts.Logger.Error("register temporal sdk metric", "error", err)
 		},
@@ -165,8 +108,9 @@ func New(opts Options) (*Registry, error) {
 }
 
 // TemporalMetricsHandler is the handler to set as client.Options.MetricsHandler
-// (workers inherit it from their client). SDK metrics reach the registry
-// within one report interval. Names and label values are sanitized for
+// (workers inherit it from their client, and workflow.GetMetricsHandler and
+// activity.GetMetricsHandler hand it, tagged, to our code). Counters and
+// gauges reach the registry within one report interval; timers at once. Names and label values are sanitized for
 // Prometheus: characters outside [a-zA-Z0-9_] become "_", so task queue
 // "live-agent" is exported as task_queue="live_agent".
 func (r *Registry) TemporalMetricsHandler() client.MetricsHandler { return r.sdk }
@@ -195,29 +139,6 @@ func (r *Registry) Close() error {
 	})
 	return r.closeErr
 }
-
-// AcceptLatency implements Recorder. Negative durations are ignored.
-func (r *Registry) AcceptLatency(d time.Duration) {
-	if d < 0 {
-		return
-	}
-	r.acceptLatency.Observe(d.Seconds())
-}
-
-// AcceptTimeout implements Recorder.
-func (r *Registry) AcceptTimeout() { r.acceptTimeouts.Inc() }
-
-// StreamReconnect implements Recorder.
-func (r *Registry) StreamReconnect() { r.streamReconnects.Inc() }
-
-// DuplicateDropped implements Recorder.
-func (r *Registry) DuplicateDropped() { r.duplicatesDropped.Inc() }
-
-// AttachmentFailure implements Recorder.
-func (r *Registry) AttachmentFailure() { r.attachmentFailures.Inc() }
-
-// TokenRequest implements Recorder.
-func (r *Registry) TokenRequest() { r.tokenRequests.Inc() }
 
 // slogPrinter adapts slog to promhttp.Logger.
 type slogPrinter struct{ l *slog.Logger }

@@ -10,11 +10,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
+	"github.com/liveagent-bridge/liveagent/activities"
 	"github.com/liveagent-bridge/liveagent/metrics"
+	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
 func newRegistry(t *testing.T, opts metrics.Options) *metrics.Registry {
@@ -71,43 +75,54 @@ func counterValue(t *testing.T, mfs map[string]*dto.MetricFamily, name string) f
 	return m.GetCounter().GetValue()
 }
 
-func TestRecorderScrape(t *testing.T) {
-	reg := newRegistry(t, metrics.Options{})
-	var rec metrics.Recorder = reg
+// TestBridgeMetricNames emits the bridge's metrics through the SDK handler
+// the way the workflow and the activities do (names from their packages, the
+// tags the SDK adds) and pins the names they get on /metrics.
+func TestBridgeMetricNames(t *testing.T) {
+	reg := newRegistry(t, metrics.Options{ReportInterval: time.Hour})
 	srv := httptest.NewServer(reg.Handler())
 	defer srv.Close()
 
-	// Before anything is recorded the series exist at zero.
+	wf := reg.TemporalMetricsHandler().WithTags(map[string]string{
+		"namespace": "default", "task_queue": workflows.TaskQueue, "workflow_type": workflows.WorkflowName,
+	})
+	wf.Timer(workflows.MetricAcceptLatency).Record(3 * time.Second)
+	wf.Timer(workflows.MetricAcceptLatency).Record(90 * time.Second)
+	wf.Timer(workflows.MetricAcceptLatency).Record(25 * time.Minute)
+	wf.Counter(workflows.MetricAcceptTimeouts).Inc(2)
+	wf.Counter(workflows.MetricDuplicateEventsDropped).Inc(4)
+	closed := func(r workflows.CloseReason) client.MetricsCounter {
+		return wf.WithTags(map[string]string{workflows.MetricTagReason: string(r)}).Counter(workflows.MetricSessionsClosed)
+	}
+	closed(workflows.CloseAcceptTimeout).Inc(2)
+	closed(workflows.CloseUserClosed).Inc(1)
+	act := reg.TemporalMetricsHandler().WithTags(map[string]string{
+		"namespace": "default", "task_queue": workflows.TaskQueue,
+		"activity_type": workflows.ActivityDownloadAttachment, "workflow_type": workflows.WorkflowName,
+	})
+	act.WithTags(map[string]string{activities.MetricTagDirection: activities.DirectionAgentToUser}).
+		Counter(activities.MetricAttachmentFailures).Inc(3)
+	require.NoError(t, reg.Close(), "flush the buffered counters")
+
 	mfs := scrape(t, srv.URL)
-	require.Zero(t, counterValue(t, mfs, "liveagent_accept_timeouts_total"))
+	wfLabels := map[string]string{"workflow_type": workflows.WorkflowName, "task_queue": "live_agent"}
+	require.Equal(t, 2.0, find(mfs, "liveagent_accept_timeouts_total", wfLabels).GetCounter().GetValue())
+	require.Equal(t, 4.0, find(mfs, "liveagent_duplicate_events_dropped_total", wfLabels).GetCounter().GetValue())
+	// Label values are sanitized the Prometheus way: "accept-timeout" → "accept_timeout".
+	require.Equal(t, 2.0, find(mfs, "liveagent_sessions_closed_total", map[string]string{"reason": "accept_timeout"}).GetCounter().GetValue())
+	require.Equal(t, 1.0, find(mfs, "liveagent_sessions_closed_total", map[string]string{"reason": "user_closed"}).GetCounter().GetValue())
+	fail := find(mfs, "liveagent_attachment_failures_total", map[string]string{
+		"direction": "agent_to_user", "activity_type": workflows.ActivityDownloadAttachment,
+	})
+	require.NotNil(t, fail)
+	require.Equal(t, 3.0, fail.GetCounter().GetValue())
 
-	rec.AcceptLatency(3 * time.Second)
-	rec.AcceptLatency(90 * time.Second)
-	rec.AcceptLatency(-time.Second) // ignored
-	rec.AcceptTimeout()
-	rec.AcceptTimeout()
-	for range 3 {
-		rec.StreamReconnect()
-	}
-	for range 4 {
-		rec.DuplicateDropped()
-	}
-	rec.AttachmentFailure()
-	for range 5 {
-		rec.TokenRequest()
-	}
-
-	mfs = scrape(t, srv.URL)
-	require.Equal(t, 2.0, counterValue(t, mfs, "liveagent_accept_timeouts_total"))
-	require.Equal(t, 3.0, counterValue(t, mfs, "liveagent_stream_reconnects_total"))
-	require.Equal(t, 4.0, counterValue(t, mfs, "liveagent_duplicates_dropped_total"))
-	require.Equal(t, 1.0, counterValue(t, mfs, "liveagent_attachment_failures_total"))
-	require.Equal(t, 5.0, counterValue(t, mfs, "liveagent_token_requests_total"))
-
-	h := find(mfs, "liveagent_accept_latency_seconds", nil).GetHistogram()
-	require.NotNil(t, h)
-	require.Equal(t, uint64(2), h.GetSampleCount())
-	require.InDelta(t, 93.0, h.GetSampleSum(), 1e-9)
+	// The timer is a _seconds histogram whose buckets reach half an hour.
+	lat := find(mfs, "liveagent_accept_latency_seconds", wfLabels)
+	require.NotNil(t, lat)
+	h := lat.GetHistogram()
+	require.Equal(t, uint64(3), h.GetSampleCount())
+	require.InDelta(t, 3+90+1500, h.GetSampleSum(), 1e-6)
 	cumulative := map[float64]uint64{}
 	for _, b := range h.GetBucket() {
 		cumulative[b.GetUpperBound()] = b.GetCumulativeCount()
@@ -116,6 +131,9 @@ func TestRecorderScrape(t *testing.T) {
 	require.Equal(t, uint64(1), cumulative[5])
 	require.Equal(t, uint64(1), cumulative[60])
 	require.Equal(t, uint64(2), cumulative[120])
+	require.Equal(t, uint64(2), cumulative[1200])
+	require.Equal(t, uint64(3), cumulative[1800])
+	require.Contains(t, cumulative, 0.001, "millisecond buckets kept for SDK latencies")
 
 	// Runtime and process metrics are on by default (RSS for the load benchmark).
 	require.Contains(t, mfs, "go_goroutines")
@@ -126,9 +144,12 @@ func TestWithoutRuntimeMetrics(t *testing.T) {
 	reg := newRegistry(t, metrics.Options{WithoutRuntimeMetrics: true})
 	srv := httptest.NewServer(reg.Handler())
 	defer srv.Close()
+	reg.TemporalMetricsHandler().Counter("temporal_request").Inc(1)
+	require.NoError(t, reg.Close())
 	mfs := scrape(t, srv.URL)
 	require.NotContains(t, mfs, "go_goroutines")
-	require.Contains(t, mfs, "liveagent_token_requests_total")
+	require.NotContains(t, mfs, "process_resident_memory_bytes")
+	require.Contains(t, mfs, "temporal_request_total")
 	for name := range mfs {
 		require.False(t, strings.HasPrefix(name, "tally_internal"), "tally's own cardinality gauges are omitted: %s", name)
 	}
@@ -143,7 +164,9 @@ func TestTemporalMetricsHandlerSharesRegistry(t *testing.T) {
 	h.Counter("temporal_request").Inc(3)
 	h.Timer("temporal_request_latency").Record(250 * time.Millisecond)
 	h.Gauge("temporal_worker_task_slots_available").Update(7)
-	reg.TokenRequest()
+	extra := prometheus.NewCounter(prometheus.CounterOpts{Name: "liveagent_extra_total", Help: "A collector added by the worker."})
+	require.NoError(t, reg.Prometheus().Register(extra))
+	extra.Inc()
 
 	// Label values are sanitized the Prometheus way ("-" becomes "_").
 	want := map[string]string{"namespace": "ns_1", "task_queue": "live_agent"}
@@ -154,7 +177,7 @@ func TestTemporalMetricsHandlerSharesRegistry(t *testing.T) {
 		return m != nil && m.GetCounter().GetValue() == 3
 	}, 30*time.Second, 50*time.Millisecond, "SDK counter never reached the registry")
 
-	require.Equal(t, 1.0, counterValue(t, mfs, "liveagent_token_requests_total"), "own and SDK metrics on one endpoint")
+	require.Equal(t, 1.0, counterValue(t, mfs, "liveagent_extra_total"), "added collectors and SDK metrics on one endpoint")
 	require.Eventually(t, func() bool {
 		mfs = scrape(t, srv.URL)
 		lat := find(mfs, "temporal_request_latency_seconds", want)
@@ -183,12 +206,13 @@ func TestCloseFlushesSDKMetrics(t *testing.T) {
 
 func TestStartAndServe(t *testing.T) {
 	reg := newRegistry(t, metrics.Options{})
-	reg.StreamReconnect()
+	reg.TemporalMetricsHandler().Counter("temporal_request").Inc(1)
+	require.NoError(t, reg.Close())
 
 	s, err := reg.Start("127.0.0.1:0")
 	require.NoError(t, err)
 	base := "http://" + s.Addr()
-	require.Equal(t, 1.0, counterValue(t, scrape(t, base+metrics.Path), "liveagent_stream_reconnects_total"))
+	require.Equal(t, 1.0, counterValue(t, scrape(t, base+metrics.Path), "temporal_request_total"))
 	resp, err := http.Get(base + "/")
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -217,13 +241,4 @@ func TestStartAndServe(t *testing.T) {
 		t.Fatal("Serve did not return after its context was cancelled")
 	}
 	require.ErrorContains(t, reg.Serve(context.Background(), "not-a-valid-address"), "metrics listen")
-}
-
-func TestOrNop(t *testing.T) {
-	require.Equal(t, metrics.Nop{}, metrics.OrNop(nil))
-	reg := newRegistry(t, metrics.Options{WithoutRuntimeMetrics: true})
-	metrics.OrNop(reg).TokenRequest()
-	srv := httptest.NewServer(reg.Handler())
-	defer srv.Close()
-	require.Equal(t, 1.0, counterValue(t, scrape(t, srv.URL), "liveagent_token_requests_total"), "a non-nil recorder is used as is")
 }

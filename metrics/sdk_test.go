@@ -16,11 +16,16 @@ import (
 	"github.com/liveagent-bridge/liveagent/metrics"
 )
 
-func greetWorkflow(_ workflow.Context, name string) (string, error) { return "hello " + name, nil }
+// greetWorkflow emits a metric of its own the way SessionWorkflow does.
+func greetWorkflow(ctx workflow.Context, name string) (string, error) {
+	workflow.GetMetricsHandler(ctx).Counter("liveagent_greetings").Inc(1)
+	return "hello " + name, nil
+}
 
 // TestSDKMetricsFromRealClientAndWorker wires the handler into a real client
 // and worker (in-process Temporal server) and checks that the SDK's own
-// metrics show up on the scrape next to ours.
+// metrics and one the workflow emits through workflow.GetMetricsHandler show
+// up on the scrape.
 func TestSDKMetricsFromRealClientAndWorker(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts an in-process Temporal server")
@@ -58,5 +63,9 @@ func TestSDKMetricsFromRealClientAndWorker(t *testing.T) {
 	require.GreaterOrEqual(t, start.GetCounter().GetValue(), 1.0)
 	require.Contains(t, mfs, "temporal_request_latency_seconds")
 	require.Contains(t, mfs, "temporal_workflow_endtoend_latency_seconds")
-	require.Contains(t, mfs, "liveagent_accept_latency_seconds", "own metrics on the same endpoint")
+	require.Eventually(t, func() bool {
+		mfs = scrape(t, srv.URL)
+		m := find(mfs, "liveagent_greetings_total", map[string]string{"workflow_type": "greetWorkflow", "task_queue": "metrics_queue"})
+		return m != nil && m.GetCounter().GetValue() == 1
+	}, 30*time.Second, 100*time.Millisecond, "the workflow's own counter never appeared (tagged by the SDK)")
 }

@@ -29,6 +29,11 @@
 // signals and continues as new, carrying state, the SSE cursor and the seen
 // ids in Carry.
 //
+// The workflow emits its metrics (Metric* in metrics.go: accept latency,
+// accept timeouts, duplicate agent events dropped, sessions closed by reason)
+// through workflow.GetMetricsHandler, which emits nothing during replay and
+// writes no history, so adding or changing a metric is replay-safe.
+//
 // # Changing the workflow safely
 //
 // Running sessions replay their history on every worker restart, so the code

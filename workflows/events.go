@@ -18,6 +18,7 @@ func (s *session) handleAgentEvent(ctx workflow.Context, ev AgentEvent) {
 	if ev.EntryID != "" {
 		if s.seenEntries.has(ev.EntryID) {
 			s.logger.Debug("Duplicate agent event dropped", "entryID", ev.EntryID, "kind", ev.Kind)
+			countDuplicateEventDropped(ctx)
 			return
 		}
 		s.seenEntries.add(ev.EntryID)
@@ -72,6 +73,7 @@ func (s *session) accept(ctx workflow.Context, ev AgentEvent) {
 		return
 	}
 	s.accepted = true
+	recordAcceptLatency(ctx, s.waitingSince)
 	s.queuePosition = 0
 	s.estimatedWait = -1
 	s.logger.Info("Agent accepted", "agent", s.agentName, "trigger", ev.Kind)

@@ -183,9 +183,19 @@ func newHarness(t *testing.T) *harness {
 // after running for d (workflow clock) unless cancelled first.
 func newHarnessWithListener(t *testing.T, d time.Duration, err error) *harness {
 	t.Helper()
+	return newHarnessWithMetrics(t, d, err, nil)
+}
+
+// newHarnessWithMetrics is newHarnessWithListener whose workflow emits its
+// metrics to mh (nil: the SDK's no-op handler).
+func newHarnessWithMetrics(t *testing.T, d time.Duration, err error, mh client.MetricsHandler) *harness {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	// Warnings and errors only: the workflow logs every step at debug/info.
 	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	if mh != nil {
+		suite.SetMetricsHandler(mh)
+	}
 	env := suite.NewTestWorkflowEnvironment()
 	sf := &fakeActivities{}
 	Register(env)

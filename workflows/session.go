@@ -205,6 +205,7 @@ func (s *session) waitForAgent(ctx workflow.Context) (CloseReason, error) {
 			return "", nil
 		case timer.IsReady():
 			s.logger.Info("No agent accepted in time", "acceptTimeout", s.req.Settings.AcceptTimeout)
+			countAcceptTimeout(ctx)
 			return CloseAcceptTimeout, nil
 		}
 	}
@@ -342,6 +343,7 @@ func (s *session) shutdown(ctx workflow.Context, reason CloseReason) {
 	s.stopListener(dctx)
 	_ = s.deliver(dctx, Delivery{ID: s.noticeID(dctx, "closed"), Kind: DeliverClosed, State: StateClosed, CloseReason: reason})
 	s.setState(dctx, StateClosed)
+	countSessionClosed(dctx, reason)
 	s.logger.Info("Session closed", "reason", reason)
 	// Handlers woken by failWaitingSends return before the run completes.
 	if err := workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) }); err != nil {
