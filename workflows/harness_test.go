@@ -30,8 +30,10 @@ type fakeActivities struct {
 	downloads   []DownloadInput
 	listens     []ListenInput
 
-	createErr error
-	sendErr   func(SendMessageInput) error
+	createErr       error
+	deliverErr      func(context.Context, Delivery) error // nil = every delivery succeeds
+	deliverAttempts int
+	sendErr         func(SendMessageInput) error
 }
 
 // streamPositionBeforeCreate is the cursor the fake CreateConversation reports.
@@ -83,9 +85,15 @@ func (f *fakeActivities) DownloadAttachment(_ context.Context, in DownloadInput)
 	}, nil
 }
 
-func (f *fakeActivities) Deliver(_ context.Context, d Delivery) error {
+func (f *fakeActivities) Deliver(ctx context.Context, d Delivery) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.deliverAttempts++
+	if f.deliverErr != nil {
+		if err := f.deliverErr(ctx, d); err != nil {
+			return err
+		}
+	}
 	f.delivered = append(f.delivered, d)
 	return nil
 }

@@ -36,14 +36,16 @@ func salesforceOptions(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
-// deliveryOptions is for ActivityDeliver (webhook to the assistant).
+// deliveryOptions is for ActivityDeliver (webhook to the assistant). A
+// delivery is retried until it succeeds or the assistant refuses it
+// permanently (a non-retryable error): an assistant outage delays what the
+// user sees, in order, but never drops it.
 func deliveryOptions(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		TaskQueue:              TaskQueue,
-		StartToCloseTimeout:    15 * time.Second,
-		ScheduleToCloseTimeout: 2 * time.Minute,
-		RetryPolicy:            retryPolicy(15 * time.Second),
-		Summary:                summary,
+		TaskQueue:           TaskQueue,
+		StartToCloseTimeout: 15 * time.Second,
+		RetryPolicy:         retryPolicy(time.Minute),
+		Summary:             summary,
 	})
 }
 

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -542,4 +543,39 @@ func TestMIAWMessageIDIsDeterministic(t *testing.T) {
 	require.NotEqual(t, a, miawMessageID("1b0c4a52-2b0e-4c1e-9d53-3d8f1f2b7a10", "assistant-msg-1"))
 	upper := "6F1C4A52-2B0E-4C1E-9D53-3D8F1F2B7A10"
 	require.NotEqual(t, upper, miawMessageID(conv, upper), "an uppercase UUID is not used verbatim")
+}
+
+// An assistant (webhook) outage far longer than any single retry window
+// delays what the user sees but never drops it: the agent's message is
+// delivered once the assistant is back, exactly once, and in order.
+func TestDeliveryOutageDelaysButNeverDrops(t *testing.T) {
+	h := newHarness(t)
+	// The assistant is down for 3 minutes (on the test clock) from the
+	// first attempt to deliver the agent's first message.
+	failures := 0
+	var down time.Time
+	var outage time.Duration
+	h.sf.deliverErr = func(_ context.Context, d Delivery) error {
+		if d.ID != "msg-1" {
+			return nil
+		}
+		now := h.env.Now()
+		if down.IsZero() {
+			down = now
+		}
+		if outage = now.Sub(down); outage < 3*time.Minute {
+			failures++
+			return temporal.NewApplicationError("assistant unavailable", "DeliveryFailed")
+		}
+		return nil
+	}
+	acceptEvents(h, time.Second, "Ann")
+	h.signalAt(5*time.Second, AgentEvent{EventID: "ev-5", EntryID: "msg-1", Kind: AgentMessage, SenderName: "Ann", Text: "Hello, how can I help?"})
+	h.signalAt(6*time.Second, AgentEvent{EventID: "ev-6", EntryID: "msg-2", Kind: AgentMessage, SenderName: "Ann", Text: "Are you there?"})
+	h.signalAt(time.Hour, AgentEvent{EventID: "ev-9", EntryID: "cc-1", Kind: AgentConversationShut})
+	h.run(testInput())
+
+	require.Equal(t, CloseAgentEnded, h.result().CloseReason)
+	require.GreaterOrEqual(t, outage, 3*time.Minute, "delivered only after a 3-minute outage (%d failed attempts)", failures)
+	require.Equal(t, []string{"Hello, how can I help?", "Are you there?"}, h.sf.deliveredTexts(DeliverAgentMessage))
 }
