@@ -1,0 +1,144 @@
+package soak
+
+import (
+	"context"
+	"log/slog"
+	mathrand "math/rand"
+	"time"
+)
+
+const (
+	// expiryWindow is how long a worker incarnation lives while the soak
+	// waits for an SSE stream to reach its access token's expiry: the
+	// listener's heartbeat timeout (30s) for listeners of the killed
+	// incarnation to be retried, plus a full token lifetime, plus slack.
+	expiryWindowSlack = 45 * time.Second
+	// barrierWait bounds how long sessions wait for an expired stream once
+	// the required kills happened; the report then shows the missing fault.
+	barrierWait = 4 * time.Minute
+)
+
+// chaosLoop kills the worker with SIGKILL after a random lifetime, restarts
+// it after a random pause, and restarts it too if it exits on its own.
+//
+// It also holds the barrier that keeps sessions open: the barrier opens
+// once opts.Kills kills happened and, when the emulator expires tokens early,
+// once at least one SSE stream actually ran into its token's expiry. Worker
+// kills cut every stream, so while the soak waits for that expiry the worker
+// lives long enough (a token lifetime plus the listener's retry delay) for
+// idle streams to expire; kills resume at random intervals afterwards, while
+// sessions close.
+type chaosLoop struct {
+	opts    Options
+	proc    *workerProcess
+	barrier chan<- struct{}
+	expired func() bool // an SSE stream ended at token expiry
+	log     *slog.Logger
+
+	rng      *mathrand.Rand
+	opened   bool
+	killedAt time.Time // when the required kills were reached
+	// killsAtOpen is the kill count when the barrier opened.
+	killsAtOpen int
+}
+
+func (c *chaosLoop) needExpiry() bool { return c.opts.Faults.TokenTTL > 0 && !c.expired() }
+
+// maybeOpen opens the barrier when its conditions hold.
+func (c *chaosLoop) maybeOpen() {
+	if c.opened {
+		return
+	}
+	kills := c.proc.counts().Kills
+	if c.opts.Kills > 0 && kills < c.opts.Kills {
+		return
+	}
+	if c.killedAt.IsZero() {
+		c.killedAt = time.Now()
+	}
+	if c.needExpiry() && time.Since(c.killedAt) < barrierWait {
+		return
+	}
+	close(c.barrier)
+	c.opened = true
+	c.killsAtOpen = kills
+	c.log.Info("sessions may close now", "kills", kills, "stream_expired", !c.needExpiry())
+}
+
+func (c *chaosLoop) between(lo, hi time.Duration) time.Duration {
+	if hi <= lo {
+		return lo
+	}
+	return lo + time.Duration(c.rng.Int63n(int64(hi-lo)))
+}
+
+// lifetime is how long the next incarnation lives before it is killed.
+func (c *chaosLoop) lifetime() time.Duration {
+	d := c.between(c.opts.KillIntervalMin, c.opts.KillIntervalMax)
+	if c.opened && c.proc.counts().Kills == c.killsAtOpen {
+		// Sessions are closing now: kill soon so closing is tested under
+		// a crash too.
+		d = c.between(2*time.Second, c.opts.KillIntervalMin)
+	}
+	if !c.opened && c.opts.Kills > 0 && c.proc.counts().Kills >= c.opts.Kills && c.needExpiry() {
+		d = max(d, c.opts.Faults.TokenTTL+expiryWindowSlack)
+	}
+	return d
+}
+
+func (c *chaosLoop) run(ctx context.Context) {
+	c.rng = mathrand.New(mathrand.NewSource(c.opts.Seed))
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	c.maybeOpen()
+	for ctx.Err() == nil {
+		alive, exited := c.proc.running()
+		if !alive {
+			sleepCtx(ctx, time.Second)
+			if ctx.Err() != nil {
+				return
+			}
+			c.log.Warn("worker exited on its own; restarting")
+			if err := c.proc.start(); err != nil {
+				c.log.Error("restart worker", "error", err)
+			}
+			continue
+		}
+		c.incarnation(ctx, exited, tick.C)
+	}
+}
+
+// incarnation waits until the running worker exits or its lifetime ends; in
+// the latter case it kills it and starts the next one.
+func (c *chaosLoop) incarnation(ctx context.Context, exited <-chan struct{}, tick <-chan time.Time) {
+	var killAt <-chan time.Time
+	if c.opts.Kills >= 0 {
+		t := time.NewTimer(c.lifetime())
+		defer t.Stop()
+		killAt = t.C
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-exited:
+			return
+		case <-tick:
+			c.maybeOpen()
+		case <-killAt:
+			if err := c.proc.kill(); err != nil {
+				c.log.Error("kill worker", "error", err)
+			}
+			c.log.Info("worker killed", "kills", c.proc.counts().Kills)
+			c.maybeOpen()
+			sleepCtx(ctx, c.between(100*time.Millisecond, c.opts.RestartPauseMax))
+			if ctx.Err() != nil {
+				return
+			}
+			if err := c.proc.start(); err != nil {
+				c.log.Error("restart worker", "error", err)
+			}
+			return
+		}
+	}
+}

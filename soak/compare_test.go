@@ -1,0 +1,33 @@
+package soak
+
+import "testing"
+
+func TestCompareSequences(t *testing.T) {
+	exp := []string{"a", "b", "c", "d", "e"}
+	cases := []struct {
+		name     string
+		received []string
+		want     SequenceDiff
+	}{
+		{"exact", []string{"a", "b", "c", "d", "e"}, SequenceDiff{Expected: 5, Received: 5}},
+		{"lost", []string{"a", "c", "e"}, SequenceDiff{Expected: 5, Received: 3, Lost: 2}},
+		{"duplicated", []string{"a", "b", "b", "c", "d", "e", "b"}, SequenceDiff{Expected: 5, Received: 5, Duplicated: 2}},
+		{"swapped", []string{"a", "c", "b", "d", "e"}, SequenceDiff{Expected: 5, Received: 5, OutOfOrder: 1}},
+		{"last first", []string{"e", "a", "b", "c", "d"}, SequenceDiff{Expected: 5, Received: 5, OutOfOrder: 1}},
+		{"reversed", []string{"e", "d", "c", "b", "a"}, SequenceDiff{Expected: 5, Received: 5, OutOfOrder: 4}},
+		{"unexpected", []string{"a", "x", "b", "c", "d", "e"}, SequenceDiff{Expected: 5, Received: 5, Unexpected: 1}},
+		{"nothing", nil, SequenceDiff{Expected: 5, Lost: 5}},
+		{"mixed", []string{"b", "a", "a", "z"}, SequenceDiff{Expected: 5, Received: 2, Lost: 3, Duplicated: 1, OutOfOrder: 1, Unexpected: 1}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := CompareSequences(exp, tc.received)
+			if got != tc.want {
+				t.Fatalf("CompareSequences(%v) = %+v, want %+v", tc.received, got, tc.want)
+			}
+			if got.Clean() != (tc.name == "exact") {
+				t.Fatalf("Clean() = %v for %s", got.Clean(), tc.name)
+			}
+		})
+	}
+}

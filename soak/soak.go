@@ -1,0 +1,373 @@
+package soak
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	mathrand "math/rand"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+
+	"github.com/liveagent-bridge/liveagent/attachstore"
+	"github.com/liveagent-bridge/liveagent/config"
+	"github.com/liveagent-bridge/liveagent/devserver"
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
+	"github.com/liveagent-bridge/liveagent/starter"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+const (
+	soakOrgID      = "00D000000000001"
+	soakDeployment = "Live_Agent_Bridge"
+	soakKeyID      = "soak-key"
+	soakIssuer     = "liveagent-soak"
+	workerReady    = 2 * time.Minute // the first worker incarnation must poll within this
+)
+
+// run is the shared state of one soak run.
+type run struct {
+	opts      Options
+	log       *slog.Logger
+	tc        client.Client
+	starter   *starter.Client
+	emu       *emulator.Server
+	hook      *webhookReceiver
+	store     *attachstore.Store
+	settings  workflows.Settings
+	killsDone <-chan struct{}
+	// historyDir receives the history of every failed session.
+	historyDir string
+}
+
+// Run executes a soak as described in the package doc and returns its
+// report. The error is for a soak that could not be set up or run (build
+// failure, port in use, a worker that never starts); a soak that ran and found
+// loss or duplication returns a report whose OK is false and a nil error.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	opts = opts.withDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	began := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	log := opts.Logger
+
+	workDir, ownDir := opts.WorkDir, false
+	if workDir == "" {
+		d, err := os.MkdirTemp("", "liveagent-soak-")
+		if err != nil {
+			return nil, fmt.Errorf("soak: work dir: %w", err)
+		}
+		workDir, ownDir = d, true
+	}
+	keepDir := false // set when the work dir holds evidence of a failure
+	defer func() {
+		if ownDir && !keepDir {
+			_ = os.RemoveAll(workDir)
+		}
+	}()
+
+	// The worker binary: built once from this module.
+	bin := opts.WorkerBinary
+	if bin == "" {
+		root := opts.ModuleRoot
+		if root == "" {
+			var err error
+			if root, err = moduleRoot(ctx); err != nil {
+				return nil, fmt.Errorf("soak: %w", err)
+			}
+		}
+		bin = filepath.Join(workDir, "liveagent-worker")
+		log.Info("building the worker", "module", root, "out", bin)
+		if err := buildWorker(ctx, root, bin); err != nil {
+			return nil, fmt.Errorf("soak: %w", err)
+		}
+	}
+
+	// Emulator with every fault on, verifying identity tokens signed by the
+	// worker's key.
+	privPath, jwksPath, err := emulator.GenerateKeyPair(filepath.Join(workDir, "keys"), soakKeyID)
+	if err != nil {
+		return nil, fmt.Errorf("soak: %w", err)
+	}
+	jwks, err := os.ReadFile(jwksPath)
+	if err != nil {
+		return nil, fmt.Errorf("soak: read jwks: %w", err)
+	}
+	emu, err := emulator.New(emulator.Config{
+		OrgID:          soakOrgID,
+		DeploymentName: soakDeployment,
+		Issuer:         soakIssuer,
+		JWKS:           jwks,
+		RejectGuests:   true,
+		PingInterval:   10 * time.Second,
+		Faults:         *opts.Faults,
+		Logger:         quieter(log, slog.LevelWarn).With("component", "emulator"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("soak: emulator: %w", err)
+	}
+	emuURL, err := emu.Start("127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("soak: emulator: %w", err)
+	}
+	defer emu.Close()
+
+	// Embedded Temporal (in memory, no UI).
+	ts, err := devserver.Start(ctx, devserver.Options{NoUI: true, Logger: log.With("component", "temporal"), LogLevel: slog.LevelError})
+	if err != nil {
+		return nil, fmt.Errorf("soak: temporal: %w", err)
+	}
+	defer ts.Stop()
+	tc, err := client.Dial(client.Options{
+		HostPort:  ts.FrontendAddress(),
+		Namespace: ts.Namespace(),
+		Logger:    sdklog.NewStructuredLogger(quieter(log, slog.LevelWarn).With("component", "driver-client")),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("soak: dial temporal: %w", err)
+	}
+	defer tc.Close()
+
+	store, err := attachstore.Open(filepath.Join(workDir, "attachments"))
+	if err != nil {
+		return nil, fmt.Errorf("soak: attachment store: %w", err)
+	}
+
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, fmt.Errorf("soak: webhook secret: %w", err)
+	}
+	secretHex := hex.EncodeToString(secret)
+	hook := newWebhookReceiver([]byte(secretHex), opts.WebhookFailureRate, opts.Seed)
+	hookURL, err := hook.start()
+	if err != nil {
+		return nil, fmt.Errorf("soak: webhook receiver: %w", err)
+	}
+	defer hook.close()
+
+	// One configuration, validated here, drives both the worker process
+	// (through LIVEAGENT_* variables) and the session settings.
+	cfg := config.Default()
+	cfg.Temporal.Address = ts.FrontendAddress()
+	cfg.Temporal.Namespace = ts.Namespace()
+	cfg.Salesforce.SCRTURL = emuURL
+	cfg.Salesforce.AllowAnyHost = true
+	cfg.Salesforce.OrgID = soakOrgID
+	cfg.Salesforce.Deployment = soakDeployment
+	cfg.Salesforce.AuthMode = config.AuthVerified
+	cfg.Salesforce.PrivateKeyFile = privPath
+	cfg.Salesforce.KeyID = soakKeyID
+	cfg.Salesforce.Issuer = soakIssuer
+	cfg.Salesforce.TokenRequestsPerMinute = 200
+	cfg.Session.Topics = []string{soakTopic}
+	// The agent accepts within seconds; a session still waiting after three
+	// minutes missed its accept, so fail it sooner than the 5m default.
+	cfg.Session.AcceptTimeout = 3 * time.Minute
+	cfg.Attachments.Dir = store.Dir()
+	cfg.Delivery.Mode = config.DeliveryWebhook
+	cfg.Delivery.WebhookURL = hookURL
+	cfg.Delivery.WebhookSecret = secretHex
+	cfg.Log.Level = opts.WorkerLogLevel
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("soak: worker configuration: %w", err)
+	}
+	env := workerEnv(cfg)
+
+	proc := newWorkerProcess(bin, env, filepath.Join(workDir, "worker.log"))
+	if err := proc.start(); err != nil {
+		return nil, fmt.Errorf("soak: %w", err)
+	}
+	defer proc.stop(10 * time.Second)
+	if err := waitPolling(ctx, tc, proc); err != nil {
+		keepDir = true
+		return nil, fmt.Errorf("soak: %w (work dir %s kept)\nworker log tail:\n%s", err, workDir, proc.logTail(4000))
+	}
+	log.Info("worker is polling", "sessions", opts.Sessions)
+
+	killsDone := make(chan struct{})
+	chaosCtx, stopChaos := context.WithCancel(ctx)
+	var chaosWG sync.WaitGroup
+	chaosWG.Add(1)
+	go func() {
+		defer chaosWG.Done()
+		c := &chaosLoop{opts: opts, proc: proc, barrier: killsDone, log: log,
+			expired: func() bool { return emu.Stats().ExpiredStreams > 0 }}
+		c.run(chaosCtx)
+	}()
+
+	r := &run{
+		opts: opts, log: log, tc: tc, emu: emu, hook: hook, store: store,
+		starter:    starter.New(tc, cfg.SessionSettings(), store),
+		settings:   cfg.SessionSettings(),
+		killsDone:  killsDone,
+		historyDir: filepath.Join(workDir, "histories"),
+	}
+	if opts.WebhookOutage > 0 {
+		log.Info("assistant webhook outage begins", "for", opts.WebhookOutage)
+		hook.startOutage(opts.WebhookOutage)
+	}
+	outcomes := r.runSessions(ctx)
+
+	stopChaos()
+	chaosWG.Wait()
+	// Every session is verified: stop the worker gracefully.
+	_ = proc.stop(10 * time.Second)
+
+	rep := r.report(outcomes)
+	wc := proc.counts()
+	rep.WorkerStarts, rep.WorkerKills, rep.WorkerCrashes = wc.Starts, wc.Kills, wc.Crashes
+	rep.KillsRequired = max(opts.Kills, 0)
+	rep.Duration = time.Since(began)
+	if !rep.OK() {
+		keepDir = true
+		rep.WorkDir = workDir
+	}
+	return rep, nil
+}
+
+// workerEnv is the worker's environment: the driver's own, minus anything
+// that could configure the bridge, plus cfg as LIVEAGENT_* variables.
+func workerEnv(cfg *config.Config) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, config.EnvPrefix) || strings.HasPrefix(kv, "TEMPORAL_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	set := func(key, value string) { env = append(env, config.EnvName(key)+"="+value) }
+	set("temporal.address", cfg.Temporal.Address)
+	set("temporal.namespace", cfg.Temporal.Namespace)
+	set("salesforce.scrt_url", cfg.Salesforce.SCRTURL)
+	set("salesforce.allow_any_host", strconv.FormatBool(cfg.Salesforce.AllowAnyHost))
+	set("salesforce.org_id", cfg.Salesforce.OrgID)
+	set("salesforce.deployment", cfg.Salesforce.Deployment)
+	set("salesforce.auth_mode", cfg.Salesforce.AuthMode)
+	set("salesforce.private_key_file", cfg.Salesforce.PrivateKeyFile)
+	set("salesforce.key_id", cfg.Salesforce.KeyID)
+	set("salesforce.issuer", cfg.Salesforce.Issuer)
+	set("salesforce.token_requests_per_minute", strconv.Itoa(cfg.Salesforce.TokenRequestsPerMinute))
+	set("session.topics", strings.Join(cfg.Session.Topics, ","))
+	set("session.accept_timeout", cfg.Session.AcceptTimeout.String())
+	set("attachments.dir", cfg.Attachments.Dir)
+	set("delivery.mode", cfg.Delivery.Mode)
+	set("delivery.webhook_url", cfg.Delivery.WebhookURL)
+	set("delivery.webhook_secret", cfg.Delivery.WebhookSecret)
+	set("log.level", cfg.Log.Level)
+	return env
+}
+
+// waitPolling waits until a worker polls the session task queue, failing
+// early if the process exits (a configuration error, say).
+func waitPolling(ctx context.Context, tc client.Client, proc *workerProcess) error {
+	ctx, cancel := context.WithTimeout(ctx, workerReady)
+	defer cancel()
+	for {
+		resp, err := tc.DescribeTaskQueue(ctx, workflows.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+		if err == nil && len(resp.GetPollers()) > 0 {
+			return nil
+		}
+		if alive, _ := proc.running(); !alive {
+			return errors.New("the worker exited during start-up")
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("the worker did not poll %s within %s", workflows.TaskQueue, workerReady)
+		}
+		sleepCtx(ctx, 200*time.Millisecond)
+	}
+}
+
+// runSessions runs every scripted session concurrently, starts spread over
+// opts.StartSpread, and returns their outcomes.
+func (r *run) runSessions(ctx context.Context) []*sessionOutcome {
+	n := r.opts.Sessions
+	outcomes := make([]*sessionOutcome, n)
+	var wg sync.WaitGroup
+	var done sync.WaitGroup
+	done.Add(n)
+	progress := make(chan struct{}, n)
+	for i := 0; i < n; i++ {
+		spec := planSession(r.opts.Seed, i, r.opts.Messages)
+		out := &sessionOutcome{userID: spec.userID}
+		outcomes[i] = out
+		s := &sessionRunner{run: r, spec: spec, out: out, rng: mathrand.New(mathrand.NewSource(r.opts.Seed*1_000_003 + int64(i)))}
+		delay := time.Duration(int64(r.opts.StartSpread) * int64(i) / int64(n))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { progress <- struct{}{} }()
+			sleepCtx(ctx, delay)
+			if ctx.Err() != nil {
+				out.problemf("not started before the soak deadline")
+				return
+			}
+			s.runSession(ctx)
+		}()
+	}
+	go func() {
+		finished := 0
+		tick := time.NewTicker(15 * time.Second)
+		defer tick.Stop()
+		for finished < n {
+			select {
+			case <-progress:
+				finished++
+			case <-tick.C:
+				r.log.Info("soak progress", "sessions_verified", finished, "of", n)
+			}
+		}
+	}()
+	wg.Wait()
+	return outcomes
+}
+
+// report aggregates the session outcomes and the counters.
+func (r *run) report(outcomes []*sessionOutcome) *Report {
+	rep := &Report{
+		Seed:                 r.opts.Seed,
+		Sessions:             r.opts.Sessions,
+		MessagesPerDirection: r.opts.Messages,
+		AttachmentsSent:      2 * r.opts.Sessions,
+	}
+	for _, o := range outcomes {
+		if o.started {
+			rep.SessionsStarted++
+		}
+		rep.UserToAgent.Add(o.userDiff)
+		rep.AgentToUser.Add(o.agentDiff)
+		rep.UserSent += o.userSent
+		rep.AgentSent += o.agentSent
+		rep.AttachmentsOK += o.attachmentsOK
+		if o.ended {
+			rep.SessionsEnded++
+		}
+		if o.sfClosed {
+			rep.SFClosed++
+		}
+		if o.closedNotice {
+			rep.ClosedNotices++
+		}
+		rep.UpdateRetries += o.updateRetries
+		rep.Problems = append(rep.Problems, o.problems...)
+	}
+	hc := r.hook.counts()
+	rep.WebhookPosts, rep.WebhookRedeliveries = hc.Posts, hc.Redeliveries
+	rep.WebhookInjectedFailures, rep.WebhookBadSignatures = hc.InjectedFailures, hc.BadSignatures
+	rep.WebhookMalformed, rep.WebhookKeyMismatches = hc.Malformed, hc.KeyMismatches
+	rep.WebhookOutageRefusals = hc.OutageRefusals
+	rep.Faults = flattenCounters(r.emu.Stats())
+	return rep
+}
