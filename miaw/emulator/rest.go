@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"regexp"
 	"sort"
@@ -345,14 +346,9 @@ func (s *Server) handleListConversations(w http.ResponseWriter, r *http.Request)
 		return
 	}
 	q := r.URL.Query()
-	limit := 20
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 50 {
-			writeError(w, http.StatusBadRequest, "limit must be an integer between 1 and 50")
-			return
-		}
-		limit = n
+	limit, ok := parseLimit(w, q)
+	if !ok {
+		return
 	}
 	inclClosed := q.Get("inclClosedConvs") == "true"
 	type summary struct {
@@ -814,14 +810,9 @@ func (s *Server) handleEntries(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	limit := 20
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 50 {
-			writeError(w, http.StatusBadRequest, "limit must be an integer between 1 and 50")
-			return
-		}
-		limit = n
+	limit, ok := parseLimit(w, q)
+	if !ok {
+		return
 	}
 	direction := q.Get("direction")
 	if direction == "" {
@@ -929,4 +920,19 @@ func (s *Server) handleFileDownload(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.name}))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(f.data)
+}
+
+// parseLimit reads the listing endpoints' limit query parameter (default 20,
+// at most 50, as Salesforce); on a bad value it answers 400 and returns false.
+func parseLimit(w http.ResponseWriter, q url.Values) (int, bool) {
+	v := q.Get("limit")
+	if v == "" {
+		return 20, true
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 50 {
+		writeError(w, http.StatusBadRequest, "limit must be an integer between 1 and 50")
+		return 0, false
+	}
+	return n, true
 }
