@@ -10,8 +10,6 @@ import (
 	mathrand "math/rand"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -184,7 +182,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("soak: worker configuration: %w", err)
 	}
-	env := workerEnv(cfg)
+	env := cfg.ChildEnviron()
 
 	proc := newWorkerProcess(bin, env, filepath.Join(workDir, "worker.log"))
 	if err := proc.start(); err != nil {
@@ -236,38 +234,6 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		rep.WorkDir = workDir
 	}
 	return rep, nil
-}
-
-// workerEnv is the worker's environment: the driver's own, minus anything
-// that could configure the bridge, plus cfg as LIVEAGENT_* variables.
-func workerEnv(cfg *config.Config) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, config.EnvPrefix) || strings.HasPrefix(kv, "TEMPORAL_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	set := func(key, value string) { env = append(env, config.EnvName(key)+"="+value) }
-	set("temporal.address", cfg.Temporal.Address)
-	set("temporal.namespace", cfg.Temporal.Namespace)
-	set("salesforce.scrt_url", cfg.Salesforce.SCRTURL)
-	set("salesforce.allow_any_host", strconv.FormatBool(cfg.Salesforce.AllowAnyHost))
-	set("salesforce.org_id", cfg.Salesforce.OrgID)
-	set("salesforce.deployment", cfg.Salesforce.Deployment)
-	set("salesforce.auth_mode", cfg.Salesforce.AuthMode)
-	set("salesforce.private_key_file", cfg.Salesforce.PrivateKeyFile)
-	set("salesforce.key_id", cfg.Salesforce.KeyID)
-	set("salesforce.issuer", cfg.Salesforce.Issuer)
-	set("salesforce.token_requests_per_minute", strconv.Itoa(cfg.Salesforce.TokenRequestsPerMinute))
-	set("session.topics", strings.Join(cfg.Session.Topics, ","))
-	set("session.accept_timeout", cfg.Session.AcceptTimeout.String())
-	set("attachments.dir", cfg.Attachments.Dir)
-	set("delivery.mode", cfg.Delivery.Mode)
-	set("delivery.webhook_url", cfg.Delivery.WebhookURL)
-	set("delivery.webhook_secret", cfg.Delivery.WebhookSecret)
-	set("log.level", cfg.Log.Level)
-	return env
 }
 
 // waitPolling waits until a worker polls the session task queue, failing
