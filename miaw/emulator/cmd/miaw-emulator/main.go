@@ -36,6 +36,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var (
 		listen       = fs.String("listen", "127.0.0.1:8090", "address to listen on")
+		publicURL    = fs.String("public-url", "", "base URL clients reach the emulator at, used in attachment links (default: the listen address)")
 		orgID        = fs.String("org-id", "00D000000000001", "Salesforce org id")
 		deployment   = fs.String("deployment", "Live_Agent_Bridge", "Embedded Service deployment developer name")
 		issuer       = fs.String("issuer", "", "expected iss of customer identity JWTs (empty = any)")
@@ -92,7 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := emulator.Config{
 		OrgID: *orgID, DeploymentName: *deployment, Issuer: *issuer, JWKS: jwks, RejectGuests: *rejectGuests,
-		TokenTTL: *tokenTTL, PingInterval: *ping, Logger: logger,
+		TokenTTL: *tokenTTL, PingInterval: *ping, Logger: logger, PublicURL: *publicURL,
 		Faults: emulator.Faults{DropStreamEvery: *dropEvery, DuplicateRate: *dupRate, ErrorRate: *errRate,
 			ThrottleRate: *throttleRate, ThrottleBurst: *burst, TokenTTL: *faultTTL, EventDelay: *delay, Seed: *seed},
 	}

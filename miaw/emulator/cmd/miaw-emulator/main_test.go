@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -65,4 +66,59 @@ func TestRunRejectsBadFlags(t *testing.T) {
 			t.Errorf("%v: accepted", args)
 		}
 	}
+}
+
+// -public-url names the host in agent attachment links (in docker-compose the
+// worker reaches the emulator as http://emulator:8090, not its listen address).
+func TestPublicURLNamesAttachmentLinks(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"-listen", "127.0.0.1:0", "-public-url", "http://emulator.test:8090"}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no base URL printed: %v", err)
+	}
+	base := strings.TrimSpace(line)
+	post := func(path, token, body string) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Org-Id", "00D000000000001")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		out := map[string]any{}
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		if res.StatusCode >= 300 {
+			t.Fatalf("POST %s: %d %v", path, res.StatusCode, out)
+		}
+		return out
+	}
+	tok := post("/iamessage/api/v2/authorization/unauthenticated/access-token", "",
+		`{"orgId":"00D000000000001","esDeveloperName":"Live_Agent_Bridge","capabilitiesVersion":"1","platform":"Web"}`)["accessToken"].(string)
+	const conv = "3c3a1b0e-6f7d-4b1e-9c55-2f7d5e0a9b11"
+	post("/iamessage/api/v2/conversation", tok, `{"conversationId":"`+conv+`","esDeveloperName":"Live_Agent_Bridge"}`)
+	post("/emulator/v1/conversations/"+conv+"/accept", "", `{"agent":"Jane"}`)
+	post("/emulator/v1/conversations/"+conv+"/files", "", `{"name":"a.txt","mimeType":"text/plain","dataBase64":"aGk="}`)
+	res, err := http.Get(base + "/emulator/v1/conversations/" + conv + "/transcript")
+	if err != nil {
+		t.Fatal(err)
+	}
+	transcript, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(transcript), `"http://emulator.test:8090/emulator/files/`) {
+		t.Fatalf("file link does not use -public-url: %s", transcript)
+	}
+	cancel()
+	<-errc
 }
