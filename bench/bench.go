@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"github.com/liveagent-bridge/liveagent/internal/workerbin"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -116,13 +118,13 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	if bin == "" {
 		root := opts.ModuleRoot
 		if root == "" {
-			if root, err = moduleRoot(ctx); err != nil {
+			if root, err = workerbin.ModuleRoot(ctx); err != nil {
 				return nil, fmt.Errorf("bench: %w", err)
 			}
 		}
 		bin = filepath.Join(root, "tmp", "liveagent-worker")
 		log.Info("building the worker", "out", bin)
-		if err := buildWorker(ctx, root, bin); err != nil {
+		if err := workerbin.Build(ctx, root, bin); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 	}
@@ -380,7 +382,7 @@ func (r *run) startMeasuredWorker(ctx context.Context) (*workerProc, string, err
 		if r.proxy != nil {
 			cfg.Temporal.Address = r.proxy.addr
 		}
-		w, err := startWorker(r.workerBin, workerEnv(&cfg), r.workerLog)
+		w, err := startWorker(r.workerBin, cfg.ChildEnviron(), r.workerLog)
 		if err != nil {
 			return nil, "", fmt.Errorf("bench: %w", err)
 		}

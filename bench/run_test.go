@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"github.com/liveagent-bridge/liveagent/internal/workerbin"
+
 	"context"
 	"log/slog"
 	"path/filepath"
@@ -20,7 +22,7 @@ func TestRunEndToEnd(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "liveagent-worker")
-	if err := buildWorker(ctx, "..", bin); err != nil {
+	if err := workerbin.Build(ctx, "..", bin); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := Run(ctx, Options{

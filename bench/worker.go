@@ -1,85 +1,13 @@
 package bench
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strconv"
-	"strings"
 	"syscall"
 	"time"
-
-	"github.com/liveagent-bridge/liveagent/config"
 )
-
-// moduleRoot is the directory of the main module's go.mod.
-func moduleRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("go env GOMOD: not inside the module; run from the repository or pass -worker-bin")
-	}
-	return filepath.Dir(gomod), nil
-}
-
-// buildWorker runs `go build -o out ./worker` in root.
-func buildWorker(ctx context.Context, root, out string) error {
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return fmt.Errorf("worker binary directory: %w", err)
-	}
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./worker")
-	cmd.Dir = root
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build ./worker: %w: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return nil
-}
-
-// workerEnv is the worker's environment: the driver's own minus anything that
-// could configure the bridge, plus cfg as LIVEAGENT_* variables.
-func workerEnv(cfg *config.Config) []string {
-	var env []string
-	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, config.EnvPrefix) || strings.HasPrefix(kv, "TEMPORAL_") {
-			continue
-		}
-		env = append(env, kv)
-	}
-	set := func(key, value string) { env = append(env, config.EnvName(key)+"="+value) }
-	set("temporal.address", cfg.Temporal.Address)
-	set("temporal.namespace", cfg.Temporal.Namespace)
-	set("salesforce.scrt_url", cfg.Salesforce.SCRTURL)
-	set("salesforce.allow_any_host", strconv.FormatBool(cfg.Salesforce.AllowAnyHost))
-	set("salesforce.org_id", cfg.Salesforce.OrgID)
-	set("salesforce.deployment", cfg.Salesforce.Deployment)
-	set("salesforce.auth_mode", cfg.Salesforce.AuthMode)
-	set("salesforce.private_key_file", cfg.Salesforce.PrivateKeyFile)
-	set("salesforce.key_id", cfg.Salesforce.KeyID)
-	set("salesforce.issuer", cfg.Salesforce.Issuer)
-	set("salesforce.token_requests_per_minute", strconv.Itoa(cfg.Salesforce.TokenRequestsPerMinute))
-	set("session.topics", strings.Join(cfg.Session.Topics, ","))
-	set("session.accept_timeout", cfg.Session.AcceptTimeout.String())
-	set("session.greeting", cfg.Session.Greeting)
-	set("attachments.dir", cfg.Attachments.Dir)
-	set("delivery.mode", cfg.Delivery.Mode)
-	set("delivery.webhook_url", cfg.Delivery.WebhookURL)
-	set("delivery.webhook_secret", cfg.Delivery.WebhookSecret)
-	set("worker.listener_slots", strconv.Itoa(cfg.Worker.ListenerSlots))
-	set("worker.activity_slots", strconv.Itoa(cfg.Worker.ActivitySlots))
-	set("worker.metrics_listen", cfg.Worker.MetricsListen)
-	set("log.level", cfg.Log.Level)
-	return env
-}
 
 // workerProc is one run of the worker binary.
 type workerProc struct {

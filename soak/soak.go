@@ -1,6 +1,8 @@
 package soak
 
 import (
+	"github.com/liveagent-bridge/liveagent/internal/workerbin"
+
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -83,13 +85,13 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		root := opts.ModuleRoot
 		if root == "" {
 			var err error
-			if root, err = moduleRoot(ctx); err != nil {
+			if root, err = workerbin.ModuleRoot(ctx); err != nil {
 				return nil, fmt.Errorf("soak: %w", err)
 			}
 		}
 		bin = filepath.Join(workDir, "liveagent-worker")
 		log.Info("building the worker", "module", root, "out", bin)
-		if err := buildWorker(ctx, root, bin); err != nil {
+		if err := workerbin.Build(ctx, root, bin); err != nil {
 			return nil, fmt.Errorf("soak: %w", err)
 		}
 	}

@@ -1,44 +1,14 @@
 package soak
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
 )
-
-// moduleRoot returns the directory of the main module's go.mod as seen from
-// the current directory.
-func moduleRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("go env GOMOD: not inside a Go module; set Options.ModuleRoot")
-	}
-	return filepath.Dir(gomod), nil
-}
-
-// buildWorker compiles the production worker binary (./worker) into out.
-func buildWorker(ctx context.Context, root, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./worker")
-	cmd.Dir = root
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("go build ./worker: %w: %s", err, strings.TrimSpace(stderr.String()))
-	}
-	return nil
-}
 
 // workerProcess runs the worker binary as a child process that can be killed
 // with SIGKILL and started again. Every incarnation appends to one log file.

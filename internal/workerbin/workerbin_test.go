@@ -1,0 +1,33 @@
+package workerbin
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestBuildProducesAnExecutableWorker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the worker")
+	}
+	ctx := context.Background()
+	root, err := ModuleRoot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "worker", "main.go")); err != nil {
+		t.Fatalf("ModuleRoot %q is not this module's root: %v", root, err)
+	}
+	out := filepath.Join(t.TempDir(), "bin", "liveagent-worker")
+	if err := Build(ctx, root, out); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(out)
+	if err != nil || info.Mode()&0o111 == 0 {
+		t.Fatalf("no executable at %s: %v", out, err)
+	}
+	if err := Build(ctx, t.TempDir(), filepath.Join(t.TempDir(), "x")); err == nil {
+		t.Fatal("building outside the module succeeded")
+	}
+}
