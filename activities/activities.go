@@ -41,9 +41,11 @@ type Sink interface {
 }
 
 // DefaultListenerHeartbeat is how often the listener heartbeats when no event
-// arrives, so the workflow's cancellation reaches it promptly. The activity's
-// HeartbeatTimeout must be comfortably larger (e.g. 20-30s).
-const DefaultListenerHeartbeat = 5 * time.Second
+// arrives, so the workflow's cancellation reaches it within this interval.
+// Each heartbeat is a write on the Temporal server per open session, so it is
+// not shorter; the activity's HeartbeatTimeout must be comfortably larger
+// (the workflow uses 30s).
+const DefaultListenerHeartbeat = 10 * time.Second
 
 // Activities holds the dependencies of every activity. Create it once per
 // worker process and register it with Register and RegisterListener. All

@@ -37,9 +37,11 @@ type Worker struct {
 // ListenerHeartbeatThrottle caps how long the SDK holds back a listener's
 // heartbeat. Cancellation reaches an activity only in a heartbeat response,
 // and the SDK's default throttle (80% of the 30s heartbeat timeout) would
-// keep a closing session waiting ~24s for its listener to stop. The listener
-// heartbeats every few seconds anyway, so this adds few calls.
-const ListenerHeartbeatThrottle = 2 * time.Second
+// keep a closing session's run open ~24s for its listener to stop. Each
+// heartbeat is a write on the Temporal server, one per open session per
+// interval (the load benchmark measures it), so this matches the listener's
+// own cadence (activities.DefaultListenerHeartbeat) instead of adding calls.
+const ListenerHeartbeatThrottle = 10 * time.Second
 
 // WorkerOption adjusts NewWorker.
 type WorkerOption func(*workerSettings)

@@ -38,7 +38,9 @@
 //
 // Running sessions replay their history on every worker restart, so the code
 // must make the same decisions in the same order as the code that recorded
-// the history. This is the first version and nothing is patched yet. A change
+// the history. One change is patched so far, changeDeliverClosedFirst (the
+// closed notice is delivered before waiting for the listener to stop); the
+// histories recorded before it are kept as testdata/histories/v0-*.json. A change
 // that adds, removes or reorders activities, timers, side effects, search
 // attribute upserts or continue-as-new must be guarded with
 //
@@ -68,7 +70,7 @@
 // transfer, continue-as-new) and writes the histories in the same JSON format
 // as `temporal workflow show --output json`. To add a scenario, add a method
 // to its driver and list it in run. Keep old histories that still matter for
-// running sessions (rename them, e.g. accepted-v1.json) so the replay test
+// running sessions (rename them first, e.g. v0-accepted.json) so the replay test
 // keeps proving compatibility with them. The data is synthetic; never commit
 // a history exported from production, it contains user messages.
 package workflows

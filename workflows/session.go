@@ -14,6 +14,10 @@ import (
 // hand over to a new run.
 var errContinueAsNew = errors.New("continue as new")
 
+// changeDeliverClosedFirst is the workflow.GetVersion change id of telling the
+// user the session closed before waiting for the listener to stop.
+const changeDeliverClosedFirst = "deliver-closed-before-listener-stops"
+
 // minAcceptWait is the shortest accept timer a continued run starts, so a run
 // that resumes just before the deadline still waits a moment for an accept
 // that is already on its way.
@@ -340,9 +344,18 @@ func (s *session) shutdown(ctx workflow.Context, reason CloseReason) {
 			s.logger.Error("End conversation failed", "error", err)
 		}
 	}
-	s.stopListener(dctx)
+	// Version 1 tells the user before waiting for the listener to
+	// acknowledge its cancellation (up to one heartbeat interval); runs
+	// recorded before it waited first.
+	closedFirst := workflow.GetVersion(dctx, changeDeliverClosedFirst, workflow.DefaultVersion, 1) == 1
+	if !closedFirst {
+		s.stopListener(dctx)
+	}
 	_ = s.deliver(dctx, Delivery{ID: s.noticeID(dctx, "closed"), Kind: DeliverClosed, State: StateClosed, CloseReason: reason})
 	s.setState(dctx, StateClosed)
+	// The run does not complete while its listener still holds a stream
+	// and a slot.
+	s.stopListener(dctx)
 	countSessionClosed(dctx, reason)
 	s.logger.Info("Session closed", "reason", reason)
 	// Handlers woken by failWaitingSends return before the run completes.
