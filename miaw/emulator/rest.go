@@ -860,33 +860,31 @@ func (s *Server) handleEntries(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"conversationEntries": out})
 }
 
-func (s *Server) handleESConfig(w http.ResponseWriter, r *http.Request) {
+// embeddedServiceQueryOK checks the orgId and esConfigName query parameters
+// of the unauthenticated /embeddedservice/v1 endpoints, answering 400 when
+// they are missing or wrong.
+func (s *Server) embeddedServiceQueryOK(w http.ResponseWriter, r *http.Request) bool {
 	q := r.URL.Query()
 	if q.Get("orgId") == "" {
 		writeError(w, http.StatusBadRequest, "OrgId is required")
-		return
+		return false
 	}
 	if !s.orgMatches(q.Get("orgId")) {
 		writeError(w, http.StatusBadRequest, "Invalid OrgId")
-		return
+		return false
 	}
-	if !s.deploymentOK(w, q.Get("esConfigName"), true) {
+	return s.deploymentOK(w, q.Get("esConfigName"), true)
+}
+
+func (s *Server) handleESConfig(w http.ResponseWriter, r *http.Request) {
+	if !s.embeddedServiceQueryOK(w, r) {
 		return
 	}
 	writeJSON(w, http.StatusOK, s.esConfig(""))
 }
 
 func (s *Server) handleBusinessHours(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if q.Get("orgId") == "" {
-		writeError(w, http.StatusBadRequest, "OrgId is required")
-		return
-	}
-	if !s.orgMatches(q.Get("orgId")) {
-		writeError(w, http.StatusBadRequest, "Invalid OrgId")
-		return
-	}
-	if !s.deploymentOK(w, q.Get("esConfigName"), true) {
+	if !s.embeddedServiceQueryOK(w, r) {
 		return
 	}
 	now := time.Now()
