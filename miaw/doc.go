@@ -46,7 +46,8 @@
 //
 // The access token is itself a JWT. We read its exp claim without verifying
 // it (we cannot) and cache one token per userID, renewing it RenewBefore
-// (60s) before exp by minting a fresh identity JWT: the continuation token
+// (60s) before exp, or at half its lifetime when that is shorter, by minting
+// a fresh identity JWT: the continuation token
 // (GET .../authorization/continuation-access-token, Client.ContinuationToken)
 // does not extend expiry, so it is not our renewal mechanism. If a token has
 // no readable exp we assume 5 minutes. Renewals are single-flighted per user,
