@@ -155,7 +155,7 @@ func (s *Server) acceptLocked(c *conversation, agentName string) {
 	s.emitParticipantLocked(c, "add", c.agent, c.agentSubject)
 	s.emitSessionStatusLocked(c, miaw.SessionActive, miaw.SessionWaiting, "")
 	s.ackLocked(c, false)
-	s.requeueLocked()
+	s.requeueLocked(c)
 }
 
 // agentMessageLocked emits an agent message with the given static content.

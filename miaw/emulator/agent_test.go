@@ -317,3 +317,36 @@ func TestControlAPI(t *testing.T) {
 		t.Fatalf("console %d", r.status)
 	}
 }
+
+// Only the conversations behind the one that left the queue are told their new
+// position; those ahead did not move and get no event.
+func TestRequeueTellsOnlyThoseBehind(t *testing.T) {
+	e := newEnv(t, nil)
+	tok, _ := e.guestToken()
+	st := e.openStream(tok, "", "")
+	first := e.createConversation(tok, nil)
+	second := e.createConversation(tok, nil)
+	third := e.createConversation(tok, nil)
+	for range 3 {
+		st.expect(miaw.EventRoutingResult, miaw.EventSessionStatusChanged, miaw.EventQueuePosition)
+	}
+	if err := e.s.TimeoutQueue(second); err != nil {
+		t.Fatal(err)
+	}
+	evs := st.expect(miaw.EventRoutingResult, miaw.EventSessionStatusChanged, miaw.EventQueuePosition)
+	if c, _, p := evs[2].envelope(t); c != third || p["position"].(float64) != 2 {
+		t.Fatalf("after the second left: %s %v, want the third at position 2", c, p)
+	}
+	if err := e.s.TimeoutQueue(first); err != nil {
+		t.Fatal(err)
+	}
+	// Had the first been told anything when the second left, it would come
+	// before these.
+	evs = st.expect(miaw.EventRoutingResult, miaw.EventSessionStatusChanged, miaw.EventQueuePosition)
+	if c, _, _ := evs[0].envelope(t); c != first {
+		t.Fatalf("next event is for %s, want the first's timeout", c)
+	}
+	if c, _, p := evs[2].envelope(t); c != third || p["position"].(float64) != 1 {
+		t.Fatalf("after the first left: %s %v, want the third at position 1", c, p)
+	}
+}

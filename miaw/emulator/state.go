@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -350,12 +351,26 @@ func (s *Server) queuePositionLocked(c *conversation) int {
 	return pos
 }
 
-// requeueLocked sends new QueuePosition events to waiting conversations after
-// one left the queue.
-func (s *Server) requeueLocked() {
+// requeueLocked sends new QueuePosition events after left left the queue, to
+// the waiting conversations behind it (the only ones whose position changed).
+// One pass over the conversations and a sort of the waiting ones, so an
+// accept costs O(n + w log w), not O(w·n).
+func (s *Server) requeueLocked(left *conversation) {
+	var waiting []*conversation
 	for _, o := range s.convs {
 		if o.state == StateWaiting {
-			s.emitQueuePositionLocked(o, s.queuePositionLocked(o))
+			waiting = append(waiting, o)
+		}
+	}
+	slices.SortFunc(waiting, func(a, b *conversation) int {
+		if c := a.sessionStart.Compare(b.sessionStart); c != 0 {
+			return c
+		}
+		return strings.Compare(a.id, b.id)
+	})
+	for i, o := range waiting {
+		if o.sessionStart.After(left.sessionStart) {
+			s.emitQueuePositionLocked(o, i+1)
 		}
 	}
 }
@@ -384,7 +399,7 @@ func (s *Server) endSessionLocked(c *conversation, endedBy string) {
 	s.emitSessionStatusLocked(c, miaw.SessionEnded, prev, endedBy)
 	c.agent, c.agentSubject = "", ""
 	if wasWaiting {
-		s.requeueLocked()
+		s.requeueLocked(c)
 	}
 }
 
