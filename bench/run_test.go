@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"github.com/liveagent-bridge/liveagent/activities"
 	"github.com/liveagent-bridge/liveagent/internal/workerbin"
 
 	"context"
@@ -26,7 +27,9 @@ func TestRunEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	rep, err := Run(ctx, Options{
-		Sessions: []int{3}, Baseline: true, Samples: 9, SampleRate: 50, Hold: 6 * time.Second,
+		// The hold spans two listener heartbeat intervals, so the heartbeat
+		// rate it measures cannot be zero by bad timing.
+		Sessions: []int{3}, Baseline: true, Samples: 9, SampleRate: 50, Hold: 2*activities.DefaultListenerHeartbeat + 5*time.Second,
 		WorkerBinary: bin, WorkDir: dir,
 		Logger: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
