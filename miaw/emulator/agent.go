@@ -89,6 +89,22 @@ func (s *Server) Conversation(conversationID string) (ConversationInfo, error) {
 	return infoLocked(c), nil
 }
 
+// OpenStreams returns how many SSE streams are connected right now for the
+// end user who owns the conversation (0 for an unknown conversation): a
+// client that finished with a conversation should leave none open.
+func (s *Server) OpenStreams(conversationID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.convs[conversationID]
+	if c == nil {
+		return 0
+	}
+	if u := s.users[c.owner]; u != nil {
+		return len(u.subs)
+	}
+	return 0
+}
+
 // Transcript returns the messages of a conversation in order: end-user
 // messages and files as received, agent messages, links and files as sent.
 func (s *Server) Transcript(conversationID string) []TranscriptEntry {

@@ -176,8 +176,14 @@ func TestPerUserStreams(t *testing.T) {
 	if r := e.api("GET", "/conversation/"+c1, alice2, nil); r.status != 200 {
 		t.Fatalf("same user, other token: %d", r.status)
 	}
+	if n := e.s.OpenStreams(c1); n != 2 {
+		t.Fatalf("alice's open streams %d, want 2", n)
+	}
 	b.quiet(150 * time.Millisecond)
 	cb := e.createConversation(bob, nil)
+	if n := e.s.OpenStreams(cb); n != 1 {
+		t.Fatalf("bob's open streams %d, want 1", n)
+	}
 	evs := b.expect(miaw.EventRoutingResult, miaw.EventSessionStatusChanged, miaw.EventQueuePosition)
 	if c, _, _ := evs[0].envelope(t); c != cb {
 		t.Fatal("bob got another conversation")
@@ -185,7 +191,15 @@ func TestPerUserStreams(t *testing.T) {
 	if _, _, p := evs[2].envelope(t); p["position"].(float64) != 3 {
 		t.Fatalf("bob's queue position %v, want 3", p["position"])
 	}
+	b.cancel()
+	eventually(t, "bob's stream gone", func() bool { return e.s.OpenStreams(cb) == 0 })
+	if n := e.s.OpenStreams(c1); n != 2 {
+		t.Fatalf("alice's open streams after bob left %d, want 2", n)
+	}
 	a1.quiet(150 * time.Millisecond)
+	if n := e.s.OpenStreams("no-such-conversation"); n != 0 {
+		t.Fatalf("unknown conversation: %d open streams", n)
+	}
 }
 
 func TestStreamEndsAtTokenExpiry(t *testing.T) {
