@@ -35,7 +35,7 @@ var errWorkflowGone = errors.New("session workflow is gone")
 // cursor too.
 //
 // Returns: the context error when cancelled; nil when the workflow is gone
-// (signal answered NotFound); a non-retryable ApplicationError for permanent
+// (a signal or heartbeat answered NotFound); a non-retryable ApplicationError for permanent
 // stream failures (403, unverified subject) and permanent signal failures; a
 // retryable one if the stream ends by itself. Transient signal failures are
 // retried with backoff for as long as the activity runs.
@@ -96,6 +96,12 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 	}, func(ev miaw.Event) error { return l.handle(streamCtx, ev) })
 
 	switch {
+	case ctx.Err() != nil && workflowGone(context.Cause(ctx)):
+		// A heartbeat answered NotFound: the run completed without waiting
+		// for us (see the workflow's shutdown). Nobody awaits a result, so
+		// end quietly rather than report an error.
+		l.log.Info("listener stopping: session workflow completed", "last_event_id", l.currentCursor())
+		return nil
 	case ctx.Err() != nil:
 		l.log.Info("listener cancelled", "last_event_id", l.currentCursor())
 		return ctx.Err()
@@ -245,6 +251,14 @@ func (l *listener) deliver(ctx context.Context, ev workflows.AgentEvent) error {
 		}
 		backoff = min(backoff*2, maxBackoff)
 	}
+}
+
+// workflowGone reports whether cause, the reason the activity context was
+// cancelled, says the scheduling workflow no longer exists: the SDK cancels
+// the context with the heartbeat's NotFound error.
+func workflowGone(cause error) bool {
+	var notFound *serviceerror.NotFound
+	return errors.As(cause, &notFound)
 }
 
 func sameConversation(a, b string) bool { return strings.EqualFold(a, b) }

@@ -32,7 +32,10 @@ type listenerHarness struct {
 	hb     *heartbeats
 	env    *testsuite.TestActivityEnvironment
 	cancel context.CancelFunc
-	done   chan error
+	// cancelCause cancels the activity context with a cause, as the SDK
+	// does when a heartbeat answers an error.
+	cancelCause context.CancelCauseFunc
+	done        chan error
 }
 
 func newListenerHarness(t *testing.T) *listenerHarness {
@@ -44,10 +47,11 @@ func newListenerHarness(t *testing.T) *listenerHarness {
 	a.recordHeartbeat = hb.record
 	a.heartbeatEvery = time.Hour // tests that want ticks lower it
 	a.signalBackoff = time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancelCause := context.WithCancelCause(context.Background())
+	cancel := func() { cancelCause(nil) }
 	t.Cleanup(cancel)
 	env.SetWorkerOptions(worker.Options{BackgroundActivityContext: ctx})
-	return &listenerHarness{a: a, sf: sf, sig: sig, hb: hb, env: env, cancel: cancel, done: make(chan error, 1)}
+	return &listenerHarness{a: a, sf: sf, sig: sig, hb: hb, env: env, cancel: cancel, cancelCause: cancelCause, done: make(chan error, 1)}
 }
 
 func (h *listenerHarness) start(in workflows.ListenInput) {
@@ -202,6 +206,22 @@ func TestListenerStopsWhenWorkflowGone(t *testing.T) {
 	h.sig.errs = []error{serviceerror.NewNotFound("workflow execution already completed")}
 	h.sf.stream = scriptedStream(mkEvent("ev-1", miaw.EventMessage, miaw.EntryMessage, miaw.RoleAgent, "Jane", textMsg("late")))
 	h.start(listenIn)
+	if err := h.wait(t); err != nil {
+		t.Fatalf("listener returned %v, want nil when the workflow is gone", err)
+	}
+}
+
+// A completed session does not wait for its listener: the listener's next
+// heartbeat answers NotFound, the SDK cancels the activity context with that
+// cause, and the listener ends quietly instead of reporting an error.
+func TestListenerEndsQuietlyWhenHeartbeatFindsWorkflowGone(t *testing.T) {
+	h := newListenerHarness(t)
+	h.sf.stream = scriptedStream()
+	h.start(listenIn)
+	if err := waitFor(func() bool { return len(h.hb.all()) > 0 }); err != nil {
+		t.Fatal("listener never heartbeated")
+	}
+	h.cancelCause(serviceerror.NewNotFound("workflow execution already completed"))
 	if err := h.wait(t); err != nil {
 		t.Fatalf("listener returned %v, want nil when the workflow is gone", err)
 	}

@@ -65,8 +65,8 @@ func (b *durableBridge) close(ctx context.Context, user string) error {
 		return fmt.Errorf("close: status %q, want %q", res.Status, workflows.UpdateClosed)
 	}
 	// The update returns once the close is decided; the run finishes after
-	// its listener acknowledged cancellation. Wait for that, so no session
-	// work spills into the next size (or outlives the worker).
+	// the Salesforce side is ended and the user told. Wait for that, so no
+	// session work spills into the next size (or outlives the worker).
 	var result workflows.SessionResult
 	if err := b.tc.GetWorkflow(ctx, workflows.WorkflowID(user), "").Get(ctx, &result); err != nil {
 		return fmt.Errorf("wait for the session to finish: %w", err)

@@ -17,6 +17,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/temporaltest"
 
@@ -294,6 +296,42 @@ func (s *stack) result(t *testing.T, sess *starter.Session) workflows.SessionRes
 	return res
 }
 
+// assertCompletedWithoutWaitingForListener checks the session's history: its
+// listener was asked to stop and the run completed in the same step, without
+// waiting for the listener's acknowledgement (a mass close would otherwise
+// take a heartbeat interval per session).
+func assertCompletedWithoutWaitingForListener(t *testing.T, s *stack, sess *starter.Session) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	var events []*historypb.HistoryEvent
+	it := s.tc.GetWorkflowHistory(ctx, sess.WorkflowID, sess.RunID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		events = append(events, ev)
+	}
+	require.NotEmpty(t, events)
+	var listenerScheduled int64
+	cancelRequested := false
+	for _, ev := range events {
+		switch ev.GetEventType() {
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+			if ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName() == workflows.ActivityListen {
+				listenerScheduled = ev.GetEventId()
+			}
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED:
+			cancelRequested = cancelRequested || ev.GetActivityTaskCancelRequestedEventAttributes().GetScheduledEventId() == listenerScheduled
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_CANCELED:
+			assert.NotEqual(t, listenerScheduled, ev.GetActivityTaskCanceledEventAttributes().GetScheduledEventId(),
+				"the run waited for its listener to acknowledge cancellation")
+		}
+	}
+	require.NotZero(t, listenerScheduled, "no listener in the history")
+	assert.True(t, cancelRequested, "the listener was never asked to stop")
+	assert.Equal(t, enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, events[len(events)-1].GetEventType())
+}
+
 func sha(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -490,6 +528,10 @@ func testUserClose(t *testing.T, s *stack) {
 	assert.Equal(t, workflows.CloseUserClosed, closed.CloseReason)
 	assert.Equal(t, workflows.CloseUserClosed, s.result(t, sess).CloseReason)
 	s.awaitEmulatorState(t, conv, "closed")
+	assertCompletedWithoutWaitingForListener(t, s, sess)
+	// The abandoned listener learns at its next heartbeat that the run is
+	// gone and leaves no stream open.
+	eventually(t, "the listener's stream closed", func() bool { return s.emu.OpenStreams(conv) == 0 })
 
 	// A message after the session ended is refused, not lost silently.
 	_, err = s.starter.SendMessage(ctx, user, "m-late", "one more thing")

@@ -38,9 +38,12 @@
 //
 // Running sessions replay their history on every worker restart, so the code
 // must make the same decisions in the same order as the code that recorded
-// the history. One change is patched so far, changeDeliverClosedFirst (the
-// closed notice is delivered before waiting for the listener to stop); the
-// histories recorded before it are kept as testdata/histories/v0-*.json. A change
+// the history. Two changes are patched so far: changeDeliverClosedFirst (the
+// closed notice is delivered before waiting for the listener to stop;
+// histories recorded before it are kept as testdata/histories/v0-*.json) and
+// changeCompleteWithoutListener (a closed run completes without waiting for
+// the listener to acknowledge cancellation; histories recorded before it are
+// testdata/histories/v1-*.json). A change
 // that adds, removes or reorders activities, timers, side effects, search
 // attribute upserts or continue-as-new must be guarded with
 //

@@ -18,6 +18,11 @@ var errContinueAsNew = errors.New("continue as new")
 // user the session closed before waiting for the listener to stop.
 const changeDeliverClosedFirst = "deliver-closed-before-listener-stops"
 
+// changeCompleteWithoutListener is the workflow.GetVersion change id of
+// completing a closed session without waiting for its listener to
+// acknowledge cancellation.
+const changeCompleteWithoutListener = "complete-without-waiting-for-listener"
+
 // minAcceptWait is the shortest accept timer a continued run starts, so a run
 // that resumes just before the deadline still waits a moment for an accept
 // that is already on its way.
@@ -189,6 +194,16 @@ func (s *session) stopListener(ctx workflow.Context) {
 	s.listener = nil
 }
 
+// abandonListener asks the listener to stop without waiting for it; only
+// for a run about to complete (see shutdown).
+func (s *session) abandonListener() {
+	if s.listener == nil {
+		return
+	}
+	s.cancelListener()
+	s.listener = nil
+}
+
 // waitForAgent waits for an agent to accept, at most the remaining accept
 // timeout. It returns an empty reason once accepted.
 func (s *session) waitForAgent(ctx workflow.Context) (CloseReason, error) {
@@ -353,9 +368,18 @@ func (s *session) shutdown(ctx workflow.Context, reason CloseReason) {
 	}
 	_ = s.deliver(dctx, Delivery{ID: s.noticeID(dctx, "closed"), Kind: DeliverClosed, State: StateClosed, CloseReason: reason})
 	s.setState(dctx, StateClosed)
-	// The run does not complete while its listener still holds a stream
-	// and a slot.
-	s.stopListener(dctx)
+	// Version 1 completes the run as soon as the listener is asked to stop.
+	// Waiting for its acknowledgement costs up to one heartbeat interval per
+	// close and an extra workflow task, which made mass closes crawl. A late
+	// listener is harmless: it signals this run only, which answers NotFound
+	// once completed, and its next heartbeat (NotFound too) cancels it, so
+	// its stream and slot are freed within one heartbeat interval. Runs
+	// recorded before it waited.
+	if workflow.GetVersion(dctx, changeCompleteWithoutListener, workflow.DefaultVersion, 1) == 1 {
+		s.abandonListener()
+	} else {
+		s.stopListener(dctx)
+	}
 	countSessionClosed(dctx, reason)
 	s.logger.Info("Session closed", "reason", reason)
 	// Handlers woken by failWaitingSends return before the run completes.
