@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -177,9 +178,28 @@ func (u *updateRecorder) requireRejected(t *testing.T, contains string) {
 }
 
 type harness struct {
-	t   *testing.T
-	env *testsuite.TestWorkflowEnvironment
-	sf  *fakeActivities
+	t    *testing.T
+	env  *testsuite.TestWorkflowEnvironment
+	sf   *fakeActivities
+	logs *logBuffer // everything the workflow and the SDK logged
+}
+
+// logBuffer is a goroutine-safe log sink.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newHarness(t *testing.T) *harness {
@@ -199,8 +219,11 @@ func newHarnessWithListener(t *testing.T, d time.Duration, err error) *harness {
 func newHarnessWithMetrics(t *testing.T, d time.Duration, err error, mh client.MetricsHandler) *harness {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
-	// Warnings and errors only: the workflow logs every step at debug/info.
-	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))))
+	// Warnings and errors go to stderr; everything is kept in h.logs.
+	logs := &logBuffer{}
+	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewMultiHandler(
+		slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}),
+		slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))))
 	if mh != nil {
 		suite.SetMetricsHandler(mh)
 	}
@@ -233,7 +256,7 @@ func newHarnessWithMetrics(t *testing.T, d time.Duration, err error, mh client.M
 		}
 	})
 	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: WorkflowID("u-42"), TaskQueue: TaskQueue})
-	return &harness{t: t, env: env, sf: sf}
+	return &harness{t: t, env: env, sf: sf, logs: logs}
 }
 
 func (h *harness) at(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, d) }

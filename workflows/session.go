@@ -386,6 +386,25 @@ func (s *session) shutdown(ctx workflow.Context, reason CloseReason) {
 	if err := workflow.Await(dctx, func() bool { return workflow.AllHandlersFinished(dctx) }); err != nil {
 		s.logger.Warn("Waiting for update handlers failed", "error", err)
 	}
+	s.dropLateEvents()
+}
+
+// dropLateEvents reads the agent events that arrived after the session
+// ended (typically Salesforce's own end and close notifications): the chat
+// is over and the user was told, so they are logged, not delivered. Reading
+// them records no command, so it is replay-safe.
+func (s *session) dropLateEvents() {
+	var kinds []AgentEventKind
+	for {
+		var ev AgentEvent
+		if !s.events.ReceiveAsync(&ev) {
+			break
+		}
+		kinds = append(kinds, ev.Kind)
+	}
+	if len(kinds) > 0 {
+		s.logger.Info("Agent events after the session ended were not delivered", "count", len(kinds), "kinds", kinds)
+	}
 }
 
 // closingNotice is the last text the user sees for a reason.

@@ -185,6 +185,31 @@ func TestAgentClosesConversation(t *testing.T) {
 	require.Len(t, h.sf.ended, 1)
 }
 
+// Agent events that arrive while the session is shutting down (Salesforce
+// echoes the end and close) are read and dropped on purpose, not left as
+// unhandled signals, and nothing is delivered after the closed notice.
+func TestAgentEventsDuringShutdownAreDropped(t *testing.T) {
+	h := newHarness(t)
+	acceptEvents(h, time.Second, "Ann")
+	h.signalAt(10*time.Second, AgentEvent{EventID: "ev-9", EntryID: "ss-9", Kind: AgentSessionStatus, SessionStatus: "Ended"})
+	h.sf.deliverErr = func(_ context.Context, d Delivery) error {
+		if d.Text == testSettings().AgentEndedMessage { // shutdown has begun
+			h.env.SignalWorkflow(SignalAgentEvent, AgentEvent{EventID: "ev-10", EntryID: "msg-10", Kind: AgentMessage, SenderName: "Ann", Text: "too late"})
+			h.env.SignalWorkflow(SignalAgentEvent, AgentEvent{EventID: "ev-11", EntryID: "cc-11", Kind: AgentConversationShut})
+		}
+		return nil
+	}
+	h.run(testInput())
+	require.Equal(t, CloseAgentEnded, h.result().CloseReason)
+	for _, d := range h.sf.deliveries(DeliverAgentMessage) {
+		require.NotEqual(t, "too late", d.Text, "delivered after the session ended")
+	}
+	logs := h.logs.String()
+	require.NotContains(t, logs, "unhandled signals")
+	require.Contains(t, logs, "Agent events after the session ended were not delivered")
+	require.Contains(t, logs, "count=2")
+}
+
 func TestTransferKeepsSessionOpen(t *testing.T) {
 	h := newHarness(t)
 	acceptEvents(h, time.Second, "Ann")
