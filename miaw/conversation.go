@@ -109,6 +109,11 @@ type TextMessage struct {
 	// session has to be started (after a 417).
 	RoutingAttributes map[string]string
 	Language          string
+	// NoNewSession makes a 417 (the messaging session has ended) an error
+	// instead of re-sending with isNewMessagingSession, for clients whose
+	// chat ends with the session: a new session would be routed to an agent
+	// again.
+	NoNewSession bool
 }
 
 // SendResult is what Salesforce acknowledged for a sent message or file.
@@ -137,7 +142,8 @@ func (r *sendResponse) result(newSession bool) *SendResult {
 
 // SendMessage sends a text message. On 417 (no active messaging session) it
 // re-sends the same message id with isNewMessagingSession=true plus
-// msg.RoutingAttributes and msg.Language (DefaultLanguage if empty).
+// msg.RoutingAttributes and msg.Language (DefaultLanguage if empty), unless
+// msg.NoNewSession, which returns the 417 (IsStatus(err, 417)).
 func (c *Client) SendMessage(ctx context.Context, userID, conversationID string, msg TextMessage) (*SendResult, error) {
 	const op = "send message"
 	if err := checkConversationID(op, conversationID); err != nil {
@@ -166,7 +172,7 @@ func (c *Client) SendMessage(ctx context.Context, userID, conversationID string,
 		return jsonBody(body)
 	}
 	p := conversationPath(conversationID, "/message")
-	return c.sendWithNewSession(ctx, userID, op, func(newSession bool) call {
+	return c.sendWithNewSession(ctx, userID, op, !msg.NoNewSession, func(newSession bool) call {
 		return call{method: http.MethodPost, endpoint: epMessage, path: p, body: build(newSession), contentType: "application/json"}
 	})
 }
@@ -190,14 +196,15 @@ func (c *Client) addSessionFields(body map[string]any, newSession bool, attrs ma
 	}
 }
 
-// sendWithNewSession posts build(false); on 417 it posts build(true) once.
-func (c *Client) sendWithNewSession(ctx context.Context, userID, op string, build func(newSession bool) call) (*SendResult, error) {
+// sendWithNewSession posts build(false); on 417 it posts build(true) once
+// if allowNew.
+func (c *Client) sendWithNewSession(ctx context.Context, userID, op string, allowNew bool, build func(newSession bool) call) (*SendResult, error) {
 	var out sendResponse
 	err := c.do(ctx, userID, op, build(false), &out)
 	if err == nil {
 		return out.result(false), nil
 	}
-	if !IsStatus(err, http.StatusExpectationFailed) {
+	if !allowNew || !IsStatus(err, http.StatusExpectationFailed) {
 		return nil, err
 	}
 	c.log.Info("miaw: no active messaging session (417), re-sending with isNewMessagingSession", "op", op, "user", userID)
@@ -216,9 +223,10 @@ type File struct {
 	MimeType  string // sniffed from Data when empty
 	Caption   string // optional text
 	Data      []byte
-	// RoutingAttributes and Language: as in TextMessage (used after a 417).
+	// RoutingAttributes, Language and NoNewSession: as in TextMessage.
 	RoutingAttributes map[string]string
 	Language          string
+	NoNewSession      bool
 }
 
 // blockedUploadTypes are never uploaded (Salesforce rejects executables
@@ -347,7 +355,7 @@ func (c *Client) SendFile(ctx context.Context, userID, conversationID string, f 
 			body: buf.Bytes(), contentType: w.FormDataContentType()}, nil
 	}
 	var buildErr error
-	res, err := c.sendWithNewSession(ctx, userID, op, func(newSession bool) call {
+	res, err := c.sendWithNewSession(ctx, userID, op, !f.NoNewSession, func(newSession bool) call {
 		cl, err := build(newSession)
 		if err != nil {
 			buildErr = err

@@ -156,6 +156,30 @@ func TestSendMessageResendsAfter417(t *testing.T) {
 	}
 }
 
+// NoNewSession turns the 417 into the caller's error: one request, no
+// isNewMessagingSession re-send, for messages and files alike.
+func TestNoNewSessionReturns417(t *testing.T) {
+	f := newFakeSF(t)
+	msgPath, filePath := conversationPath(testConvID, "/message"), conversationPath(testConvID, "/file")
+	ended := func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusExpectationFailed, map[string]any{"message": "No active messaging session", "status": 417})
+	}
+	f.handle("POST "+msgPath, ended)
+	f.handle("POST "+filePath, ended)
+	c, _ := newTestClient(t, testConfig(f))
+	_, err := c.SendMessage(context.Background(), testUser, testConvID, TextMessage{ID: testMsgID, Text: "still there?", NoNewSession: true})
+	if !IsStatus(err, http.StatusExpectationFailed) || IsRetryable(err) {
+		t.Fatalf("message: got %v, want a permanent 417", err)
+	}
+	_, err = c.SendFile(context.Background(), testUser, testConvID, File{MessageID: testMsgID, Name: "a.txt", MimeType: "text/plain", Data: []byte("hi"), NoNewSession: true})
+	if !IsStatus(err, http.StatusExpectationFailed) {
+		t.Fatalf("file: got %v, want 417", err)
+	}
+	if n, m := len(f.requests("POST", msgPath)), len(f.requests("POST", filePath)); n != 1 || m != 1 {
+		t.Fatalf("%d message and %d file requests, want 1 each (no re-send)", n, m)
+	}
+}
+
 func TestSendMessageRejectsBadInput(t *testing.T) {
 	f := newFakeSF(t)
 	c, _ := newTestClient(t, testConfig(f))

@@ -93,8 +93,10 @@
 // session (the agent ended it): SendMessage and SendFile then re-send the
 // same message id once with "isNewMessagingSession":true plus the routing
 // attributes ({} if none) and a language (DefaultLanguage if none), and
-// report SendResult.NewSession. Like the official sample app we omit the
-// optional keys otherwise.
+// report SendResult.NewSession; with TextMessage.NoNewSession (File too) they
+// return the 417 instead, for a chat that ends with its session (the
+// bridge's case: a new session would be routed to an agent again). Like the
+// official sample app we omit the optional keys otherwise.
 //
 // A file is multipart/form-data with two parts: "messageEntry"
 // (application/json: {"esDeveloperName","message":{"id","fileId","text"?},

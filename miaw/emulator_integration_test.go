@@ -351,6 +351,13 @@ func TestEmulatorFullConversation(t *testing.T) {
 	if st, err := c.RoutingStatus(ctx, user, conv); err != nil || st != miaw.RoutingNeedsRouting {
 		t.Fatalf("routing status after end %q, %v", st, err)
 	}
+	// A client whose chat ends with the session gets the 417 and routes nothing.
+	if _, err := c.SendMessage(ctx, user, conv, miaw.TextMessage{ID: uuid.NewString(), Text: "Hello?", NoNewSession: true}); !miaw.IsStatus(err, 417) {
+		t.Fatalf("send with NoNewSession after agent end: %v, want 417", err)
+	}
+	if info, _ := env.emu.Conversation(conv); info.State != emulator.StateEnded {
+		t.Fatalf("emulator state after a refused send %q, want %q", info.State, emulator.StateEnded)
+	}
 	again, err := c.SendMessage(ctx, user, conv, miaw.TextMessage{ID: uuid.NewString(), Text: "One more thing",
 		RoutingAttributes: map[string]string{"_firstName": "Ada"}, Language: "en_US"})
 	if err != nil || !again.NewSession {
