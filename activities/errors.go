@@ -19,8 +19,11 @@ import (
 // already marked NonRetryable, so retry policies need not list them.
 const (
 	// ErrTypeSalesforcePermanent: Salesforce refused the call for good (400,
-	// 403, 404, 413, 415, 417, unverified subject, invalid request).
+	// 403, 404, 413, 415, unverified subject, invalid request).
 	ErrTypeSalesforcePermanent = "SalesforcePermanent"
+	// ErrTypeSessionEnded: 417, the messaging session has ended (the agent
+	// or Salesforce ended it); not retried, and no new session is started.
+	ErrTypeSessionEnded = "SessionEnded"
 	// ErrTypeSalesforceRetryable: 408/429/5xx or a network failure; retried,
 	// after Retry-After when Salesforce sent one.
 	ErrTypeSalesforceRetryable = "SalesforceRetryable"
@@ -50,6 +53,7 @@ const (
 //   - a retryable *miaw.Error (408/425/429/5xx/network) or a per-call
 //     timeout: a retryable ApplicationError whose NextRetryDelay is the
 //     Retry-After hint;
+//   - 417 (the messaging session has ended): non-retryable ErrTypeSessionEnded;
 //   - everything else (permanent statuses, ErrUnverifiedSubject,
 //     ErrInvalidRequest, ErrAttachmentTooLarge, unknown errors): a
 //     non-retryable ApplicationError.
@@ -66,6 +70,9 @@ func salesforceError(ctx context.Context, op string, err error) error {
 	msg := op + ": " + redact(err.Error())
 	if errors.Is(err, miaw.ErrAttachmentTooLarge) {
 		return temporal.NewNonRetryableApplicationError(msg, ErrTypeAttachmentTooLarge, nil)
+	}
+	if miaw.IsStatus(err, http.StatusExpectationFailed) {
+		return temporal.NewNonRetryableApplicationError(msg, ErrTypeSessionEnded, nil)
 	}
 	// A deadline while the activity context is still live is a per-call
 	// timeout inside the client: worth another attempt.

@@ -48,9 +48,11 @@ func (a *Activities) CreateConversation(ctx context.Context, in workflows.Create
 }
 
 // SendMessage sends the user's text (workflows.ActivitySendMessage). The MIAW
-// message id is in.MessageID, so a retried send is the same message; a 417 (no
-// active messaging session) is handled by the miaw client, which re-sends with
-// isNewMessagingSession and the routing attributes.
+// message id is in.MessageID, so a retried send is the same message. A 417
+// (the messaging session has ended) fails with ErrTypeSessionEnded: a live
+// chat ends with its session, so no new session is started (it would be
+// routed to an agent again) and the workflow closes on the session's end
+// event.
 func (a *Activities) SendMessage(ctx context.Context, in workflows.SendMessageInput) (workflows.SendResult, error) {
 	if err := requireIDs(in.UserID, in.ConversationID); err != nil {
 		return workflows.SendResult{}, err
@@ -62,10 +64,10 @@ func (a *Activities) SendMessage(ctx context.Context, in workflows.SendMessageIn
 		return workflows.SendResult{}, invalidInput("send message: Text is empty")
 	}
 	res, err := a.SF.SendMessage(ctx, in.UserID, in.ConversationID, miaw.TextMessage{
-		ID:                in.MessageID,
-		Text:              in.Text,
-		RoutingAttributes: in.RoutingAttributes,
-		Language:          in.Language,
+		ID:           in.MessageID,
+		Text:         in.Text,
+		Language:     in.Language,
+		NoNewSession: true,
 	})
 	if isConflict(err) {
 		a.logger().Info("message already sent", "conversation_id", in.ConversationID, "message_id", in.MessageID)
@@ -80,7 +82,7 @@ func (a *Activities) SendMessage(ctx context.Context, in workflows.SendMessageIn
 // SendAttachment uploads a file the user shared (workflows.ActivitySendAttachment).
 // The bytes come from the attachment store by Attachment.SHA256; the file name
 // is sanitised; the MIAW file id is derived from MessageID (FileIDFor) so a
-// retried upload is the same file. Each failed attempt counts in
+// retried upload is the same file; a 417 fails as in SendMessage. Each failed attempt counts in
 // MetricAttachmentFailures{direction="user_to_agent"}.
 func (a *Activities) SendAttachment(ctx context.Context, in workflows.SendAttachmentInput) (_ workflows.SendResult, err error) {
 	defer func() { countAttachmentFailure(ctx, DirectionUserToAgent, err) }()
@@ -115,14 +117,14 @@ func (a *Activities) SendAttachment(ctx context.Context, in workflows.SendAttach
 		mimeType = http.DetectContentType(data)
 	}
 	res, err := a.SF.SendFile(ctx, in.UserID, in.ConversationID, miaw.File{
-		MessageID:         in.MessageID,
-		FileID:            FileIDFor(in.MessageID),
-		Name:              attachstore.SanitizeFilename(att.Name),
-		MimeType:          mimeType,
-		Caption:           att.Caption,
-		Data:              data,
-		RoutingAttributes: in.RoutingAttributes,
-		Language:          in.Language,
+		MessageID:    in.MessageID,
+		FileID:       FileIDFor(in.MessageID),
+		Name:         attachstore.SanitizeFilename(att.Name),
+		MimeType:     mimeType,
+		Caption:      att.Caption,
+		Data:         data,
+		Language:     in.Language,
+		NoNewSession: true,
 	})
 	if isConflict(err) {
 		a.logger().Info("file already sent", "conversation_id", in.ConversationID, "message_id", in.MessageID)

@@ -69,8 +69,7 @@ func TestCreateConversationInvalidInput(t *testing.T) {
 func TestSendMessage(t *testing.T) {
 	_, sf, env := testActivities(t)
 	in := workflows.SendMessageInput{
-		UserID: "u-1", ConversationID: "c-1", MessageID: "m-1", Text: "hello",
-		RoutingAttributes: map[string]string{"Topic": "t"}, Language: "en_US",
+		UserID: "u-1", ConversationID: "c-1", MessageID: "m-1", Text: "hello", Language: "en_US",
 	}
 	val, err := env.ExecuteActivity(workflows.ActivitySendMessage, in)
 	if err != nil {
@@ -84,7 +83,7 @@ func TestSendMessage(t *testing.T) {
 		t.Fatalf("EntryID = %q", res.EntryID)
 	}
 	msg := sf.messages[0]
-	if msg.ID != "m-1" || msg.Text != "hello" || msg.RoutingAttributes["Topic"] != "t" || msg.Language != "en_US" {
+	if msg.ID != "m-1" || msg.Text != "hello" || msg.Language != "en_US" || !msg.NoNewSession {
 		t.Fatalf("message = %+v", msg)
 	}
 }
@@ -102,6 +101,7 @@ func TestSendMessageErrorMapping(t *testing.T) {
 		{"404", sfErr("send message", 404, "no such conversation"), false, ErrTypeSalesforcePermanent, 0},
 		{"413", sfErr("send message", 413, "too large"), false, ErrTypeSalesforcePermanent, 0},
 		{"415", sfErr("send message", 415, "unsupported"), false, ErrTypeSalesforcePermanent, 0},
+		{"417 session ended", sfErr("send message", 417, "No active messaging session"), false, ErrTypeSessionEnded, 0},
 		{"unverified subject", fmt.Errorf("token: %w", miaw.ErrUnverifiedSubject), false, ErrTypeSalesforcePermanent, 0},
 		{"invalid request", fmt.Errorf("%w: send message: id", miaw.ErrInvalidRequest), false, ErrTypeSalesforcePermanent, 0},
 		{"429 with Retry-After", &miaw.Error{Op: "send message", Status: 429, RetryAfter: 7 * time.Second}, true, ErrTypeSalesforceRetryable, 7 * time.Second},

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/liveagent-bridge/liveagent/activities"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -78,6 +80,33 @@ func TestSessionSurvivesDroppedAndDuplicatedEvents(t *testing.T) {
 	st := s.emu.Stats()
 	assert.Positive(t, st.FaultDrops, "the stream was really dropped")
 	assert.Positive(t, st.FaultDuplicates, "events were really duplicated")
+}
+
+// A user message that races the agent ending the session is refused, not
+// re-sent with isNewMessagingSession: that would open a new messaging session
+// and route the closing chat to an agent again. Delayed events hold the end
+// back from the workflow, so the send meets Salesforce's 417 first.
+func TestMessageRacingAgentEndStartsNoNewSession(t *testing.T) {
+	s := newStack(t, emulator.Faults{EventDelay: 2 * time.Second})
+	ctx := context.Background()
+	const user = "u-race-end"
+	sess, err := s.starter.Start(ctx, starter.StartRequest{UserID: user, Topic: "HR", Description: "Quick question"})
+	require.NoError(t, err)
+	conv := s.conversationOf(t, user)
+	require.NoError(t, s.emu.Accept(conv, agentName))
+	s.sink.await(t, user, "greeting", func(d workflows.Delivery) bool {
+		return d.Kind == workflows.DeliverSystem && d.Text == s.cfg.Session.Greeting
+	})
+
+	require.NoError(t, s.emu.AgentEnd(conv))
+	_, err = s.starter.SendMessage(ctx, user, "m-racing", "Are you still there?")
+	require.Error(t, err, "the message must not be reported as sent")
+	assert.Contains(t, err.Error(), activities.ErrTypeSessionEnded)
+
+	s.sink.await(t, user, "closed", func(d workflows.Delivery) bool { return d.Kind == workflows.DeliverClosed })
+	assert.Equal(t, workflows.CloseAgentEnded, s.result(t, sess).CloseReason)
+	s.awaitEmulatorState(t, conv, "closed")
+	assert.Equal(t, 0, countUserTexts(s.emu.Transcript(conv), "Are you still there?"), "a new messaging session was started")
 }
 
 // A worker that stops mid-session (deploy, crash) loses nothing: a new

@@ -320,16 +320,15 @@ type CreateConversationResult struct {
 	LastEventID string
 }
 
-// SendMessageInput is the argument of ActivitySendMessage. A 417 (no active
-// messaging session) is handled inside by re-sending with
-// isNewMessagingSession and RoutingAttributes.
+// SendMessageInput is the argument of ActivitySendMessage. A 417 (the
+// messaging session has ended) fails the activity without retry; no new
+// messaging session is started for a chat whose agent is gone.
 type SendMessageInput struct {
-	UserID            string
-	ConversationID    string
-	MessageID         string // MIAW message id (UUID) derived from the user's message id
-	Text              string
-	RoutingAttributes map[string]string
-	Language          string
+	UserID         string
+	ConversationID string
+	MessageID      string // MIAW message id (UUID) derived from the user's message id
+	Text           string
+	Language       string
 }
 
 // SendResult is the result of ActivitySendMessage and ActivitySendAttachment.
@@ -339,12 +338,11 @@ type SendResult struct {
 
 // SendAttachmentInput is the argument of ActivitySendAttachment.
 type SendAttachmentInput struct {
-	UserID            string
-	ConversationID    string
-	MessageID         string
-	Attachment        UserAttachment
-	RoutingAttributes map[string]string
-	Language          string
+	UserID         string
+	ConversationID string
+	MessageID      string
+	Attachment     UserAttachment
+	Language       string
 }
 
 // EndConversationInput is the argument of ActivityEndConversation: end the

@@ -168,22 +168,20 @@ func (s *session) send(ctx workflow.Context, item *outgoing) (UpdateResult, erro
 	if item.msg != nil {
 		id = item.msg.ID
 		err = workflow.ExecuteActivity(salesforceOptions(ctx, "send user message"), ActivitySendMessage, SendMessageInput{
-			UserID:            s.req.UserID,
-			ConversationID:    s.conversationID,
-			MessageID:         miawMessageID(s.conversationID, id),
-			Text:              item.msg.Text,
-			RoutingAttributes: s.routingAttributes(),
-			Language:          s.req.Locale,
+			UserID:         s.req.UserID,
+			ConversationID: s.conversationID,
+			MessageID:      miawMessageID(s.conversationID, id),
+			Text:           item.msg.Text,
+			Language:       s.req.Locale,
 		}).Get(ctx, &res)
 	} else {
 		id = item.att.ID
 		err = workflow.ExecuteActivity(salesforceOptions(ctx, "send user attachment"), ActivitySendAttachment, SendAttachmentInput{
-			UserID:            s.req.UserID,
-			ConversationID:    s.conversationID,
-			MessageID:         miawMessageID(s.conversationID, id),
-			Attachment:        *item.att,
-			RoutingAttributes: s.routingAttributes(),
-			Language:          s.req.Locale,
+			UserID:         s.req.UserID,
+			ConversationID: s.conversationID,
+			MessageID:      miawMessageID(s.conversationID, id),
+			Attachment:     *item.att,
+			Language:       s.req.Locale,
 		}).Get(ctx, &res)
 	}
 	if err != nil {

@@ -148,12 +148,11 @@ func (s *session) open(ctx workflow.Context) error {
 		ID: descriptionMessageID, At: workflow.Now(ctx), From: FromUser, Text: s.req.Description,
 	})
 	first := SendMessageInput{
-		UserID:            s.req.UserID,
-		ConversationID:    id,
-		MessageID:         miawMessageID(id, descriptionMessageID),
-		Text:              s.req.Description,
-		RoutingAttributes: s.routingAttributes(),
-		Language:          s.req.Locale,
+		UserID:         s.req.UserID,
+		ConversationID: id,
+		MessageID:      miawMessageID(id, descriptionMessageID),
+		Text:           s.req.Description,
+		Language:       s.req.Locale,
 	}
 	var sent SendResult
 	if err := workflow.ExecuteActivity(salesforceOptions(ctx, "send description"),
@@ -342,9 +341,9 @@ func (s *session) shutdown(ctx workflow.Context, reason CloseReason) {
 	s.setState(dctx, StateClosing)
 	s.failWaitingSends()
 	// A send already in flight lands first: ending the Salesforce session
-	// under it would make it answer 417 and re-send with
-	// isNewMessagingSession, opening a new session for a closing chat. (On
-	// cancellation the send is cancelled too, so this does not hold it up.)
+	// under it would make it fail with 417 although it was accepted while
+	// the chat was open. (On cancellation the send is cancelled too, so this
+	// does not hold it up.)
 	if err := workflow.Await(dctx, func() bool { return !s.senderBusy }); err != nil {
 		s.logger.Warn("Waiting for the message in flight failed", "error", err)
 	}
