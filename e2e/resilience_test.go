@@ -53,15 +53,8 @@ func listenerCursor(t *testing.T, s *stack, workflowID string) string {
 // agent message still reaches the user exactly once, in order.
 func TestSessionSurvivesDroppedAndDuplicatedEvents(t *testing.T) {
 	s := newStack(t, emulator.Faults{DropStreamEvery: 3, DuplicateRate: 0.5, Seed: 7})
-	ctx := context.Background()
 	const user = "u-faults"
-	sess, err := s.starter.Start(ctx, starter.StartRequest{UserID: user, Topic: "HR", Description: "Flaky network today"})
-	require.NoError(t, err)
-	conv := s.conversationOf(t, user)
-	require.NoError(t, s.emu.Accept(conv, agentName))
-	s.sink.await(t, user, "greeting", func(d workflows.Delivery) bool {
-		return d.Kind == workflows.DeliverSystem && d.Text == s.cfg.Session.Greeting
-	})
+	sess, conv := s.startAccepted(t, user, "Flaky network today")
 
 	var want []string
 	for i := 1; i <= 8; i++ {
@@ -90,16 +83,10 @@ func TestMessageRacingAgentEndStartsNoNewSession(t *testing.T) {
 	s := newStack(t, emulator.Faults{EventDelay: 2 * time.Second})
 	ctx := context.Background()
 	const user = "u-race-end"
-	sess, err := s.starter.Start(ctx, starter.StartRequest{UserID: user, Topic: "HR", Description: "Quick question"})
-	require.NoError(t, err)
-	conv := s.conversationOf(t, user)
-	require.NoError(t, s.emu.Accept(conv, agentName))
-	s.sink.await(t, user, "greeting", func(d workflows.Delivery) bool {
-		return d.Kind == workflows.DeliverSystem && d.Text == s.cfg.Session.Greeting
-	})
+	sess, conv := s.startAccepted(t, user, "Quick question")
 
 	require.NoError(t, s.emu.AgentEnd(conv))
-	_, err = s.starter.SendMessage(ctx, user, "m-racing", "Are you still there?")
+	_, err := s.starter.SendMessage(ctx, user, "m-racing", "Are you still there?")
 	require.Error(t, err, "the message must not be reported as sent")
 	assert.Contains(t, err.Error(), activities.ErrTypeSessionEnded)
 
@@ -116,14 +103,8 @@ func TestSessionSurvivesWorkerRestart(t *testing.T) {
 	s := newStack(t, emulator.Faults{})
 	ctx := context.Background()
 	const user = "u-restart"
-	sess, err := s.starter.Start(ctx, starter.StartRequest{UserID: user, Topic: "HR", Description: "Deploy in progress"})
-	require.NoError(t, err)
-	conv := s.conversationOf(t, user)
-	require.NoError(t, s.emu.Accept(conv, agentName))
-	s.sink.await(t, user, "greeting", func(d workflows.Delivery) bool {
-		return d.Kind == workflows.DeliverSystem && d.Text == s.cfg.Session.Greeting
-	})
-	_, err = s.emu.AgentSend(conv, "before the restart")
+	sess, conv := s.startAccepted(t, user, "Deploy in progress")
+	_, err := s.emu.AgentSend(conv, "before the restart")
 	require.NoError(t, err)
 	s.sink.await(t, user, "first agent message", func(d workflows.Delivery) bool { return d.Text == "before the restart" })
 

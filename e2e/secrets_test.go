@@ -16,7 +16,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
-	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
@@ -55,12 +54,8 @@ func TestNoSecretInHistoryOrLogs(t *testing.T) {
 	ctx := context.Background()
 	const user = "u-secrets"
 	const userText, agentText = "my employee number is 4711", "thanks, I found your record"
-	sess, err := s.starter.Start(ctx, starter.StartRequest{UserID: user, Topic: "HR", Description: "payslip question"})
-	require.NoError(t, err)
-	conv := s.conversationOf(t, user)
-	require.NoError(t, s.emu.Accept(conv, agentName))
-	s.sink.await(t, user, "greeting", func(d workflows.Delivery) bool { return d.Text == s.cfg.Session.Greeting })
-	_, err = s.starter.SendMessage(ctx, user, "m-1", userText)
+	sess, conv := s.startAccepted(t, user, "payslip question")
+	_, err := s.starter.SendMessage(ctx, user, "m-1", userText)
 	require.NoError(t, err)
 	_, err = s.emu.AgentSend(conv, agentText)
 	require.NoError(t, err)

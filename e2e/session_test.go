@@ -236,6 +236,20 @@ func (s *stack) startWorker(t *testing.T) {
 	s.worker = w
 }
 
+// startAccepted starts a session for userID on topic HR, has the emulator's
+// agent accept it and waits until the user got the greeting.
+func (s *stack) startAccepted(t *testing.T, userID, description string) (*starter.Session, string) {
+	t.Helper()
+	sess, err := s.starter.Start(context.Background(), starter.StartRequest{UserID: userID, Topic: "HR", Description: description})
+	require.NoError(t, err)
+	conv := s.conversationOf(t, userID)
+	require.NoError(t, s.emu.Accept(conv, agentName))
+	s.sink.await(t, userID, "greeting", func(d workflows.Delivery) bool {
+		return d.Kind == workflows.DeliverSystem && d.Text == s.cfg.Session.Greeting
+	})
+	return sess, conv
+}
+
 // conversationOf waits until the user's session has created its Salesforce
 // conversation and is waiting for an agent, and returns the conversation id.
 func (s *stack) conversationOf(t *testing.T, userID string) string {
@@ -512,13 +526,7 @@ func testAcceptTimeout(t *testing.T, s *stack) {
 func testUserClose(t *testing.T, s *stack) {
 	ctx := context.Background()
 	const user = "u-close"
-	sess, err := s.starter.Start(ctx, starter.StartRequest{UserID: user, Topic: "HR", Description: "Question about leave"})
-	require.NoError(t, err)
-	conv := s.conversationOf(t, user)
-	require.NoError(t, s.emu.Accept(conv, agentName))
-	s.sink.await(t, user, "greeting", func(d workflows.Delivery) bool {
-		return d.Kind == workflows.DeliverSystem && d.Text == s.cfg.Session.Greeting
-	})
+	sess, conv := s.startAccepted(t, user, "Question about leave")
 
 	res, err := s.starter.Close(ctx, user, "close-1", "Solved, thanks")
 	require.NoError(t, err)
