@@ -73,6 +73,7 @@ type Activities struct {
 // workflows.Activity* name. Any worker.Worker (or test environment) is an
 // ActivityRegistry.
 func (a *Activities) Register(r worker.ActivityRegistry) {
+	r.RegisterActivityWithOptions(a.StreamPosition, activity.RegisterOptions{Name: workflows.ActivityStreamPosition})
 	r.RegisterActivityWithOptions(a.CreateConversation, activity.RegisterOptions{Name: workflows.ActivityCreateConversation})
 	r.RegisterActivityWithOptions(a.SendMessage, activity.RegisterOptions{Name: workflows.ActivitySendMessage})
 	r.RegisterActivityWithOptions(a.SendAttachment, activity.RegisterOptions{Name: workflows.ActivitySendAttachment})

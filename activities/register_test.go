@@ -26,7 +26,7 @@ func TestRegisterUsesWorkflowNames(t *testing.T) {
 	a.RegisterListener(&listener)
 	sort.Strings(main.names)
 	want := []string{
-		workflows.ActivityCreateConversation, workflows.ActivityDeliver, workflows.ActivityDownloadAttachment,
+		workflows.ActivityStreamPosition, workflows.ActivityCreateConversation, workflows.ActivityDeliver, workflows.ActivityDownloadAttachment,
 		workflows.ActivityEndConversation, workflows.ActivitySendAttachment, workflows.ActivitySendMessage,
 	}
 	sort.Strings(want)

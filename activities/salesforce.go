@@ -17,6 +17,21 @@ import (
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
+// StreamPosition returns the user's current SSE stream position, the access
+// token's lastEventId (workflows.ActivityStreamPosition). The workflow takes
+// it before creating the conversation, so the listener it starts from there
+// sees every routing and accept event, however often the create is retried.
+func (a *Activities) StreamPosition(ctx context.Context, in workflows.StreamPositionInput) (workflows.StreamPositionResult, error) {
+	if in.UserID == "" {
+		return workflows.StreamPositionResult{}, invalidInput("stream position: UserID is required")
+	}
+	tok, err := a.SF.Token(ctx, in.UserID)
+	if err != nil {
+		return workflows.StreamPositionResult{}, salesforceError(ctx, "stream position: access token", err)
+	}
+	return workflows.StreamPositionResult{LastEventID: tok.LastEventID}, nil
+}
+
 // CreateConversation creates the Salesforce conversation with its routing
 // attributes (workflows.ActivityCreateConversation). The conversation id is
 // chosen by the workflow, so a retry creates the same conversation; a 409 on a

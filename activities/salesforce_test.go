@@ -19,6 +19,28 @@ func sfErr(op string, status int, msg string) *miaw.Error {
 	return &miaw.Error{Op: op, Method: "POST", Endpoint: "/iamessage/api/v2/conversation/{id}/message", Status: status, Message: msg}
 }
 
+func TestStreamPosition(t *testing.T) {
+	_, sf, env := testActivities(t)
+	val, err := env.ExecuteActivity(workflows.ActivityStreamPosition, workflows.StreamPositionInput{UserID: "u-1"})
+	if err != nil {
+		t.Fatalf("StreamPosition: %v", err)
+	}
+	var res workflows.StreamPositionResult
+	if err := val.Get(&res); err != nil || res.LastEventID != fakeCursor {
+		t.Fatalf("result = %+v (%v), want the token's stream position %q", res, err, fakeCursor)
+	}
+	if len(sf.created) != 0 {
+		t.Fatal("taking the stream position created a conversation")
+	}
+
+	_, err = env.ExecuteActivity(workflows.ActivityStreamPosition, workflows.StreamPositionInput{})
+	assertNonRetryable(t, err, ErrTypeInvalidInput)
+
+	sf.failNext("Token", &miaw.Error{Op: "access token", Status: 503})
+	_, err = env.ExecuteActivity(workflows.ActivityStreamPosition, workflows.StreamPositionInput{UserID: "u-1"})
+	assertRetryable(t, err, ErrTypeSalesforceRetryable, 0)
+}
+
 func TestCreateConversation(t *testing.T) {
 	_, sf, env := testActivities(t)
 	in := workflows.CreateConversationInput{

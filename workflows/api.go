@@ -293,6 +293,7 @@ type SessionResult struct {
 // Activity names registered by package activities. The workflow calls them by
 // name so it does not import the package that does I/O.
 const (
+	ActivityStreamPosition     = "StreamPosition"
 	ActivityCreateConversation = "CreateConversation"
 	ActivitySendMessage        = "SendMessage"
 	ActivitySendAttachment     = "SendAttachment"
@@ -301,6 +302,20 @@ const (
 	ActivityDownloadAttachment = "DownloadAttachment"
 	ActivityDeliver            = "DeliverToUser"
 )
+
+// StreamPositionInput is the argument of ActivityStreamPosition, which
+// returns the user's current SSE stream position as a StreamPositionResult.
+type StreamPositionInput struct {
+	UserID string
+}
+
+// StreamPositionResult is the result of ActivityStreamPosition.
+type StreamPositionResult struct {
+	// LastEventID is the id of the user's latest SSE event (the access
+	// token's lastEventId); empty when Salesforce gave none. A listener
+	// started from it sees every later event.
+	LastEventID string
+}
 
 // CreateConversationInput is the argument of ActivityCreateConversation,
 // which returns a CreateConversationResult.

@@ -38,12 +38,13 @@
 //
 // Running sessions replay their history on every worker restart, so the code
 // must make the same decisions in the same order as the code that recorded
-// the history. Two changes are patched so far: changeDeliverClosedFirst (the
-// closed notice is delivered before waiting for the listener to stop;
-// histories recorded before it are kept as testdata/histories/v0-*.json) and
+// the history. Three changes are patched so far, each with the histories
+// recorded before it kept: changeDeliverClosedFirst (the closed notice is
+// delivered before waiting for the listener to stop; v0-*.json),
 // changeCompleteWithoutListener (a closed run completes without waiting for
-// the listener to acknowledge cancellation; histories recorded before it are
-// testdata/histories/v1-*.json). A change
+// the listener to acknowledge cancellation; v1-*.json) and
+// changePositionBeforeCreate (the stream position is recorded by its own
+// activity before the conversation is created; v2-*.json). A change
 // that adds, removes or reorders activities, timers, side effects, search
 // attribute upserts or continue-as-new must be guarded with
 //

@@ -37,8 +37,17 @@ type fakeActivities struct {
 	sendErr         func(SendMessageInput) error
 }
 
-// streamPositionBeforeCreate is the cursor the fake CreateConversation reports.
-const streamPositionBeforeCreate = "ev-before-create"
+// streamPositionBeforeCreate is the cursor the fake StreamPosition reports;
+// streamPositionOfCreate the later one the fake CreateConversation reports,
+// as a create attempt retried after the conversation was created would.
+const (
+	streamPositionBeforeCreate = "ev-before-create"
+	streamPositionOfCreate     = "ev-after-accept"
+)
+
+func (f *fakeActivities) StreamPosition(context.Context, StreamPositionInput) (StreamPositionResult, error) {
+	return StreamPositionResult{LastEventID: streamPositionBeforeCreate}, nil
+}
 
 func (f *fakeActivities) CreateConversation(_ context.Context, in CreateConversationInput) (CreateConversationResult, error) {
 	f.mu.Lock()
@@ -47,7 +56,7 @@ func (f *fakeActivities) CreateConversation(_ context.Context, in CreateConversa
 	if f.createErr != nil {
 		return CreateConversationResult{}, f.createErr
 	}
-	return CreateConversationResult{LastEventID: streamPositionBeforeCreate}, nil
+	return CreateConversationResult{LastEventID: streamPositionOfCreate}, nil
 }
 
 func (f *fakeActivities) SendMessage(_ context.Context, in SendMessageInput) (SendResult, error) {
@@ -231,6 +240,7 @@ func newHarnessWithMetrics(t *testing.T, d time.Duration, err error, mh client.M
 	sf := &fakeActivities{}
 	Register(env)
 	for name, fn := range map[string]any{
+		ActivityStreamPosition:     sf.StreamPosition,
 		ActivityCreateConversation: sf.CreateConversation,
 		ActivitySendMessage:        sf.SendMessage,
 		ActivitySendAttachment:     sf.SendAttachment,

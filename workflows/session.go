@@ -18,6 +18,11 @@ var errContinueAsNew = errors.New("continue as new")
 // user the session closed before waiting for the listener to stop.
 const changeDeliverClosedFirst = "deliver-closed-before-listener-stops"
 
+// changePositionBeforeCreate is the workflow.GetVersion change id of taking
+// the stream position in its own activity before the conversation is
+// created.
+const changePositionBeforeCreate = "stream-position-before-create"
+
 // changeCompleteWithoutListener is the workflow.GetVersion change id of
 // completing a closed session without waiting for its listener to
 // acknowledge cancellation.
@@ -30,12 +35,13 @@ const minAcceptWait = time.Second
 
 // SessionWorkflow is one live-agent session, registered as WorkflowName.
 //
-// Lifecycle: validate → create the Salesforce conversation (routing
-// attributes: user id and topic) and send the description as the first
-// message → start the SSE listener → wait for an agent (durable timer of
-// Settings.AcceptTimeout) → broker messages both ways until either side closes
-// → always end the Salesforce session and close. Continue-as-new hands the
-// state to a new run when history grows large.
+// Lifecycle: validate → record the SSE stream position → create the
+// Salesforce conversation (routing attributes: user id and topic) and send
+// the description as the first message → start the SSE listener from the
+// recorded position → wait for an agent (durable timer of
+// Settings.AcceptTimeout) → broker messages both ways until either side
+// closes → always end the Salesforce session and close. Continue-as-new hands
+// the state to a new run when history grows large.
 func SessionWorkflow(ctx workflow.Context, in SessionInput) (SessionResult, error) {
 	if err := validateRequest(in.Request); err != nil {
 		return SessionResult{}, temporal.NewNonRetryableApplicationError(
@@ -127,6 +133,20 @@ func (s *session) open(ctx workflow.Context) error {
 	s.conversationID = id
 	s.logger = log.With(s.logger, "conversationID", id)
 	s.upsertSearchAttributes(ctx)
+
+	// Version 1 records the stream position in history before the first
+	// create attempt. The create activity also reports one, but an attempt
+	// retried after its predecessor created the conversation (and an agent
+	// accepted) would report a position past the accept, and the listener
+	// would never see it. Runs recorded before it used the create's.
+	if workflow.GetVersion(ctx, changePositionBeforeCreate, workflow.DefaultVersion, 1) == 1 {
+		var pos StreamPositionResult
+		if err := workflow.ExecuteActivity(salesforceOptions(ctx, "stream position"),
+			ActivityStreamPosition, StreamPositionInput{UserID: s.req.UserID}).Get(ctx, &pos); err != nil {
+			return fmt.Errorf("stream position: %w", err)
+		}
+		s.lastEventID = pos.LastEventID
+	}
 
 	s.conversationRequested = true
 	create := CreateConversationInput{

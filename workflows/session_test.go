@@ -89,8 +89,9 @@ func TestAcceptedSessionBrokersBothWays(t *testing.T) {
 	// Salesforce side ended exactly once; the listener started once.
 	require.Equal(t, []EndConversationInput{{UserID: "u-42", ConversationID: conv}}, h.sf.ended)
 	require.Len(t, h.sf.listens, 1)
-	// The first listener starts at the stream position taken before the
-	// conversation was created, so it cannot miss routing or accept events.
+	// The first listener starts at the stream position recorded before the
+	// conversation was created, not the one a (retried) create reported, so
+	// it cannot miss routing or accept events.
 	require.Equal(t, ListenInput{WorkflowID: WorkflowID("u-42"), UserID: "u-42", ConversationID: conv,
 		LastEventID: streamPositionBeforeCreate}, h.sf.listens[0])
 

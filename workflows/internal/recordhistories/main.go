@@ -108,6 +108,7 @@ type fakeActivities struct {
 
 func (f *fakeActivities) register(r worker.Registry) {
 	for name, fn := range map[string]any{
+		workflows.ActivityStreamPosition:     f.StreamPosition,
 		workflows.ActivityCreateConversation: f.CreateConversation,
 		workflows.ActivitySendMessage:        f.SendMessage,
 		workflows.ActivitySendAttachment:     f.SendAttachment,
@@ -128,6 +129,10 @@ func (f *fakeActivities) script(workflowID string) chan workflows.AgentEvent {
 		f.scripts[workflowID] = ch
 	}
 	return ch
+}
+
+func (f *fakeActivities) StreamPosition(context.Context, workflows.StreamPositionInput) (workflows.StreamPositionResult, error) {
+	return workflows.StreamPositionResult{LastEventID: "0"}, nil
 }
 
 func (f *fakeActivities) CreateConversation(context.Context, workflows.CreateConversationInput) (workflows.CreateConversationResult, error) {
