@@ -63,7 +63,7 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 		record:  a.recordHeartbeat,
 	}
 	if l.hbEvery <= 0 {
-		l.hbEvery = DefaultListenerHeartbeat
+		l.hbEvery = heartbeatCadence(activity.GetInfo(ctx).HeartbeatTimeout)
 	}
 	if l.record == nil {
 		l.record = activity.RecordHeartbeat
@@ -251,6 +251,17 @@ func (l *listener) deliver(ctx context.Context, ev workflows.AgentEvent) error {
 		}
 		backoff = min(backoff*2, maxBackoff)
 	}
+}
+
+// heartbeatCadence is how often a listener with the given heartbeat timeout
+// heartbeats when no event arrives: a third of the timeout, so two beats may
+// be late or lost before the server gives up on it; DefaultListenerHeartbeat
+// when the activity has no heartbeat timeout.
+func heartbeatCadence(timeout time.Duration) time.Duration {
+	if timeout <= 0 {
+		return DefaultListenerHeartbeat
+	}
+	return timeout / 3
 }
 
 // workflowGone reports whether cause, the reason the activity context was

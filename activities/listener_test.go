@@ -177,6 +177,19 @@ func TestListenerResumesFromHeartbeatDetails(t *testing.T) {
 	}
 }
 
+func TestHeartbeatCadenceIsAThirdOfTheTimeout(t *testing.T) {
+	for timeout, want := range map[time.Duration]time.Duration{
+		0: DefaultListenerHeartbeat,
+		// The default timeout gives the default cadence.
+		workflows.DefaultListenerHeartbeatTimeout: DefaultListenerHeartbeat,
+		90 * time.Second: 30 * time.Second,
+	} {
+		if got := heartbeatCadence(timeout); got != want {
+			t.Errorf("heartbeatCadence(%s) = %s, want %s", timeout, got, want)
+		}
+	}
+}
+
 func TestListenerHeartbeatsOnTicker(t *testing.T) {
 	h := newListenerHarness(t)
 	h.a.heartbeatEvery = 5 * time.Millisecond

@@ -217,6 +217,9 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	cfg.Session.Topics = []string{benchTopic}
 	cfg.Session.Greeting = benchGreeting
 	cfg.Session.AcceptTimeout = time.Hour // acceptance is immediate; never time a session out under load
+	if opts.ListenerHeartbeatTimeout > 0 {
+		cfg.Session.ListenerHeartbeatTimeout = opts.ListenerHeartbeatTimeout
+	}
 	cfg.Attachments.Dir = store.Dir()
 	cfg.Delivery.Mode = config.DeliveryWebhook
 	cfg.Delivery.WebhookURL = hookURL
@@ -308,7 +311,8 @@ func (r *run) setup(opts Options, ts *devserver.Server) Setup {
 		CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Database: db,
 		Concurrency: opts.Concurrency, Samples: opts.Samples, SampleRate: opts.SampleRate,
 		Hold: opts.Hold, TokenRPM: opts.TokenRPM, WorkerBinary: r.workerBin,
-		ListenerSlots: r.cfg.Worker.ListenerSlots, ActivitySlots: r.cfg.Worker.ActivitySlots,
+		ListenerHeartbeatTimeout: r.cfg.Session.ListenerHeartbeatTimeout,
+		ListenerSlots:            r.cfg.Worker.ListenerSlots, ActivitySlots: r.cfg.Worker.ActivitySlots,
 		HistoryCache: max(devserverCacheFloor, 2*slices.Max(opts.Sessions)),
 	}
 }

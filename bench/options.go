@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"time"
+
+	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
 // Options configure Run. The zero value of every field selects its default.
@@ -33,6 +35,9 @@ type Options struct {
 	// TokenRPM is salesforce.token_requests_per_minute for the worker and the
 	// baseline's MIAW client (default 180; Salesforce allows 200 per org).
 	TokenRPM int
+	// ListenerHeartbeatTimeout is session.listener_heartbeat_timeout for the
+	// sessions (0 = the default, 30s).
+	ListenerHeartbeatTimeout time.Duration
 	// OpenTimeout bounds opening all sessions of one size. Zero derives it
 	// from the token rate: N/TokenRPM minutes × 1.5 + 2 minutes.
 	OpenTimeout time.Duration
@@ -115,6 +120,9 @@ func (o Options) validate() error {
 	}
 	if o.TokenRPM > salesforceTokenCap {
 		return fmt.Errorf("bench: token rpm: %d is above Salesforce's %d access-token requests per minute per org", o.TokenRPM, salesforceTokenCap)
+	}
+	if t := o.ListenerHeartbeatTimeout; t != 0 && (t < workflows.MinListenerHeartbeatTimeout || t > workflows.MaxListenerHeartbeatTimeout) {
+		return fmt.Errorf("bench: listener heartbeat timeout: %s is not between %s and %s", t, workflows.MinListenerHeartbeatTimeout, workflows.MaxListenerHeartbeatTimeout)
 	}
 	switch o.CountRPCs {
 	case "auto", "on", "off":

@@ -9,19 +9,21 @@ import (
 
 // Setup describes the machine and the knobs of a run.
 type Setup struct {
-	CPUs          int
-	GoVersion     string
-	Database      string
-	Concurrency   int
-	Samples       int
-	SampleRate    float64
-	Hold          time.Duration
-	TokenRPM      int
-	WorkerBinary  string
-	ListenerSlots int
-	ActivitySlots int
-	HistoryCache  int
-	RPCProxy      bool // the worker reached Temporal through the counting proxy
+	CPUs        int
+	GoVersion   string
+	Database    string
+	Concurrency int
+	Samples     int
+	SampleRate  float64
+	Hold        time.Duration
+	TokenRPM    int
+	// ListenerHeartbeatTimeout of the sessions (listeners heartbeat every third).
+	ListenerHeartbeatTimeout time.Duration
+	WorkerBinary             string
+	ListenerSlots            int
+	ActivitySlots            int
+	HistoryCache             int
+	RPCProxy                 bool // the worker reached Temporal through the counting proxy
 }
 
 // Row is one session count: the durable bridge and, with -baseline, the
@@ -120,8 +122,9 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	s := r.Setup
 	fmt.Fprintf(&b, "Load benchmark: %d CPUs, %s, Temporal on %s, MIAW emulator (no faults, SSE ping 30s), worker as a separate process "+
 		"(listener slots %d, activity slots %d), %d sessions opening at once, %d latency samples per direction at %.0f/s, hold %s, "+
-		"token limit %d/min per client, devserver history cache %d.\n\n",
-		s.CPUs, s.GoVersion, s.Database, s.ListenerSlots, s.ActivitySlots, s.Concurrency, s.Samples, s.SampleRate, s.Hold, s.TokenRPM, s.HistoryCache)
+		"token limit %d/min per client, listener heartbeat timeout %s (a heartbeat every third), devserver history cache %d.\n\n",
+		s.CPUs, s.GoVersion, s.Database, s.ListenerSlots, s.ActivitySlots, s.Concurrency, s.Samples, s.SampleRate, s.Hold, s.TokenRPM,
+		s.ListenerHeartbeatTimeout, s.HistoryCache)
 	if s.RPCProxy {
 		b.WriteString("The worker exported no Temporal SDK request counters, so it reached Temporal through a transparent counting gRPC proxy " +
 			"(one extra loopback hop per worker call, included in the durable latencies); heartbeats and signals are exact call counts.\n\n")

@@ -12,7 +12,7 @@ func TestWriteMarkdown(t *testing.T) {
 	}
 	rep := &Report{
 		Setup: Setup{CPUs: 2, GoVersion: "go1.26.8", Database: "SQLite in memory", Concurrency: 50, Samples: 300, SampleRate: 25,
-			Hold: 30 * time.Second, TokenRPM: 180, ListenerSlots: 1100, ActivitySlots: 200, HistoryCache: 8096},
+			Hold: 30 * time.Second, TokenRPM: 180, ListenerHeartbeatTimeout: 30 * time.Second, ListenerSlots: 1100, ActivitySlots: 200, HistoryCache: 8096},
 		Rows: []Row{
 			{Sessions: 100,
 				Durable: &PhaseResult{Bridge: BridgeDurable, Sessions: 100, Opened: 100, OpenComplete: true, OpenTime: 28 * time.Second,
@@ -46,6 +46,9 @@ func TestWriteMarkdown(t *testing.T) {
 	if !rep.Incomplete() {
 		t.Fatal("a report with an incomplete size is not Incomplete")
 	}
+	if !strings.Contains(out, "listener heartbeat timeout 30s (a heartbeat every third)") {
+		t.Errorf("setup line lacks the heartbeat timeout:\n%s", out)
+	}
 	rep.Rows = rep.Rows[:1]
 	if rep.Incomplete() {
 		t.Fatal("a clean report is Incomplete")
@@ -68,6 +71,10 @@ func TestOptions(t *testing.T) {
 	}
 	if err := (Options{Sessions: []int{10}, TokenRPM: 201}).withDefaults().validate(); err == nil || !strings.Contains(err.Error(), "token rpm") {
 		t.Fatalf("rpm 201: %v", err)
+	}
+	if err := (Options{Sessions: []int{10}, ListenerHeartbeatTimeout: 5 * time.Second}).withDefaults().validate(); err == nil ||
+		!strings.Contains(err.Error(), "listener heartbeat timeout") {
+		t.Fatalf("heartbeat timeout 5s: %v", err)
 	}
 	if err := (Options{Sessions: []int{0}}).withDefaults().validate(); err == nil || !strings.Contains(err.Error(), "sessions") {
 		t.Fatalf("0 sessions: %v", err)

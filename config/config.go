@@ -76,6 +76,8 @@ type Session struct {
 	MaxMessageBytes        int      // session.max_message_bytes
 	MaxAttachmentBytes     int64    // session.max_attachment_bytes
 	AllowedAttachmentTypes []string // session.allowed_attachment_types
+	// ListenerHeartbeatTimeout: session.listener_heartbeat_timeout.
+	ListenerHeartbeatTimeout time.Duration
 }
 
 // Routing names the routing attributes (hidden pre-chat fields) agreed with
@@ -165,8 +167,9 @@ func Default() *Config {
 				UserField:  "UserId",
 				TopicField: "Topic",
 			},
-			MaxMessageBytes:    4000,
-			MaxAttachmentBytes: 5 << 20,
+			MaxMessageBytes:          4000,
+			MaxAttachmentBytes:       5 << 20,
+			ListenerHeartbeatTimeout: workflows.DefaultListenerHeartbeatTimeout,
 		},
 		Attachments: Attachments{
 			Dir:              "./data/attachments",
@@ -219,17 +222,18 @@ func (c *Config) MIAW() miaw.Config {
 // workflow carries in its input.
 func (c *Config) SessionSettings() workflows.Settings {
 	return workflows.Settings{
-		Topics:                 cloneStrings(c.Session.Topics),
-		AcceptTimeout:          c.Session.AcceptTimeout,
-		TimeoutMessage:         c.Session.TimeoutMessage,
-		Greeting:               c.Session.Greeting,
-		AgentEndedMessage:      c.Session.AgentEndedMessage,
-		DefaultLocale:          c.Session.DefaultLocale,
-		RoutingUserField:       c.Session.Routing.UserField,
-		RoutingTopicField:      c.Session.Routing.TopicField,
-		MaxMessageBytes:        c.Session.MaxMessageBytes,
-		MaxAttachmentSize:      c.Session.MaxAttachmentBytes,
-		AllowedAttachmentTypes: cloneStrings(c.Session.AllowedAttachmentTypes),
+		Topics:                   cloneStrings(c.Session.Topics),
+		AcceptTimeout:            c.Session.AcceptTimeout,
+		TimeoutMessage:           c.Session.TimeoutMessage,
+		Greeting:                 c.Session.Greeting,
+		AgentEndedMessage:        c.Session.AgentEndedMessage,
+		DefaultLocale:            c.Session.DefaultLocale,
+		RoutingUserField:         c.Session.Routing.UserField,
+		RoutingTopicField:        c.Session.Routing.TopicField,
+		MaxMessageBytes:          c.Session.MaxMessageBytes,
+		MaxAttachmentSize:        c.Session.MaxAttachmentBytes,
+		AllowedAttachmentTypes:   cloneStrings(c.Session.AllowedAttachmentTypes),
+		ListenerHeartbeatTimeout: c.Session.ListenerHeartbeatTimeout,
 	}
 }
 

@@ -155,6 +155,7 @@ func TestValidateRules(t *testing.T) {
 		{"empty topic", func(c *Config) { c.Session.Topics = []string{"HR", " "} }, "session.topics", "entry 2 is empty"},
 		{"duplicate topic", func(c *Config) { c.Session.Topics = []string{"HR", "HR"} }, "session.topics", "twice"},
 		{"zero accept timeout", func(c *Config) { c.Session.AcceptTimeout = 0 }, "session.accept_timeout", "positive"},
+		{"listener heartbeat timeout too short", func(c *Config) { c.Session.ListenerHeartbeatTimeout = 5 * time.Second }, "session.listener_heartbeat_timeout", "between 15s and 10m0s"},
 		{"empty timeout message", func(c *Config) { c.Session.TimeoutMessage = "" }, "session.timeout_message", "empty"},
 		{"empty locale", func(c *Config) { c.Session.DefaultLocale = "" }, "session.default_locale", "empty"},
 		{"empty user field", func(c *Config) { c.Session.Routing.UserField = "" }, "session.routing.user_field", "empty"},

@@ -57,6 +57,7 @@
 //	  max_message_bytes: 4000        # max UTF-8 bytes of one user message
 //	  max_attachment_bytes: 5MiB     # max size of one attachment, either direction
 //	  allowed_attachment_types: []   # MIME types users may send; empty allows all
+//	  listener_heartbeat_timeout: 30s # listener heartbeats every third of it; 15s to 10m
 //	attachments:
 //	  dir: ./data/attachments        # content-addressed store of attachments
 //	  public_url: http://127.0.0.1:8081/v1/attachments   # base URL users fetch stored files from

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/liveagent-bridge/liveagent/codec"
+	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
 // Validate checks every key and returns the first problem as a *FieldError
@@ -189,6 +190,10 @@ func (c *Config) validateSession() error {
 	}
 	if s.AcceptTimeout <= 0 {
 		return fieldErr("session.accept_timeout", "must be a positive duration")
+	}
+	if t := s.ListenerHeartbeatTimeout; t < workflows.MinListenerHeartbeatTimeout || t > workflows.MaxListenerHeartbeatTimeout {
+		return fieldErr("session.listener_heartbeat_timeout", "must be between %s and %s, got %s",
+			workflows.MinListenerHeartbeatTimeout, workflows.MaxListenerHeartbeatTimeout, t)
 	}
 	if strings.TrimSpace(s.TimeoutMessage) == "" {
 		return fieldErr("session.timeout_message", "must not be empty")

@@ -109,7 +109,22 @@ type Settings struct {
 	MaxAttachmentSize int64 // max bytes of one attachment, either direction
 	// AllowedAttachmentTypes are MIME types users may send; empty allows all.
 	AllowedAttachmentTypes []string
+	// ListenerHeartbeatTimeout is the SSE listener's heartbeat timeout
+	// (0 = DefaultListenerHeartbeatTimeout). The listener heartbeats every
+	// third of it, and a listener lost with its worker is restarted this long
+	// after its last heartbeat: a longer timeout means fewer heartbeat writes
+	// on the Temporal server per open session, a shorter one a faster resume
+	// after a worker crash.
+	ListenerHeartbeatTimeout time.Duration
 }
+
+// DefaultListenerHeartbeatTimeout is the listener's heartbeat timeout when
+// Settings.ListenerHeartbeatTimeout is 0, and the bounds of its value.
+const (
+	DefaultListenerHeartbeatTimeout = 30 * time.Second
+	MinListenerHeartbeatTimeout     = 15 * time.Second
+	MaxListenerHeartbeatTimeout     = 10 * time.Minute
+)
 
 // SessionInput is the workflow argument. Carry is nil on a fresh start and
 // holds the state handed over by continue-as-new.

@@ -11,7 +11,6 @@ import (
 // activities as non-retryable application errors, so every policy here only
 // bounds how long transient failures (network, 5xx, 429) are retried.
 const (
-	listenerHeartbeatTimeout = 30 * time.Second
 	// listenerAttemptTimeout bounds one listener attempt; a new attempt resumes
 	// from the heartbeated cursor, so this only caps a silently stuck stream.
 	listenerAttemptTimeout = 2 * time.Hour
@@ -60,14 +59,18 @@ func downloadOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
-// listenerOptions is for the long-running SSE listener: it heartbeats, is
-// retried forever with backoff capped at 30s (resuming from its cursor), and
-// the workflow waits for it to acknowledge cancellation.
-func listenerOptions(ctx workflow.Context) workflow.Context {
+// listenerOptions is for the long-running SSE listener: it heartbeats
+// (heartbeatTimeout, 0 = DefaultListenerHeartbeatTimeout), is retried forever
+// with backoff capped at 30s (resuming from its cursor), and the workflow
+// waits for it to acknowledge cancellation when it waits at all.
+func listenerOptions(ctx workflow.Context, heartbeatTimeout time.Duration) workflow.Context {
+	if heartbeatTimeout <= 0 {
+		heartbeatTimeout = DefaultListenerHeartbeatTimeout
+	}
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           ListenerTaskQueue,
 		StartToCloseTimeout: listenerAttemptTimeout,
-		HeartbeatTimeout:    listenerHeartbeatTimeout,
+		HeartbeatTimeout:    heartbeatTimeout,
 		WaitForCancellation: true,
 		RetryPolicy:         retryPolicy(30 * time.Second),
 		Summary:             "listen to Salesforce events",

@@ -192,7 +192,7 @@ func (s *session) open(ctx workflow.Context) error {
 func (s *session) startListener(ctx workflow.Context) {
 	lctx, cancel := workflow.WithCancel(ctx)
 	s.cancelListener = cancel
-	s.listener = workflow.ExecuteActivity(listenerOptions(lctx), ActivityListen, ListenInput{
+	s.listener = workflow.ExecuteActivity(listenerOptions(lctx, s.req.Settings.ListenerHeartbeatTimeout), ActivityListen, ListenInput{
 		WorkflowID:     s.workflowID,
 		UserID:         s.req.UserID,
 		ConversationID: s.conversationID,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -530,6 +531,28 @@ func TestUpdateValidatorsReject(t *testing.T) {
 	require.Empty(t, h.sf.attachments)
 }
 
+// The listener is scheduled with the session's heartbeat timeout, or the
+// default when the settings leave it 0 (sessions started before it existed).
+func TestListenerHeartbeatTimeoutFromSettings(t *testing.T) {
+	for _, c := range []struct {
+		setting, want time.Duration
+	}{{0, DefaultListenerHeartbeatTimeout}, {90 * time.Second, 90 * time.Second}} {
+		h := newHarness(t)
+		var got []time.Duration
+		h.env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+			if info.ActivityType.Name == ActivityListen {
+				got = append(got, info.HeartbeatTimeout)
+			}
+		})
+		h.updateAt(time.Second, UpdateClose, UserClose{ID: "c1"})
+		in := testInput()
+		in.Request.Settings.ListenerHeartbeatTimeout = c.setting
+		h.run(in)
+		require.Equal(t, CloseUserClosed, h.result().CloseReason)
+		require.Equal(t, []time.Duration{c.want}, got, "setting %s", c.setting)
+	}
+}
+
 func TestInvalidRequestFailsWithoutSideEffects(t *testing.T) {
 	cases := []struct {
 		name     string
@@ -541,6 +564,7 @@ func TestInvalidRequestFailsWithoutSideEffects(t *testing.T) {
 		{"empty description", func(in *SessionInput) { in.Request.Description = " " }, "Description is empty"},
 		{"no accept timeout", func(in *SessionInput) { in.Request.Settings.AcceptTimeout = 0 }, "Settings.AcceptTimeout must be positive"},
 		{"same routing fields", func(in *SessionInput) { in.Request.Settings.RoutingTopicField = "LA_UserId" }, "RoutingUserField and RoutingTopicField"},
+		{"listener heartbeat timeout too short", func(in *SessionInput) { in.Request.Settings.ListenerHeartbeatTimeout = 5 * time.Second }, "Settings.ListenerHeartbeatTimeout must be 0 or between"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -47,6 +47,9 @@ func validateRequest(r SessionRequest) error {
 		return fmt.Errorf("Settings.RoutingUserField and RoutingTopicField are both %q", st.RoutingUserField)
 	case st.MaxAttachmentSize <= 0:
 		return fmt.Errorf("Settings.MaxAttachmentSize must be positive, got %d", st.MaxAttachmentSize)
+	case st.ListenerHeartbeatTimeout != 0 && (st.ListenerHeartbeatTimeout < MinListenerHeartbeatTimeout || st.ListenerHeartbeatTimeout > MaxListenerHeartbeatTimeout):
+		return fmt.Errorf("Settings.ListenerHeartbeatTimeout must be 0 or between %s and %s, got %s",
+			MinListenerHeartbeatTimeout, MaxListenerHeartbeatTimeout, st.ListenerHeartbeatTimeout)
 	}
 	return nil
 }

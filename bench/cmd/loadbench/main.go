@@ -51,6 +51,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sampleRate := fs.Float64("rate", 25, "latency samples started per second")
 	hold := fs.Duration("hold", 30*time.Second, "quiet period with all sessions open (steady heartbeat rate, idle CPU)")
 	tokenRPM := fs.Int("token-rpm", 180, "access-token requests per minute per MIAW client (Salesforce allows 200 per org)")
+	hbTimeout := fs.Duration("listener-heartbeat-timeout", 0, "session.listener_heartbeat_timeout of the sessions (0 = default 30s; listeners heartbeat every third)")
 	openTimeout := fs.Duration("open-timeout", 0, "deadline for opening all sessions of one size (0 = from the token rate: N/rpm min × 1.5 + 2 min)")
 	closeTimeout := fs.Duration("close-timeout", 5*time.Minute, "deadline for closing all sessions of one size")
 	countRPCs := fs.String("count-rpcs", "auto", "how heartbeat/signal rates are measured: auto (worker metrics, else a counting gRPC proxy), on (proxy), off")
@@ -72,7 +73,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	opts := bench.Options{
 		Sessions: sizes, Baseline: *baseline, Concurrency: *concurrency, Samples: *samples, SampleRate: *sampleRate,
-		Hold: *hold, TokenRPM: *tokenRPM, OpenTimeout: *openTimeout, CloseTimeout: *closeTimeout,
+		Hold: *hold, TokenRPM: *tokenRPM, ListenerHeartbeatTimeout: *hbTimeout,
+		OpenTimeout: *openTimeout, CloseTimeout: *closeTimeout,
 		CountRPCs: *countRPCs, DatabaseFile: *dbFile, WorkerBinary: *workerBin, WorkDir: *workDir,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
