@@ -1,40 +1,22 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/liveagent-bridge/liveagent/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer safe for the printer and the test to share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // In interactive mode the terminal is the user and the emulator's agent
 // side (here its Go API, in real use the console page) is a person.
 func TestInteractiveSession(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	var stdout syncBuffer
+	var stdout syncbuf.Buffer
 	out := &printer{w: &stdout, start: time.Now()}
 	st, err := startStack(ctx, stackOptions{
 		acceptTimeout: 10 * time.Minute,

@@ -1,14 +1,12 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,28 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liveagent-bridge/liveagent/config"
+	"github.com/liveagent-bridge/liveagent/internal/syncbuf"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
-
-// syncBuffer is a bytes.Buffer safe to write from a subprocess pipe while
-// the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 func buildBinary(t *testing.T, dir, pkg string) string {
 	t.Helper()
@@ -100,7 +80,7 @@ func TestWorkerAndCLIBinaries(t *testing.T) {
 	cliBin := buildBinary(t, bins, "github.com/liveagent-bridge/liveagent/starter/cmd/liveagent")
 	cfgPath := writeConfigFile(t, s.cfg)
 
-	var wOut, wErr syncBuffer
+	var wOut, wErr syncbuf.Buffer
 	worker := exec.Command(workerBin, "-config", cfgPath)
 	worker.Stdout, worker.Stderr = &wOut, &wErr
 	require.NoError(t, worker.Start())

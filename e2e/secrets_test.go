@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -15,27 +14,10 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/liveagent-bridge/liveagent/internal/syncbuf"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
-
-// lockedBuffer collects log output from concurrent goroutines.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestNoSecretInHistoryOrLogs runs a whole session, with stream drops forcing
 // reconnects and token use, and then reads the raw history (every event,
@@ -46,7 +28,7 @@ func (b *lockedBuffer) String() string {
 // the scan sees payload contents.
 func TestNoSecretInHistoryOrLogs(t *testing.T) {
 	s := newBackend(t, emulator.Faults{DropStreamEvery: 4})
-	logs := &lockedBuffer{}
+	logs := &syncbuf.Buffer{}
 	s.logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s.startWorker(t)
 	t.Cleanup(func() { s.worker.Stop() })

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/liveagent-bridge/liveagent/internal/syncbuf"
 )
 
 // Shared test keys (RSA generation is slow on a shared CPU: once per binary).
@@ -274,27 +276,9 @@ func testConfig(f *fakeSF) Config {
 	}
 }
 
-// logBuffer collects log output for secret-leak assertions.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func newTestClient(t *testing.T, cfg Config, opts ...Option) (*Client, *logBuffer) {
+func newTestClient(t *testing.T, cfg Config, opts ...Option) (*Client, *syncbuf.Buffer) {
 	t.Helper()
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	opts = append([]Option{WithLogger(slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))}, opts...)
 	c, err := New(cfg, opts...)
 	if err != nil {

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -17,6 +16,8 @@ import (
 	"go.temporal.io/sdk/converter"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+
+	"github.com/liveagent-bridge/liveagent/internal/syncbuf"
 )
 
 // fakeActivities records every activity call the workflow makes. The
@@ -190,25 +191,7 @@ type harness struct {
 	t    *testing.T
 	env  *testsuite.TestWorkflowEnvironment
 	sf   *fakeActivities
-	logs *logBuffer // everything the workflow and the SDK logged
-}
-
-// logBuffer is a goroutine-safe log sink.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	logs *syncbuf.Buffer // everything the workflow and the SDK logged
 }
 
 func newHarness(t *testing.T) *harness {
@@ -229,7 +212,7 @@ func newHarnessWithMetrics(t *testing.T, d time.Duration, err error, mh client.M
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	// Warnings and errors go to stderr; everything is kept in h.logs.
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	suite.SetLogger(tlog.NewStructuredLogger(slog.New(slog.NewMultiHandler(
 		slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}),
 		slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))))
