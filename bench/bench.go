@@ -114,19 +114,9 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	compLog := slog.New(slog.NewTextHandler(compOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	// The worker binary.
-	bin := opts.WorkerBinary
-	if bin == "" {
-		root := opts.ModuleRoot
-		if root == "" {
-			if root, err = workerbin.ModuleRoot(ctx); err != nil {
-				return nil, fmt.Errorf("bench: %w", err)
-			}
-		}
-		bin = filepath.Join(root, "tmp", "liveagent-worker")
-		log.Info("building the worker", "out", bin)
-		if err := workerbin.Build(ctx, root, bin); err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
-		}
+	bin, err := workerbin.Ensure(ctx, opts.WorkerBinary, opts.ModuleRoot, "", log)
+	if err != nil {
+		return nil, fmt.Errorf("bench: %w", err)
 	}
 
 	// Emulator: verified users only, no faults, default ping interval, an

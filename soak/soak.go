@@ -80,20 +80,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}()
 
 	// The worker binary: built once from this module.
-	bin := opts.WorkerBinary
-	if bin == "" {
-		root := opts.ModuleRoot
-		if root == "" {
-			var err error
-			if root, err = workerbin.ModuleRoot(ctx); err != nil {
-				return nil, fmt.Errorf("soak: %w", err)
-			}
-		}
-		bin = filepath.Join(workDir, "liveagent-worker")
-		log.Info("building the worker", "module", root, "out", bin)
-		if err := workerbin.Build(ctx, root, bin); err != nil {
-			return nil, fmt.Errorf("soak: %w", err)
-		}
+	bin, err := workerbin.Ensure(ctx, opts.WorkerBinary, opts.ModuleRoot, workDir, log)
+	if err != nil {
+		return nil, fmt.Errorf("soak: %w", err)
 	}
 
 	// Emulator with every fault on, verifying identity tokens signed by the

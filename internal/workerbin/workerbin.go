@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,4 +43,30 @@ func Build(ctx context.Context, root, out string) error {
 		return fmt.Errorf("go build ./worker: %w: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return nil
+}
+
+// Ensure returns prebuilt when it is set; otherwise it builds the worker
+// from moduleRoot (found with ModuleRoot when empty) into
+// outDir/liveagent-worker, outDir defaulting to <module root>/tmp, and
+// returns that path.
+func Ensure(ctx context.Context, prebuilt, moduleRoot, outDir string, log *slog.Logger) (string, error) {
+	if prebuilt != "" {
+		return prebuilt, nil
+	}
+	root := moduleRoot
+	if root == "" {
+		var err error
+		if root, err = ModuleRoot(ctx); err != nil {
+			return "", err
+		}
+	}
+	if outDir == "" {
+		outDir = filepath.Join(root, "tmp")
+	}
+	bin := filepath.Join(outDir, "liveagent-worker")
+	log.Info("building the worker", "module", root, "out", bin)
+	if err := Build(ctx, root, bin); err != nil {
+		return "", err
+	}
+	return bin, nil
 }

@@ -2,6 +2,7 @@ package workerbin
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,5 +30,13 @@ func TestBuildProducesAnExecutableWorker(t *testing.T) {
 	}
 	if err := Build(ctx, t.TempDir(), filepath.Join(t.TempDir(), "x")); err == nil {
 		t.Fatal("building outside the module succeeded")
+	}
+}
+
+func TestEnsureUsesAPrebuiltBinaryWithoutBuilding(t *testing.T) {
+	// A module root that cannot build proves nothing was built.
+	got, err := Ensure(context.Background(), "/opt/prebuilt/worker", t.TempDir(), "", slog.New(slog.DiscardHandler))
+	if err != nil || got != "/opt/prebuilt/worker" {
+		t.Fatalf("Ensure = %q, %v; want the prebuilt path", got, err)
 	}
 }
