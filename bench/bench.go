@@ -26,7 +26,7 @@ import (
 	"github.com/liveagent-bridge/liveagent/activities"
 	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/config"
-	"github.com/liveagent-bridge/liveagent/devserver"
+	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
 	"github.com/liveagent-bridge/liveagent/miaw"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
@@ -157,9 +157,9 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 		dyn["history.hostLevelCacheMaxSize"] = 2 * maxN
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	ts, err := devserver.Start(startCtx, devserver.Options{
+	ts, err := devtemporal.Start(startCtx, devtemporal.Options{
 		NoUI: true, DatabaseFile: opts.DatabaseFile, DynamicConfig: dyn,
-		Logger: compLog.With("component", "temporal"), LogLevel: slog.LevelError,
+		Log: devtemporal.LogTo(compLog.With("component", "temporal")), LogLevel: "error",
 	})
 	cancel()
 	if err != nil {
@@ -292,7 +292,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	return rep, nil
 }
 
-func (r *run) setup(opts Options, ts *devserver.Server) Setup {
+func (r *run) setup(opts Options, ts *devtemporal.Server) Setup {
 	db := "SQLite in memory"
 	if opts.DatabaseFile != "" {
 		db = "SQLite file " + opts.DatabaseFile

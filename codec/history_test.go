@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
+
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
@@ -19,7 +21,6 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"go.temporal.io/server/temporaltest"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/liveagent-bridge/liveagent/codec"
@@ -154,7 +155,7 @@ func startInput(t *testing.T, c client.Client, run client.WorkflowRun) *commonpb
 }
 
 // TestHistoryHoldsNoPlaintext runs a session on a real Temporal server
-// (temporaltest, in-process SQLite) with the codec on the client and worker,
+// (the dev server, SQLite) with the codec on the client and worker,
 // then reads the raw history with a client that has no codec and checks that
 // none of the secrets appears in it, while the codec client still reads the
 // result. A control run without the codec proves the check detects plaintext.
@@ -164,17 +165,14 @@ func TestHistoryHoldsNoPlaintext(t *testing.T) {
 	}
 	keyring := ring(t, "2026-11", map[string][]byte{"2026-11": newKey(t)})
 	dc := codec.NewDataConverter(nil, keyring)
-	ts := temporaltest.NewServer(
-		temporaltest.WithT(t),
-		temporaltest.WithBaseClientOptions(client.Options{DataConverter: dc, FailureConverter: codec.NewFailureConverter(dc)}),
-	)
+	ts := devtemporal.NewTest(t, devtemporal.Options{})
+	codecClient := ts.Dial(t, client.Options{DataConverter: dc, FailureConverter: codec.NewFailureConverter(dc)})
+	plainClient := ts.Dial(t, client.Options{})
 	register := func(r worker.Registry) {
 		r.RegisterWorkflow(secretWorkflow)
 		r.RegisterActivity(secretActivity)
 	}
-	ts.NewWorker("encrypted", register) // uses the default (codec) client
-	codecClient := ts.GetDefaultClient()
-	plainClient := ts.NewClientWithOptions(client.Options{})
+	devtemporal.StartWorker(t, codecClient, "encrypted", register, worker.Options{})
 
 	t.Run("encrypted", func(t *testing.T) {
 		s := newSecrets()
@@ -206,7 +204,7 @@ func TestHistoryHoldsNoPlaintext(t *testing.T) {
 		require.Equal(t, codec.EncodingEncrypted, string(input.Metadata["encoding"]))
 
 		srv := newCodecServerWithRing(t, keyring, codec.HandlerOptions{BearerToken: token, CORSOrigins: []string{uiOrigin}})
-		hdr := map[string]string{"Authorization": "Bearer " + token, "Origin": uiOrigin, "X-Namespace": ts.GetDefaultNamespace()}
+		hdr := map[string]string{"Authorization": "Bearer " + token, "Origin": uiOrigin, "X-Namespace": ts.Namespace()}
 		dec := readPayloads(t, post(t, srv.URL+"/decode", payloadsBody(t, input), hdr))
 		var got secrets
 		require.NoError(t, converter.GetDefaultDataConverter().FromPayload(dec[0], &got))
@@ -219,9 +217,9 @@ func TestHistoryHoldsNoPlaintext(t *testing.T) {
 
 	t.Run("key rotation mid-session", func(t *testing.T) {
 		kOld, kNew := newKey(t), newKey(t)
-		before := ts.NewClientWithOptions(codec.WithEncryption(client.Options{},
+		before := ts.Dial(t, codec.WithEncryption(client.Options{},
 			ring(t, "k-old", map[string][]byte{"k-old": kOld})))
-		after := ts.NewClientWithOptions(codec.WithEncryption(client.Options{},
+		after := ts.Dial(t, codec.WithEncryption(client.Options{},
 			ring(t, "k-new", map[string][]byte{"k-old": kOld, "k-new": kNew})))
 
 		// Started and signalled before the rotation; no worker has run yet.

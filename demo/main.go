@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		out:           out,
 	}
 	if *verbose {
-		opts.serverLogLevel = level
+		opts.serverLogLevel = level.String()
 	}
 	if *interactive {
 		opts.acceptTimeout = 15 * time.Minute

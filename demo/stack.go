@@ -21,8 +21,8 @@ import (
 	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/codec"
 	"github.com/liveagent-bridge/liveagent/config"
-	"github.com/liveagent-bridge/liveagent/devserver"
 	"github.com/liveagent-bridge/liveagent/gateway"
+	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
 	"github.com/liveagent-bridge/liveagent/metrics"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
@@ -46,15 +46,15 @@ type stackOptions struct {
 	agent         *emulator.ScriptedAgent
 	acceptTimeout time.Duration
 	logger        *slog.Logger
-	// serverLogLevel filters the embedded Temporal server's logs (nil = warn).
-	serverLogLevel slog.Leveler
+	// serverLogLevel filters the embedded Temporal server's logs ("" = warn).
+	serverLogLevel string
 	out            *printer
 }
 
 // stack is everything the demo runs in its process.
 type stack struct {
 	dir        string
-	temporal   *devserver.Server
+	temporal   *devtemporal.Server
 	emu        *emulator.Server
 	emuURL     string
 	tc         client.Client
@@ -134,17 +134,18 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 
 	// 1. Temporal + Web UI, search attributes pre-registered; the UI decodes
 	// payloads in the browser through the gateway's codec endpoint.
-	devOpts := devserver.Options{
+	o.out.plain("Starting the embedded Temporal server (its first build takes a few minutes)...")
+	devOpts := devtemporal.Options{
 		UIPort:          o.uiPort,
 		UICodecEndpoint: s.codecURL,
-		Logger:          o.logger.With("component", "temporal-server"),
+		Log:             devtemporal.LogTo(o.logger.With("component", "temporal-server")),
 		LogLevel:        o.serverLogLevel,
 	}
-	s.temporal, err = devserver.Start(ctx, devOpts)
+	s.temporal, err = devtemporal.Start(ctx, devOpts)
 	if err != nil && o.uiPortDefault && strings.Contains(err.Error(), "ui port") {
 		o.out.plain("Web UI port %d is taken; using a free port.", o.uiPort)
 		devOpts.UIPort = 0
-		s.temporal, err = devserver.Start(ctx, devOpts)
+		s.temporal, err = devtemporal.Start(ctx, devOpts)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("embedded Temporal: %w", err)

@@ -15,12 +15,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/server/temporaltest"
 
 	"github.com/liveagent-bridge/liveagent/app"
 	"github.com/liveagent-bridge/liveagent/attachstore"
@@ -181,11 +182,11 @@ func newBackendWith(t *testing.T, emuCfg emulator.Config) *stack {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = emu.Close() })
 
-	srv := temporaltest.NewServer(temporaltest.WithT(t))
+	srv := devtemporal.NewTest(t, devtemporal.Options{})
 
 	cfg := config.Default()
-	cfg.Temporal.Address = srv.GetFrontendHostPort()
-	cfg.Temporal.Namespace = srv.GetDefaultNamespace()
+	cfg.Temporal.Address = srv.FrontendAddress()
+	cfg.Temporal.Namespace = srv.Namespace()
 	cfg.Salesforce.SCRTURL = baseURL
 	cfg.Salesforce.AllowAnyHost = true
 	cfg.Salesforce.OrgID = "00D000000000001"

@@ -6,12 +6,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
+
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"go.temporal.io/server/temporaltest"
 
 	"github.com/liveagent-bridge/liveagent/metrics"
 )
@@ -34,15 +35,13 @@ func TestSDKMetricsFromRealClientAndWorker(t *testing.T) {
 	srv := httptest.NewServer(reg.Handler())
 	defer srv.Close()
 
-	ts := temporaltest.NewServer(
-		temporaltest.WithT(t),
-		temporaltest.WithBaseClientOptions(client.Options{MetricsHandler: reg.TemporalMetricsHandler()}),
-	)
-	ts.NewWorker("metrics_queue", func(r worker.Registry) { r.RegisterWorkflow(greetWorkflow) })
+	ts := devtemporal.NewTest(t, devtemporal.Options{})
+	tc := ts.Dial(t, client.Options{MetricsHandler: reg.TemporalMetricsHandler()})
+	devtemporal.StartWorker(t, tc, "metrics_queue", func(r worker.Registry) { r.RegisterWorkflow(greetWorkflow) }, worker.Options{})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	run, err := ts.GetDefaultClient().ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: "metrics_queue"}, greetWorkflow, "metrics")
+	run, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: "metrics_queue"}, greetWorkflow, "metrics")
 	require.NoError(t, err)
 	var out string
 	require.NoError(t, run.Get(ctx, &out))

@@ -21,7 +21,7 @@ import (
 
 	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/config"
-	"github.com/liveagent-bridge/liveagent/devserver"
+	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -115,7 +115,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	defer emu.Close()
 
 	// Embedded Temporal (in memory, no UI).
-	ts, err := devserver.Start(ctx, devserver.Options{NoUI: true, Logger: log.With("component", "temporal"), LogLevel: slog.LevelError})
+	ts, err := devtemporal.Start(ctx, devtemporal.Options{NoUI: true, Log: devtemporal.LogTo(log.With("component", "temporal")), LogLevel: "error"})
 	if err != nil {
 		return nil, fmt.Errorf("soak: temporal: %w", err)
 	}

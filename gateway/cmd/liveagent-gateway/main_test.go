@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/server/temporaltest"
+	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
+
 	"gopkg.in/yaml.v3"
 
 	"github.com/liveagent-bridge/liveagent/config"
@@ -80,8 +81,8 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestServesAgainstTemporal(t *testing.T) {
-	ts := temporaltest.NewServer(temporaltest.WithT(t))
-	cfg := writeConfig(t, ts.GetFrontendHostPort(), ts.GetDefaultNamespace(), "  bearer_token: test-token\n"+
+	ts := devtemporal.NewTest(t, devtemporal.Options{})
+	cfg := writeConfig(t, ts.FrontendAddress(), ts.Namespace(), "  bearer_token: test-token\n"+
 		"codec:\n  enabled: true\n  active_key_id: k1\n  keys:\n    k1: "+codecKey+"\n  operator_token: operator-token\n"+
 		"  cors_origins: [\"http://127.0.0.1:8233\"]\n")
 
@@ -135,7 +136,7 @@ func TestServesAgainstTemporal(t *testing.T) {
 		body := `{"payloads":[{"metadata":{"encoding":"anNvbi9wbGFpbg=="},"data":"ImhpIg=="}]}`
 		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/codec/encode", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("X-Namespace", ts.GetDefaultNamespace())
+		req.Header.Set("X-Namespace", ts.Namespace())
 		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -9,10 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/server/temporaltest"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/liveagent-bridge/liveagent/app"
@@ -22,18 +23,18 @@ import (
 // With codec.enabled the CLI encrypts what it sends: the session's start
 // input (the user's description) reaches the server as ciphertext.
 func TestStartEncryptsWithCodec(t *testing.T) {
-	ts := temporaltest.NewServer(temporaltest.WithT(t))
+	ts := devtemporal.NewTest(t, devtemporal.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	raw, err := client.DialContext(ctx, client.Options{HostPort: ts.GetFrontendHostPort(), Namespace: ts.GetDefaultNamespace()})
+	raw, err := client.DialContext(ctx, client.Options{HostPort: ts.FrontendAddress(), Namespace: ts.Namespace()})
 	require.NoError(t, err)
 	defer raw.Close()
-	require.NoError(t, app.EnsureSearchAttributes(ctx, raw, ts.GetDefaultNamespace()))
+	require.NoError(t, app.EnsureSearchAttributes(ctx, raw, ts.Namespace()))
 
 	dir := t.TempDir()
 	yaml := `temporal:
-  address: ` + ts.GetFrontendHostPort() + `
-  namespace: ` + ts.GetDefaultNamespace() + `
+  address: ` + ts.FrontendAddress() + `
+  namespace: ` + ts.Namespace() + `
 salesforce:
   scrt_url: http://127.0.0.1:8090
   allow_any_host: true

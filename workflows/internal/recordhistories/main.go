@@ -1,6 +1,6 @@
 // Command recordhistories records the workflow histories that
 // workflows/replay_test.go replays. It starts an in-memory Temporal server
-// (go.temporal.io/server/temporaltest), runs the real SessionWorkflow with
+// (the dev server process, internal/devtemporal), runs the real SessionWorkflow with
 // fake in-memory activities, drives one session per scenario and writes each
 // history as JSON, exactly as `temporal workflow show --output json` would,
 // into workflows/testdata/histories/<scenario>.json.
@@ -32,7 +32,8 @@ import (
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/server/temporaltest"
+
+	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
 
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
@@ -52,32 +53,55 @@ func run(out string, logger *slog.Logger) error {
 		return fmt.Errorf("create output directory: %w", err)
 	}
 	sdkLogger := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	ts := temporaltest.NewServer(
-		temporaltest.WithBaseClientOptions(client.Options{Logger: sdkLogger}),
-		// Cancellation reaches the listener with a heartbeat response; do not
-		// let throttling delay it by most of the heartbeat timeout.
-		temporaltest.WithBaseWorkerOptions(worker.Options{MaxHeartbeatThrottleInterval: 200 * time.Millisecond}),
-	)
-	defer ts.Stop()
-	c := ts.GetDefaultClient()
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
+	ts, err := devtemporal.Start(ctx, devtemporal.Options{NoUI: true, LogLevel: "error", Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ts.Stop() }()
+	c, err := client.Dial(client.Options{HostPort: ts.FrontendAddress(), Namespace: ts.Namespace(), Logger: sdkLogger})
+	if err != nil {
+		return fmt.Errorf("dial the dev server: %w", err)
+	}
+	defer c.Close()
+	// Cancellation reaches the listener with a heartbeat response; do not
+	// let throttling delay it by most of the heartbeat timeout.
+	workerOpts := worker.Options{MaxHeartbeatThrottleInterval: 200 * time.Millisecond}
+	var stops []func()
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	newWorker := func(taskQueue string, register func(worker.Registry)) error {
+		w := worker.New(c, taskQueue, workerOpts)
+		register(w)
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start worker on %s: %w", taskQueue, err)
+		}
+		stops = append(stops, w.Stop)
+		return nil
+	}
 	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace:        ts.GetDefaultNamespace(),
+		Namespace:        ts.Namespace(),
 		SearchAttributes: workflows.SearchAttributes(),
 	}); err != nil {
 		return fmt.Errorf("register search attributes: %w", err)
 	}
 
 	fakes := &fakeActivities{scripts: map[string]chan workflows.AgentEvent{}, logger: logger}
-	ts.NewWorker(workflows.TaskQueue, func(r worker.Registry) {
+	if err := newWorker(workflows.TaskQueue, func(r worker.Registry) {
 		workflows.Register(r)
 		fakes.register(r)
-	})
-	ts.NewWorker(workflows.ListenerTaskQueue, func(r worker.Registry) {
+	}); err != nil {
+		return err
+	}
+	if err := newWorker(workflows.ListenerTaskQueue, func(r worker.Registry) {
 		r.RegisterActivityWithOptions(fakes.Listen, activity.RegisterOptions{Name: workflows.ActivityListen})
-	})
+	}); err != nil {
+		return err
+	}
 
 	d := &driver{c: c, fakes: fakes, out: out, logger: logger}
 	for _, sc := range []struct {

@@ -1,4 +1,4 @@
-package devserver_test
+package devtemporal_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/liveagent-bridge/liveagent/devserver"
+	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
@@ -29,17 +29,35 @@ func greet(ctx workflow.Context, name string) (string, error) {
 	return "hello " + name, nil
 }
 
-func startServer(t *testing.T, opts devserver.Options) *devserver.Server {
+func startServer(t *testing.T, opts devtemporal.Options) *devtemporal.Server {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()
-	srv, err := devserver.Start(ctx, opts)
+	srv, err := devtemporal.Start(ctx, opts)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
 	return srv
 }
 
-func dial(t *testing.T, srv *devserver.Server) client.Client {
+// The server process ends by itself when its parent goes away (its stdin
+// closes), so a killed test or demo leaves no server behind.
+func TestServerStopsWhenItsParentGoes(t *testing.T) {
+	srv := startServer(t, devtemporal.Options{NoUI: true})
+	c := dial(t, srv)
+	runGreet(t, c, "greet-parent", "u-1")
+	c.Close()
+
+	srv.DetachParent()
+	select {
+	case <-srv.Exited():
+	case <-time.After(time.Minute):
+		t.Fatal("server still running a minute after its parent's pipe closed")
+	}
+	_, err := net.DialTimeout("tcp", srv.FrontendAddress(), time.Second)
+	assert.Error(t, err, "frontend still accepts connections")
+}
+
+func dial(t *testing.T, srv *devtemporal.Server) client.Client {
 	t.Helper()
 	c, err := client.Dial(client.Options{HostPort: srv.FrontendAddress(), Namespace: srv.Namespace()})
 	require.NoError(t, err)
@@ -53,14 +71,14 @@ func runGreet(t *testing.T, c client.Client, id, user string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	w := worker.New(c, "devserver-test", worker.Options{})
+	w := worker.New(c, "devtemporal-test", worker.Options{})
 	w.RegisterWorkflow(greet)
 	require.NoError(t, w.Start())
 	defer w.Stop()
 
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        id,
-		TaskQueue: "devserver-test",
+		TaskQueue: "devtemporal-test",
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SearchAttrUser.ValueSet(user),
 			workflows.SearchAttrTopic.ValueSet("Payroll"),
@@ -87,7 +105,7 @@ func listByUser(t *testing.T, c client.Client, user string) []string {
 }
 
 func TestServerRunsWorkflowsAndFindsThemBySearchAttribute(t *testing.T) {
-	srv := startServer(t, devserver.Options{})
+	srv := startServer(t, devtemporal.Options{})
 	assert.Equal(t, "default", srv.Namespace())
 	c := dial(t, srv)
 
@@ -125,7 +143,7 @@ func TestServerRunsWorkflowsAndFindsThemBySearchAttribute(t *testing.T) {
 func TestServerPersistsToFile(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "temporal.db")
 
-	srv := startServer(t, devserver.Options{DatabaseFile: db, NoUI: true, Namespace: "live"})
+	srv := startServer(t, devtemporal.Options{DatabaseFile: db, NoUI: true, Namespace: "live"})
 	assert.Empty(t, srv.UIAddress())
 	c := dial(t, srv)
 	runGreet(t, c, "greet-persisted", "u-7")
@@ -134,7 +152,7 @@ func TestServerPersistsToFile(t *testing.T) {
 	c.Close()
 	require.NoError(t, srv.Stop())
 
-	srv = startServer(t, devserver.Options{DatabaseFile: db, NoUI: true, Namespace: "live"})
+	srv = startServer(t, devtemporal.Options{DatabaseFile: db, NoUI: true, Namespace: "live"})
 	c = dial(t, srv)
 	ids := listByUser(t, c, "u-7")
 	assert.Equal(t, []string{"greet-persisted"}, ids, "workflow survives a restart on the same file")
@@ -146,7 +164,7 @@ func TestStartFailsWhenUIPortIsTaken(t *testing.T) {
 	defer l.Close()
 	port := l.Addr().(*net.TCPAddr).Port
 
-	_, err = devserver.Start(context.Background(), devserver.Options{UIPort: port})
+	_, err = devtemporal.Start(context.Background(), devtemporal.Options{UIPort: port})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "ui port")
 }

@@ -1,0 +1,359 @@
+// Package devtemporal starts the embedded Temporal dev server
+// (devserver/cmd/liveagent-devserver) as a child process for the demo, the
+// tests and the harnesses (soak, load benchmark).
+//
+// The server runs in a process of its own because it lives in a module of
+// its own (devserver/): the product's module graph, which an assistant
+// importing our Go client inherits, must not contain go.temporal.io/server.
+// Build compiles the binary from this checkout once into the user's cache
+// directory; later builds are incremental and take a second.
+package devtemporal
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// BinaryEnv names a prebuilt liveagent-devserver binary; when set, Build
+// returns it instead of compiling.
+const BinaryEnv = "LIVEAGENT_DEVSERVER_BIN"
+
+// Options configure Start. The zero value is an in-memory server with the
+// Web UI on free loopback ports.
+type Options struct {
+	// Namespace created on start (default "default").
+	Namespace string
+	// FrontendPort is the gRPC port (0 = a free one).
+	FrontendPort int
+	// UIPort is the Web UI port (0 = a free one); NoUI disables the UI.
+	UIPort int
+	NoUI   bool
+	// UICodecEndpoint is the codec endpoint the Web UI decodes through.
+	UICodecEndpoint string
+	// DatabaseFile persists to this SQLite file (empty = in memory).
+	DatabaseFile string
+	// DynamicConfig overrides server dynamic config values by key; values
+	// must encode as JSON.
+	DynamicConfig map[string]any
+	// LogLevel is the lowest server log level written to Log: debug, info,
+	// warn (default) or error.
+	LogLevel string
+	// Log receives the server's log lines (nil = discarded); LogTo adapts a
+	// slog.Logger.
+	Log io.Writer
+	// StartTimeout bounds the wait for the server to serve (default 2 min).
+	StartTimeout time.Duration
+}
+
+// Server is a running dev server process.
+type Server struct {
+	ready    ready
+	cmd      *exec.Cmd
+	stdin    io.WriteCloser
+	exited   chan struct{}
+	waitErr  error
+	stopOnce sync.Once
+}
+
+// ready mirrors the line liveagent-devserver prints once it serves.
+type ready struct {
+	FrontendAddress     string `json:"frontendAddress"`
+	FrontendHTTPAddress string `json:"frontendHTTPAddress"`
+	UIAddress           string `json:"uiAddress"`
+	Namespace           string `json:"namespace"`
+}
+
+// FrontendAddress is the host:port Temporal clients dial.
+func (s *Server) FrontendAddress() string { return s.ready.FrontendAddress }
+
+// FrontendHTTPAddress is the host:port of the frontend's HTTP API.
+func (s *Server) FrontendHTTPAddress() string { return s.ready.FrontendHTTPAddress }
+
+// Namespace is the namespace created on start.
+func (s *Server) Namespace() string { return s.ready.Namespace }
+
+// UIAddress is the Web UI base URL, or "" without a UI.
+func (s *Server) UIAddress() string { return s.ready.UIAddress }
+
+// WorkflowURL is the Web UI page of one workflow, or "" without a UI.
+func (s *Server) WorkflowURL(workflowID string) string {
+	if s.ready.UIAddress == "" {
+		return ""
+	}
+	return s.ready.UIAddress + "/namespaces/" + url.PathEscape(s.ready.Namespace) + "/workflows/" + url.PathEscape(workflowID)
+}
+
+// Start builds the binary if needed, starts it and waits until it serves.
+// The process stops with Stop, and by itself if this process dies.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	bin, err := Build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return StartBinary(ctx, bin, opts)
+}
+
+// StartBinary is Start with a given liveagent-devserver binary.
+func StartBinary(ctx context.Context, bin string, opts Options) (*Server, error) {
+	args, err := opts.args()
+	if err != nil {
+		return nil, err
+	}
+	timeout := opts.StartTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Minute
+	}
+	// Not CommandContext: ctx bounds the start, not the server's life.
+	cmd := exec.Command(bin, args...)
+	logs := opts.Log
+	if logs == nil {
+		logs = io.Discard
+	}
+	// The last lines of stderr explain a failed start.
+	tail := &tailBuffer{max: 4 << 10}
+	cmd.Stderr = io.MultiWriter(logs, tail)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("devtemporal: stdin pipe: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("devtemporal: stdout pipe: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("devtemporal: start %s: %w", bin, err)
+	}
+	s := &Server{cmd: cmd, stdin: stdin, exited: make(chan struct{})}
+	lines := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		if sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+		_, _ = io.Copy(io.Discard, stdout)
+	}()
+	go func() {
+		s.waitErr = cmd.Wait()
+		close(s.exited)
+	}()
+
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case line, ok := <-lines:
+		if !ok {
+			<-s.exited
+			return nil, fmt.Errorf("devtemporal: server exited before serving (%v): %s", s.waitErr, tail.String())
+		}
+		if err := json.Unmarshal([]byte(line), &s.ready); err != nil || s.ready.FrontendAddress == "" {
+			_ = s.Stop()
+			return nil, fmt.Errorf("devtemporal: unexpected first line %q", line)
+		}
+		return s, nil
+	case <-timer.C:
+		_ = s.Stop()
+		return nil, fmt.Errorf("devtemporal: server did not serve within %s: %s", timeout, tail.String())
+	case <-ctx.Done():
+		_ = s.Stop()
+		return nil, fmt.Errorf("devtemporal: start: %w", ctx.Err())
+	}
+}
+
+// Stop asks the server to stop (SIGTERM), kills it after 30 s, and waits.
+// Stop clients and workers first. Safe to call more than once.
+func (s *Server) Stop() error {
+	s.stopOnce.Do(func() {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(30 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.exited
+		}
+		_ = s.stdin.Close()
+	})
+	var exitErr *exec.ExitError
+	if s.waitErr != nil && !(errors.As(s.waitErr, &exitErr) && !exitErr.Exited()) {
+		return fmt.Errorf("devtemporal: server exit: %w", s.waitErr)
+	}
+	return nil
+}
+
+// Exited is closed once the server process has exited.
+func (s *Server) Exited() <-chan struct{} { return s.exited }
+
+// DetachParent closes the server's stdin, as this process dying would; the
+// server then stops by itself.
+func (s *Server) DetachParent() { _ = s.stdin.Close() }
+
+// Kill ends the server at once (SIGKILL), as a crash would.
+func (s *Server) Kill() {
+	_ = s.cmd.Process.Kill()
+	<-s.exited
+}
+
+func (o Options) args() ([]string, error) {
+	args := []string{"-exit-with-stdin"}
+	add := func(flag, value string) { args = append(args, "-"+flag+"="+value) }
+	if o.Namespace != "" {
+		add("namespace", o.Namespace)
+	}
+	if o.FrontendPort != 0 {
+		add("port", fmt.Sprint(o.FrontendPort))
+	}
+	if o.NoUI {
+		args = append(args, "-no-ui")
+	} else if o.UIPort != 0 {
+		add("ui-port", fmt.Sprint(o.UIPort))
+	}
+	if o.UICodecEndpoint != "" {
+		add("ui-codec-endpoint", o.UICodecEndpoint)
+	}
+	if o.DatabaseFile != "" {
+		add("db", o.DatabaseFile)
+	}
+	if o.LogLevel != "" {
+		add("log-level", o.LogLevel)
+	}
+	for k, v := range o.DynamicConfig {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("devtemporal: dynamic config %s: %w", k, err)
+		}
+		add("dynamic-config", k+"="+string(b))
+	}
+	return args, nil
+}
+
+// Build returns the liveagent-devserver binary: $LIVEAGENT_DEVSERVER_BIN when
+// set, else one compiled from this checkout's devserver module into the user
+// cache directory. Concurrent callers (parallel test packages) build once:
+// the others wait for the lock and find it up to date.
+func Build(ctx context.Context) (string, error) {
+	if bin := os.Getenv(BinaryEnv); bin != "" {
+		return bin, nil
+	}
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return "", err
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	sum := sha256.Sum256([]byte(root))
+	dir := filepath.Join(cache, "liveagent-bridge", hex.EncodeToString(sum[:8]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("devtemporal: build directory: %w", err)
+	}
+	bin := filepath.Join(dir, "liveagent-devserver")
+	unlock, err := lockFile(ctx, bin+".lock")
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/liveagent-devserver")
+	cmd.Dir = filepath.Join(root, "devserver")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("devtemporal: go build ./devserver/cmd/liveagent-devserver: %w: %s", err, strings.TrimSpace(stderr.String()))
+	}
+	return bin, nil
+}
+
+// moduleRoot is the directory of the product module's go.mod.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("devtemporal: go env GOMOD: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("devtemporal: not inside the module: run from the repository or set %s", BinaryEnv)
+	}
+	root := filepath.Dir(gomod)
+	if _, err := os.Stat(filepath.Join(root, "devserver", "go.mod")); err != nil {
+		return "", fmt.Errorf("devtemporal: %s has no devserver module: %w", root, err)
+	}
+	return root, nil
+}
+
+// lockFile takes an exclusive flock on path, polling so ctx can end the wait.
+func lockFile(ctx context.Context, path string) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("devtemporal: lock: %w", err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); _ = f.Close() }, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			_ = f.Close()
+			return nil, fmt.Errorf("devtemporal: lock %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			_ = f.Close()
+			return nil, fmt.Errorf("devtemporal: waiting for another build: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// LogTo is an Options.Log that writes each server log line to log at warn
+// level (the server's own level is part of the line).
+func LogTo(log *slog.Logger) io.Writer {
+	pr, pw := io.Pipe()
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			log.Warn(sc.Text())
+		}
+		_, _ = io.Copy(io.Discard, pr)
+	}()
+	return pw
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if len(t.b) > t.max {
+		t.b = t.b[len(t.b)-t.max:]
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.b))
+}
