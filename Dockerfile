@@ -2,10 +2,10 @@
 #
 # One image with the bridge's production binaries (none links the Temporal
 # server):
-#   liveagent-worker   the worker (./worker)
-#   liveagent-gateway  the assistant HTTP gateway (./gateway/cmd/liveagent-gateway)
+#   liveagent-worker   the worker (./cmd/liveagent-worker)
+#   liveagent-gateway  the assistant HTTP gateway (./cmd/liveagent-gateway)
 #   miaw-emulator      the MIAW emulator, for environments without an org
-#   liveagent          the assistant CLI (./starter/cmd/liveagent)
+#   liveagent          the assistant CLI (./cmd/liveagent)
 # docker-compose.yml picks the binary per service with `entrypoint`.
 #
 #   docker build -t liveagent .
@@ -17,10 +17,10 @@ COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    go build -ldflags="-s -w" -o /out/bin/liveagent-worker ./worker && \
-    go build -ldflags="-s -w" -o /out/bin/liveagent-gateway ./gateway/cmd/liveagent-gateway && \
-    go build -ldflags="-s -w" -o /out/bin/miaw-emulator ./miaw/emulator/cmd/miaw-emulator && \
-    go build -ldflags="-s -w" -o /out/bin/liveagent ./starter/cmd/liveagent
+    go build -ldflags="-s -w" -o /out/bin/liveagent-worker ./cmd/liveagent-worker && \
+    go build -ldflags="-s -w" -o /out/bin/liveagent-gateway ./cmd/liveagent-gateway && \
+    go build -ldflags="-s -w" -o /out/bin/miaw-emulator ./cmd/miaw-emulator && \
+    go build -ldflags="-s -w" -o /out/bin/liveagent ./cmd/liveagent
 # Mount points owned by the runtime user, so named volumes inherit it.
 RUN mkdir -p /out/data/attachments /out/keys
 

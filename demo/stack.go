@@ -17,15 +17,16 @@ import (
 
 	"go.temporal.io/sdk/client"
 
-	"github.com/liveagent-bridge/liveagent/app"
 	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/codec"
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/gateway"
 	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
+	"github.com/liveagent-bridge/liveagent/internal/temporalclient"
 	"github.com/liveagent-bridge/liveagent/metrics"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
+	"github.com/liveagent-bridge/liveagent/worker"
 )
 
 const (
@@ -58,7 +59,7 @@ type stack struct {
 	emu        *emulator.Server
 	emuURL     string
 	tc         client.Client
-	worker     *app.Worker
+	stopWorker func()
 	recv       *receiver
 	gatewayURL string
 	token      string
@@ -218,7 +219,7 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	ring, err := app.Keyring(cfg)
+	ring, err := temporalclient.Keyring(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -243,26 +244,17 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 
 	// 5. The production worker, delivering to the signed webhook. The one
 	// client (worker and gateway) encrypts payloads and reports SDK metrics.
-	s.tc, err = app.Dial(ctx, cfg, o.logger, app.WithEncryption(ring), app.WithMetricsHandler(s.metrics.TemporalMetricsHandler()))
+	s.tc, err = temporalclient.Dial(ctx, cfg, o.logger, temporalclient.WithEncryption(ring), temporalclient.WithMetricsHandler(s.metrics.TemporalMetricsHandler()))
 	if err != nil {
 		return nil, fmt.Errorf("dial Temporal: %w", err)
 	}
 	s.closers = append(s.closers, s.tc.Close)
-	sink, err := app.NewSink(cfg.Delivery, os.Stdout)
-	if err != nil {
-		return nil, err
-	}
-	s.worker, err = app.NewWorker(cfg, s.tc, sink, o.logger, app.WithStopTimeout(2*time.Second))
+	s.stopWorker, err = worker.Background(cfg, worker.WithClient(s.tc), worker.WithMetrics(s.metrics),
+		worker.WithLogger(o.logger), worker.WithStopTimeout(2*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
-	if err := app.RegisterWorkerMetrics(s.metrics.Prometheus(), s.worker); err != nil {
-		return nil, fmt.Errorf("worker metrics: %w", err)
-	}
-	if err := s.worker.Start(); err != nil {
-		return nil, fmt.Errorf("worker: %w", err)
-	}
-	s.closers = append(s.closers, s.worker.Stop)
+	s.closers = append(s.closers, s.stopWorker)
 
 	// 6. The assistant gateway, with the codec endpoint for the Web UI.
 	store, err := attachstore.Open(cfg.Attachments.Dir)
@@ -272,7 +264,7 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 	// AllowUnauthenticated only because this is a loopback-only dev stack:
 	// the gateway listens on 127.0.0.1 and the key dies with the process. A
 	// real deployment guards the endpoint with codec.operator_token
-	// (app.NewCodecHandler).
+	// (temporalclient.NewCodecHandler).
 	codecHandler, err := codec.NewHandler(ring, codec.HandlerOptions{
 		CORSOrigins:          uiOrigins(s.temporal.UIAddress()),
 		AllowUnauthenticated: true,

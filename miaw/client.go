@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -50,16 +49,6 @@ type Client struct {
 
 // Option customises New.
 type Option func(*Client)
-
-// WithHTTPClient sets the HTTP client used for all calls (its Timeout, if
-// any, applies to REST calls only; streams and downloads manage their own).
-func WithHTTPClient(hc *http.Client) Option {
-	return func(c *Client) {
-		if hc != nil {
-			c.http = hc
-		}
-	}
-}
 
 // WithLogger sets the logger (default slog.Default()). Tokens, keys and
 // message texts are never logged.
@@ -240,5 +229,3 @@ func conversationPath(conversationID, suffix string) string {
 }
 
 func deploymentQuery(name string) url.Values { return url.Values{"esDeveloperName": {name}} }
-
-func trimmed(s string) string { return strings.TrimSpace(s) }

@@ -5,6 +5,6 @@
 // (errors wrap ErrInvalid) and never puts attachment bytes in workflow
 // history: files go to the attachment store and only a reference travels.
 //
-// The gateway (HTTP) and the liveagent CLI (starter/cmd/liveagent) are built
+// The gateway (HTTP) and the liveagent CLI (cmd/liveagent) are built
 // on it.
 package starter

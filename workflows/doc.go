@@ -66,7 +66,7 @@
 // (versioned) change, or to cover a new path, record the histories again from
 // the module root:
 //
-//	go run ./workflows/internal/recordhistories
+//	go run ./cmd/recordhistories
 //
 // The program starts an in-memory Temporal server (temporaltest), runs the
 // real workflow with fake in-memory activities, drives each scenario

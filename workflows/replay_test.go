@@ -24,7 +24,7 @@ func recordedHistories(t *testing.T) []string {
 	files, err := filepath.Glob(historiesGlob)
 	require.NoError(t, err)
 	// An empty directory would make the replay test pass vacuously.
-	require.NotEmpty(t, files, "no recorded histories in %s; run go run ./workflows/internal/recordhistories", historiesGlob)
+	require.NotEmpty(t, files, "no recorded histories in %s; run go run ./cmd/recordhistories", historiesGlob)
 	return files
 }
 

@@ -13,8 +13,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -28,6 +26,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/liveagent-bridge/liveagent/internal/workerbin"
 )
 
 // BinaryEnv names a prebuilt liveagent-devserver binary; when set, Build
@@ -81,9 +81,6 @@ type ready struct {
 
 // FrontendAddress is the host:port Temporal clients dial.
 func (s *Server) FrontendAddress() string { return s.ready.FrontendAddress }
-
-// FrontendHTTPAddress is the host:port of the frontend's HTTP API.
-func (s *Server) FrontendHTTPAddress() string { return s.ready.FrontendHTTPAddress }
 
 // Namespace is the namespace created on start.
 func (s *Server) Namespace() string { return s.ready.Namespace }
@@ -203,12 +200,6 @@ func (s *Server) Exited() <-chan struct{} { return s.exited }
 // server then stops by itself.
 func (s *Server) DetachParent() { _ = s.stdin.Close() }
 
-// Kill ends the server at once (SIGKILL), as a crash would.
-func (s *Server) Kill() {
-	_ = s.cmd.Process.Kill()
-	<-s.exited
-}
-
 func (o Options) args() ([]string, error) {
 	args := []string{"-exit-with-stdin"}
 	add := func(flag, value string) { args = append(args, "-"+flag+"="+value) }
@@ -254,14 +245,9 @@ func Build(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	cache, err := os.UserCacheDir()
+	dir, err := workerbin.CacheDir(root)
 	if err != nil {
-		cache = os.TempDir()
-	}
-	sum := sha256.Sum256([]byte(root))
-	dir := filepath.Join(cache, "liveagent-bridge", hex.EncodeToString(sum[:8]))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", fmt.Errorf("devtemporal: build directory: %w", err)
+		return "", fmt.Errorf("devtemporal: %w", err)
 	}
 	bin := filepath.Join(dir, "liveagent-devserver")
 	unlock, err := lockFile(ctx, bin+".lock")

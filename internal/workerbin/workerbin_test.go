@@ -17,7 +17,7 @@ func TestBuildProducesAnExecutableWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(root, "worker", "main.go")); err != nil {
+	if _, err := os.Stat(filepath.Join(root, "cmd", "liveagent-worker", "main.go")); err != nil {
 		t.Fatalf("ModuleRoot %q is not this module's root: %v", root, err)
 	}
 	out := filepath.Join(t.TempDir(), "bin", "liveagent-worker")

@@ -56,7 +56,7 @@ func TestAgentSequences(t *testing.T) {
 		t.Fatal(err)
 	}
 	ev := st.expect(miaw.EventReadAck, miaw.EventMessage)[1]
-	_, entry, p := ev.envelope(t)
+	_, entry, _ := ev.envelope(t)
 	if entry["senderDisplayName"] != "Jane Agent" || entry["sender"].(map[string]any)["role"] != miaw.RoleAgent {
 		t.Fatalf("agent message envelope %v", entry)
 	}

@@ -151,15 +151,6 @@ func (s *Server) Start(addr string) (string, error) {
 	return base, nil
 }
 
-// BaseURL is the base URL used in attachment download URLs: Config.PublicURL,
-// else the address given to Start, else the scheme and Host of the first
-// request; "" before any of these is known.
-func (s *Server) BaseURL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.baseURL
-}
-
 // Close ends all SSE streams, stops timers and, when Start was used, shuts the
 // HTTP server down. It is safe to call more than once.
 func (s *Server) Close() error {

@@ -1,0 +1,509 @@
+// Command recordhistories records the workflow histories that
+// workflows/replay_test.go replays. It starts an in-memory Temporal server
+// (the dev server process, internal/devtemporal), runs the real SessionWorkflow with
+// fake in-memory activities, drives one session per scenario and writes each
+// history as JSON, exactly as `temporal workflow show --output json` would,
+// into workflows/testdata/histories/<scenario>.json.
+//
+// Run it from the module root after an intentional, versioned workflow change:
+//
+//	go run ./cmd/recordhistories
+//
+// All data is synthetic: no Salesforce, no user, no secret is involved.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/temporalproto"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
+
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+func main() {
+	out := flag.String("out", filepath.Join("workflows", "testdata", "histories"), "directory the histories are written to")
+	flag.Parse()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	if err := run(*out, logger); err != nil {
+		logger.Error("record histories", "error", err)
+		os.Exit(1)
+	}
+}
+
+func run(out string, logger *slog.Logger) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return fmt.Errorf("create output directory: %w", err)
+	}
+	sdkLogger := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	ts, err := devtemporal.Start(ctx, devtemporal.Options{NoUI: true, LogLevel: "error", Log: os.Stderr})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = ts.Stop() }()
+	c, err := client.Dial(client.Options{HostPort: ts.FrontendAddress(), Namespace: ts.Namespace(), Logger: sdkLogger})
+	if err != nil {
+		return fmt.Errorf("dial the dev server: %w", err)
+	}
+	defer c.Close()
+	// Cancellation reaches the listener with a heartbeat response; do not
+	// let throttling delay it by most of the heartbeat timeout.
+	workerOpts := worker.Options{MaxHeartbeatThrottleInterval: 200 * time.Millisecond}
+	var stops []func()
+	defer func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}()
+	newWorker := func(taskQueue string, register func(worker.Registry)) error {
+		w := worker.New(c, taskQueue, workerOpts)
+		register(w)
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start worker on %s: %w", taskQueue, err)
+		}
+		stops = append(stops, w.Stop)
+		return nil
+	}
+	if _, err := c.OperatorService().AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace:        ts.Namespace(),
+		SearchAttributes: workflows.SearchAttributes(),
+	}); err != nil {
+		return fmt.Errorf("register search attributes: %w", err)
+	}
+
+	fakes := &fakeActivities{scripts: map[string]chan workflows.AgentEvent{}, logger: logger}
+	if err := newWorker(workflows.TaskQueue, func(r worker.Registry) {
+		workflows.Register(r)
+		fakes.register(r)
+	}); err != nil {
+		return err
+	}
+	if err := newWorker(workflows.ListenerTaskQueue, func(r worker.Registry) {
+		r.RegisterActivityWithOptions(fakes.Listen, activity.RegisterOptions{Name: workflows.ActivityListen})
+	}); err != nil {
+		return err
+	}
+
+	d := &driver{c: c, fakes: fakes, out: out, logger: logger}
+	for _, sc := range []struct {
+		name string
+		fn   func(context.Context) error
+	}{
+		{"accepted", d.accepted},
+		{"accept-timeout", d.acceptTimeout},
+		{"user-close", d.userClose},
+		{"transfer", d.transfer},
+		{"continue-as-new", d.continueAsNew},
+	} {
+		logger.Info("Recording scenario", "scenario", sc.name)
+		if err := sc.fn(ctx); err != nil {
+			return fmt.Errorf("scenario %s: %w", sc.name, err)
+		}
+	}
+	return nil
+}
+
+// fakeActivities stand in for package activities. The listener forwards the
+// events a scenario scripts for its workflow as SignalAgentEvent signals.
+type fakeActivities struct {
+	mu      sync.Mutex
+	scripts map[string]chan workflows.AgentEvent // by workflow id
+	logger  *slog.Logger
+}
+
+func (f *fakeActivities) register(r worker.Registry) {
+	for name, fn := range map[string]any{
+		workflows.ActivityStreamPosition:     f.StreamPosition,
+		workflows.ActivityCreateConversation: f.CreateConversation,
+		workflows.ActivitySendMessage:        f.SendMessage,
+		workflows.ActivitySendAttachment:     f.SendAttachment,
+		workflows.ActivityEndConversation:    f.EndConversation,
+		workflows.ActivityDownloadAttachment: f.DownloadAttachment,
+		workflows.ActivityDeliver:            f.Deliver,
+	} {
+		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
+	}
+}
+
+func (f *fakeActivities) script(workflowID string) chan workflows.AgentEvent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ch, ok := f.scripts[workflowID]
+	if !ok {
+		ch = make(chan workflows.AgentEvent, 100)
+		f.scripts[workflowID] = ch
+	}
+	return ch
+}
+
+func (f *fakeActivities) StreamPosition(context.Context, workflows.StreamPositionInput) (workflows.StreamPositionResult, error) {
+	return workflows.StreamPositionResult{LastEventID: "0"}, nil
+}
+
+func (f *fakeActivities) CreateConversation(context.Context, workflows.CreateConversationInput) (workflows.CreateConversationResult, error) {
+	return workflows.CreateConversationResult{LastEventID: "0"}, nil
+}
+
+func (f *fakeActivities) SendMessage(_ context.Context, in workflows.SendMessageInput) (workflows.SendResult, error) {
+	return workflows.SendResult{EntryID: "entry-" + in.MessageID}, nil
+}
+
+func (f *fakeActivities) SendAttachment(_ context.Context, in workflows.SendAttachmentInput) (workflows.SendResult, error) {
+	return workflows.SendResult{EntryID: "entry-" + in.MessageID}, nil
+}
+
+func (f *fakeActivities) EndConversation(context.Context, workflows.EndConversationInput) error {
+	return nil
+}
+
+func (f *fakeActivities) DownloadAttachment(_ context.Context, in workflows.DownloadInput) (workflows.AttachmentRef, error) {
+	const sum = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	return workflows.AttachmentRef{
+		Name: in.Attachment.Name, MimeType: in.Attachment.MimeType, Size: 4, SHA256: sum,
+		URL: "http://127.0.0.1:8080/attachments/" + sum,
+	}, nil
+}
+
+func (f *fakeActivities) Deliver(_ context.Context, d workflows.Delivery) error {
+	f.logger.Info("Deliver", "user", d.UserID, "kind", d.Kind, "id", d.ID, "text", d.Text)
+	return nil
+}
+
+// Listen signals scripted events until the workflow cancels it.
+func (f *fakeActivities) Listen(ctx context.Context, in workflows.ListenInput) error {
+	events := f.script(in.WorkflowID)
+	c := activity.GetClient(ctx)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		activity.RecordHeartbeat(ctx, in.LastEventID)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		case ev := <-events:
+			if err := c.SignalWorkflow(ctx, in.WorkflowID, "", workflows.SignalAgentEvent, ev); err != nil {
+				return fmt.Errorf("signal %s: %w", in.WorkflowID, err)
+			}
+			in.LastEventID = ev.EventID
+		}
+	}
+}
+
+type driver struct {
+	c      client.Client
+	fakes  *fakeActivities
+	out    string
+	logger *slog.Logger
+	seq    int
+}
+
+func settings() workflows.Settings {
+	return workflows.Settings{
+		Topics:                 []string{"billing", "tech"},
+		AcceptTimeout:          2 * time.Minute,
+		TimeoutMessage:         "Sorry, no agent is available right now.",
+		Greeting:               "An agent has joined the chat.",
+		AgentEndedMessage:      "The agent has ended the chat.",
+		DefaultLocale:          "en_US",
+		RoutingUserField:       "LiveAgentUserId",
+		RoutingTopicField:      "LiveAgentTopic",
+		MaxMessageBytes:        4000,
+		MaxAttachmentSize:      5 << 20,
+		AllowedAttachmentTypes: []string{"image/png", "application/pdf"},
+	}
+}
+
+func (d *driver) start(ctx context.Context, user string, st workflows.Settings, canAfter int) (client.WorkflowRun, error) {
+	in := workflows.SessionInput{
+		Request: workflows.SessionRequest{
+			UserID: user, Topic: "billing", Description: "My last invoice is charged twice.", Settings: st,
+		},
+		ContinueAsNewAfterEvents: canAfter,
+	}
+	return d.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.WorkflowID(user),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            "Live agent session for " + user + " (billing)",
+	}, workflows.WorkflowName, in)
+}
+
+// emit scripts one agent event; the fake listener signals it.
+func (d *driver) emit(user string, ev workflows.AgentEvent) {
+	d.seq++
+	if ev.EventID == "" {
+		ev.EventID = strconv.Itoa(d.seq)
+	}
+	if ev.EntryID == "" {
+		ev.EntryID = fmt.Sprintf("entry-%d", d.seq)
+	}
+	if ev.At.IsZero() {
+		ev.At = time.Now().UTC()
+	}
+	d.fakes.script(workflows.WorkflowID(user)) <- ev
+}
+
+func (d *driver) accept(user, agent string) {
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentWorkResult, WorkType: "Accepted"})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentJoined, SenderName: agent, SenderRole: "Agent"})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentSessionStatus, SessionStatus: "Active"})
+}
+
+func (d *driver) update(ctx context.Context, user, name, id string, arg any) (workflows.UpdateResult, error) {
+	h, err := d.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.WorkflowID(user),
+		UpdateName:   name,
+		UpdateID:     id,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return workflows.UpdateResult{}, fmt.Errorf("update %s %s: %w", name, id, err)
+	}
+	var res workflows.UpdateResult
+	if err := h.Get(ctx, &res); err != nil {
+		return res, fmt.Errorf("update %s %s result: %w", name, id, err)
+	}
+	return res, nil
+}
+
+// waitFor polls QueryState until cond holds.
+func (d *driver) waitFor(ctx context.Context, user, what string, cond func(workflows.SessionView) bool) error {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		v, err := d.c.QueryWorkflow(ctx, workflows.WorkflowID(user), "", workflows.QueryState)
+		if err == nil {
+			var view workflows.SessionView
+			if err := v.Get(&view); err != nil {
+				return fmt.Errorf("decode state: %w", err)
+			}
+			if cond(view) {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("timed out waiting for %s", what)
+}
+
+func inState(st workflows.State) func(workflows.SessionView) bool {
+	return func(v workflows.SessionView) bool { return v.State == st }
+}
+
+func agentLines(n int) func(workflows.SessionView) bool {
+	return func(v workflows.SessionView) bool {
+		count := 0
+		for _, e := range v.Transcript {
+			if e.From == workflows.FromAgent {
+				count++
+			}
+		}
+		return count >= n
+	}
+}
+
+// finish waits for the session result and writes the history of runID.
+func (d *driver) finish(ctx context.Context, user string, run client.WorkflowRun, scenario string, want workflows.CloseReason) error {
+	var res workflows.SessionResult
+	if err := d.c.GetWorkflow(ctx, workflows.WorkflowID(user), "").Get(ctx, &res); err != nil {
+		return fmt.Errorf("session result: %w", err)
+	}
+	if res.CloseReason != want {
+		return fmt.Errorf("close reason %q, want %q", res.CloseReason, want)
+	}
+	return d.export(ctx, user, run.GetRunID(), scenario)
+}
+
+func (d *driver) export(ctx context.Context, user, runID, name string) error {
+	iter := d.c.GetWorkflowHistory(ctx, workflows.WorkflowID(user), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	hist := &historypb.History{}
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		if err != nil {
+			return fmt.Errorf("read history: %w", err)
+		}
+		hist.Events = append(hist.Events, ev)
+	}
+	if len(hist.Events) == 0 {
+		return errors.New("empty history")
+	}
+	b, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(hist)
+	if err != nil {
+		return fmt.Errorf("marshal history: %w", err)
+	}
+	path := filepath.Join(d.out, name+".json")
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write history: %w", err)
+	}
+	d.logger.Info("Wrote history", "path", path, "events", len(hist.Events))
+	return nil
+}
+
+// accepted: queue notices, a message while waiting, accept, agent text, link
+// and attachment, user message and attachment, typing, agent ends.
+func (d *driver) accepted(ctx context.Context) error {
+	const user = "replay-accepted"
+	run, err := d.start(ctx, user, settings(), 0)
+	if err != nil {
+		return err
+	}
+	if err := d.waitFor(ctx, user, "waiting", inState(workflows.StateWaiting)); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentRoutingResult, RoutingType: "Initial", FailureType: "None", EstimatedWait: 90 * time.Second})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentQueuePosition, QueuePosition: 2})
+	if _, err := d.update(ctx, user, workflows.UpdateSendMessage, "m-1", workflows.UserMessage{ID: "m-1", Text: "Are you there?"}); err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentTypingStarted, SenderName: "Ann"})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentMessage, SenderName: "Ann", SenderRole: "Agent", Text: "Hi, I am looking at your invoice."})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentMessage, SenderName: "Ann", SenderRole: "Agent",
+		Link: &workflows.Link{URL: "https://help.example.com/billing", Title: "Billing help"}})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentMessage, SenderName: "Ann", SenderRole: "Agent", Text: "Here is the corrected one.",
+		Attachments: []workflows.AgentAttachment{{ID: "att-1", Name: "invoice.pdf", MimeType: "application/pdf", URL: "https://example.invalid/att-1"}}})
+	if err := d.waitFor(ctx, user, "agent messages", agentLines(4)); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateSendMessage, "m-2", workflows.UserMessage{ID: "m-2", Text: "Thank you!"}); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateSendAttachment, "a-1", workflows.UserAttachment{
+		ID: "a-1", Name: "receipt.png", MimeType: "image/png", Size: 4,
+		SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", Caption: "my receipt",
+	}); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentLeft, SenderName: "Ann"})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentSessionStatus, SessionStatus: "Ended"})
+	return d.finish(ctx, user, run, "accepted", workflows.CloseAgentEnded)
+}
+
+func (d *driver) acceptTimeout(ctx context.Context) error {
+	const user = "replay-timeout"
+	st := settings()
+	st.AcceptTimeout = 3 * time.Second
+	run, err := d.start(ctx, user, st, 0)
+	if err != nil {
+		return err
+	}
+	if err := d.waitFor(ctx, user, "waiting", inState(workflows.StateWaiting)); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentQueuePosition, QueuePosition: 4})
+	return d.finish(ctx, user, run, "accept-timeout", workflows.CloseAcceptTimeout)
+}
+
+func (d *driver) userClose(ctx context.Context) error {
+	const user = "replay-user-close"
+	run, err := d.start(ctx, user, settings(), 0)
+	if err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateSendMessage, "m-1", workflows.UserMessage{ID: "m-1", Text: "Never mind, solved."}); err != nil {
+		return err
+	}
+	// A retried update with the same message id is a duplicate.
+	if _, err := d.update(ctx, user, workflows.UpdateSendMessage, "m-1-retry", workflows.UserMessage{ID: "m-1", Text: "Never mind, solved."}); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateClose, "close-1", workflows.UserClose{ID: "close-1", Reason: "solved"}); err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, "user-close", workflows.CloseUserClosed)
+}
+
+func (d *driver) transfer(ctx context.Context) error {
+	const user = "replay-transfer"
+	run, err := d.start(ctx, user, settings(), 0)
+	if err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentMessage, SenderName: "Ann", Text: "Let me transfer you to billing."})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentLeft, SenderName: "Ann"})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentRoutingResult, RoutingType: "Transfer", FailureType: "None"})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentJoined, SenderName: "Bob", SenderRole: "Agent"})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentMessage, SenderName: "Bob", Text: "Bob from billing here."})
+	if err := d.waitFor(ctx, user, "Bob's message", agentLines(2)); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateClose, "close-1", workflows.UserClose{ID: "close-1"}); err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, "transfer", workflows.CloseUserClosed)
+}
+
+// continueAsNew forces a new run after 4 agent events (test hook) and records
+// both runs.
+func (d *driver) continueAsNew(ctx context.Context) error {
+	const user = "replay-continue-as-new"
+	first, err := d.start(ctx, user, settings(), 4)
+	if err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateSendMessage, "m-1", workflows.UserMessage{ID: "m-1", Text: "Hello?"}); err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	d.emit(user, workflows.AgentEvent{EntryID: "agent-msg-1", Kind: workflows.AgentMessage, SenderName: "Ann", Text: "Hello from the first run."})
+	// Wait for the second run to be up.
+	deadline := time.Now().Add(time.Minute)
+	var second string
+	for second == "" || second == first.GetRunID() {
+		if time.Now().After(deadline) {
+			return errors.New("timed out waiting for the continued run")
+		}
+		desc, err := d.c.DescribeWorkflowExecution(ctx, workflows.WorkflowID(user), "")
+		if err != nil {
+			return fmt.Errorf("describe: %w", err)
+		}
+		second = desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		time.Sleep(100 * time.Millisecond)
+	}
+	// A duplicate of an entry handled by the first run is dropped by the second.
+	d.emit(user, workflows.AgentEvent{EntryID: "agent-msg-1", Kind: workflows.AgentMessage, SenderName: "Ann", Text: "Hello from the first run."})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentMessage, SenderName: "Ann", Text: "Hello from the second run."})
+	if _, err := d.update(ctx, user, workflows.UpdateSendMessage, "m-2", workflows.UserMessage{ID: "m-2", Text: "Still here."}); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentConversationShut})
+	var res workflows.SessionResult
+	if err := d.c.GetWorkflow(ctx, workflows.WorkflowID(user), second).Get(ctx, &res); err != nil {
+		return fmt.Errorf("continued run result: %w", err)
+	}
+	if res.CloseReason != workflows.CloseAgentEnded {
+		return fmt.Errorf("close reason %q, want %q", res.CloseReason, workflows.CloseAgentEnded)
+	}
+	if err := d.export(ctx, user, first.GetRunID(), "continue-as-new-run1"); err != nil {
+		return err
+	}
+	return d.export(ctx, user, second, "continue-as-new-run2")
+}

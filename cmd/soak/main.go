@@ -1,0 +1,68 @@
+// Command soak runs the live-agent fault soak: many concurrent sessions
+// exchanging messages and attachments both ways while the MIAW emulator
+// injects every fault and the worker process is SIGKILLed and restarted. It
+// prints the report and exits 1 when anything was lost, duplicated or
+// reordered, 2 when the soak could not run.
+//
+//	go run ./cmd/soak -sessions 200 -messages 20 -kills 10 -seed 1
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/liveagent-bridge/liveagent/harness/soak"
+)
+
+func main() {
+	d := soak.DefaultOptions()
+	faults := soak.DefaultFaults(0)
+	var (
+		sessions = flag.Int("sessions", 200, "concurrent sessions")
+		messages = flag.Int("messages", d.Messages, "text messages each side sends per session (plus one attachment each)")
+		kills    = flag.Int("kills", 10, "minimum worker SIGKILLs before sessions close (negative: none)")
+		seed     = flag.Int64("seed", d.Seed, "seed of faults, kill times and pacing")
+		killMin  = flag.Duration("kill-min", d.KillIntervalMin, "shortest worker lifetime before a kill")
+		killMax  = flag.Duration("kill-max", d.KillIntervalMax, "longest worker lifetime before a kill")
+		timeout  = flag.Duration("timeout", 30*time.Minute, "bound on the whole run")
+		tokenTTL = flag.Duration("token-ttl", faults.TokenTTL, "access-token lifetime the emulator grants (early expiry fault)")
+		accept   = flag.Duration("accept-delay", 0, "diagnostic: delay before the agent accepts a queued conversation")
+		outage   = flag.Duration("webhook-outage", 0, "make the assistant's webhook refuse every delivery this long, from the start of the sessions")
+		worker   = flag.String("worker", "", "prebuilt worker binary (default: go build ./cmd/liveagent-worker)")
+		workDir  = flag.String("workdir", "", "work directory (default: a temporary one, kept on failure)")
+		verbose  = flag.Bool("v", false, "log progress and emulator warnings")
+	)
+	flag.Parse()
+
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	f := soak.DefaultFaults(*seed)
+	f.TokenTTL = *tokenTTL
+	opts := soak.Options{
+		Sessions: *sessions, Messages: *messages, Kills: *kills, Seed: *seed,
+		KillIntervalMin: *killMin, KillIntervalMax: *killMax, Timeout: *timeout,
+		AcceptDelay: *accept, WebhookOutage: *outage, Faults: &f, WorkerBinary: *worker, WorkDir: *workDir, Logger: logger,
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := soak.Run(ctx, opts)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "soak:", err)
+		os.Exit(2)
+	}
+	fmt.Print(rep)
+	if !rep.OK() {
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,181 @@
+package soak
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
+)
+
+// Options configure a soak run. Zero values take the defaults documented on
+// each field; DefaultOptions returns them filled in.
+type Options struct {
+	// Sessions is the number of concurrent live-agent sessions (default 50).
+	Sessions int
+	// Messages is the number of text messages each side sends per session
+	// (default 20). Each side also sends one attachment.
+	Messages int
+	// Kills is the minimum number of worker SIGKILLs: sessions do not close
+	// before this many kills happened (default 3) and, when tokens expire
+	// early, before an SSE stream has run into its token's expiry. The
+	// chaos loop keeps killing at random intervals until every session is
+	// verified.
+	// Negative disables the chaos loop (no kills at all).
+	Kills int
+	// Seed makes the fault pattern, kill times and pacing reproducible
+	// (default 1). Go scheduling still varies between runs.
+	Seed int64
+
+	// KillIntervalMin and KillIntervalMax bound the random time a worker
+	// incarnation lives before it is killed (defaults 8s and 20s). They
+	// should exceed the workflow task timeout (10s) now and then, or
+	// progress only happens between kills.
+	KillIntervalMin, KillIntervalMax time.Duration
+	// RestartPauseMax bounds the random pause between a kill and the
+	// restart (default 2s).
+	RestartPauseMax time.Duration
+
+	// Faults are the emulator faults. Nil means DefaultFaults(Seed): every
+	// fault kind on.
+	Faults *emulator.Faults
+	// WebhookFailureRate is the fraction of webhook deliveries the receiver
+	// records and then answers 503, as an assistant that processed a
+	// delivery but failed to acknowledge it (default 0.02; negative = 0).
+	WebhookFailureRate float64
+
+	// WebhookOutage, when positive, makes the assistant's webhook refuse
+	// every delivery (503) for this long from the moment sessions start: an
+	// assistant that is down. Off by default.
+	WebhookOutage time.Duration
+
+	// StartSpread spreads session starts over this long (default
+	// Sessions×50ms, at most 10s).
+	StartSpread time.Duration
+	// PaceMax bounds the random pause before each message a side sends
+	// (default 400ms).
+	PaceMax time.Duration
+	// AcceptDelay is how long the agent waits after the conversation reaches
+	// its queue before accepting (default 0: at once, as a fast agent
+	// would). A diagnostic knob: a delay hides races between the agent
+	// accepting and the bridge starting to listen.
+	AcceptDelay time.Duration
+	// Timeout bounds the whole run (default 20m).
+	Timeout time.Duration
+
+	// ModuleRoot is the directory of the liveagent go.mod, where ./cmd/liveagent-worker is
+	// built (default: found with `go env GOMOD`).
+	ModuleRoot string
+	// WorkerBinary, when set, is used instead of building ./cmd/liveagent-worker.
+	WorkerBinary string
+	// WorkDir holds keys, the attachment store, the SQLite file and the
+	// worker log (default: a new temporary directory, removed after a clean
+	// run and kept after a failed one).
+	WorkDir string
+
+	// WorkerLogLevel is the worker's log.level (default "info"); its logs
+	// go to worker.log in WorkDir.
+	WorkerLogLevel string
+
+	// Logger receives progress logs (default: discard).
+	Logger *slog.Logger
+}
+
+// DefaultOptions returns the CI-sized defaults.
+func DefaultOptions() Options {
+	return Options{
+		Sessions:           50,
+		Messages:           20,
+		Kills:              3,
+		Seed:               1,
+		KillIntervalMin:    8 * time.Second,
+		KillIntervalMax:    20 * time.Second,
+		RestartPauseMax:    2 * time.Second,
+		WebhookFailureRate: 0.02,
+		PaceMax:            400 * time.Millisecond,
+		Timeout:            20 * time.Minute,
+	}
+}
+
+// DefaultFaults turns every emulator fault on at rates that keep a run
+// moving: every SSE stream is cut after 7 events, 10% of events are sent
+// twice, 3% of REST calls get a 503, 2% start a burst of three 429s, access
+// tokens expire after 20s and every event is delayed by 20ms.
+func DefaultFaults(seed int64) emulator.Faults {
+	return emulator.Faults{
+		DropStreamEvery: 7,
+		DuplicateRate:   0.10,
+		ErrorRate:       0.03,
+		ThrottleRate:    0.02,
+		ThrottleBurst:   3,
+		TokenTTL:        20 * time.Second,
+		EventDelay:      20 * time.Millisecond,
+		Seed:            seed,
+	}
+}
+
+func (o Options) withDefaults() Options {
+	d := DefaultOptions()
+	if o.Sessions == 0 {
+		o.Sessions = d.Sessions
+	}
+	if o.Messages == 0 {
+		o.Messages = d.Messages
+	}
+	if o.Kills == 0 {
+		o.Kills = d.Kills
+	}
+	if o.Seed == 0 {
+		o.Seed = d.Seed
+	}
+	if o.KillIntervalMin == 0 {
+		o.KillIntervalMin = d.KillIntervalMin
+	}
+	if o.KillIntervalMax == 0 {
+		o.KillIntervalMax = max(d.KillIntervalMax, o.KillIntervalMin)
+	}
+	if o.RestartPauseMax == 0 {
+		o.RestartPauseMax = d.RestartPauseMax
+	}
+	if o.Faults == nil {
+		f := DefaultFaults(o.Seed)
+		o.Faults = &f
+	}
+	if o.WebhookFailureRate == 0 {
+		o.WebhookFailureRate = d.WebhookFailureRate
+	} else if o.WebhookFailureRate < 0 {
+		o.WebhookFailureRate = 0
+	}
+	if o.StartSpread == 0 {
+		o.StartSpread = min(time.Duration(o.Sessions)*50*time.Millisecond, 10*time.Second)
+	}
+	if o.PaceMax == 0 {
+		o.PaceMax = d.PaceMax
+	}
+	if o.Timeout == 0 {
+		o.Timeout = d.Timeout
+	}
+	if o.WorkerLogLevel == "" {
+		o.WorkerLogLevel = "info"
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.Sessions < 1:
+		return fmt.Errorf("soak: sessions: must be at least 1, got %d", o.Sessions)
+	case o.Messages < 1:
+		return fmt.Errorf("soak: messages: must be at least 1, got %d", o.Messages)
+	case o.KillIntervalMin <= 0 || o.KillIntervalMax < o.KillIntervalMin:
+		return fmt.Errorf("soak: kill interval: need 0 < min (%s) <= max (%s)", o.KillIntervalMin, o.KillIntervalMax)
+	case o.WebhookFailureRate >= 1:
+		return errors.New("soak: webhook failure rate: must be below 1")
+	}
+	return nil
+}

@@ -1,0 +1,108 @@
+package worker
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/liveagent-bridge/liveagent/activities"
+	"github.com/liveagent-bridge/liveagent/attachstore"
+	"github.com/liveagent-bridge/liveagent/config"
+	"github.com/liveagent-bridge/liveagent/miaw"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+// ListenerHeartbeatThrottle caps how long the SDK holds back a listener's
+// heartbeat. Cancellation reaches an activity only in a heartbeat response,
+// and the SDK's default throttle (80% of the 30s heartbeat timeout) would
+// keep a closing session's run open ~24s for its listener to stop. Each
+// heartbeat is a write on the Temporal server, one per open session per
+// interval (the load benchmark measures it), so this matches the listener's
+// own cadence (activities.DefaultListenerHeartbeat) instead of adding calls.
+const ListenerHeartbeatThrottle = 10 * time.Second
+
+// workers is the pair of Temporal workers of one bridge process:
+//
+//   - on workflows.TaskQueue the session workflow and its short activities
+//     (Salesforce calls, downloads, deliveries), at most worker.activity_slots
+//     of them at once;
+//   - on workflows.ListenerTaskQueue only the SSE listener, at most
+//     worker.listener_slots at once (one per open session), so open streams
+//     can never starve the short activities.
+type workers struct {
+	main, listener sdkworker.Worker
+	acts           *activities.Activities
+}
+
+// newWorkers builds the MIAW client from cfg.MIAW() (unless sf is given),
+// opens the attachment store at cfg.Attachments.Dir, and creates both
+// Temporal workers with every workflow and activity registered. Nothing
+// polls until start.
+func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf activities.Salesforce, logger *slog.Logger, stopTimeout time.Duration) (*workers, error) {
+	if tc == nil {
+		return nil, errors.New("worker: temporal client is nil")
+	}
+	if sink == nil {
+		return nil, errors.New("worker: delivery sink is nil")
+	}
+	w := &workers{}
+	if sf == nil {
+		mc, err := miaw.New(cfg.MIAW(), miaw.WithLogger(logger.With("component", "miaw")))
+		if err != nil {
+			return nil, fmt.Errorf("miaw client: %w", err)
+		}
+		sf = mc
+	}
+	store, err := attachstore.Open(cfg.Attachments.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("attachment store %s: %w", cfg.Attachments.Dir, err)
+	}
+	w.acts = &activities.Activities{
+		SF:                sf,
+		Temporal:          tc,
+		Store:             store,
+		Sink:              sink,
+		AttachmentBaseURL: cfg.Attachments.PublicURL,
+		Logger:            logger.With("component", "activities"),
+	}
+
+	w.main = sdkworker.New(tc, workflows.TaskQueue, sdkworker.Options{
+		MaxConcurrentActivityExecutionSize: cfg.Worker.ActivitySlots,
+		WorkerStopTimeout:                  stopTimeout,
+	})
+	workflows.Register(w.main)
+	w.acts.Register(w.main)
+
+	w.listener = sdkworker.New(tc, workflows.ListenerTaskQueue, sdkworker.Options{
+		MaxConcurrentActivityExecutionSize: cfg.Worker.ListenerSlots,
+		DisableWorkflowWorker:              true,
+		MaxHeartbeatThrottleInterval:       ListenerHeartbeatThrottle,
+	})
+	w.acts.RegisterListener(w.listener)
+	return w, nil
+}
+
+// start starts both workers (non-blocking); if the second fails the first
+// is stopped again.
+func (w *workers) start() error {
+	if err := w.listener.Start(); err != nil {
+		return fmt.Errorf("start listener worker on %s: %w", workflows.ListenerTaskQueue, err)
+	}
+	if err := w.main.Start(); err != nil {
+		w.listener.Stop()
+		return fmt.Errorf("start session worker on %s: %w", workflows.TaskQueue, err)
+	}
+	return nil
+}
+
+// stop stops the session worker first (letting short activities finish
+// within the stop timeout), then the listeners, which their sessions resume
+// elsewhere from the heartbeated cursor. It does not close the client.
+func (w *workers) stop() {
+	w.main.Stop()
+	w.listener.Stop()
+}
