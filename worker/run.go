@@ -129,7 +129,7 @@ func Run(ctx context.Context, cfg *config.Config, opts ...Option) error {
 		s.onStarted()
 	}
 	<-ctx.Done()
-	logger.Info("workers stopping", "cause", context.Cause(ctx))
+	logger.Info("shutting down", "cause", context.Cause(ctx))
 	w.stop()
 	logger.Info("workers stopped")
 	return nil
