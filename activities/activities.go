@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/liveagent-bridge/liveagent/attachstore"
@@ -44,7 +43,8 @@ type Sink interface {
 // arrives, so the workflow's cancellation reaches it within this interval.
 // Each heartbeat is a write on the Temporal server per open session, so it is
 // not shorter; the activity's HeartbeatTimeout must be comfortably larger
-// (the workflow uses 30s).
+// (workflows.Settings.ListenerHeartbeatTimeout, at least
+// workflows.MinListenerHeartbeatTimeout).
 const DefaultListenerHeartbeat = 10 * time.Second
 
 // Activities holds the dependencies of every activity. Create it once per
@@ -73,20 +73,14 @@ type Activities struct {
 // workflows.Activity* name. Any worker.Worker (or test environment) is an
 // ActivityRegistry.
 func (a *Activities) Register(r worker.ActivityRegistry) {
-	r.RegisterActivityWithOptions(a.StreamPosition, activity.RegisterOptions{Name: workflows.ActivityStreamPosition})
-	r.RegisterActivityWithOptions(a.CreateConversation, activity.RegisterOptions{Name: workflows.ActivityCreateConversation})
-	r.RegisterActivityWithOptions(a.SendMessage, activity.RegisterOptions{Name: workflows.ActivitySendMessage})
-	r.RegisterActivityWithOptions(a.SendAttachment, activity.RegisterOptions{Name: workflows.ActivitySendAttachment})
-	r.RegisterActivityWithOptions(a.EndConversation, activity.RegisterOptions{Name: workflows.ActivityEndConversation})
-	r.RegisterActivityWithOptions(a.DownloadAttachment, activity.RegisterOptions{Name: workflows.ActivityDownloadAttachment})
-	r.RegisterActivityWithOptions(a.DeliverToUser, activity.RegisterOptions{Name: workflows.ActivityDeliver})
+	workflows.RegisterActivities(r, a)
 }
 
 // RegisterListener registers the SSE listener (workflows.ActivityListen). Call
 // it on the worker of workflows.ListenerTaskQueue, whose activity slot budget
 // bounds the number of concurrently open streams.
 func (a *Activities) RegisterListener(r worker.ActivityRegistry) {
-	r.RegisterActivityWithOptions(a.ListenEvents, activity.RegisterOptions{Name: workflows.ActivityListen})
+	workflows.RegisterListener(r, a)
 }
 
 // ListenerStats are cumulative counters of the listeners of this process.

@@ -305,19 +305,6 @@ type SessionResult struct {
 	Messages       int // transcript entries
 }
 
-// Activity names registered by package activities. The workflow calls them by
-// name so it does not import the package that does I/O.
-const (
-	ActivityStreamPosition     = "StreamPosition"
-	ActivityCreateConversation = "CreateConversation"
-	ActivitySendMessage        = "SendMessage"
-	ActivitySendAttachment     = "SendAttachment"
-	ActivityEndConversation    = "EndConversation"
-	ActivityListen             = "ListenEvents"
-	ActivityDownloadAttachment = "DownloadAttachment"
-	ActivityDeliver            = "DeliverToUser"
-)
-
 // StreamPositionInput is the argument of ActivityStreamPosition, which
 // returns the user's current SSE stream position as a StreamPositionResult.
 type StreamPositionInput struct {

@@ -2,21 +2,28 @@
 // workflow (SessionWorkflow, registered as WorkflowName) per user handed over
 // from the AI assistant to a human agent in Salesforce Enhanced Messaging.
 //
-// The package does no I/O. It calls activities by name (Activity* constants in
-// api.go, implemented by package activities) with the input types declared in
-// api.go, so it imports nothing that talks to the network. api.go is the
-// contract shared with the activities, the worker and the starter.
+// The package does no I/O. It schedules activities by name (Activity* in
+// activities.go) with the input types declared in api.go, so it imports
+// nothing that talks to the network. SessionActivities and Listener give
+// their signatures; RegisterActivities and RegisterListener are the one
+// table from those names to an implementation (package activities in
+// production, internal/sessionfakes in tests and the history recorder).
+// api.go and activities.go are the contract shared with the activities, the
+// worker and the starter.
 //
 // # Lifecycle
 //
-// validate → create the Salesforce conversation (routing attributes: user id
-// and topic) and send the description as the first message → start the SSE
-// listener activity (own task queue, heartbeats, unlimited retries) → wait for
-// an agent with a durable timer, showing queue position and estimated wait →
-// on timeout tell the user and close; on accept greet the user and send the
-// messages kept while waiting, in order → broker both ways until either side
-// closes → always end the Salesforce session, stop the listener and deliver
-// the close, also after failures or cancellation.
+// session.go tells it in order: validate the request → record the user's
+// SSE stream position → create the Salesforce conversation with the routing
+// attributes (user id and topic) → send the description as the first
+// message → start the SSE listener from the recorded position (own task
+// queue, heartbeats, unlimited retries) → wait for an agent with a durable
+// timer, showing queue position and estimated wait → on accept greet the
+// user and send the messages kept while waiting, in order → broker both ways
+// until either side closes (or the accept timer fires, routing fails, the
+// listener fails or the workflow is cancelled) → always tell the user why,
+// end and close the Salesforce side, deliver the close, and ask the listener
+// to stop without waiting for it.
 //
 // User input arrives as Updates (UpdateSendMessage, UpdateSendAttachment,
 // UpdateClose) whose validators reject bad input without writing history. The
@@ -38,15 +45,17 @@
 //
 // Running sessions replay their history on every worker restart, so the code
 // must make the same decisions in the same order as the code that recorded
-// the history. Three changes are patched so far, each with the histories
-// recorded before it kept: changeDeliverClosedFirst (the closed notice is
-// delivered before waiting for the listener to stop; v0-*.json),
-// changeCompleteWithoutListener (a closed run completes without waiting for
-// the listener to acknowledge cancellation; v1-*.json) and
-// changePositionBeforeCreate (the stream position is recorded by its own
-// activity before the conversation is created; v2-*.json). A change
-// that adds, removes or reorders activities, timers, side effects, search
-// attribute upserts or continue-as-new must be guarded with
+// the history. Three changes are patched so far; versions.go names each
+// once, asks its workflow.GetVersion there and keeps the legacy branch next
+// to it, and the histories recorded before each are kept:
+// changeDeliverClosedFirst (the closed notice is delivered before waiting
+// for the listener to stop; v0-*.json), changeCompleteWithoutListener (a
+// closed run completes without waiting for the listener to acknowledge
+// cancellation; v1-*.json) and changePositionBeforeCreate (the stream
+// position is recorded by its own activity before the conversation is
+// created; v2-*.json). A change that adds, removes or reorders activities,
+// timers, side effects, search attribute upserts or continue-as-new must be
+// guarded there with
 //
 //	if workflow.GetVersion(ctx, "short-change-id", workflow.DefaultVersion, 1) == 1 {
 //		// new behaviour
@@ -69,9 +78,10 @@
 //	go run ./cmd/recordhistories
 //
 // The program starts an in-memory Temporal server (temporaltest), runs the
-// real workflow with fake in-memory activities, drives each scenario
-// (accepted with messages and attachments, accept timeout, user close,
-// transfer, continue-as-new) and writes the histories in the same JSON format
+// real workflow with the in-memory activities of internal/sessionfakes (the
+// ones the workflow tests use), drives each scenario (accepted with messages
+// and attachments, accept timeout, user close, transfer, continue-as-new)
+// and writes the histories in the same JSON format
 // as `temporal workflow show --output json`. To add a scenario, add a method
 // to its driver and list it in run. Keep old histories that still matter for
 // running sessions (rename them first, e.g. v0-accepted.json) so the replay test

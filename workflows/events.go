@@ -205,14 +205,7 @@ func (s *session) onAgentMessage(ctx workflow.Context, ev AgentEvent) {
 	}
 	for i, a := range ev.Attachments {
 		id := fmt.Sprintf("%s/attachment/%d", key, i)
-		var ref AttachmentRef
-		err := workflow.ExecuteActivity(downloadOptions(ctx), ActivityDownloadAttachment, DownloadInput{
-			UserID:         s.req.UserID,
-			ConversationID: s.conversationID,
-			EntryID:        ev.EntryID,
-			Attachment:     a,
-			MaxSize:        s.req.Settings.MaxAttachmentSize,
-		}).Get(ctx, &ref)
+		ref, err := s.downloadAttachment(ctx, ev.EntryID, a)
 		if err != nil {
 			s.logger.Error("Agent attachment download failed", "entryID", ev.EntryID, "attachmentID", a.ID, "error", err)
 			s.notify(ctx, id, fmt.Sprintf(attachmentFailedFormat, a.Name))
@@ -222,5 +215,36 @@ func (s *session) onAgentMessage(ctx workflow.Context, ev AgentEvent) {
 		_ = s.deliver(ctx, Delivery{
 			ID: id, Kind: DeliverAgentMessage, At: at, SenderName: sender, Attachment: &ref,
 		})
+	}
+}
+
+// handleEvents handles every agent event already buffered. Reading only with
+// ReceiveAsync (never a blocking Receive) keeps undelivered signals in the
+// channel, where Len() sees them before continue-as-new.
+func (s *session) handleEvents(ctx workflow.Context) {
+	for {
+		var ev AgentEvent
+		if !s.events.ReceiveAsync(&ev) {
+			return
+		}
+		s.handleAgentEvent(ctx, ev)
+	}
+}
+
+// dropLateEvents reads the agent events that arrived after the session
+// ended (typically Salesforce's own end and close notifications): the chat
+// is over and the user was told, so they are logged, not delivered. Reading
+// them records no command, so it is replay-safe.
+func (s *session) dropLateEvents() {
+	var kinds []AgentEventKind
+	for {
+		var ev AgentEvent
+		if !s.events.ReceiveAsync(&ev) {
+			break
+		}
+		kinds = append(kinds, ev.Kind)
+	}
+	if len(kinds) > 0 {
+		s.logger.Info("Agent events after the session ended were not delivered", "count", len(kinds), "kinds", kinds)
 	}
 }

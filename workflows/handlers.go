@@ -158,7 +158,7 @@ func (s *session) startSender(ctx workflow.Context) {
 	})
 }
 
-// send calls the Salesforce activity for one outbox item.
+// send sends one outbox item to Salesforce.
 func (s *session) send(ctx workflow.Context, item *outgoing) (UpdateResult, error) {
 	var (
 		id  string
@@ -167,22 +167,10 @@ func (s *session) send(ctx workflow.Context, item *outgoing) (UpdateResult, erro
 	)
 	if item.msg != nil {
 		id = item.msg.ID
-		err = workflow.ExecuteActivity(salesforceOptions(ctx, "send user message"), ActivitySendMessage, SendMessageInput{
-			UserID:         s.req.UserID,
-			ConversationID: s.conversationID,
-			MessageID:      miawMessageID(s.conversationID, id),
-			Text:           item.msg.Text,
-			Language:       s.req.Locale,
-		}).Get(ctx, &res)
+		res, err = s.sendMessage(ctx, "send user message", id, item.msg.Text)
 	} else {
 		id = item.att.ID
-		err = workflow.ExecuteActivity(salesforceOptions(ctx, "send user attachment"), ActivitySendAttachment, SendAttachmentInput{
-			UserID:         s.req.UserID,
-			ConversationID: s.conversationID,
-			MessageID:      miawMessageID(s.conversationID, id),
-			Attachment:     *item.att,
-			Language:       s.req.Locale,
-		}).Get(ctx, &res)
+		res, err = s.sendAttachment(ctx, *item.att)
 	}
 	if err != nil {
 		return UpdateResult{}, fmt.Errorf("send %s to Salesforce: %w", id, err)

@@ -1,10 +1,11 @@
-package workflows
+package workflows_test
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -17,131 +18,10 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/liveagent-bridge/liveagent/internal/sessionfakes"
 	"github.com/liveagent-bridge/liveagent/internal/syncbuf"
+	"github.com/liveagent-bridge/liveagent/workflows"
 )
-
-// fakeActivities records every activity call the workflow makes. The
-// activities are registered by name, exactly as package activities does.
-type fakeActivities struct {
-	mu          sync.Mutex
-	created     []CreateConversationInput
-	sent        []SendMessageInput
-	attachments []SendAttachmentInput
-	ended       []EndConversationInput
-	delivered   []Delivery
-	downloads   []DownloadInput
-	listens     []ListenInput
-
-	createErr       error
-	deliverErr      func(context.Context, Delivery) error // nil = every delivery succeeds
-	deliverAttempts int
-	sendErr         func(SendMessageInput) error
-}
-
-// streamPositionBeforeCreate is the cursor the fake StreamPosition reports;
-// streamPositionOfCreate the later one the fake CreateConversation reports,
-// as a create attempt retried after the conversation was created would.
-const (
-	streamPositionBeforeCreate = "ev-before-create"
-	streamPositionOfCreate     = "ev-after-accept"
-)
-
-func (f *fakeActivities) StreamPosition(context.Context, StreamPositionInput) (StreamPositionResult, error) {
-	return StreamPositionResult{LastEventID: streamPositionBeforeCreate}, nil
-}
-
-func (f *fakeActivities) CreateConversation(_ context.Context, in CreateConversationInput) (CreateConversationResult, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.created = append(f.created, in)
-	if f.createErr != nil {
-		return CreateConversationResult{}, f.createErr
-	}
-	return CreateConversationResult{LastEventID: streamPositionOfCreate}, nil
-}
-
-func (f *fakeActivities) SendMessage(_ context.Context, in SendMessageInput) (SendResult, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.sent = append(f.sent, in)
-	if f.sendErr != nil {
-		if err := f.sendErr(in); err != nil {
-			return SendResult{}, err
-		}
-	}
-	return SendResult{EntryID: "entry-" + in.MessageID}, nil
-}
-
-func (f *fakeActivities) SendAttachment(_ context.Context, in SendAttachmentInput) (SendResult, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.attachments = append(f.attachments, in)
-	return SendResult{EntryID: "entry-" + in.MessageID}, nil
-}
-
-func (f *fakeActivities) EndConversation(_ context.Context, in EndConversationInput) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.ended = append(f.ended, in)
-	return nil
-}
-
-func (f *fakeActivities) DownloadAttachment(_ context.Context, in DownloadInput) (AttachmentRef, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.downloads = append(f.downloads, in)
-	return AttachmentRef{
-		Name: in.Attachment.Name, MimeType: in.Attachment.MimeType, Size: 42,
-		SHA256: "ab12", URL: "http://127.0.0.1/attachments/ab12",
-	}, nil
-}
-
-func (f *fakeActivities) Deliver(ctx context.Context, d Delivery) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.deliverAttempts++
-	if f.deliverErr != nil {
-		if err := f.deliverErr(ctx, d); err != nil {
-			return err
-		}
-	}
-	f.delivered = append(f.delivered, d)
-	return nil
-}
-
-// Listen stands in for the SSE listener; the test env mock below keeps it
-// "running" (on the workflow clock) until the workflow cancels it.
-func (f *fakeActivities) Listen(context.Context, ListenInput) error { return nil }
-
-func (f *fakeActivities) deliveries(kind DeliveryKind) []Delivery {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []Delivery
-	for _, d := range f.delivered {
-		if d.Kind == kind {
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func (f *fakeActivities) deliveredTexts(kind DeliveryKind) []string {
-	var out []string
-	for _, d := range f.deliveries(kind) {
-		out = append(out, d.Text)
-	}
-	return out
-}
-
-func (f *fakeActivities) sentTexts() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []string
-	for _, s := range f.sent {
-		out = append(out, s.Text)
-	}
-	return out
-}
 
 // updateRecorder implements testsuite's UpdateCallbacks.
 type updateRecorder struct {
@@ -149,7 +29,7 @@ type updateRecorder struct {
 	accepted  bool
 	rejected  error
 	completed bool
-	result    UpdateResult
+	result    workflows.UpdateResult
 	err       error
 }
 
@@ -162,12 +42,12 @@ func (u *updateRecorder) Complete(success any, err error) {
 	defer u.mu.Unlock()
 	u.completed = true
 	u.err = err
-	if r, ok := success.(UpdateResult); ok {
+	if r, ok := success.(workflows.UpdateResult); ok {
 		u.result = r
 	}
 }
 
-func (u *updateRecorder) requireResult(t *testing.T, status UpdateStatus) UpdateResult {
+func (u *updateRecorder) requireResult(t *testing.T, status workflows.UpdateStatus) workflows.UpdateResult {
 	t.Helper()
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -187,11 +67,17 @@ func (u *updateRecorder) requireRejected(t *testing.T, contains string) {
 	require.False(t, u.accepted)
 }
 
+// harness runs SessionWorkflow in the SDK's test environment with the
+// shared fake activities. The listener is mocked: it stays pending on the
+// workflow clock until cancelled (or returns its error after its delay).
 type harness struct {
 	t    *testing.T
 	env  *testsuite.TestWorkflowEnvironment
-	sf   *fakeActivities
+	sf   *sessionfakes.Activities
 	logs *syncbuf.Buffer // everything the workflow and the SDK logged
+
+	mu      sync.Mutex
+	listens []workflows.ListenInput
 }
 
 func newHarness(t *testing.T) *harness {
@@ -220,42 +106,37 @@ func newHarnessWithMetrics(t *testing.T, d time.Duration, err error, mh client.M
 		suite.SetMetricsHandler(mh)
 	}
 	env := suite.NewTestWorkflowEnvironment()
-	sf := &fakeActivities{}
-	Register(env)
-	for name, fn := range map[string]any{
-		ActivityStreamPosition:     sf.StreamPosition,
-		ActivityCreateConversation: sf.CreateConversation,
-		ActivitySendMessage:        sf.SendMessage,
-		ActivitySendAttachment:     sf.SendAttachment,
-		ActivityEndConversation:    sf.EndConversation,
-		ActivityDownloadAttachment: sf.DownloadAttachment,
-		ActivityDeliver:            sf.Deliver,
-		ActivityListen:             sf.Listen,
-	} {
-		env.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
-	}
-	// The listener runs until cancelled: keep it pending on the workflow
-	// clock (which lets the test env skip time for the accept timer).
-	env.OnActivity(ActivityListen, mock.Anything, mock.Anything).After(d).Return(err)
+	h := &harness{t: t, env: env, sf: &sessionfakes.Activities{}, logs: logs}
+	workflows.Register(env)
+	workflows.RegisterActivities(env, h.sf)
+	workflows.RegisterListener(env, h.sf)
+	env.OnActivity(workflows.ActivityListen, mock.Anything, mock.Anything).After(d).Return(err)
 	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, args converter.EncodedValues) {
-		if info.ActivityType.Name != ActivityListen {
+		if info.ActivityType.Name != workflows.ActivityListen {
 			return
 		}
-		var in ListenInput
+		var in workflows.ListenInput
 		if err := args.Get(&in); err == nil {
-			sf.mu.Lock()
-			sf.listens = append(sf.listens, in)
-			sf.mu.Unlock()
+			h.mu.Lock()
+			h.listens = append(h.listens, in)
+			h.mu.Unlock()
 		}
 	})
-	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: WorkflowID("u-42"), TaskQueue: TaskQueue})
-	return &harness{t: t, env: env, sf: sf, logs: logs}
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: workflows.WorkflowID("u-42"), TaskQueue: workflows.TaskQueue})
+	return h
+}
+
+// listenerStarts returns the inputs the listener was started with.
+func (h *harness) listenerStarts() []workflows.ListenInput {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.listens)
 }
 
 func (h *harness) at(d time.Duration, fn func()) { h.env.RegisterDelayedCallback(fn, d) }
 
-func (h *harness) signalAt(d time.Duration, ev AgentEvent) {
-	h.at(d, func() { h.env.SignalWorkflow(SignalAgentEvent, ev) })
+func (h *harness) signalAt(d time.Duration, ev workflows.AgentEvent) {
+	h.at(d, func() { h.env.SignalWorkflow(workflows.SignalAgentEvent, ev) })
 }
 
 // updateAt sends an update at d; the update id is unique per call so the
@@ -268,38 +149,47 @@ func (h *harness) updateAt(d time.Duration, name string, arg any) *updateRecorde
 	return u
 }
 
-func (h *harness) queryAt(d time.Duration) *SessionView {
-	view := &SessionView{}
+func (h *harness) queryAt(d time.Duration) *workflows.SessionView {
+	view := &workflows.SessionView{}
 	h.at(d, func() {
-		v, err := h.env.QueryWorkflow(QueryState)
+		v, err := h.env.QueryWorkflow(workflows.QueryState)
 		require.NoError(h.t, err)
 		require.NoError(h.t, v.Get(view))
 	})
 	return view
 }
 
-func (h *harness) run(in SessionInput) {
-	h.env.ExecuteWorkflow(WorkflowName, in)
+func (h *harness) run(in workflows.SessionInput) {
+	h.env.ExecuteWorkflow(workflows.WorkflowName, in)
 	require.True(h.t, h.env.IsWorkflowCompleted(), "workflow did not complete")
 }
 
-func (h *harness) result() SessionResult {
+func (h *harness) result() workflows.SessionResult {
 	h.t.Helper()
 	require.NoError(h.t, h.env.GetWorkflowError())
-	var r SessionResult
+	var r workflows.SessionResult
 	require.NoError(h.t, h.env.GetWorkflowResult(&r))
 	return r
 }
 
-func (h *harness) conversationID() string {
-	h.sf.mu.Lock()
-	defer h.sf.mu.Unlock()
-	require.Len(h.t, h.sf.created, 1)
-	return h.sf.created[0].ConversationID
+// finalView is the QueryState answer after the run completed.
+func (h *harness) finalView() workflows.SessionView {
+	h.t.Helper()
+	v, err := h.env.QueryWorkflow(workflows.QueryState)
+	require.NoError(h.t, err)
+	var view workflows.SessionView
+	require.NoError(h.t, v.Get(&view))
+	return view
 }
 
-func testSettings() Settings {
-	return Settings{
+func (h *harness) conversationID() string {
+	created := h.sf.Created()
+	require.Len(h.t, created, 1)
+	return created[0].ConversationID
+}
+
+func testSettings() workflows.Settings {
+	return workflows.Settings{
 		Topics:                 []string{"billing", "tech"},
 		AcceptTimeout:          10 * time.Minute,
 		TimeoutMessage:         "No agent is free right now.",
@@ -314,8 +204,8 @@ func testSettings() Settings {
 	}
 }
 
-func testInput() SessionInput {
-	return SessionInput{Request: SessionRequest{
+func testInput() workflows.SessionInput {
+	return workflows.SessionInput{Request: workflows.SessionRequest{
 		UserID:      "u-42",
 		Topic:       "billing",
 		Description: "My invoice is wrong.",
@@ -326,7 +216,7 @@ func testInput() SessionInput {
 const sha = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 
 func acceptEvents(h *harness, at time.Duration, agent string) {
-	h.signalAt(at, AgentEvent{EventID: "ev-acc", EntryID: "wr-1", Kind: AgentWorkResult, WorkType: "Accepted"})
-	h.signalAt(at+time.Second, AgentEvent{EventID: "ev-join", EntryID: "pc-1", Kind: AgentJoined, SenderName: agent, SenderRole: "Agent"})
-	h.signalAt(at+2*time.Second, AgentEvent{EventID: "ev-act", EntryID: "ss-1", Kind: AgentSessionStatus, SessionStatus: "Active"})
+	h.signalAt(at, workflows.AgentEvent{EventID: "ev-acc", EntryID: "wr-1", Kind: workflows.AgentWorkResult, WorkType: "Accepted"})
+	h.signalAt(at+time.Second, workflows.AgentEvent{EventID: "ev-join", EntryID: "pc-1", Kind: workflows.AgentJoined, SenderName: agent, SenderRole: "Agent"})
+	h.signalAt(at+2*time.Second, workflows.AgentEvent{EventID: "ev-act", EntryID: "ss-1", Kind: workflows.AgentSessionStatus, SessionStatus: "Active"})
 }

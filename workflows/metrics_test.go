@@ -1,4 +1,4 @@
-package workflows
+package workflows_test
 
 import (
 	"maps"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+
+	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
 // capturingMetrics is a client.MetricsHandler that keeps what was emitted,
@@ -92,60 +94,60 @@ func (f gaugeFunc) Update(v float64)       { f(v) }
 func (f timerFunc) Record(d time.Duration) { f(d) }
 
 // closedKey is the capture key of MetricSessionsClosed for reason.
-func closedKey(reason CloseReason) string {
-	return MetricSessionsClosed + "{" + MetricTagReason + "=" + string(reason) + "}"
+func closedKey(reason workflows.CloseReason) string {
+	return workflows.MetricSessionsClosed + "{" + workflows.MetricTagReason + "=" + string(reason) + "}"
 }
 
 func TestMetricsAcceptedSession(t *testing.T) {
 	m := newCapturingMetrics()
 	h := newHarnessWithMetrics(t, 365*24*time.Hour, nil, m)
 	acceptEvents(h, 5*time.Second, "Ann")
-	h.updateAt(20*time.Second, UpdateClose, UserClose{ID: "c1"})
+	h.updateAt(20*time.Second, workflows.UpdateClose, workflows.UserClose{ID: "c1"})
 	h.run(testInput())
-	require.Equal(t, CloseUserClosed, h.result().CloseReason)
+	require.Equal(t, workflows.CloseUserClosed, h.result().CloseReason)
 
 	// Three accept triggers (work result, agent joined, session active): the
 	// wait is recorded once, at the first, 5 s after the description was
 	// sent (activities take no time on the test environment's clock).
-	lat := m.timer(MetricAcceptLatency)
+	lat := m.timer(workflows.MetricAcceptLatency)
 	require.Len(t, lat, 1, "accept latency recorded exactly once")
 	require.Equal(t, 5*time.Second, lat[0])
 
-	require.Zero(t, m.counter(MetricAcceptTimeouts))
-	require.Zero(t, m.counter(MetricDuplicateEventsDropped), "no entry arrived twice")
-	require.Equal(t, int64(1), m.counter(closedKey(CloseUserClosed)))
-	require.Zero(t, m.counter(closedKey(CloseAcceptTimeout)))
+	require.Zero(t, m.counter(workflows.MetricAcceptTimeouts))
+	require.Zero(t, m.counter(workflows.MetricDuplicateEventsDropped), "no entry arrived twice")
+	require.Equal(t, int64(1), m.counter(closedKey(workflows.CloseUserClosed)))
+	require.Zero(t, m.counter(closedKey(workflows.CloseAcceptTimeout)))
 }
 
 func TestMetricsAcceptTimeout(t *testing.T) {
 	m := newCapturingMetrics()
 	h := newHarnessWithMetrics(t, 365*24*time.Hour, nil, m)
 	h.run(testInput())
-	require.Equal(t, CloseAcceptTimeout, h.result().CloseReason)
+	require.Equal(t, workflows.CloseAcceptTimeout, h.result().CloseReason)
 
-	require.Equal(t, int64(1), m.counter(MetricAcceptTimeouts))
-	require.Empty(t, m.timer(MetricAcceptLatency), "nobody accepted")
-	require.Equal(t, int64(1), m.counter(closedKey(CloseAcceptTimeout)))
-	require.Zero(t, m.counter(closedKey(CloseUserClosed)))
+	require.Equal(t, int64(1), m.counter(workflows.MetricAcceptTimeouts))
+	require.Empty(t, m.timer(workflows.MetricAcceptLatency), "nobody accepted")
+	require.Equal(t, int64(1), m.counter(closedKey(workflows.CloseAcceptTimeout)))
+	require.Zero(t, m.counter(closedKey(workflows.CloseUserClosed)))
 }
 
 func TestMetricsDuplicateEventsDropped(t *testing.T) {
 	m := newCapturingMetrics()
 	h := newHarnessWithMetrics(t, 365*24*time.Hour, nil, m)
 	acceptEvents(h, time.Second, "Ann")
-	ev := AgentEvent{EventID: "ev-10", EntryID: "msg-1", Kind: AgentMessage, SenderName: "Ann", Text: "only once"}
+	ev := workflows.AgentEvent{EventID: "ev-10", EntryID: "msg-1", Kind: workflows.AgentMessage, SenderName: "Ann", Text: "only once"}
 	h.signalAt(10*time.Second, ev)
 	again := ev
 	again.EventID = "ev-10-resumed" // the entry id, not the SSE id, identifies it
 	h.signalAt(11*time.Second, again)
 	// Events without an entry id are never treated as duplicates.
-	h.signalAt(12*time.Second, AgentEvent{EventID: "ev-12", Kind: AgentTypingStarted})
-	h.signalAt(13*time.Second, AgentEvent{EventID: "ev-12", Kind: AgentTypingStarted})
-	h.updateAt(20*time.Second, UpdateClose, UserClose{ID: "c1"})
+	h.signalAt(12*time.Second, workflows.AgentEvent{EventID: "ev-12", Kind: workflows.AgentTypingStarted})
+	h.signalAt(13*time.Second, workflows.AgentEvent{EventID: "ev-12", Kind: workflows.AgentTypingStarted})
+	h.updateAt(20*time.Second, workflows.UpdateClose, workflows.UserClose{ID: "c1"})
 	h.run(testInput())
-	require.Equal(t, CloseUserClosed, h.result().CloseReason)
+	require.Equal(t, workflows.CloseUserClosed, h.result().CloseReason)
 
-	require.Len(t, h.sf.deliveries(DeliverAgentMessage), 1)
-	require.Equal(t, int64(1), m.counter(MetricDuplicateEventsDropped))
-	require.Len(t, m.timer(MetricAcceptLatency), 1)
+	require.Len(t, h.sf.Deliveries(workflows.DeliverAgentMessage), 1)
+	require.Equal(t, int64(1), m.counter(workflows.MetricDuplicateEventsDropped))
+	require.Len(t, m.timer(workflows.MetricAcceptLatency), 1)
 }

@@ -1,4 +1,4 @@
-package workflows
+package workflows_test
 
 import (
 	"log/slog"
@@ -11,6 +11,8 @@ import (
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
 const historiesGlob = "testdata/histories/*.json"
@@ -35,7 +37,7 @@ func TestReplayRecordedHistories(t *testing.T) {
 	for _, f := range recordedHistories(t) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			Register(r)
+			workflows.Register(r)
 			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(replayLogger(), f))
 		})
 	}
@@ -43,12 +45,12 @@ func TestReplayRecordedHistories(t *testing.T) {
 
 // alteredSessionWorkflow is SessionWorkflow with an unversioned extra step in
 // front: the kind of change that breaks running sessions.
-func alteredSessionWorkflow(ctx workflow.Context, in SessionInput) (SessionResult, error) {
+func alteredSessionWorkflow(ctx workflow.Context, in workflows.SessionInput) (workflows.SessionResult, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
 	if err := workflow.ExecuteActivity(actx, "UnversionedNewStep").Get(ctx, nil); err != nil {
-		return SessionResult{}, err
+		return workflows.SessionResult{}, err
 	}
-	return SessionWorkflow(ctx, in)
+	return workflows.SessionWorkflow(ctx, in)
 }
 
 // TestReplayDetectsNondeterministicChange proves the replay test has teeth:
@@ -57,7 +59,7 @@ func TestReplayDetectsNondeterministicChange(t *testing.T) {
 	for _, f := range recordedHistories(t) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(alteredSessionWorkflow, workflow.RegisterOptions{Name: WorkflowName})
+			r.RegisterWorkflowWithOptions(alteredSessionWorkflow, workflow.RegisterOptions{Name: workflows.WorkflowName})
 			// The replayer logs the expected panic with its stack; keep it quiet.
 			quiet := tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 			err := r.ReplayWorkflowHistoryFromJSONFile(quiet, f)

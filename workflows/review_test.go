@@ -1,9 +1,8 @@
-package workflows
+package workflows_test
 
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -11,6 +10,8 @@ import (
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
 // A user message still on its way to Salesforce when the user closes must
@@ -24,16 +25,16 @@ func TestCloseWaitsForInFlightSendBeforeEnding(t *testing.T) {
 		sendDone, endAt  time.Time
 		sentText, endIDs []string
 	)
-	h.env.OnActivity(ActivitySendMessage, mock.Anything, mock.Anything).After(30 * time.Second).Return(
-		func(_ context.Context, in SendMessageInput) (SendResult, error) {
+	h.env.OnActivity(workflows.ActivitySendMessage, mock.Anything, mock.Anything).After(30 * time.Second).Return(
+		func(_ context.Context, in workflows.SendMessageInput) (workflows.SendResult, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			sendDone = h.env.Now()
 			sentText = append(sentText, in.Text)
-			return SendResult{EntryID: "entry-" + in.MessageID}, nil
+			return workflows.SendResult{EntryID: "entry-" + in.MessageID}, nil
 		})
-	h.env.OnActivity(ActivityEndConversation, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in EndConversationInput) error {
+	h.env.OnActivity(workflows.ActivityEndConversation, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in workflows.EndConversationInput) error {
 			mu.Lock()
 			defer mu.Unlock()
 			endAt = h.env.Now()
@@ -41,13 +42,13 @@ func TestCloseWaitsForInFlightSendBeforeEnding(t *testing.T) {
 			return nil
 		})
 	acceptEvents(h, time.Minute, "Ann")
-	msg := h.updateAt(2*time.Minute, UpdateSendMessage, UserMessage{ID: "m1", Text: "last words"})
-	closeUpd := h.updateAt(2*time.Minute+time.Second, UpdateClose, UserClose{ID: "c1"})
+	msg := h.updateAt(2*time.Minute, workflows.UpdateSendMessage, workflows.UserMessage{ID: "m1", Text: "last words"})
+	closeUpd := h.updateAt(2*time.Minute+time.Second, workflows.UpdateClose, workflows.UserClose{ID: "c1"})
 
 	h.run(testInput())
-	require.Equal(t, CloseUserClosed, h.result().CloseReason)
-	closeUpd.requireResult(t, UpdateClosed)
-	msg.requireResult(t, UpdateSent)
+	require.Equal(t, workflows.CloseUserClosed, h.result().CloseReason)
+	closeUpd.requireResult(t, workflows.UpdateClosed)
+	msg.requireResult(t, workflows.UpdateSent)
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -56,66 +57,40 @@ func TestCloseWaitsForInFlightSendBeforeEnding(t *testing.T) {
 	require.False(t, endAt.Before(sendDone), "session ended at %s, before the in-flight send finished at %s", endAt, sendDone)
 }
 
-// The carried transcript must stay far below Temporal's 2 MiB payload limit
-// whatever the message sizes: 200 long entries would make every
-// continue-as-new attempt fail.
-func TestCarriedTranscriptIsBoundedBySize(t *testing.T) {
-	s := &session{seenEntries: newBoundedSet(maxSeenIDs, nil), seenUserMessages: newBoundedSet(maxSeenIDs, nil)}
-	long := strings.Repeat("x", 4000)
-	for i := range 300 {
-		s.addTranscript(TranscriptEntry{ID: fmt.Sprintf("e-%d", i), From: FromAgent, Text: long})
-	}
-	c := s.carry()
-	size := 0
-	for _, e := range c.Transcript {
-		size += len(e.Text)
-	}
-	require.LessOrEqual(t, size, maxCarriedTranscriptBytes)
-	require.NotEmpty(t, c.Transcript)
-	require.Equal(t, "e-299", c.Transcript[len(c.Transcript)-1].ID, "the newest entries are kept")
-
-	// Short entries are still carried up to the count limit.
-	s.transcript = nil
-	for i := range 300 {
-		s.addTranscript(TranscriptEntry{ID: fmt.Sprintf("s-%d", i), From: FromUser, Text: "ok"})
-	}
-	require.Len(t, s.carry().Transcript, maxCarriedTranscript)
-}
-
 // Messages kept while waiting are carried to the next run, so their number
 // is bounded: past the limit an update is rejected (nothing is written).
 func TestQueuedMessagesAreBounded(t *testing.T) {
 	h := newHarness(t)
 	var queued []*updateRecorder
-	for i := range maxOutbox {
-		queued = append(queued, h.updateAt(time.Duration(i+1)*time.Second, UpdateSendMessage, UserMessage{ID: fmt.Sprintf("w%d", i), Text: "still there?"}))
+	for i := range workflows.MaxOutbox {
+		queued = append(queued, h.updateAt(time.Duration(i+1)*time.Second, workflows.UpdateSendMessage, workflows.UserMessage{ID: fmt.Sprintf("w%d", i), Text: "still there?"}))
 	}
-	over := h.updateAt(time.Duration(maxOutbox+1)*time.Second, UpdateSendMessage, UserMessage{ID: "over", Text: "hello??"})
-	closeUpd := h.updateAt(time.Duration(maxOutbox+2)*time.Second, UpdateClose, UserClose{ID: "c"})
+	over := h.updateAt(time.Duration(workflows.MaxOutbox+1)*time.Second, workflows.UpdateSendMessage, workflows.UserMessage{ID: "over", Text: "hello??"})
+	closeUpd := h.updateAt(time.Duration(workflows.MaxOutbox+2)*time.Second, workflows.UpdateClose, workflows.UserClose{ID: "c"})
 	h.run(testInput())
-	require.Equal(t, CloseUserClosed, h.result().CloseReason)
+	require.Equal(t, workflows.CloseUserClosed, h.result().CloseReason)
 	for _, u := range queued {
-		u.requireResult(t, UpdateQueued)
+		u.requireResult(t, workflows.UpdateQueued)
 	}
 	over.requireRejected(t, "too many messages are waiting")
-	closeUpd.requireResult(t, UpdateClosed)
+	closeUpd.requireResult(t, workflows.UpdateClosed)
 }
 
 // Cancelling the workflow while a user message is in flight cancels the send
 // and still runs the whole cleanup: waiting for the send must not hang.
 func TestCancelWithSendInFlightStillCleansUp(t *testing.T) {
 	h := newHarness(t)
-	h.env.OnActivity(ActivitySendMessage, mock.Anything, mock.Anything).After(time.Hour).Return(SendResult{EntryID: "late"}, nil)
-	h.env.OnActivity(ActivityEndConversation, mock.Anything, mock.Anything).Return(nil)
+	h.env.OnActivity(workflows.ActivitySendMessage, mock.Anything, mock.Anything).After(time.Hour).Return(workflows.SendResult{EntryID: "late"}, nil)
+	h.env.OnActivity(workflows.ActivityEndConversation, mock.Anything, mock.Anything).Return(nil)
 	acceptEvents(h, time.Minute, "Ann")
-	h.updateAt(2*time.Minute, UpdateSendMessage, UserMessage{ID: "m1", Text: "in flight"})
+	h.updateAt(2*time.Minute, workflows.UpdateSendMessage, workflows.UserMessage{ID: "m1", Text: "in flight"})
 	h.at(2*time.Minute+time.Second, h.env.CancelWorkflow)
 	h.run(testInput())
 
 	var canceled *temporal.CanceledError
 	require.ErrorAs(t, h.env.GetWorkflowError(), &canceled)
-	h.env.AssertActivityNumberOfCalls(t, ActivityEndConversation, 1)
-	closed := h.sf.deliveries(DeliverClosed)
+	h.env.AssertActivityNumberOfCalls(t, workflows.ActivityEndConversation, 1)
+	closed := h.sf.Deliveries(workflows.DeliverClosed)
 	require.Len(t, closed, 1)
-	require.Equal(t, CloseCancelled, closed[0].CloseReason)
+	require.Equal(t, workflows.CloseCancelled, closed[0].CloseReason)
 }

@@ -159,7 +159,7 @@ func (s *session) view() SessionView {
 }
 
 // carry is what the next run needs. Unsent messages travel as Pending; the
-// caller guarantees no attachment is left in the outbox (see canContinueAsNew).
+// caller guarantees no attachment is left in the outbox (see continueAsNewWanted).
 func (s *session) carry() *Carry {
 	var pending []UserMessage
 	for _, o := range s.outbox {
@@ -272,9 +272,4 @@ func (s *session) hasWaiter() bool {
 		}
 	}
 	return false
-}
-
-// acceptingInput reports whether user updates may change the session.
-func (s *session) acceptingInput() bool {
-	return s.state != StateClosing && s.state != StateClosed && !s.closeRequested
 }

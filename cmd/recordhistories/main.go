@@ -1,8 +1,8 @@
 // Command recordhistories records the workflow histories that
 // workflows/replay_test.go replays. It starts an in-memory Temporal server
 // (the dev server process, internal/devtemporal), runs the real SessionWorkflow with
-// fake in-memory activities, drives one session per scenario and writes each
-// history as JSON, exactly as `temporal workflow show --output json` would,
+// the in-memory activities of internal/sessionfakes, drives one session per
+// scenario and writes each history as JSON, exactly as `temporal workflow show --output json` would,
 // into workflows/testdata/histories/<scenario>.json.
 //
 // Run it from the module root after an intentional, versioned workflow change:
@@ -21,20 +21,19 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/temporalproto"
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
 
+	"github.com/liveagent-bridge/liveagent/internal/sessionfakes"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
@@ -90,15 +89,15 @@ func run(out string, logger *slog.Logger) error {
 		return fmt.Errorf("register search attributes: %w", err)
 	}
 
-	fakes := &fakeActivities{scripts: map[string]chan workflows.AgentEvent{}, logger: logger}
+	fakes := &sessionfakes.Activities{Logger: logger}
 	if err := newWorker(workflows.TaskQueue, func(r worker.Registry) {
 		workflows.Register(r)
-		fakes.register(r)
+		workflows.RegisterActivities(r, fakes)
 	}); err != nil {
 		return err
 	}
 	if err := newWorker(workflows.ListenerTaskQueue, func(r worker.Registry) {
-		r.RegisterActivityWithOptions(fakes.Listen, activity.RegisterOptions{Name: workflows.ActivityListen})
+		workflows.RegisterListener(r, fakes)
 	}); err != nil {
 		return err
 	}
@@ -122,96 +121,9 @@ func run(out string, logger *slog.Logger) error {
 	return nil
 }
 
-// fakeActivities stand in for package activities. The listener forwards the
-// events a scenario scripts for its workflow as SignalAgentEvent signals.
-type fakeActivities struct {
-	mu      sync.Mutex
-	scripts map[string]chan workflows.AgentEvent // by workflow id
-	logger  *slog.Logger
-}
-
-func (f *fakeActivities) register(r worker.Registry) {
-	for name, fn := range map[string]any{
-		workflows.ActivityStreamPosition:     f.StreamPosition,
-		workflows.ActivityCreateConversation: f.CreateConversation,
-		workflows.ActivitySendMessage:        f.SendMessage,
-		workflows.ActivitySendAttachment:     f.SendAttachment,
-		workflows.ActivityEndConversation:    f.EndConversation,
-		workflows.ActivityDownloadAttachment: f.DownloadAttachment,
-		workflows.ActivityDeliver:            f.Deliver,
-	} {
-		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
-	}
-}
-
-func (f *fakeActivities) script(workflowID string) chan workflows.AgentEvent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	ch, ok := f.scripts[workflowID]
-	if !ok {
-		ch = make(chan workflows.AgentEvent, 100)
-		f.scripts[workflowID] = ch
-	}
-	return ch
-}
-
-func (f *fakeActivities) StreamPosition(context.Context, workflows.StreamPositionInput) (workflows.StreamPositionResult, error) {
-	return workflows.StreamPositionResult{LastEventID: "0"}, nil
-}
-
-func (f *fakeActivities) CreateConversation(context.Context, workflows.CreateConversationInput) (workflows.CreateConversationResult, error) {
-	return workflows.CreateConversationResult{LastEventID: "0"}, nil
-}
-
-func (f *fakeActivities) SendMessage(_ context.Context, in workflows.SendMessageInput) (workflows.SendResult, error) {
-	return workflows.SendResult{EntryID: "entry-" + in.MessageID}, nil
-}
-
-func (f *fakeActivities) SendAttachment(_ context.Context, in workflows.SendAttachmentInput) (workflows.SendResult, error) {
-	return workflows.SendResult{EntryID: "entry-" + in.MessageID}, nil
-}
-
-func (f *fakeActivities) EndConversation(context.Context, workflows.EndConversationInput) error {
-	return nil
-}
-
-func (f *fakeActivities) DownloadAttachment(_ context.Context, in workflows.DownloadInput) (workflows.AttachmentRef, error) {
-	const sum = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
-	return workflows.AttachmentRef{
-		Name: in.Attachment.Name, MimeType: in.Attachment.MimeType, Size: 4, SHA256: sum,
-		URL: "http://127.0.0.1:8080/attachments/" + sum,
-	}, nil
-}
-
-func (f *fakeActivities) Deliver(_ context.Context, d workflows.Delivery) error {
-	f.logger.Info("Deliver", "user", d.UserID, "kind", d.Kind, "id", d.ID, "text", d.Text)
-	return nil
-}
-
-// Listen signals scripted events until the workflow cancels it.
-func (f *fakeActivities) Listen(ctx context.Context, in workflows.ListenInput) error {
-	events := f.script(in.WorkflowID)
-	c := activity.GetClient(ctx)
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		activity.RecordHeartbeat(ctx, in.LastEventID)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-tick.C:
-		case ev := <-events:
-			if err := c.SignalWorkflow(ctx, in.WorkflowID, "", workflows.SignalAgentEvent, ev); err != nil {
-				return fmt.Errorf("signal %s: %w", in.WorkflowID, err)
-			}
-			in.LastEventID = ev.EventID
-		}
-	}
-}
-
 type driver struct {
 	c      client.Client
-	fakes  *fakeActivities
+	fakes  *sessionfakes.Activities
 	out    string
 	logger *slog.Logger
 	seq    int
@@ -260,7 +172,7 @@ func (d *driver) emit(user string, ev workflows.AgentEvent) {
 	if ev.At.IsZero() {
 		ev.At = time.Now().UTC()
 	}
-	d.fakes.script(workflows.WorkflowID(user)) <- ev
+	d.fakes.Emit(workflows.WorkflowID(user), ev)
 }
 
 func (d *driver) accept(user, agent string) {

@@ -1,0 +1,85 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+)
+
+// The session's activity calls: each runs one activity with its options
+// (options.go) and returns the activity's typed result.
+
+func (s *session) streamPosition(ctx workflow.Context) (StreamPositionResult, error) {
+	var res StreamPositionResult
+	err := workflow.ExecuteActivity(salesforceOptions(ctx, "stream position"), ActivityStreamPosition,
+		StreamPositionInput{UserID: s.req.UserID}).Get(ctx, &res)
+	return res, err
+}
+
+func (s *session) createConversation(ctx workflow.Context) (CreateConversationResult, error) {
+	var res CreateConversationResult
+	err := workflow.ExecuteActivity(salesforceOptions(ctx, "create conversation"), ActivityCreateConversation,
+		CreateConversationInput{
+			UserID:            s.req.UserID,
+			ConversationID:    s.conversationID,
+			RoutingAttributes: s.routingAttributes(),
+			Language:          s.req.Locale,
+		}).Get(ctx, &res)
+	return res, err
+}
+
+// sendMessage sends text as the assistant's message messageID; summary
+// names it in the Web UI.
+func (s *session) sendMessage(ctx workflow.Context, summary, messageID, text string) (SendResult, error) {
+	var res SendResult
+	err := workflow.ExecuteActivity(salesforceOptions(ctx, summary), ActivitySendMessage, SendMessageInput{
+		UserID:         s.req.UserID,
+		ConversationID: s.conversationID,
+		MessageID:      miawMessageID(s.conversationID, messageID),
+		Text:           text,
+		Language:       s.req.Locale,
+	}).Get(ctx, &res)
+	return res, err
+}
+
+func (s *session) sendAttachment(ctx workflow.Context, a UserAttachment) (SendResult, error) {
+	var res SendResult
+	err := workflow.ExecuteActivity(salesforceOptions(ctx, "send user attachment"), ActivitySendAttachment, SendAttachmentInput{
+		UserID:         s.req.UserID,
+		ConversationID: s.conversationID,
+		MessageID:      miawMessageID(s.conversationID, a.ID),
+		Attachment:     a,
+		Language:       s.req.Locale,
+	}).Get(ctx, &res)
+	return res, err
+}
+
+func (s *session) endConversation(ctx workflow.Context) error {
+	return workflow.ExecuteActivity(salesforceOptions(ctx, "end conversation"), ActivityEndConversation,
+		EndConversationInput{UserID: s.req.UserID, ConversationID: s.conversationID}).Get(ctx, nil)
+}
+
+func (s *session) downloadAttachment(ctx workflow.Context, entryID string, a AgentAttachment) (AttachmentRef, error) {
+	var ref AttachmentRef
+	err := workflow.ExecuteActivity(downloadOptions(ctx), ActivityDownloadAttachment, DownloadInput{
+		UserID:         s.req.UserID,
+		ConversationID: s.conversationID,
+		EntryID:        entryID,
+		Attachment:     a,
+		MaxSize:        s.req.Settings.MaxAttachmentSize,
+	}).Get(ctx, &ref)
+	return ref, err
+}
+
+func (s *session) deliverToUser(ctx workflow.Context, d Delivery) error {
+	return workflow.ExecuteActivity(deliveryOptions(ctx, "deliver "+string(d.Kind)), ActivityDeliver, d).Get(ctx, nil)
+}
+
+// listen starts the SSE listener from s.lastEventID; it runs until ctx is
+// cancelled.
+func (s *session) listen(ctx workflow.Context) workflow.Future {
+	return workflow.ExecuteActivity(listenerOptions(ctx, s.req.Settings.ListenerHeartbeatTimeout), ActivityListen, ListenInput{
+		WorkflowID:     s.workflowID,
+		UserID:         s.req.UserID,
+		ConversationID: s.conversationID,
+		LastEventID:    s.lastEventID,
+	})
+}

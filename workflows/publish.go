@@ -1,0 +1,115 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+)
+
+// closingNotice is the last text the user sees for a reason.
+func (s *session) closingNotice(reason CloseReason) string {
+	switch reason {
+	case CloseAcceptTimeout:
+		return orDefault(s.req.Settings.TimeoutMessage, defaultTimeoutMessage)
+	case CloseAgentEnded:
+		return orDefault(s.req.Settings.AgentEndedMessage, defaultAgentEndedMessage)
+	case CloseRoutingFailed:
+		return routingFailedMessage
+	case CloseFailed:
+		return failedMessage
+	default: // the user closed or the session was cancelled: nothing to explain
+		return ""
+	}
+}
+
+func (s *session) result() SessionResult {
+	return SessionResult{
+		ConversationID: s.conversationID,
+		CloseReason:    s.closeReason,
+		Messages:       len(s.transcript),
+	}
+}
+
+func (s *session) routingAttributes() map[string]string {
+	return map[string]string{
+		s.req.Settings.RoutingUserField:  s.req.UserID,
+		s.req.Settings.RoutingTopicField: s.req.Topic,
+	}
+}
+
+// setState changes the state and publishes it (search attribute, details).
+func (s *session) setState(ctx workflow.Context, st State) {
+	if s.state == st {
+		return
+	}
+	s.logger.Info("Session state changed", "from", s.state, "to", st)
+	s.state = st
+	s.upsertSearchAttributes(ctx)
+	s.refreshDetails(ctx)
+}
+
+func (s *session) upsertSearchAttributes(ctx workflow.Context) {
+	updates := []temporal.SearchAttributeUpdate{
+		SearchAttrState.ValueSet(string(s.state)),
+		SearchAttrTopic.ValueSet(s.req.Topic),
+		SearchAttrUser.ValueSet(s.req.UserID),
+	}
+	if s.conversationID != "" {
+		updates = append(updates, SearchAttrConversationID.ValueSet(s.conversationID))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		s.logger.Warn("Upsert search attributes failed", "error", err)
+	}
+}
+
+func (s *session) refreshDetails(ctx workflow.Context) {
+	workflow.SetCurrentDetails(ctx, s.detailsMarkdown())
+}
+
+// noticeID is the idempotency key of a workflow-made delivery: unique within
+// the session and identical on replay.
+func (s *session) noticeID(ctx workflow.Context, key string) string {
+	base := s.conversationID
+	if base == "" {
+		base = s.workflowID + "/" + workflow.GetInfo(ctx).WorkflowExecution.RunID
+	}
+	return base + "/" + key
+}
+
+// deliver sends one thing to the user. A failed delivery is logged, not
+// fatal: the session goes on and the transcript keeps the entry.
+func (s *session) deliver(ctx workflow.Context, d Delivery) error {
+	d.SessionID = s.workflowID
+	d.UserID = s.req.UserID
+	if d.At.IsZero() {
+		d.At = workflow.Now(ctx)
+	}
+	if d.State == "" {
+		d.State = s.state
+	}
+	err := s.deliverToUser(ctx, d)
+	if err != nil {
+		s.logger.Error("Delivery to the user failed", "deliveryID", d.ID, "kind", d.Kind, "error", err)
+	}
+	return err
+}
+
+// notify shows the user a system notice and records it in the transcript.
+func (s *session) notify(ctx workflow.Context, key, text string) {
+	s.notifyWith(ctx, key, Delivery{Text: text})
+}
+
+// notifyWith is notify with extra Delivery fields (queue position, agent).
+func (s *session) notifyWith(ctx workflow.Context, key string, d Delivery) {
+	d.ID = s.noticeID(ctx, key)
+	d.Kind = DeliverSystem
+	d.At = workflow.Now(ctx)
+	s.addTranscript(TranscriptEntry{ID: d.ID, At: d.At, From: FromSystem, SenderName: d.SenderName, Text: d.Text})
+	_ = s.deliver(ctx, d)
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}

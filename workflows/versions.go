@@ -1,0 +1,71 @@
+package workflows
+
+import "go.temporal.io/sdk/workflow"
+
+// Versioned changes. Each change id is asked by one workflow.GetVersion call
+// in this file, at the point its marker sits in recorded histories; the
+// DefaultVersion branch is the legacy behaviour, kept for the histories
+// recorded before the change (testdata/histories/v<N>-*.json).
+const (
+	// changeDeliverClosedFirst: the closed notice is delivered before the
+	// listener is stopped. Legacy: v0-*.
+	changeDeliverClosedFirst = "deliver-closed-before-listener-stops"
+	// changeCompleteWithoutListener: a closed run completes without waiting
+	// for its listener to acknowledge cancellation. Legacy: v0-*, v1-*.
+	changeCompleteWithoutListener = "complete-without-waiting-for-listener"
+	// changePositionBeforeCreate: the stream position is recorded by its own
+	// activity before the conversation is created. Legacy: v0-*, v1-*, v2-*.
+	changePositionBeforeCreate = "stream-position-before-create"
+)
+
+// recordStreamPosition records the user's stream position before the
+// conversation exists, so the first listener cannot miss its routing or
+// accept events. (The create activity reports a position too, but an attempt
+// retried after its predecessor created the conversation, and an agent
+// accepted, reports one past the accept.) Legacy runs record none.
+func (s *session) recordStreamPosition(ctx workflow.Context) (string, error) {
+	if workflow.GetVersion(ctx, changePositionBeforeCreate, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return "", nil // legacy: the create's position is used
+	}
+	pos, err := s.streamPosition(ctx)
+	return pos.LastEventID, err
+}
+
+// firstListenerPosition is where the first listener starts: the position
+// recorded before the create, or the create's when none was recorded
+// (legacy runs, or Salesforce gave none).
+func firstListenerPosition(recorded string, created CreateConversationResult) string {
+	if recorded != "" {
+		return recorded
+	}
+	return created.LastEventID
+}
+
+// Shutdown lets go of the listener at one of three points: current runs ask
+// it to stop after the closed notice and complete without waiting
+// (releaseListener); legacy v1 runs wait for it there instead; legacy v0
+// runs wait for it before the closed notice (stopListenerBeforeClosedNotice),
+// so at release it is already gone. Both GetVersion calls are made on every
+// path, in this order.
+
+// stopListenerBeforeClosedNotice waits for the listener to stop, in legacy
+// v0 runs only.
+func (s *session) stopListenerBeforeClosedNotice(ctx workflow.Context) {
+	if workflow.GetVersion(ctx, changeDeliverClosedFirst, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		s.stopListener(ctx) // legacy v0
+	}
+}
+
+// releaseListener asks the listener to stop and returns at once. Waiting
+// for its acknowledgement cost up to one heartbeat interval per close and an
+// extra workflow task, which made mass closes crawl; a late listener is
+// harmless (it signals this run only, which answers NotFound once completed,
+// and its next heartbeat, NotFound too, cancels it within one heartbeat
+// interval). Legacy v0 and v1 runs wait.
+func (s *session) releaseListener(ctx workflow.Context) {
+	if workflow.GetVersion(ctx, changeCompleteWithoutListener, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		s.stopListener(ctx) // legacy v0 (already stopped), v1
+		return
+	}
+	s.abandonListener()
+}
