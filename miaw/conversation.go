@@ -272,8 +272,8 @@ func (c *Client) checkFile(op string, f *File) (name, mediaType string, err erro
 	if len(f.Data) == 0 {
 		return "", "", invalidf(op, "file is empty")
 	}
-	if int64(len(f.Data)) > c.cfg.MaxUploadBytes {
-		return "", "", fmt.Errorf("%w: %s: %d bytes exceeds the %d-byte upload limit", ErrAttachmentTooLarge, op, len(f.Data), c.cfg.MaxUploadBytes)
+	if int64(len(f.Data)) > c.cfg.MaxAttachmentBytes {
+		return "", "", fmt.Errorf("%w: %s: %d bytes exceeds the %d-byte upload limit", ErrAttachmentTooLarge, op, len(f.Data), c.cfg.MaxAttachmentBytes)
 	}
 	name = path.Base(strings.ReplaceAll(strings.TrimSpace(f.Name), "\\", "/"))
 	name = strings.Map(func(r rune) rune {
@@ -301,7 +301,7 @@ func (c *Client) checkFile(op string, f *File) (name, mediaType string, err erro
 
 // SendFile uploads a file as multipart/form-data: part "messageEntry"
 // (application/json) and part "fileData" (the file, with its filename).
-// Size (MaxUploadBytes) and type are checked before uploading; a 417 is
+// Size (MaxAttachmentBytes) and type are checked before uploading; a 417 is
 // handled as in SendMessage.
 func (c *Client) SendFile(ctx context.Context, userID, conversationID string, f File) (*SendResult, error) {
 	const op = "send file"

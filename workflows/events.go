@@ -211,7 +211,7 @@ func (s *session) onAgentMessage(ctx workflow.Context, ev AgentEvent) {
 			ConversationID: s.conversationID,
 			EntryID:        ev.EntryID,
 			Attachment:     a,
-			MaxSize:        s.req.Settings.MaxAttachmentSize,
+			MaxSize:        s.req.Settings.MaxAttachmentBytes,
 		}).Get(ctx, &ref)
 		if err != nil {
 			s.logger.Error("Agent attachment download failed", "entryID", ev.EntryID, "attachmentID", a.ID, "error", err)
