@@ -33,41 +33,46 @@ const (
 	signaturePrefix = "sha256="
 )
 
-// WebhookPayload is the JSON body the WebhookSink POSTs: one workflows.Delivery
-// with snake_case keys. Optional fields are omitted when empty.
+// WebhookPayload is the JSON body the WebhookSink POSTs: one
+// workflows.Delivery. Its keys are camelCase and name each concept as the
+// gateway's JSON does (workflowId, userId, senderName, mimeType, closeReason,
+// queuePosition, estimatedWaitSeconds), so an assistant sees one vocabulary.
+// Optional fields are omitted when empty.
 //
 //	{
 //	  "id": "0Xx…",                 // idempotency key (= Idempotency-Key header)
-//	  "session_id": "live-agent-session-u-42",
-//	  "user_id": "u-42",
+//	  "workflowId": "live-agent-session-u-42",
+//	  "userId": "u-42",
 //	  "kind": "agent-message",      // agent-message | system | typing | closed
 //	  "at": "2026-11-25T10:00:00Z", // RFC 3339
-//	  "sender_name": "Jane",
+//	  "senderName": "Jane",
 //	  "text": "Hello",
 //	  "link": {"url": "https://…", "title": "…"},
-//	  "attachment": {"name": "invoice.pdf", "mime_type": "application/pdf",
+//	  "attachment": {"name": "invoice.pdf", "mimeType": "application/pdf",
 //	                 "size": 1234, "sha256": "…", "url": "https://…/<sha256>"},
 //	  "state": "active",            // session state after this delivery
-//	  "close_reason": "agent-ended",
+//	  "closeReason": "agent-ended",
 //	  "typing": true,
-//	  "queue_position": 2,
-//	  "estimated_wait_seconds": 120
+//	  "queuePosition": 2,
+//	  "estimatedWaitSeconds": 120
 //	}
 type WebhookPayload struct {
-	ID                   string             `json:"id"`
-	SessionID            string             `json:"session_id"`
-	UserID               string             `json:"user_id"`
+	ID string `json:"id"`
+	// WorkflowID is the session's workflow id (workflows.Delivery.SessionID),
+	// the gateway's workflowId.
+	WorkflowID           string             `json:"workflowId"`
+	UserID               string             `json:"userId"`
 	Kind                 string             `json:"kind"`
 	At                   *time.Time         `json:"at,omitempty"`
-	SenderName           string             `json:"sender_name,omitempty"`
+	SenderName           string             `json:"senderName,omitempty"`
 	Text                 string             `json:"text,omitempty"`
 	Link                 *WebhookLink       `json:"link,omitempty"`
 	Attachment           *WebhookAttachment `json:"attachment,omitempty"`
 	State                string             `json:"state,omitempty"`
-	CloseReason          string             `json:"close_reason,omitempty"`
+	CloseReason          string             `json:"closeReason,omitempty"`
 	Typing               bool               `json:"typing,omitempty"`
-	QueuePosition        int                `json:"queue_position,omitempty"`
-	EstimatedWaitSeconds *int64             `json:"estimated_wait_seconds,omitempty"`
+	QueuePosition        int                `json:"queuePosition,omitempty"`
+	EstimatedWaitSeconds *int64             `json:"estimatedWaitSeconds,omitempty"`
 }
 
 // WebhookLink is a rich link in a WebhookPayload.
@@ -79,7 +84,7 @@ type WebhookLink struct {
 // WebhookAttachment is a stored attachment in a WebhookPayload.
 type WebhookAttachment struct {
 	Name     string `json:"name"`
-	MimeType string `json:"mime_type,omitempty"`
+	MimeType string `json:"mimeType,omitempty"`
 	Size     int64  `json:"size"`
 	SHA256   string `json:"sha256"`
 	URL      string `json:"url"`
@@ -88,7 +93,7 @@ type WebhookAttachment struct {
 // NewWebhookPayload converts a Delivery to its JSON shape.
 func NewWebhookPayload(d workflows.Delivery) WebhookPayload {
 	p := WebhookPayload{
-		ID: d.ID, SessionID: d.SessionID, UserID: d.UserID, Kind: string(d.Kind),
+		ID: d.ID, WorkflowID: d.SessionID, UserID: d.UserID, Kind: string(d.Kind),
 		SenderName: d.SenderName, Text: d.Text, State: string(d.State), CloseReason: string(d.CloseReason),
 		Typing: d.Typing, QueuePosition: d.QueuePosition,
 	}
@@ -113,7 +118,7 @@ func NewWebhookPayload(d workflows.Delivery) WebhookPayload {
 // VerifySignature). Unknown estimated wait comes back as a negative duration.
 func (p WebhookPayload) Delivery() workflows.Delivery {
 	d := workflows.Delivery{
-		ID: p.ID, SessionID: p.SessionID, UserID: p.UserID, Kind: workflows.DeliveryKind(p.Kind),
+		ID: p.ID, SessionID: p.WorkflowID, UserID: p.UserID, Kind: workflows.DeliveryKind(p.Kind),
 		SenderName: p.SenderName, Text: p.Text, State: workflows.State(p.State),
 		CloseReason: workflows.CloseReason(p.CloseReason), Typing: p.Typing, QueuePosition: p.QueuePosition,
 		EstimatedWait: UnknownWait,

@@ -92,17 +92,17 @@ func TestWebhookSinkDelivers(t *testing.T) {
 	if err := VerifySignature(secret, r.body, r.header.Get(HeaderSignature)); err != nil {
 		t.Fatalf("signature does not verify: %v", err)
 	}
-	// The JSON shape is snake_case and round-trips to the Delivery.
+	// The JSON keys are camelCase, as the gateway's, and round-trip to the Delivery.
 	var raw map[string]any
 	if err := json.Unmarshal(r.body, &raw); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"id", "session_id", "user_id", "kind", "at", "sender_name", "text", "link", "attachment", "state", "estimated_wait_seconds"} {
+	for _, key := range []string{"id", "workflowId", "userId", "kind", "at", "senderName", "text", "link", "attachment", "state", "estimatedWaitSeconds"} {
 		if _, ok := raw[key]; !ok {
 			t.Errorf("body lacks %q: %s", key, r.body)
 		}
 	}
-	if raw["estimated_wait_seconds"] != float64(90) || raw["kind"] != "agent-message" {
+	if raw["estimatedWaitSeconds"] != float64(90) || raw["kind"] != "agent-message" {
 		t.Fatalf("body = %s", r.body)
 	}
 	var p WebhookPayload
@@ -276,7 +276,25 @@ func TestWebhookPayloadOmitsEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"id":"n-1","session_id":"s","user_id":"u","kind":"system","text":"Hi"}`
+	want := `{"id":"n-1","workflowId":"s","userId":"u","kind":"system","text":"Hi"}`
+	if string(b) != want {
+		t.Fatalf("got  %s\nwant %s", b, want)
+	}
+}
+
+// The webhook body is the assistant's contract: every key, byte for byte.
+func TestWebhookPayloadJSON(t *testing.T) {
+	d := sampleDelivery()
+	d.State, d.CloseReason, d.Typing, d.QueuePosition = workflows.StateClosed, workflows.CloseAgentEnded, true, 2
+	b, err := json.Marshal(NewWebhookPayload(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"0Xx000000001","workflowId":"live-agent-session-u-1","userId":"u-1","kind":"agent-message",` +
+		`"at":"2026-11-25T10:00:00Z","senderName":"Jane","text":"Here is your invoice",` +
+		`"link":{"url":"https://help","title":"Help"},` +
+		`"attachment":{"name":"invoice.pdf","mimeType":"application/pdf","size":1234,"sha256":"` + strings.Repeat("ab", 32) + `","url":"https://b/x"},` +
+		`"state":"closed","closeReason":"agent-ended","typing":true,"queuePosition":2,"estimatedWaitSeconds":90}`
 	if string(b) != want {
 		t.Fatalf("got  %s\nwant %s", b, want)
 	}

@@ -213,7 +213,7 @@ func (c *Config) MIAW() miaw.Config {
 		IdentityTokenTTL:       c.Salesforce.IdentityTokenTTL,
 		AttachmentHosts:        cloneStrings(c.Salesforce.AttachmentHosts),
 		MaxDownloadBytes:       c.Attachments.MaxDownloadBytes,
-		MaxUploadBytes:         c.Session.MaxAttachmentBytes,
+		MaxAttachmentBytes:     c.Session.MaxAttachmentBytes,
 		TokenRequestsPerMinute: c.Salesforce.TokenRequestsPerMinute,
 	}
 }
@@ -231,7 +231,7 @@ func (c *Config) SessionSettings() workflows.Settings {
 		RoutingUserField:         c.Session.Routing.UserField,
 		RoutingTopicField:        c.Session.Routing.TopicField,
 		MaxMessageBytes:          c.Session.MaxMessageBytes,
-		MaxAttachmentSize:        c.Session.MaxAttachmentBytes,
+		MaxAttachmentBytes:       c.Session.MaxAttachmentBytes,
 		AllowedAttachmentTypes:   cloneStrings(c.Session.AllowedAttachmentTypes),
 		ListenerHeartbeatTimeout: c.Session.ListenerHeartbeatTimeout,
 	}

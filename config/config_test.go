@@ -460,7 +460,7 @@ func TestMappers(t *testing.T) {
 	assert.Equal(t, "RS256", m.SigningAlgorithm)
 	assert.Equal(t, 5*time.Minute, m.IdentityTokenTTL)
 	assert.Equal(t, int64(25<<20), m.MaxDownloadBytes)
-	assert.Equal(t, int64(5<<20), m.MaxUploadBytes)
+	assert.Equal(t, int64(5<<20), m.MaxAttachmentBytes)
 	assert.Equal(t, 180, m.TokenRequestsPerMinute)
 	assert.Equal(t, []string{"files.example.com"}, m.AttachmentHosts)
 	require.NoError(t, m.Validate(), "a valid config maps to a valid miaw config")
@@ -475,7 +475,7 @@ func TestMappers(t *testing.T) {
 	assert.Equal(t, "UserId", s.RoutingUserField)
 	assert.Equal(t, "Topic", s.RoutingTopicField)
 	assert.Equal(t, 4000, s.MaxMessageBytes)
-	assert.Equal(t, int64(5<<20), s.MaxAttachmentSize)
+	assert.Equal(t, int64(5<<20), s.MaxAttachmentBytes)
 	assert.Equal(t, []string{"image/png"}, s.AllowedAttachmentTypes)
 	s.Topics[0] = "changed"
 	assert.Equal(t, "HR", c.Session.Topics[0], "settings do not alias the config")

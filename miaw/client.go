@@ -214,10 +214,12 @@ func stripURL(err error) error {
 	return err
 }
 
+// jsonBody marshals a request body (one of the structs in wire.go). They hold
+// only strings, bools, string maps and slices of such structs, which always
+// marshal, so an error is a programming error and panics.
 func jsonBody(v any) []byte {
 	b, err := json.Marshal(v)
 	if err != nil {
-		// Only maps/structs of strings, numbers and bools are marshalled here.
 		panic(fmt.Sprintf("miaw: marshal request: %v", err))
 	}
 	return b

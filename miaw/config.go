@@ -28,7 +28,7 @@ const (
 	DefaultRenewBefore            = 60 * time.Second
 	DefaultMaxDownloadBytes       = 25 << 20
 	DefaultDownloadTimeout        = 60 * time.Second
-	DefaultMaxUploadBytes         = 5 << 20
+	DefaultMaxAttachmentBytes     = 5 << 20
 	DefaultTokenRequestsPerMinute = 180
 )
 
@@ -72,7 +72,9 @@ type Config struct {
 	AttachmentHosts  []string
 	MaxDownloadBytes int64         // default 25 MiB
 	DownloadTimeout  time.Duration // default 60s
-	MaxUploadBytes   int64         // default 5 MiB (Salesforce's limit)
+	// MaxAttachmentBytes is the largest file SendFile uploads; default and
+	// maximum 5 MiB (Salesforce's limit).
+	MaxAttachmentBytes int64
 	// TokenRequestsPerMinute caps access-token calls for the whole org
 	// (Salesforce allows 200/min/org). Default 180.
 	TokenRequestsPerMinute int
@@ -107,8 +109,8 @@ func (c Config) withDefaults() Config {
 	if c.DownloadTimeout == 0 {
 		c.DownloadTimeout = DefaultDownloadTimeout
 	}
-	if c.MaxUploadBytes == 0 {
-		c.MaxUploadBytes = DefaultMaxUploadBytes
+	if c.MaxAttachmentBytes == 0 {
+		c.MaxAttachmentBytes = DefaultMaxAttachmentBytes
 	}
 	if c.TokenRequestsPerMinute == 0 {
 		c.TokenRequestsPerMinute = DefaultTokenRequestsPerMinute
@@ -177,8 +179,8 @@ func (c Config) Validate() error {
 	if c.DownloadTimeout < 0 {
 		return fieldError("download_timeout", "must be positive, got %s", c.DownloadTimeout)
 	}
-	if c.MaxUploadBytes < 0 || c.MaxUploadBytes > DefaultMaxUploadBytes {
-		return fieldError("max_upload_bytes", "must be between 1 and %d (Salesforce's limit), got %d", DefaultMaxUploadBytes, c.MaxUploadBytes)
+	if c.MaxAttachmentBytes < 0 || c.MaxAttachmentBytes > DefaultMaxAttachmentBytes {
+		return fieldError("max_attachment_bytes", "must be between 1 and %d (Salesforce's limit), got %d", DefaultMaxAttachmentBytes, c.MaxAttachmentBytes)
 	}
 	if c.TokenRequestsPerMinute < 0 || c.TokenRequestsPerMinute > 200 {
 		return fieldError("token_requests_per_minute", "must be between 1 and 200 (Salesforce's org limit), got %d", c.TokenRequestsPerMinute)

@@ -37,7 +37,7 @@ func TestValidateAcceptsGoodConfigs(t *testing.T) {
 			c.AttachmentHosts = []string{"acme.file.force.com", "*.documentforce.com", "127.0.0.1:9000"}
 		},
 		"explicit knobs": func(c *Config) {
-			c.MaxUploadBytes = 1 << 20
+			c.MaxAttachmentBytes = 1 << 20
 			c.TokenRequestsPerMinute = 200
 			c.RenewBefore = 2 * time.Minute
 		},
@@ -83,7 +83,7 @@ func TestValidateRejectsBadFieldsWithOneLine(t *testing.T) {
 		{"attachment_hosts", func(c *Config) { c.AttachmentHosts = []string{"files.example.com:http"} }},
 		{"max_download_bytes", func(c *Config) { c.MaxDownloadBytes = -1 }},
 		{"download_timeout", func(c *Config) { c.DownloadTimeout = -time.Second }},
-		{"max_upload_bytes", func(c *Config) { c.MaxUploadBytes = 6 << 20 }},
+		{"max_attachment_bytes", func(c *Config) { c.MaxAttachmentBytes = 6 << 20 }},
 		{"token_requests_per_minute", func(c *Config) { c.TokenRequestsPerMinute = 500 }},
 	}
 	for _, tc := range cases {

@@ -82,15 +82,11 @@ func (c *Client) CreateConversation(ctx context.Context, userID string, req Crea
 	if err := checkRoutingAttributes(op, req.RoutingAttributes); err != nil {
 		return err
 	}
-	body := map[string]any{
-		"conversationId":  req.ConversationID,
-		"esDeveloperName": c.cfg.DeploymentName,
-	}
-	if req.RoutingAttributes != nil {
-		body["routingAttributes"] = req.RoutingAttributes
-	}
-	if req.Language != "" {
-		body["language"] = req.Language
+	body := createConversationBody{
+		ConversationID:    req.ConversationID,
+		ESDeveloperName:   c.cfg.DeploymentName,
+		Language:          req.Language,
+		RoutingAttributes: req.RoutingAttributes,
 	}
 	return c.do(ctx, userID, op, call{
 		method: http.MethodPost, endpoint: epConversation, path: epConversation,
@@ -159,16 +155,20 @@ func (c *Client) SendMessage(ctx context.Context, userID, conversationID string,
 		return nil, err
 	}
 	build := func(newSession bool) []byte {
-		m := map[string]any{
-			"id":            strings.ToLower(msg.ID),
-			"messageType":   "StaticContentMessage",
-			"staticContent": map[string]any{"formatType": FormatText, "text": msg.Text},
+		body := sendMessageBody{
+			ESDeveloperName: c.cfg.DeploymentName,
+			Message: textMessageBody{
+				ID:                 strings.ToLower(msg.ID),
+				InReplyToMessageID: msg.InReplyToMessageID,
+				MessageType:        messageTypeStaticContent,
+				StaticContent:      staticTextContent{FormatType: FormatText, Text: msg.Text},
+			},
 		}
-		if msg.InReplyToMessageID != "" {
-			m["inReplyToMessageId"] = msg.InReplyToMessageID
+		if newSession {
+			body.IsNewMessagingSession = true
+			body.RoutingAttributes = newSessionAttributes(msg.RoutingAttributes)
 		}
-		body := map[string]any{"message": m, "esDeveloperName": c.cfg.DeploymentName}
-		c.addSessionFields(body, newSession, msg.RoutingAttributes, msg.Language)
+		body.Language = sessionLanguage(newSession, msg.Language)
 		return jsonBody(body)
 	}
 	p := conversationPath(conversationID, "/message")
@@ -177,23 +177,25 @@ func (c *Client) SendMessage(ctx context.Context, userID, conversationID string,
 	})
 }
 
-// addSessionFields adds the optional keys the way the official sample app
-// does: isNewMessagingSession and routingAttributes only for a new session,
-// language when known (always, for a new session).
-func (c *Client) addSessionFields(body map[string]any, newSession bool, attrs map[string]string, lang string) {
-	if newSession {
-		body["isNewMessagingSession"] = true
-		if attrs == nil {
-			attrs = map[string]string{}
-		}
-		body["routingAttributes"] = attrs
-		if lang == "" {
-			lang = DefaultLanguage
-		}
+// The optional session keys follow the official sample app: routingAttributes
+// only for a new session, language when known and always for a new session.
+
+// newSessionAttributes returns the routingAttributes that start a new
+// messaging session: attrs, or {} when there are none (never null).
+func newSessionAttributes(attrs map[string]string) map[string]string {
+	if attrs == nil {
+		return map[string]string{}
 	}
-	if lang != "" {
-		body["language"] = lang
+	return attrs
+}
+
+// sessionLanguage returns the language to send: lang, or DefaultLanguage
+// when a new session is started without one ("" means the key is omitted).
+func sessionLanguage(newSession bool, lang string) string {
+	if newSession && lang == "" {
+		return DefaultLanguage
 	}
+	return lang
 }
 
 // sendWithNewSession posts build(false); on 417 it posts build(true) once
@@ -270,8 +272,8 @@ func (c *Client) checkFile(op string, f *File) (name, mediaType string, err erro
 	if len(f.Data) == 0 {
 		return "", "", invalidf(op, "file is empty")
 	}
-	if int64(len(f.Data)) > c.cfg.MaxUploadBytes {
-		return "", "", fmt.Errorf("%w: %s: %d bytes exceeds the %d-byte upload limit", ErrAttachmentTooLarge, op, len(f.Data), c.cfg.MaxUploadBytes)
+	if int64(len(f.Data)) > c.cfg.MaxAttachmentBytes {
+		return "", "", fmt.Errorf("%w: %s: %d bytes exceeds the %d-byte upload limit", ErrAttachmentTooLarge, op, len(f.Data), c.cfg.MaxAttachmentBytes)
 	}
 	name = path.Base(strings.ReplaceAll(strings.TrimSpace(f.Name), "\\", "/"))
 	name = strings.Map(func(r rune) rune {
@@ -299,7 +301,7 @@ func (c *Client) checkFile(op string, f *File) (name, mediaType string, err erro
 
 // SendFile uploads a file as multipart/form-data: part "messageEntry"
 // (application/json) and part "fileData" (the file, with its filename).
-// Size (MaxUploadBytes) and type are checked before uploading; a 417 is
+// Size (MaxAttachmentBytes) and type are checked before uploading; a 417 is
 // handled as in SendMessage.
 func (c *Client) SendFile(ctx context.Context, userID, conversationID string, f File) (*SendResult, error) {
 	const op = "send file"
@@ -318,14 +320,15 @@ func (c *Client) SendFile(ctx context.Context, userID, conversationID string, f 
 		fileID = uuid.NewString()
 	}
 	build := func(newSession bool) (call, error) {
-		m := map[string]any{"id": strings.ToLower(f.MessageID), "fileId": strings.ToLower(fileID)}
-		if f.Caption != "" {
-			m["text"] = f.Caption
+		entry := fileEntryBody{
+			ESDeveloperName:       c.cfg.DeploymentName,
+			IsNewMessagingSession: newSession,
+			Language:              sessionLanguage(newSession, f.Language),
+			Message:               fileMessageBody{FileID: strings.ToLower(fileID), ID: strings.ToLower(f.MessageID), Text: f.Caption},
+			RoutingAttributes:     map[string]string{}, // as in the documented example
 		}
-		entry := map[string]any{"esDeveloperName": c.cfg.DeploymentName, "message": m, "isNewMessagingSession": newSession}
-		c.addSessionFields(entry, newSession, f.RoutingAttributes, f.Language)
-		if !newSession {
-			entry["routingAttributes"] = map[string]string{} // as in the documented example
+		if newSession {
+			entry.RoutingAttributes = newSessionAttributes(f.RoutingAttributes)
 		}
 		var buf bytes.Buffer
 		w := multipart.NewWriter(&buf)
@@ -381,7 +384,7 @@ func (c *Client) SendTyping(ctx context.Context, userID, conversationID string, 
 	}
 	return c.do(ctx, userID, op, call{
 		method: http.MethodPost, endpoint: epEntry, path: conversationPath(conversationID, "/entry"),
-		body: jsonBody(map[string]string{"entryType": entryType, "id": uuid.NewString()}), contentType: "application/json",
+		body: jsonBody(typingBody{EntryType: entryType, ID: uuid.NewString()}), contentType: "application/json",
 	}, nil)
 }
 
@@ -408,7 +411,7 @@ func (c *Client) Acknowledge(ctx context.Context, userID, conversationID string,
 	if len(acks) == 0 {
 		return invalidf(op, "no acknowledgements given")
 	}
-	list := make([]map[string]string, 0, len(acks))
+	body := acknowledgeBody{Acks: make([]ackBody, 0, len(acks))}
 	for _, a := range acks {
 		if a.Type != AckDelivery && a.Type != AckRead {
 			return invalidf(op, "ack type must be %q or %q, got %q", AckDelivery, AckRead, a.Type)
@@ -416,11 +419,11 @@ func (c *Client) Acknowledge(ctx context.Context, userID, conversationID string,
 		if strings.TrimSpace(a.EntryID) == "" {
 			return invalidf(op, "ack entry id must not be empty")
 		}
-		list = append(list, map[string]string{"id": uuid.NewString(), "entryType": string(a.Type), "conversationEntryId": a.EntryID})
+		body.Acks = append(body.Acks, ackBody{ConversationEntryID: a.EntryID, EntryType: string(a.Type), ID: uuid.NewString()})
 	}
 	return c.do(ctx, userID, op, call{
 		method: http.MethodPost, endpoint: epAcknowledgeEntries, path: conversationPath(conversationID, "/acknowledge-entries"),
-		body: jsonBody(map[string]any{"acks": list}), contentType: "application/json",
+		body: jsonBody(body), contentType: "application/json",
 	}, nil)
 }
 

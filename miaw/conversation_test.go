@@ -276,7 +276,7 @@ func TestSendFile(t *testing.T) {
 func TestSendFileChecksBeforeUpload(t *testing.T) {
 	f := newFakeSF(t)
 	cfg := testConfig(f)
-	cfg.MaxUploadBytes = 1024
+	cfg.MaxAttachmentBytes = 1024
 	c, _ := newTestClient(t, cfg)
 	cases := []struct {
 		name string

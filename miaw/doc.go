@@ -103,7 +103,7 @@
 // "isNewMessagingSession","routingAttributes","language"?}) and "fileData"
 // (the bytes, with filename and the file's Content-Type). Salesforce's limit
 // is 5 MB (413 above) and it answers 415 for blocked types; we check size
-// (MaxUploadBytes) and refuse executables, scripts, HTML and SVG before
+// (MaxAttachmentBytes) and refuse executables, scripts, HTML and SVG before
 // uploading.
 //
 // Typing indicators are {"entryType":"TypingStartedIndicator"|"TypingStoppedIndicator","id"}.

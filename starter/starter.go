@@ -193,9 +193,9 @@ func (c *Client) SendAttachment(ctx context.Context, userID, messageID, name, mi
 	if r == nil {
 		return workflows.UpdateResult{}, invalid("file content is missing")
 	}
-	sum, size, err := c.store.Put(r, c.settings.MaxAttachmentSize)
+	sum, size, err := c.store.Put(r, c.settings.MaxAttachmentBytes)
 	if errors.Is(err, attachstore.ErrTooLarge) {
-		return workflows.UpdateResult{}, invalid("file is larger than %d bytes", c.settings.MaxAttachmentSize)
+		return workflows.UpdateResult{}, invalid("file is larger than %d bytes", c.settings.MaxAttachmentBytes)
 	}
 	if err != nil {
 		return workflows.UpdateResult{}, fmt.Errorf("store attachment: %w", err)

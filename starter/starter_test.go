@@ -30,14 +30,14 @@ import (
 
 func testSettings() workflows.Settings {
 	return workflows.Settings{
-		Topics:            []string{"HR", "Payroll"},
-		AcceptTimeout:     time.Minute,
-		TimeoutMessage:    "nobody",
-		DefaultLocale:     "en_US",
-		RoutingUserField:  "UserId",
-		RoutingTopicField: "Topic",
-		MaxMessageBytes:   20,
-		MaxAttachmentSize: 16,
+		Topics:             []string{"HR", "Payroll"},
+		AcceptTimeout:      time.Minute,
+		TimeoutMessage:     "nobody",
+		DefaultLocale:      "en_US",
+		RoutingUserField:   "UserId",
+		RoutingTopicField:  "Topic",
+		MaxMessageBytes:    20,
+		MaxAttachmentBytes: 16,
 	}
 }
 

@@ -105,8 +105,11 @@ type Settings struct {
 	// pre-chat field) names agreed with the customer's Salesforce team.
 	RoutingUserField  string
 	RoutingTopicField string
-	MaxMessageBytes   int   // max UTF-8 bytes of one user message
-	MaxAttachmentSize int64 // max bytes of one attachment, either direction
+	MaxMessageBytes   int // max UTF-8 bytes of one user message
+	// MaxAttachmentBytes is the max bytes of one attachment, either direction.
+	// Its JSON name is its former Go name: the workflow input in history of
+	// sessions started before the rename carries that key.
+	MaxAttachmentBytes int64 `json:"MaxAttachmentSize"`
 	// AllowedAttachmentTypes are MIME types users may send; empty allows all.
 	AllowedAttachmentTypes []string
 	// ListenerHeartbeatTimeout is the SSE listener's heartbeat timeout

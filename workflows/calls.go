@@ -64,7 +64,7 @@ func (s *session) downloadAttachment(ctx workflow.Context, entryID string, a Age
 		ConversationID: s.conversationID,
 		EntryID:        entryID,
 		Attachment:     a,
-		MaxSize:        s.req.Settings.MaxAttachmentSize,
+		MaxSize:        s.req.Settings.MaxAttachmentBytes,
 	}).Get(ctx, &ref)
 	return ref, err
 }

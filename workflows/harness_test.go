@@ -199,7 +199,7 @@ func testSettings() workflows.Settings {
 		RoutingUserField:       "LA_UserId",
 		RoutingTopicField:      "LA_Topic",
 		MaxMessageBytes:        100,
-		MaxAttachmentSize:      1000,
+		MaxAttachmentBytes:     1000,
 		AllowedAttachmentTypes: []string{"image/png", "application/pdf"},
 	}
 }

@@ -45,8 +45,8 @@ func validateRequest(r SessionRequest) error {
 		return errors.New("Settings.RoutingTopicField is empty")
 	case st.RoutingUserField == st.RoutingTopicField:
 		return fmt.Errorf("Settings.RoutingUserField and RoutingTopicField are both %q", st.RoutingUserField)
-	case st.MaxAttachmentSize <= 0:
-		return fmt.Errorf("Settings.MaxAttachmentSize must be positive, got %d", st.MaxAttachmentSize)
+	case st.MaxAttachmentBytes <= 0:
+		return fmt.Errorf("Settings.MaxAttachmentBytes must be positive, got %d", st.MaxAttachmentBytes)
 	case st.ListenerHeartbeatTimeout != 0 && (st.ListenerHeartbeatTimeout < MinListenerHeartbeatTimeout || st.ListenerHeartbeatTimeout > MaxListenerHeartbeatTimeout):
 		return fmt.Errorf("Settings.ListenerHeartbeatTimeout must be 0 or between %s and %s, got %s",
 			MinListenerHeartbeatTimeout, MaxListenerHeartbeatTimeout, st.ListenerHeartbeatTimeout)
@@ -99,8 +99,8 @@ func (s *session) validateAttachment(a UserAttachment) error {
 		return fmt.Errorf("attachment name is %d bytes, the limit is %d", len(a.Name), maxNameLength)
 	case a.Size <= 0:
 		return fmt.Errorf("attachment size must be positive, got %d", a.Size)
-	case a.Size > st.MaxAttachmentSize:
-		return fmt.Errorf("attachment is %d bytes, the limit is %d", a.Size, st.MaxAttachmentSize)
+	case a.Size > st.MaxAttachmentBytes:
+		return fmt.Errorf("attachment is %d bytes, the limit is %d", a.Size, st.MaxAttachmentBytes)
 	case !isSHA256Hex(a.SHA256):
 		return errors.New("attachment SHA256 must be 64 lowercase hex digits")
 	case strings.TrimSpace(a.MimeType) == "":

@@ -140,7 +140,7 @@ func settings() workflows.Settings {
 		RoutingUserField:       "LiveAgentUserId",
 		RoutingTopicField:      "LiveAgentTopic",
 		MaxMessageBytes:        4000,
-		MaxAttachmentSize:      5 << 20,
+		MaxAttachmentBytes:     5 << 20,
 		AllowedAttachmentTypes: []string{"image/png", "application/pdf"},
 	}
 }
