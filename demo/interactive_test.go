@@ -14,6 +14,9 @@ import (
 // In interactive mode the terminal is the user and the emulator's agent
 // side (here its Go API, in real use the console page) is a person.
 func TestInteractiveSession(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole demo stack (skipped with -short)")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var stdout syncbuf.Buffer

@@ -10,6 +10,9 @@ import (
 // The README's main command: a complete session on the embedded stack,
 // exit 0 once the agent has closed it.
 func TestScriptedSessionCompletes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole demo stack (skipped with -short)")
+	}
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"-ui-port", "0", "-accept-after", "2s"}, strings.NewReader(""), &stdout, &stderr)
 	out := stdout.String()
@@ -52,6 +55,9 @@ func TestScriptedSessionCompletes(t *testing.T) {
 
 // When nobody accepts before -timeout the demo fails with a clear message.
 func TestTimeoutFailsClearly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole demo stack (skipped with -short)")
+	}
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"-ui-port", "0", "-accept-after", "10m", "-timeout", "4s"}, strings.NewReader(""), &stdout, &stderr)
 	if code != 1 {

@@ -31,6 +31,9 @@ func greet(ctx workflow.Context, name string) (string, error) {
 
 func startServer(t *testing.T, opts devtemporal.Options) *devtemporal.Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a Temporal dev server (skipped with -short)")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
 	defer cancel()
 	srv, err := devtemporal.Start(ctx, opts)

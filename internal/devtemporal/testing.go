@@ -12,8 +12,13 @@ import (
 // NewTest starts a server for one test, without the UI unless opts ask for
 // a UI port, and stops it when the test ends. Its log goes to t.Log only on
 // failure: the test's output otherwise stays quiet.
+//
+// In -short mode it skips the test: `go test -short ./...` is the fast loop.
 func NewTest(t testing.TB, opts Options) *Server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a Temporal dev server (skipped with -short)")
+	}
 	if opts.UIPort == 0 {
 		opts.NoUI = true
 	}
