@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -70,9 +69,6 @@ func WithLogger(l *slog.Logger) Option {
 		}
 	}
 }
-
-// withClock replaces time.Now (tests).
-func withClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
 // New validates cfg, loads the signing key (verified mode) and returns a
 // Client. It makes no network call.
@@ -242,5 +238,3 @@ func conversationPath(conversationID, suffix string) string {
 }
 
 func deploymentQuery(name string) url.Values { return url.Values{"esDeveloperName": {name}} }
-
-func trimmed(s string) string { return strings.TrimSpace(s) }

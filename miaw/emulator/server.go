@@ -36,7 +36,7 @@ type Server struct {
 	convs    map[string]*conversation // by conversation id
 	revoked  map[string]struct{}      // access-token jti
 	files    map[string]*storedFile   // by file id
-	baseURL  string                   // for attachment URLs
+	baseURL  string                   // for attachment URLs: Config.PublicURL, else Start's address, else the first request's
 	rng      *mrand.Rand              // fault decisions, guarded by mu
 	throttle int                      // remaining consecutive 429s
 	closed   bool
@@ -149,15 +149,6 @@ func (s *Server) Start(addr string) (string, error) {
 	}()
 	s.log.Info("MIAW emulator listening", "url", base)
 	return base, nil
-}
-
-// BaseURL is the base URL used in attachment download URLs: Config.PublicURL,
-// else the address given to Start, else the scheme and Host of the first
-// request; "" before any of these is known.
-func (s *Server) BaseURL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.baseURL
 }
 
 // Close ends all SSE streams, stops timers and, when Start was used, shuts the
