@@ -60,9 +60,6 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
-// withClock replaces time.Now (tests).
-func withClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
-
 // New validates cfg, loads the signing key (verified mode) and returns a
 // Client. It makes no network call.
 func New(cfg Config, opts ...Option) (*Client, error) {

@@ -276,6 +276,9 @@ func testConfig(f *fakeSF) Config {
 	}
 }
 
+// withClock replaces the client's time.Now.
+func withClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
 func newTestClient(t *testing.T, cfg Config, opts ...Option) (*Client, *syncbuf.Buffer) {
 	t.Helper()
 	logs := &syncbuf.Buffer{}

@@ -36,7 +36,7 @@ type Server struct {
 	convs    map[string]*conversation // by conversation id
 	revoked  map[string]struct{}      // access-token jti
 	files    map[string]*storedFile   // by file id
-	baseURL  string                   // for attachment URLs
+	baseURL  string                   // for attachment URLs: Config.PublicURL, else Start's address, else the first request's
 	rng      *mrand.Rand              // fault decisions, guarded by mu
 	throttle int                      // remaining consecutive 429s
 	closed   bool
