@@ -23,6 +23,7 @@ import (
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/devserver"
 	"github.com/liveagent-bridge/liveagent/gateway"
+	"github.com/liveagent-bridge/liveagent/internal/httpserver"
 	"github.com/liveagent-bridge/liveagent/metrics"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
@@ -294,7 +295,7 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpserver.New(gw, httpserver.Limits{}, o.logger)
 	go func() {
 		if err := srv.Serve(gwListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			o.out.logf("gateway stopped: %v", err)

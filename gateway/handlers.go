@@ -254,6 +254,8 @@ func (e *conflictError) Unwrap() error { return errSessionClosed }
 // fail maps an error to its HTTP answer. Validation errors carry their
 // reason; unexpected ones are logged and answered without internals.
 func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
+	// The body may be partly unread (dropUnreadBody says why that matters).
+	dropUnreadBody(w, r)
 	var reqErr *requestError
 	var unavailable *serviceerror.Unavailable
 	switch {

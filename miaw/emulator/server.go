@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/liveagent-bridge/liveagent/internal/httpserver"
 )
 
 // Server is a running MIAW emulator. Create it with New; serve Handler()
@@ -137,7 +139,9 @@ func (s *Server) Start(addr string) (string, error) {
 	if s.baseURL == "" {
 		s.baseURL = base
 	}
-	s.httpSrv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	// SSE streams are long-lived responses: no write deadline (they end
+	// with the token, Close or a dropped client); everything else is bounded.
+	s.httpSrv = httpserver.New(s.handler, httpserver.Limits{WriteTimeout: httpserver.NoWriteTimeout}, s.log)
 	srv := s.httpSrv
 	s.mu.Unlock()
 	s.wg.Add(1)
