@@ -258,11 +258,47 @@ func (c *Client) updateError(name, workflowID string, err error) error {
 	if errors.As(err, &notFound) {
 		return fmt.Errorf("%s: %w for user session %s", name, ErrNoSession, workflowID)
 	}
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		return fmt.Errorf("%s: %w: %s", name, ErrRejected, appErr.Message())
+	if reason, ok := rootCause(err); ok {
+		return &RejectedError{Update: name, Reason: reason, Err: err}
 	}
 	return fmt.Errorf("%s on %s: %w", name, workflowID, err)
+}
+
+// RejectedError is returned when the session workflow refused or failed an
+// update. It wraps ErrRejected and the full error.
+type RejectedError struct {
+	// Update is the update's name.
+	Update string
+	// Reason is the root cause's message (the innermost application
+	// error): what the assistant may be shown. It never holds the activity
+	// type, event ids or worker identity that the wrapping errors carry.
+	Reason string
+	// Err is the full error with every wrapping layer, for logs only.
+	Err error
+}
+
+func (e *RejectedError) Error() string {
+	return e.Update + ": " + ErrRejected.Error() + ": " + e.Reason
+}
+
+// Unwrap returns ErrRejected and the full error.
+func (e *RejectedError) Unwrap() []error { return []error{ErrRejected, e.Err} }
+
+// rootCause returns the message of the innermost ApplicationError in err's
+// chain. An update handler that wraps an activity failure
+// (fmt.Errorf("send: %w", err)) reaches the client as an ApplicationError
+// whose message is the whole chain, "activity error (type: …,
+// scheduledEventID: …, identity: pid@host@)" included; its cause chain ends
+// with the activity's own ApplicationError, whose message is the reason.
+func rootCause(err error) (string, bool) {
+	var msg string
+	found := false
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if appErr, ok := e.(*temporal.ApplicationError); ok {
+			msg, found = appErr.Message(), true
+		}
+	}
+	return msg, found
 }
 
 // State returns the current state and transcript of the user's latest
