@@ -30,3 +30,20 @@ func TestRejectionAnswersRootCauseOnly(t *testing.T) {
 	require.Equal(t, http.StatusConflict, status)
 	assert.Equal(t, "file type not allowed", body["error"])
 }
+
+// A field given twice, or in another case, is refused: encoding/json alone
+// would take {"topic":"Nope","TOPIC":"Payroll"} as topic Payroll.
+func TestDuplicateAndCaseVariantKeysRefused(t *testing.T) {
+	h := newHarness(t)
+	for _, body := range []string{
+		`{"userId":"u-1","topic":"Nope","TOPIC":"Payroll","description":"d"}`,
+		`{"userId":"u-1","topic":"Nope","topic":"Payroll","description":"d"}`,
+		`{"userId":"u-1","Topic":"Payroll","description":"d"}`,
+		`{"userId":"u-1","USERID":"u-2","topic":"Payroll","description":"d"}`,
+	} {
+		status, resp := h.json(http.MethodPost, "/v1/sessions", body)
+		assert.Equal(t, http.StatusBadRequest, status, "%s → %v", body, resp)
+	}
+	status, resp := h.json(http.MethodPost, "/v1/sessions", `{"userId":"u-1","topic":"Payroll","description":"d"}`)
+	assert.Equal(t, http.StatusCreated, status, "%v", resp)
+}
