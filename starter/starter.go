@@ -166,7 +166,9 @@ func (c *Client) SendMessage(ctx context.Context, userID, messageID, text string
 
 // SendAttachment stores the file read from r (at most the configured
 // attachment size) and sends a reference to it to the agent. messageID is
-// the idempotency key, as for SendMessage.
+// the idempotency key, as for SendMessage. When the session does not take
+// the file (no session, refused, failed) the stored copy is removed again,
+// unless the same content was stored before.
 func (c *Client) SendAttachment(ctx context.Context, userID, messageID, name, mimeType, caption string, r io.Reader) (workflows.UpdateResult, error) {
 	if err := validateUserID(userID); err != nil {
 		return workflows.UpdateResult{}, err
@@ -193,15 +195,27 @@ func (c *Client) SendAttachment(ctx context.Context, userID, messageID, name, mi
 	if r == nil {
 		return workflows.UpdateResult{}, invalid("file content is missing")
 	}
-	sum, size, err := c.store.Put(r, c.settings.MaxAttachmentSize)
+	sum, size, created, err := c.store.PutNew(r, c.settings.MaxAttachmentSize)
 	if errors.Is(err, attachstore.ErrTooLarge) {
 		return workflows.UpdateResult{}, invalid("file is larger than %d bytes", c.settings.MaxAttachmentSize)
 	}
 	if err != nil {
 		return workflows.UpdateResult{}, fmt.Errorf("store attachment: %w", err)
 	}
+	// The file is stored before the session has accepted it (the update
+	// carries only its hash). Whatever refuses it — an empty file, no such
+	// session, the workflow or Salesforce — takes it out again, unless it was
+	// already stored (the same bytes sent before, or by someone else).
+	refused := func(err error) (workflows.UpdateResult, error) {
+		if created {
+			if rmErr := c.store.Remove(sum); rmErr != nil {
+				err = errors.Join(err, fmt.Errorf("remove refused attachment: %w", rmErr))
+			}
+		}
+		return workflows.UpdateResult{}, err
+	}
 	if size == 0 {
-		return workflows.UpdateResult{}, invalid("file is empty")
+		return refused(invalid("file is empty"))
 	}
 	att := workflows.UserAttachment{
 		ID:       messageID,
@@ -211,7 +225,11 @@ func (c *Client) SendAttachment(ctx context.Context, userID, messageID, name, mi
 		SHA256:   sum,
 		Caption:  caption,
 	}
-	return c.update(ctx, userID, workflows.UpdateSendAttachment, messageID, att)
+	res, err := c.update(ctx, userID, workflows.UpdateSendAttachment, messageID, att)
+	if err != nil {
+		return refused(err)
+	}
+	return res, nil
 }
 
 // Close ends the user's session from the user side. requestID is the

@@ -400,3 +400,35 @@ func TestUpdateErrorKeepsOnlyRootCause(t *testing.T) {
 	}
 	assert.Contains(t, rej.Err.Error(), "20701@vm@", "the full error is kept for logs")
 }
+
+// A file the session does not take is not kept: no session (404), or a
+// refusal by the workflow or Salesforce, removes the stored copy. Content
+// that was stored before stays.
+func TestSendAttachmentRemovesRefusedFile(t *testing.T) {
+	c, tc, store := newTestClient(t)
+	ctx := context.Background()
+	content := []byte("refused-payslip")
+	sum := sha256.Sum256(content)
+	key := hex.EncodeToString(sum[:])
+
+	tc.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool { return o.UpdateID == "a-1" })).
+		Return(nil, serviceerror.NewNotFound("no such workflow")).Once()
+	_, err := c.SendAttachment(ctx, "nobody", "a-1", "p.pdf", "application/pdf", "", bytes.NewReader(content))
+	require.ErrorIs(t, err, ErrNoSession)
+	assert.False(t, store.Has(key), "a file for no session is kept")
+
+	tc.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool { return o.UpdateID == "a-2" })).
+		Return(updateHandle(t, workflows.UpdateResult{}, temporal.NewApplicationError("file type not allowed", "")), nil).Once()
+	_, err = c.SendAttachment(ctx, "u-42", "a-2", "p.pdf", "application/pdf", "", bytes.NewReader(content))
+	require.ErrorIs(t, err, ErrRejected)
+	assert.False(t, store.Has(key), "a file Salesforce refused is kept")
+
+	// Already stored (sent before and accepted): a refusal leaves it.
+	_, _, err = store.Put(bytes.NewReader(content), 0)
+	require.NoError(t, err)
+	tc.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool { return o.UpdateID == "a-3" })).
+		Return(nil, serviceerror.NewNotFound("no such workflow")).Once()
+	_, err = c.SendAttachment(ctx, "nobody", "a-3", "p.pdf", "application/pdf", "", bytes.NewReader(content))
+	require.ErrorIs(t, err, ErrNoSession)
+	assert.True(t, store.Has(key), "content stored before was removed")
+}
