@@ -89,7 +89,7 @@ type ListenerStats struct {
 	Skipped       int64 // echoes, other conversations, unmodelled events
 	Malformed     int64 // events that could not be translated
 	SignalRetries int64 // transient signal failures that were retried
-	Undeliverable int64 // events the server refused to take as a signal
+	Undeliverable int64 // events that could not be encoded or that the server refused to take as a signal
 }
 
 type listenerCounters struct {

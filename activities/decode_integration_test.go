@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/converter"
+
 	"github.com/liveagent-bridge/liveagent/miaw"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
@@ -123,6 +125,7 @@ func FuzzTranslateDecoded(f *testing.F) {
 	f.Add(miaw.EventReadAck, []byte(`{"conversationId":"c","conversationEntry":{"identifier":"e","entryPayload":"{\"entryType\":\"ReadAcknowledgement\"}"}}`))
 	f.Add(miaw.EventRoutingResult, []byte(`{"conversationId":"c","conversationEntry":{"identifier":"e","entryPayload":"{\"entryType\":\"RoutingResult\",\"estimatedWaitTime\":{\"estimatedWaitTimeInSeconds\":-1}}"}}`))
 	f.Add(miaw.EventQueuePosition, []byte(`{"conversationId":"c","conversationEntry":{"entryPayload":"null"}}`))
+	f.Add(miaw.EventMessage, []byte(`{"conversationId":"c","conversationEntry":{"identifier":"e","entryType":"Message","sender":{"role":"Agent"},"transcriptedTimestamp":9223372036854775807,"entryPayload":{"entryType":"Message","abstractMessage":{"staticContent":{"formatType":"RichLink","url":"javascript:alert(1)","text":"x"}}}}}`))
 	f.Fuzz(func(t *testing.T, eventType string, data []byte) {
 		ev, err := miaw.DecodeEvent(eventType, "id-1", data)
 		if err != nil {
@@ -131,6 +134,17 @@ func FuzzTranslateDecoded(f *testing.F) {
 		ae, keep, _, err := TranslateEvent(ev)
 		if keep && (err != nil || ae.EntryID == "" || ae.Kind == "") {
 			t.Fatalf("kept event without ids/kind: %+v err=%v", ae, err)
+		}
+		if !keep {
+			return
+		}
+		// A kept event is signalled: it must encode, or the listener would
+		// have to drop it.
+		if _, err := converter.GetDefaultDataConverter().ToPayload(ae); err != nil {
+			t.Fatalf("kept event cannot be encoded: %v (%+v)", err, ae)
+		}
+		if ae.Link != nil && !safeLinkURL(ae.Link.URL) {
+			t.Fatalf("kept link %q is not absolute http(s)", ae.Link.URL)
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/liveagent-bridge/liveagent/miaw"
@@ -28,7 +29,8 @@ var errWorkflowGone = errors.New("session workflow is gone")
 // listener).
 //
 // Cursor: it resumes from the heartbeat details of a previous attempt when
-// there are any, else from in.LastEventID. After each successful signal it
+// there are any, else from in.LastEventID; a cursor that is not a
+// miaw.ValidEventID is ignored. After each successful signal it
 // heartbeats the event id; it also heartbeats on a ticker
 // (DefaultListenerHeartbeat) so that cancellation, which reaches an activity
 // only through a heartbeat, is noticed promptly. Skipped events advance the
@@ -38,7 +40,9 @@ var errWorkflowGone = errors.New("session workflow is gone")
 // (a signal or heartbeat answered NotFound); a non-retryable ApplicationError for permanent
 // stream failures (403, unverified subject) and permanent signal failures; a
 // retryable one if the stream ends by itself. Transient signal failures are
-// retried with backoff for as long as the activity runs.
+// retried with backoff for as long as the activity runs; an event that can
+// never be signalled (not encodable, refused by the server) is dropped and
+// counted (ListenerStats.Undeliverable).
 //
 // Run it with a HeartbeatTimeout of ~20-30s and WaitForCancellation. Events
 // carry their entry ids, so the workflow drops duplicates that a resumed
@@ -57,7 +61,7 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 		a:       a,
 		in:      in,
 		log:     a.logger().With("workflow_id", in.WorkflowID, "conversation_id", in.ConversationID),
-		cursor:  in.LastEventID,
+		cursor:  validCursor(in.LastEventID),
 		runID:   activity.GetInfo(ctx).WorkflowExecution.RunID,
 		hbEvery: a.heartbeatEvery,
 		record:  a.recordHeartbeat,
@@ -72,8 +76,12 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 		var resume string
 		if err := activity.GetHeartbeatDetails(ctx, &resume); err != nil {
 			l.log.Warn("listener: cannot decode heartbeat details; resuming from input cursor", "error", err)
-		} else if resume != "" {
+		} else if resume != "" && miaw.ValidEventID(resume) {
 			l.cursor = resume
+		} else if resume != "" {
+			// Heartbeated before ids were validated: resuming from it would
+			// fail every connection attempt.
+			l.log.Warn("listener: heartbeated cursor is not a valid event id; resuming from input cursor", "bytes", len(resume))
 		}
 	}
 	l.log.Info("listener starting", "last_event_id", l.cursor, "attempt", activity.GetInfo(ctx).Attempt)
@@ -200,7 +208,7 @@ func (l *listener) handle(ctx context.Context, ev miaw.Event) error {
 		l.advance(ctx, ev.ID, false)
 		return nil
 	}
-	if err := l.deliver(ctx, ae); err != nil {
+	if err := l.signalWorkflow(ctx, ae); err != nil {
 		return err
 	}
 	l.a.stats.signalled.Add(1)
@@ -209,8 +217,11 @@ func (l *listener) handle(ctx context.Context, ev miaw.Event) error {
 	return nil
 }
 
-// deliver signals one event, retrying transient failures until ctx ends.
-func (l *listener) deliver(ctx context.Context, ev workflows.AgentEvent) error {
+// signalWorkflow signals one event to the session workflow, retrying
+// transient failures until ctx ends. An event that can never be signalled
+// (it cannot be encoded, or the server refuses the payload) is counted,
+// logged and dropped: retrying it would block every later event.
+func (l *listener) signalWorkflow(ctx context.Context, ev workflows.AgentEvent) error {
 	backoff := l.a.signalBackoff
 	if backoff <= 0 {
 		backoff = 200 * time.Millisecond
@@ -233,6 +244,10 @@ func (l *listener) deliver(ctx context.Context, ev workflows.AgentEvent) error {
 		switch {
 		case errors.As(err, &notFound):
 			return errWorkflowGone
+		case errors.Is(err, converter.ErrUnableToEncode):
+			l.a.stats.undeliverable.Add(1)
+			l.log.Warn("listener: event cannot be encoded; dropped", "event_id", ev.EventID, "entry_id", ev.EntryID, "kind", ev.Kind, "error", err)
+			return nil
 		case errors.As(err, &invalid):
 			// The server will never take this payload (e.g. too large):
 			// drop it rather than block the stream.
@@ -251,6 +266,15 @@ func (l *listener) deliver(ctx context.Context, ev workflows.AgentEvent) error {
 		}
 		backoff = min(backoff*2, maxBackoff)
 	}
+}
+
+// validCursor returns id when it can be a stream cursor, else "" (start from
+// the access token's position).
+func validCursor(id string) string {
+	if miaw.ValidEventID(id) {
+		return id
+	}
+	return ""
 }
 
 // heartbeatCadence is how often a listener with the given heartbeat timeout

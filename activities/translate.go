@@ -3,6 +3,8 @@ package activities
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/liveagent-bridge/liveagent/miaw"
@@ -111,7 +113,9 @@ func translateMessage(ae workflows.AgentEvent, p miaw.MessagePayload) (workflows
 			link.URL = firstNonEmpty(link.URL, sc.LinkItem.URL)
 			link.Title = firstNonEmpty(link.Title, sc.LinkItem.TitleStr)
 		}
-		if link.URL != "" {
+		// Only absolute http(s) links reach the user's UI: a javascript:
+		// or data: URL would run in it.
+		if safeLinkURL(link.URL) {
 			ae.Link = &link
 		}
 	case miaw.FormatAttachments:
@@ -281,15 +285,27 @@ func payloadID(p any) string {
 	return ""
 }
 
+// entryTime is when the entry was transcribed, else sent; zero when neither
+// is a plausible instant (miaw.PlausibleMillis), so the event always encodes.
 func entryTime(e miaw.ConversationEntry) time.Time {
-	ms := e.TranscriptedTimestamp
+	ms := miaw.PlausibleMillis(e.TranscriptedTimestamp)
 	if ms <= 0 {
-		ms = e.ClientTimestamp
+		ms = miaw.PlausibleMillis(e.ClientTimestamp)
 	}
 	if ms <= 0 {
 		return time.Time{}
 	}
 	return time.UnixMilli(ms).UTC()
+}
+
+// safeLinkURL reports whether raw is an absolute http or https URL with a
+// host.
+func safeLinkURL(raw string) bool {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return false
+	}
+	return strings.EqualFold(u.Scheme, "http") || strings.EqualFold(u.Scheme, "https")
 }
 
 func quoteOr(s, fallback string) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -55,9 +56,35 @@ func (s *Store) Dir() string { return s.dir }
 // maxBytes <= 0 means no limit. Putting content that is already stored is
 // cheap and returns the same hash.
 func (s *Store) Put(r io.Reader, maxBytes int64) (sha256hex string, size int64, err error) {
+	sha256hex, size, _, err = s.PutNew(r, maxBytes)
+	return sha256hex, size, err
+}
+
+// PutNew is Put that also reports whether this call created the stored file
+// (false when the same content was already there). A caller that stores
+// content before it knows the content is wanted removes it with Remove
+// when refused, and only when created: content already stored belongs to
+// someone else too.
+func (s *Store) PutNew(r io.Reader, maxBytes int64) (sha256hex string, size int64, created bool, err error) {
+	return s.put(r, maxBytes)
+}
+
+// Remove deletes the content stored under sha256hex. Removing content that
+// is not stored is not an error.
+func (s *Store) Remove(sha256hex string) error {
+	if !ValidKey(sha256hex) {
+		return ErrInvalidKey
+	}
+	if err := os.Remove(s.path(sha256hex)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("attachstore: remove: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) put(r io.Reader, maxBytes int64) (sha256hex string, size int64, created bool, err error) {
 	tmp, err := os.CreateTemp(filepath.Join(s.dir, tmpDirName), "put-*")
 	if err != nil {
-		return "", 0, fmt.Errorf("attachstore: put: %w", err)
+		return "", 0, false, fmt.Errorf("attachstore: put: %w", err)
 	}
 	tmpName := tmp.Name()
 	committed := false
@@ -76,16 +103,16 @@ func (s *Store) Put(r io.Reader, maxBytes int64) (sha256hex string, size int64, 
 	}
 	size, err = io.Copy(io.MultiWriter(tmp, h), src)
 	if err != nil {
-		return "", 0, fmt.Errorf("attachstore: put: copy: %w", err)
+		return "", 0, false, fmt.Errorf("attachstore: put: copy: %w", err)
 	}
 	if maxBytes > 0 && size > maxBytes {
-		return "", 0, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
+		return "", 0, false, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, maxBytes)
 	}
 	if err := tmp.Sync(); err != nil {
-		return "", 0, fmt.Errorf("attachstore: put: sync: %w", err)
+		return "", 0, false, fmt.Errorf("attachstore: put: sync: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return "", 0, fmt.Errorf("attachstore: put: close: %w", err)
+		return "", 0, false, fmt.Errorf("attachstore: put: close: %w", err)
 	}
 
 	sum := hex.EncodeToString(h.Sum(nil))
@@ -93,21 +120,21 @@ func (s *Store) Put(r io.Reader, maxBytes int64) (sha256hex string, size int64, 
 	if _, err := os.Stat(final); err == nil {
 		// Same content already stored: keep the existing file (the
 		// deferred cleanup removes the temporary copy).
-		return sum, size, nil
+		return sum, size, false, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
-		return "", 0, fmt.Errorf("attachstore: put: %w", err)
+		return "", 0, false, fmt.Errorf("attachstore: put: %w", err)
 	}
 	if err := os.Chmod(tmpName, 0o640); err != nil {
-		return "", 0, fmt.Errorf("attachstore: put: %w", err)
+		return "", 0, false, fmt.Errorf("attachstore: put: %w", err)
 	}
 	// Rename is atomic; a concurrent put of the same content renames an
 	// identical file over it, which is harmless.
 	if err := os.Rename(tmpName, final); err != nil {
-		return "", 0, fmt.Errorf("attachstore: put: %w", err)
+		return "", 0, false, fmt.Errorf("attachstore: put: %w", err)
 	}
 	committed = true
-	return sum, size, nil
+	return sum, size, true, nil
 }
 
 // Open returns the content stored under sha256hex and its size. The caller

@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -25,8 +26,9 @@ var ErrUnauthorized = errors.New("unauthorized")
 type HandlerOptions struct {
 	// CORSOrigins lists the exact origins (scheme://host[:port]) of Temporal
 	// Web UIs allowed to call the endpoint from a browser, e.g.
-	// "http://127.0.0.1:8233". "*" allows any origin (credentials are then
-	// still only honoured for the echoed origin). Empty means no CORS headers:
+	// "http://127.0.0.1:8233". "*" allows any origin, without credentials
+	// (no Access-Control-Allow-Credentials), so a browser sends no cookies
+	// and exposes no answer to a credentialed request. Empty means no CORS headers:
 	// only same-origin and non-browser callers.
 	CORSOrigins []string
 
@@ -86,22 +88,30 @@ func NewHandler(ring *Keyring, opts HandlerOptions) (http.Handler, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &handler{opts: opts, next: converter.NewPayloadCodecHTTPHandler(NewCodec(ring))}, nil
+	return &handler{opts: opts, tokenSum: sha256.Sum256([]byte(opts.BearerToken)), next: converter.NewPayloadCodecHTTPHandler(NewCodec(ring))}, nil
 }
 
 type handler struct {
-	opts HandlerOptions
-	next http.Handler
+	opts     HandlerOptions
+	tokenSum [sha256.Size]byte // of opts.BearerToken
+	next     http.Handler
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	origin := r.Header.Get("Origin")
-	allowedOrigin := origin != "" && h.originAllowed(origin)
+	allowedOrigin, listed := false, false
+	if origin != "" {
+		allowedOrigin, listed = h.originAllowed(origin)
+	}
 	if allowedOrigin {
 		hdr := w.Header()
 		hdr.Set("Access-Control-Allow-Origin", origin)
-		hdr.Set("Access-Control-Allow-Credentials", "true")
 		hdr.Add("Vary", "Origin")
+		// Credentials only for an origin listed by name: with "*" any
+		// site could otherwise make an operator's browser decrypt history.
+		if listed {
+			hdr.Set("Access-Control-Allow-Credentials", "true")
+		}
 	}
 
 	if r.Method == http.MethodOptions {
@@ -156,7 +166,10 @@ func (h *handler) authorize(r *http.Request) (int, string) {
 		if !ok {
 			return http.StatusUnauthorized, "missing bearer token"
 		}
-		if subtle.ConstantTimeCompare([]byte(got), []byte(h.opts.BearerToken)) != 1 {
+		// Both sides hashed first: the comparison then takes the same
+		// time whatever the presented token's length.
+		gotSum := sha256.Sum256([]byte(got))
+		if subtle.ConstantTimeCompare(gotSum[:], h.tokenSum[:]) != 1 {
 			return http.StatusUnauthorized, "invalid bearer token"
 		}
 	}
@@ -171,13 +184,18 @@ func (h *handler) authorize(r *http.Request) (int, string) {
 	return 0, ""
 }
 
-func (h *handler) originAllowed(origin string) bool {
+// originAllowed reports whether origin may call the endpoint, and whether
+// it is listed by name (not only allowed by "*").
+func (h *handler) originAllowed(origin string) (allowed, listed bool) {
 	for _, o := range h.opts.CORSOrigins {
-		if o == "*" || o == origin {
-			return true
+		if o == origin {
+			return true, true
+		}
+		if o == "*" {
+			allowed = true
 		}
 	}
-	return false
+	return allowed, false
 }
 
 func (h *handler) reject(w http.ResponseWriter, r *http.Request, status int, reason string) {

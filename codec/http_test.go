@@ -19,7 +19,7 @@ import (
 
 const (
 	uiOrigin = "http://127.0.0.1:8233"
-	token    = "operator-token-123"
+	token    = "operator-token-123-0123456789abcdef0123456789abcdef"
 )
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -235,4 +235,24 @@ func TestNewHandlerRequiresAuthorisation(t *testing.T) {
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 	require.Len(t, readPayloads(t, post(t, srv.URL+"/encode", payloadsBody(t, jsonPayload(t, "x")), nil)), 1)
+}
+
+// With "*" any origin may call, but never with credentials: otherwise any
+// site could make an operator's browser decrypt history. A listed origin
+// keeps them.
+func TestHandlerWildcardOriginGetsNoCredentials(t *testing.T) {
+	srv := newCodecServer(t, codec.HandlerOptions{CORSOrigins: []string{uiOrigin, "*"}, BearerToken: token})
+	resp := post(t, srv.URL+"/encode", payloadsBody(t, jsonPayload(t, "x")),
+		map[string]string{"Authorization": "Bearer " + token, "Origin": "https://evil.example"})
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "https://evil.example", resp.Header.Get("Access-Control-Allow-Origin"))
+	require.Empty(t, resp.Header.Get("Access-Control-Allow-Credentials"))
+
+	resp = post(t, srv.URL+"/encode", payloadsBody(t, jsonPayload(t, "x")),
+		map[string]string{"Authorization": "Bearer " + token, "Origin": uiOrigin})
+	require.Equal(t, "true", resp.Header.Get("Access-Control-Allow-Credentials"))
+
+	// A token of another length is refused like any wrong token.
+	resp = post(t, srv.URL+"/encode", payloadsBody(t, jsonPayload(t, "x")), map[string]string{"Authorization": "Bearer " + token + "x"})
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 }

@@ -232,7 +232,7 @@ func TestCodecEnabledValid(t *testing.T) {
 	c.Codec.Keys = map[string]string{"k1": b64Key(32), "k2": b64Key(32)}
 	c.Codec.ActiveKeyID = "k2"
 	c.Codec.CORSOrigins = []string{"http://127.0.0.1:8233", "*"}
-	c.Codec.OperatorToken = "operator-token"
+	c.Codec.OperatorToken = "operator-token-0123456789abcdef0123456789abcdef"
 	require.NoError(t, c.Validate())
 
 	// What validation accepts, the codec builds a keyring from: URL-safe,
@@ -279,7 +279,7 @@ session:
 delivery:
   mode: webhook
   webhook_url: https://assistant.example.com/hook
-  webhook_secret: file-secret
+  webhook_secret: file-secret-0123456789abcdef0123456789abcdef
 codec:
   enabled: true
   active_key_id: K1
@@ -302,7 +302,7 @@ func TestLoadFile(t *testing.T) {
 	assert.Equal(t, 90*time.Second, cfg.Session.AcceptTimeout)
 	assert.Equal(t, int64(2<<20), cfg.Session.MaxAttachmentBytes)
 	assert.Equal(t, []string{"files.acme.example"}, cfg.Salesforce.AttachmentHosts)
-	assert.Equal(t, "file-secret", cfg.Delivery.WebhookSecret)
+	assert.Equal(t, "file-secret-0123456789abcdef0123456789abcdef", cfg.Delivery.WebhookSecret)
 	assert.Equal(t, 50, cfg.Worker.ListenerSlots)
 	assert.Equal(t, "k1", cfg.Codec.ActiveKeyID, "key ids are case-insensitive")
 	assert.Contains(t, cfg.Codec.Keys, "k1")
@@ -320,7 +320,7 @@ func TestEnvOverridesFile(t *testing.T) {
 	t.Setenv("LIVEAGENT_SESSION_ACCEPT_TIMEOUT", "2m")
 	t.Setenv("LIVEAGENT_WORKER_LISTENER_SLOTS", "7")
 	t.Setenv("LIVEAGENT_SALESFORCE_ALLOW_ANY_HOST", "true")
-	t.Setenv("LIVEAGENT_DELIVERY_WEBHOOK_SECRET", "env-secret")
+	t.Setenv("LIVEAGENT_DELIVERY_WEBHOOK_SECRET", "env-secret-0123456789abcdef0123456789abcdef")
 	t.Setenv("LIVEAGENT_ATTACHMENTS_MAX_DOWNLOAD_BYTES", "1KiB")
 	t.Setenv("LIVEAGENT_CODEC_KEYS", "k1="+b64Key(32)+",k2="+b64Key(32))
 	t.Setenv("LIVEAGENT_CODEC_ACTIVE_KEY_ID", "K2")
@@ -334,7 +334,7 @@ func TestEnvOverridesFile(t *testing.T) {
 	assert.Equal(t, 2*time.Minute, cfg.Session.AcceptTimeout)
 	assert.Equal(t, 7, cfg.Worker.ListenerSlots)
 	assert.True(t, cfg.Salesforce.AllowAnyHost)
-	assert.Equal(t, "env-secret", cfg.Delivery.WebhookSecret)
+	assert.Equal(t, "env-secret-0123456789abcdef0123456789abcdef", cfg.Delivery.WebhookSecret)
 	assert.Equal(t, int64(1024), cfg.Attachments.MaxDownloadBytes)
 	assert.Len(t, cfg.Codec.Keys, 2)
 	assert.Equal(t, "k2", cfg.Codec.ActiveKeyID)
@@ -422,15 +422,15 @@ func TestLoadFileErrors(t *testing.T) {
 func TestRedacted(t *testing.T) {
 	c := validConfig(t)
 	c.Temporal.APIKey = "api-key-value"
-	c.Delivery.WebhookSecret = "webhook-secret-value"
-	c.Gateway.BearerToken = "bearer-token-value"
+	c.Delivery.WebhookSecret = "webhook-secret-value-0123456789abcdef0123456789abcdef"
+	c.Gateway.BearerToken = "bearer-token-value-0123456789abcdef0123456789abcdef"
 	c.Codec.Keys = map[string]string{"k1": "codec-key-value"}
-	c.Codec.OperatorToken = "operator-token-value"
+	c.Codec.OperatorToken = "operator-token-value-0123456789abcdef0123456789abcdef"
 	c.Session.Topics = []string{"HR"}
 
 	r := c.Redacted()
 	dump := fmt.Sprintf("%+v", *r)
-	for _, secret := range []string{"api-key-value", "webhook-secret-value", "bearer-token-value", "codec-key-value", "operator-token-value"} {
+	for _, secret := range []string{"api-key-value", "webhook-secret-value-0123456789abcdef0123456789abcdef", "bearer-token-value-0123456789abcdef0123456789abcdef", "codec-key-value", "operator-token-value-0123456789abcdef0123456789abcdef"} {
 		assert.NotContains(t, dump, secret)
 	}
 	assert.Equal(t, "[redacted]", r.Temporal.APIKey)

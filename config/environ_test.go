@@ -19,11 +19,11 @@ func TestEnvironRoundTrips(t *testing.T) {
 	want.Salesforce.AttachmentHosts = []string{"files.example.com", "*.force.com"}
 	want.Delivery.Mode = DeliveryWebhook
 	want.Delivery.WebhookURL = "https://assistant.example.com/hook"
-	want.Delivery.WebhookSecret = "s3cret"
+	want.Delivery.WebhookSecret = "s3cret-0123456789abcdef0123456789abcdef"
 	want.Codec.Enabled = true
 	want.Codec.ActiveKeyID = "k2"
 	want.Codec.Keys = map[string]string{"k1": b64Key(32), "k2": b64Key(32)}
-	want.Codec.OperatorToken = "operator"
+	want.Codec.OperatorToken = "operator-0123456789abcdef0123456789abcdef"
 	want.Worker.ListenerSlots = 7
 	require.NoError(t, want.Validate())
 

@@ -27,6 +27,7 @@ func (c *Config) Validate() error {
 		c.validateWorker,
 		c.validateGateway,
 		c.validateCodec,
+		c.validateSecrets,
 		c.validateLog,
 	}
 	for _, check := range checks {
@@ -249,6 +250,9 @@ func (c *Config) validateDelivery() error {
 		if err := httpURL(d.WebhookURL); err != nil {
 			return fieldErr("delivery.webhook_url", "%s", err)
 		}
+		if err := secureURL(d.WebhookURL); err != nil {
+			return fieldErr("delivery.webhook_url", "%s", err)
+		}
 		if d.WebhookSecret == "" {
 			return fieldErr("delivery.webhook_secret", "must be set when delivery.mode is webhook")
 		}
@@ -384,6 +388,48 @@ func hostPort(addr string) error {
 	}
 	_ = host // empty host means all interfaces, which is allowed
 	return nil
+}
+
+// MinSecretLen is the shortest shared secret accepted (delivery.webhook_secret,
+// gateway.bearer_token, codec.operator_token): 32 characters, e.g. `openssl
+// rand -hex 32` gives 64.
+const MinSecretLen = 32
+
+// validateSecrets refuses short shared secrets, and an operator token equal
+// to the assistant's bearer token (the assistant could then decrypt every
+// session's history through the codec endpoint). Secrets never appear in the
+// error.
+func (c *Config) validateSecrets() error {
+	for _, s := range []struct{ key, value string }{
+		{"delivery.webhook_secret", c.Delivery.WebhookSecret},
+		{"gateway.bearer_token", c.Gateway.BearerToken},
+		{"codec.operator_token", c.Codec.OperatorToken},
+	} {
+		if s.value != "" && len(s.value) < MinSecretLen {
+			return fieldErr(s.key, "must be at least %d characters, got %d (generate one: openssl rand -hex 32)", MinSecretLen, len(s.value))
+		}
+	}
+	if c.Codec.OperatorToken != "" && c.Codec.OperatorToken == c.Gateway.BearerToken {
+		return fieldErr("codec.operator_token", "must differ from gateway.bearer_token: the assistant's token must not decrypt history")
+	}
+	return nil
+}
+
+// secureURL refuses a plain-http URL to anything but a loopback host: what
+// is sent there (the user's chat) would cross the network unencrypted.
+func secureURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("must be an absolute http or https URL")
+	}
+	if !strings.EqualFold(u.Scheme, "http") {
+		return nil
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	return fmt.Errorf("must be https unless the host is loopback (localhost, 127.0.0.1, ::1)")
 }
 
 // httpURL checks an absolute http(s) URL. The URL itself is not echoed: it may

@@ -22,6 +22,7 @@ import (
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/gateway"
 	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
+	"github.com/liveagent-bridge/liveagent/internal/httpserver"
 	"github.com/liveagent-bridge/liveagent/internal/temporalclient"
 	"github.com/liveagent-bridge/liveagent/metrics"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
@@ -287,7 +288,7 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	srv := httpserver.New(gw, httpserver.Limits{}, o.logger)
 	go func() {
 		if err := srv.Serve(gwListener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			o.out.logf("gateway stopped: %v", err)

@@ -19,7 +19,7 @@ func TestCodecEndpointMounted(t *testing.T) {
 	ring, err := codec.NewKeyring("k1", map[string][]byte{"k1": bytes.Repeat([]byte{1}, codec.KeySize)})
 	require.NoError(t, err)
 	ch, err := codec.NewHandler(ring, codec.HandlerOptions{
-		BearerToken: "operator-token",
+		BearerToken: "operator-token-0123456789abcdef0123456789abcdef",
 		CORSOrigins: []string{"http://127.0.0.1:8233"},
 	})
 	require.NoError(t, err)
@@ -29,7 +29,7 @@ func TestCodecEndpointMounted(t *testing.T) {
 	resp, _ := h.do(http.MethodPost, "/codec/encode", "application/json", strings.NewReader(body), "Bearer "+token)
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "the assistants' token does not open the codec")
 
-	resp, data := h.do(http.MethodPost, "/codec/encode", "application/json", strings.NewReader(body), "Bearer operator-token")
+	resp, data := h.do(http.MethodPost, "/codec/encode", "application/json", strings.NewReader(body), "Bearer operator-token-0123456789abcdef0123456789abcdef")
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", data)
 	assert.Contains(t, string(data), "YmluYXJ5L2VuY3J5cHRlZA==", "base64 of binary/encrypted")
 
@@ -46,6 +46,6 @@ func TestCodecEndpointMounted(t *testing.T) {
 
 	// Without Options.Codec there is no such endpoint.
 	plain := newHarness(t)
-	resp, _ = plain.do(http.MethodPost, "/codec/decode", "application/json", strings.NewReader(body), "Bearer operator-token")
+	resp, _ = plain.do(http.MethodPost, "/codec/decode", "application/json", strings.NewReader(body), "Bearer operator-token-0123456789abcdef0123456789abcdef")
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -39,6 +40,13 @@ var (
 // DefaultMaxBodyBytes caps request bodies when Options.MaxBodyBytes is 0.
 const DefaultMaxBodyBytes = 8 << 20
 
+// DefaultRequestTimeout bounds how long one request waits for the session
+// (an update running to completion, a query, a start) when
+// Options.RequestTimeout is 0. It is shorter than the write timeout of
+// internal/httpserver (minus its read timeout), so the 504 this produces
+// always reaches the client.
+const DefaultRequestTimeout = 60 * time.Second
+
 // Options configure New.
 type Options struct {
 	// Sessions starts and drives sessions (a *starter.Client). Required.
@@ -61,6 +69,10 @@ type Options struct {
 	// payload codec endpoint of the Temporal Web UI, app.NewCodecHandler). It
 	// does its own authorisation: gateway.bearer_token is not asked for there.
 	Codec http.Handler
+	// RequestTimeout bounds each request's wait for the session (default
+	// DefaultRequestTimeout); past it the answer is 504 and the caller
+	// retries with the same message id.
+	RequestTimeout time.Duration
 	// Logger receives request failures (never the token). Nil discards.
 	Logger *slog.Logger
 }
@@ -76,6 +88,7 @@ type Gateway struct {
 	tokenSum    [sha256.Size]byte
 	topics      []string
 	maxBody     int64
+	timeout     time.Duration
 	workflowURL func(string) string
 	codec       http.Handler
 	log         *slog.Logger
@@ -96,6 +109,12 @@ func New(opts Options) (*Gateway, error) {
 	if opts.MaxBodyBytes == 0 {
 		opts.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if opts.RequestTimeout < 0 {
+		return nil, errors.New("gateway: request timeout must not be negative")
+	}
+	if opts.RequestTimeout == 0 {
+		opts.RequestTimeout = DefaultRequestTimeout
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -105,6 +124,7 @@ func New(opts Options) (*Gateway, error) {
 		tokenSum:    sha256.Sum256([]byte(opts.BearerToken)),
 		topics:      slices.Clone(opts.Topics),
 		maxBody:     opts.MaxBodyBytes,
+		timeout:     opts.RequestTimeout,
 		workflowURL: opts.WorkflowURL,
 		codec:       opts.Codec,
 		log:         opts.Logger,
@@ -131,20 +151,62 @@ func (g *Gateway) routes() {
 		g.mux.Handle(CodecPath, g.codec)
 	}
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
+		refuse(w, r, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
 	})
 }
 
-// ServeHTTP caps the request body and dispatches.
+// ServeHTTP caps the request body and the time spent on the request, and
+// dispatches.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Cache-Control", "no-store")
 	if r.ContentLength > g.maxBody {
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is %d bytes, more than the limit of %d", r.ContentLength, g.maxBody))
+		refuse(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body is %d bytes, more than the limit of %d", r.ContentLength, g.maxBody))
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, g.maxBody)
-	g.mux.ServeHTTP(w, r)
+	r.Body = &trackedBody{ReadCloser: http.MaxBytesReader(w, r.Body, g.maxBody)}
+	ctx, cancel := context.WithTimeout(r.Context(), g.timeout)
+	defer cancel()
+	g.mux.ServeHTTP(w, r.WithContext(ctx))
+}
+
+// refuse answers an error and, when the request may carry a body the
+// handler has not read, stops reading it and closes the connection after the
+// answer (see dropUnreadBody).
+func refuse(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	dropUnreadBody(w, r)
+	writeError(w, status, msg)
+}
+
+// dropUnreadBody makes the answer to r the last on its connection when r
+// may have a body the handler did not read to the end, and ends reading
+// that body now. Without it net/http reads and discards up to 256 KiB of
+// the unread body after the handler returns (to reuse the connection), so
+// an unauthenticated client announcing a body it never sends would hold the
+// connection until the server's read timeout. Call it before the answer's
+// header is written.
+func dropUnreadBody(w http.ResponseWriter, r *http.Request) {
+	if b, ok := r.Body.(*trackedBody); r.ContentLength == 0 || (ok && b.sawEOF) {
+		return
+	}
+	w.Header().Set("Connection", "close")
+	// Not supported by every ResponseWriter (test recorders); the
+	// server's own read timeout is then the bound.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+}
+
+// trackedBody remembers whether the request body was read to its end.
+type trackedBody struct {
+	io.ReadCloser
+	sawEOF bool
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if errors.Is(err, io.EOF) {
+		b.sawEOF = true
+	}
+	return n, err
 }
 
 // auth requires the bearer token. Both sides are hashed first so the
@@ -155,13 +217,13 @@ func (g *Gateway) auth(next http.HandlerFunc) http.Handler {
 		scheme, token, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="liveagent"`)
-			writeError(w, http.StatusUnauthorized, "missing bearer token (Authorization: Bearer <token>)")
+			refuse(w, r, http.StatusUnauthorized, "missing bearer token (Authorization: Bearer <token>)")
 			return
 		}
 		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
 		if subtle.ConstantTimeCompare(sum[:], g.tokenSum[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="liveagent", error="invalid_token"`)
-			writeError(w, http.StatusUnauthorized, "invalid bearer token")
+			refuse(w, r, http.StatusUnauthorized, "invalid bearer token")
 			return
 		}
 		next(w, r)

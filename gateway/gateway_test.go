@@ -28,7 +28,7 @@ import (
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
-const token = "s3cret-token"
+const token = "s3cret-token-0123456789abcdef0123456789abcdef"
 
 // fakeSessions records calls and answers like starter would: one session per
 // user, updates deduplicated by id.

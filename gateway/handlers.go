@@ -254,8 +254,11 @@ func (e *conflictError) Unwrap() error { return errSessionClosed }
 // fail maps an error to its HTTP answer. Validation errors carry their
 // reason; unexpected ones are logged and answered without internals.
 func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
+	// The body may be partly unread (dropUnreadBody says why that matters).
+	dropUnreadBody(w, r)
 	var reqErr *requestError
 	var unavailable *serviceerror.Unavailable
+	var rejected *starter.RejectedError
 	switch {
 	case errors.As(err, &reqErr):
 		writeError(w, reqErr.status, reqErr.msg)
@@ -265,6 +268,11 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusUnprocessableEntity, strings.TrimPrefix(err.Error(), starter.ErrInvalid.Error()+": "))
 	case errors.Is(err, starter.ErrNoSession):
 		writeError(w, http.StatusNotFound, "no live-agent session for this user")
+	case errors.As(err, &rejected):
+		// Only the root cause: the full error names the activity, event
+		// ids and the worker's pid and host.
+		g.log.Info("gateway: update rejected", "method", r.Method, "path", r.URL.Path, "error", rejected.Err)
+		writeError(w, http.StatusConflict, rejected.Reason)
 	case errors.Is(err, starter.ErrRejected), errors.Is(err, errSessionClosed):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, attachstore.ErrNotFound):

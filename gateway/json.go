@@ -1,12 +1,14 @@
 package gateway
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -192,9 +194,11 @@ func tooLarge(err error) error {
 	return nil
 }
 
-// decodeJSON strictly decodes one JSON object from the body into dst:
-// unknown fields, trailing data and a non-JSON content type are errors. An
-// empty body is an error unless allowEmpty.
+// decodeJSON strictly decodes one JSON object from the body into dst (a
+// pointer to a struct with json tags): unknown fields, a field given twice
+// or spelled in another case (encoding/json would silently take the last or
+// the case-insensitive match), trailing data and a non-JSON content type are
+// errors. An empty body is an error unless allowEmpty.
 func decodeJSON(r *http.Request, dst any, allowEmpty bool) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -202,7 +206,17 @@ func decodeJSON(r *http.Request, dst any, allowEmpty bool) error {
 			return &requestError{status: http.StatusUnsupportedMediaType, msg: "content type must be application/json"}
 		}
 	}
-	dec := json.NewDecoder(r.Body)
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		if e := tooLarge(err); e != nil {
+			return e
+		}
+		return fmt.Errorf("read request body: %w", err)
+	}
+	if err := checkKeys(body, jsonFieldNames(dst)); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		if e := tooLarge(err); e != nil {
@@ -234,6 +248,63 @@ func decodeJSON(r *http.Request, dst any, allowEmpty bool) error {
 		return badRequest("request body must hold exactly one JSON object")
 	}
 	return nil
+}
+
+// checkKeys refuses a top-level object key given twice (in any case) or
+// spelled in another case than the field it would fill. Syntax errors and
+// unknown fields are left to the strict decoder, which words them.
+func checkKeys(body []byte, fields []string) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]string{} // lower case -> as given
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		lower := strings.ToLower(key)
+		if prev, dup := seen[lower]; dup {
+			return badRequest("field %q is given more than once (also as %q)", key, prev)
+		}
+		seen[lower] = key
+		for _, f := range fields {
+			if f != key && strings.EqualFold(f, key) {
+				return badRequest("unknown field %q (did you mean %q?)", key, f)
+			}
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+// jsonFieldNames lists the JSON names of the fields of the struct dst
+// points to.
+func jsonFieldNames(dst any) []string {
+	t := reflect.TypeOf(dst)
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	var names []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-" || !f.IsExported():
+		case name == "":
+			names = append(names, f.Name)
+		default:
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

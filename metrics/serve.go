@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/liveagent-bridge/liveagent/internal/httpserver"
 )
 
 // Path is where Server exposes the registry.
@@ -31,7 +33,7 @@ func (r *Registry) Start(listenAddr string) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET "+Path, r.Handler())
 	s := &Server{
-		srv:  &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second},
+		srv:  httpserver.New(mux, httpserver.Limits{}, r.logger),
 		ln:   ln,
 		done: make(chan struct{}),
 	}

@@ -276,6 +276,12 @@ func (c *Client) tokenFromResponse(op, path string, out *accessTokenResponse) (*
 		return nil, &Error{Op: op, Method: http.MethodPost, Endpoint: path, Status: http.StatusOK, Message: "response has no accessToken"}
 	}
 	t := &Token{AccessToken: out.AccessToken, LastEventID: scalarString(out.LastEventID), Subject: out.Context.EndUser.Subject}
+	if t.LastEventID != "" && !ValidEventID(t.LastEventID) {
+		// It would become the stream cursor and fail every reconnect;
+		// without it the stream starts at the live point.
+		c.log.Warn("miaw: access token: lastEventId is not a valid event id; ignored", "op", op, "bytes", len(t.LastEventID))
+		t.LastEventID = ""
+	}
 	claims := jwt.MapClaims{}
 	// The access token is Salesforce's JWT; we only read its claims, we
 	// cannot (and need not) verify its signature.

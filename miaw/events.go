@@ -98,10 +98,12 @@ type Participant struct {
 // (entryPayload arrives as a JSON string on SSE and as an object in listings;
 // both are accepted).
 type ConversationEntry struct {
-	Identifier            string          `json:"identifier"`
-	EntryType             string          `json:"entryType"`
-	SenderDisplayName     string          `json:"senderDisplayName,omitempty"`
-	Sender                Participant     `json:"sender"`
+	Identifier        string      `json:"identifier"`
+	EntryType         string      `json:"entryType"`
+	SenderDisplayName string      `json:"senderDisplayName,omitempty"`
+	Sender            Participant `json:"sender"`
+	// TranscriptedTimestamp and ClientTimestamp are Unix ms; DecodeEvent
+	// reads impossible values (see PlausibleMillis) as 0.
 	TranscriptedTimestamp int64           `json:"transcriptedTimestamp,omitempty"`
 	ClientTimestamp       int64           `json:"clientTimestamp,omitempty"`
 	ClientDuration        int64           `json:"clientDuration,omitempty"`
@@ -280,9 +282,17 @@ type rawEntry struct {
 // returns ErrSkipEvent for ping and unknown event names, and a descriptive
 // error for malformed data; it never panics. entryPayload is accepted both
 // as a JSON string holding an object (what SSE sends) and as an object.
+//
+// id must be "" or a ValidEventID (Stream drops invalid ids before they get
+// here); another id is an error. Entry timestamps outside years 1970-9999 are
+// impossible and read as 0 (unknown), so every decoded event can be encoded
+// again (a time.Time beyond year 9999 cannot be marshalled to JSON).
 func DecodeEvent(eventType, id string, data []byte) (Event, error) {
 	if !knownEvents[eventType] {
 		return Event{}, ErrSkipEvent
+	}
+	if id != "" && !ValidEventID(id) {
+		return Event{}, fmt.Errorf("decode %s event: id is not a valid event id (%d bytes)", eventType, len(id))
 	}
 	var env eventEnvelope
 	if err := json.Unmarshal(data, &env); err != nil {
@@ -317,8 +327,8 @@ func (re *rawEntry) decode() (ConversationEntry, error) {
 		EntryType:             re.EntryType,
 		SenderDisplayName:     re.SenderDisplayName,
 		Sender:                re.Sender,
-		TranscriptedTimestamp: re.TranscriptedTimestamp,
-		ClientTimestamp:       re.ClientTimestamp,
+		TranscriptedTimestamp: PlausibleMillis(re.TranscriptedTimestamp),
+		ClientTimestamp:       PlausibleMillis(re.ClientTimestamp),
 		ClientDuration:        re.ClientDuration,
 		RelatedRecords:        re.RelatedRecords,
 	}
@@ -345,6 +355,19 @@ func (re *rawEntry) decode() (ConversationEntry, error) {
 	}
 	e.Payload = p
 	return e, nil
+}
+
+// MaxMillis is the last millisecond of year 9999 (Unix epoch ms), the
+// latest instant a time.Time can encode as JSON or RFC 3339.
+const MaxMillis = 253402300799999
+
+// PlausibleMillis returns ms when it is an instant between the Unix epoch
+// and MaxMillis, and 0 (unknown) otherwise.
+func PlausibleMillis(ms int64) int64 {
+	if ms < 0 || ms > MaxMillis {
+		return 0
+	}
+	return ms
 }
 
 // payloadObject returns the entryPayload JSON object whether it arrived as

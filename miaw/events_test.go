@@ -3,6 +3,7 @@ package miaw
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -189,7 +190,15 @@ func FuzzDecodeEvent(f *testing.F) {
 	f.Add(EventPing, "", []byte("3"))
 	f.Add("UNKNOWN", "x", []byte("{}"))
 	f.Add(EventMessage, "", []byte(`{"conversationId":"c","conversationEntry":{"entryPayload":"\"{}\""}}`))
+	f.Add(EventMessage, "1\x01", sseData(testConvID, EntryMessage, "e", agent, realEvents[0].payload))
+	f.Add(EventMessage, "1", []byte(`{"conversationId":"c","conversationEntry":{"transcriptedTimestamp":9223372036854775807,"entryPayload":{"entryType":"Message"}}}`))
 	f.Fuzz(func(t *testing.T, eventType, id string, data []byte) {
+		// Whatever id a frame carries, the one Stream keeps as its cursor
+		// is a valid Last-Event-ID header value.
+		frame := parseFrame([]byte("id: " + id + "\nevent: " + eventType + "\ndata: x\n"))
+		if frame.id != "" && !validHeaderValue(frame.id) {
+			t.Fatalf("cursor %q from id %q is not a valid header value", frame.id, id)
+		}
 		ev, err := DecodeEvent(eventType, id, data)
 		if err != nil {
 			return
@@ -197,5 +206,31 @@ func FuzzDecodeEvent(f *testing.F) {
 		if ev.ID != id || ev.Type != eventType || ev.ConversationID == "" || ev.Payload != ev.Entry.Payload {
 			t.Fatalf("inconsistent event %+v", ev)
 		}
+		if ev.ID != "" && (!ValidEventID(ev.ID) || !validHeaderValue(ev.ID)) {
+			t.Fatalf("kept event id %q is not a valid cursor", ev.ID)
+		}
+		// Every kept event can be encoded (signalled, logged, stored).
+		if _, err := json.Marshal(ev); err != nil {
+			t.Fatalf("kept event cannot be encoded: %v", err)
+		}
+		if ev.Entry.TranscriptedTimestamp != PlausibleMillis(ev.Entry.TranscriptedTimestamp) ||
+			ev.Entry.ClientTimestamp != PlausibleMillis(ev.Entry.ClientTimestamp) {
+			t.Fatalf("impossible timestamps kept: %+v", ev.Entry)
+		}
 	})
+}
+
+// validHeaderValue is net/http's rule for a header field value (RFC 7230
+// field-value: no control characters but tab) plus no surrounding
+// whitespace, which a header round trip would trim.
+func validHeaderValue(v string) bool {
+	if strings.TrimSpace(v) != v {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if b := v[i]; (b < 0x20 && b != '\t') || b == 0x7f {
+			return false
+		}
+	}
+	return true
 }

@@ -65,6 +65,9 @@ func (c *Client) Stream(ctx context.Context, userID string, opts StreamOptions, 
 	if opts.HeartbeatTimeout <= 0 {
 		opts.HeartbeatTimeout = DefaultHeartbeatTimeout
 	}
+	if opts.LastEventID != "" && !ValidEventID(opts.LastEventID) {
+		return invalidf("stream", "LastEventID is not a valid event id (1 to %d visible ASCII characters)", MaxEventIDLen)
+	}
 	cursor := opts.LastEventID
 	haveCursor := cursor != ""
 	failures := 0 // consecutive connection attempts that delivered nothing
@@ -89,6 +92,7 @@ func (c *Client) Stream(ctx context.Context, userID string, opts StreamOptions, 
 			continue
 		}
 		if !haveCursor {
+			// Token.LastEventID is "" or valid (tokenFromResponse checks it).
 			cursor, haveCursor = tok.LastEventID, true
 		}
 		res := c.streamOnce(ctx, tok, &cursor, opts, handle)
@@ -214,6 +218,10 @@ func (c *Client) streamOnce(ctx context.Context, tok *Token, cursor *string, opt
 			continue
 		}
 		res.delivered++
+		if ev.badID {
+			c.stats.malformed.Add(1)
+			c.log.Warn("miaw: stream: event id is not a valid cursor; ignored", "event", truncate(ev.event, 64), "id_bytes", idLen(frame))
+		}
 		decoded, derr := DecodeEvent(ev.event, ev.id, ev.data)
 		switch {
 		case errors.Is(derr, ErrSkipEvent):
@@ -239,9 +247,30 @@ type sseFrame struct {
 	event, id string
 	data      []byte
 	hasData   bool
+	badID     bool // an id field was present but not a valid cursor (dropped)
 }
 
-func (f sseFrame) empty() bool { return !f.hasData && f.event == "" && f.id == "" }
+func (f sseFrame) empty() bool { return !f.hasData && f.event == "" && f.id == "" && !f.badID }
+
+// MaxEventIDLen bounds an SSE event id kept as a resume cursor.
+const MaxEventIDLen = 256
+
+// ValidEventID reports whether id can be a stream cursor: 1 to MaxEventIDLen
+// bytes of visible ASCII (0x21-0x7E). Such an id is always a valid
+// Last-Event-ID header value and survives header whitespace trimming;
+// Salesforce's ids are far simpler. Stream never adopts another id as its
+// cursor.
+func ValidEventID(id string) bool {
+	if id == "" || len(id) > MaxEventIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
 
 // parseFrame parses the lines of one SSE event (per the HTML spec: "field:
 // value" with one optional space, multiple data lines joined by "\n",
@@ -264,8 +293,14 @@ func parseFrame(frame []byte) sseFrame {
 			data = append(data, value)
 			f.hasData = true
 		case "id":
-			if !strings.ContainsRune(value, 0) {
-				f.id = value
+			// An id that could not be sent back as Last-Event-ID (control
+			// characters, spaces, megabytes) is dropped: the event is still
+			// handled but the cursor stays where it was. The SSE spec
+			// likewise ignores ids containing NUL.
+			if ValidEventID(value) {
+				f.id, f.badID = value, false
+			} else {
+				f.id, f.badID = "", true
 			}
 		}
 	}
@@ -276,6 +311,17 @@ func parseFrame(frame []byte) sseFrame {
 		f.event = "message" // the SSE default event type
 	}
 	return f
+}
+
+// idLen is the length of the first id field of a raw frame, for logs that
+// must not repeat a hostile id.
+func idLen(frame []byte) int {
+	for _, line := range bytes.FieldsFunc(frame, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if v, ok := bytes.CutPrefix(line, []byte("id:")); ok {
+			return len(bytes.TrimPrefix(v, []byte(" ")))
+		}
+	}
+	return 0
 }
 
 // backoffDelay is exponential with full jitter from backoffBase up to

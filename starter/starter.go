@@ -166,7 +166,9 @@ func (c *Client) SendMessage(ctx context.Context, userID, messageID, text string
 
 // SendAttachment stores the file read from r (at most the configured
 // attachment size) and sends a reference to it to the agent. messageID is
-// the idempotency key, as for SendMessage.
+// the idempotency key, as for SendMessage. When the session does not take
+// the file (no session, refused, failed) the stored copy is removed again,
+// unless the same content was stored before.
 func (c *Client) SendAttachment(ctx context.Context, userID, messageID, name, mimeType, caption string, r io.Reader) (workflows.UpdateResult, error) {
 	if err := validateUserID(userID); err != nil {
 		return workflows.UpdateResult{}, err
@@ -193,15 +195,27 @@ func (c *Client) SendAttachment(ctx context.Context, userID, messageID, name, mi
 	if r == nil {
 		return workflows.UpdateResult{}, invalid("file content is missing")
 	}
-	sum, size, err := c.store.Put(r, c.settings.MaxAttachmentBytes)
+	sum, size, created, err := c.store.PutNew(r, c.settings.MaxAttachmentBytes)
 	if errors.Is(err, attachstore.ErrTooLarge) {
 		return workflows.UpdateResult{}, invalid("file is larger than %d bytes", c.settings.MaxAttachmentBytes)
 	}
 	if err != nil {
 		return workflows.UpdateResult{}, fmt.Errorf("store attachment: %w", err)
 	}
+	// The file is stored before the session has accepted it (the update
+	// carries only its hash). Whatever refuses it — an empty file, no such
+	// session, the workflow or Salesforce — takes it out again, unless it was
+	// already stored (the same bytes sent before, or by someone else).
+	refused := func(err error) (workflows.UpdateResult, error) {
+		if created {
+			if rmErr := c.store.Remove(sum); rmErr != nil {
+				err = errors.Join(err, fmt.Errorf("remove refused attachment: %w", rmErr))
+			}
+		}
+		return workflows.UpdateResult{}, err
+	}
 	if size == 0 {
-		return workflows.UpdateResult{}, invalid("file is empty")
+		return refused(invalid("file is empty"))
 	}
 	att := workflows.UserAttachment{
 		ID:       messageID,
@@ -211,7 +225,11 @@ func (c *Client) SendAttachment(ctx context.Context, userID, messageID, name, mi
 		SHA256:   sum,
 		Caption:  caption,
 	}
-	return c.update(ctx, userID, workflows.UpdateSendAttachment, messageID, att)
+	res, err := c.update(ctx, userID, workflows.UpdateSendAttachment, messageID, att)
+	if err != nil {
+		return refused(err)
+	}
+	return res, nil
 }
 
 // Close ends the user's session from the user side. requestID is the
@@ -258,11 +276,47 @@ func (c *Client) updateError(name, workflowID string, err error) error {
 	if errors.As(err, &notFound) {
 		return fmt.Errorf("%s: %w for user session %s", name, ErrNoSession, workflowID)
 	}
-	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) {
-		return fmt.Errorf("%s: %w: %s", name, ErrRejected, appErr.Message())
+	if reason, ok := rootCause(err); ok {
+		return &RejectedError{Update: name, Reason: reason, Err: err}
 	}
 	return fmt.Errorf("%s on %s: %w", name, workflowID, err)
+}
+
+// RejectedError is returned when the session workflow refused or failed an
+// update. It wraps ErrRejected and the full error.
+type RejectedError struct {
+	// Update is the update's name.
+	Update string
+	// Reason is the root cause's message (the innermost application
+	// error): what the assistant may be shown. It never holds the activity
+	// type, event ids or worker identity that the wrapping errors carry.
+	Reason string
+	// Err is the full error with every wrapping layer, for logs only.
+	Err error
+}
+
+func (e *RejectedError) Error() string {
+	return e.Update + ": " + ErrRejected.Error() + ": " + e.Reason
+}
+
+// Unwrap returns ErrRejected and the full error.
+func (e *RejectedError) Unwrap() []error { return []error{ErrRejected, e.Err} }
+
+// rootCause returns the message of the innermost ApplicationError in err's
+// chain. An update handler that wraps an activity failure
+// (fmt.Errorf("send: %w", err)) reaches the client as an ApplicationError
+// whose message is the whole chain, "activity error (type: …,
+// scheduledEventID: …, identity: pid@host@)" included; its cause chain ends
+// with the activity's own ApplicationError, whose message is the reason.
+func rootCause(err error) (string, bool) {
+	var msg string
+	found := false
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if appErr, ok := e.(*temporal.ApplicationError); ok {
+			msg, found = appErr.Message(), true
+		}
+	}
+	return msg, found
 }
 
 // State returns the current state and transcript of the user's latest

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	enumspb "go.temporal.io/api/enums/v1"
+	failurepb "go.temporal.io/api/failure/v1"
 	"go.temporal.io/api/serviceerror"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
@@ -371,4 +372,63 @@ func TestListOpenDecodesSearchAttributes(t *testing.T) {
 		WorkflowID: workflows.WorkflowID("a"), RunID: "r-a", UserID: "a", Topic: "HR",
 		State: workflows.StateWaiting, ConversationID: "conv-a", StartTime: t0,
 	}, list[1])
+}
+
+// An update that failed in an activity reaches the client as an
+// ApplicationError whose message holds the whole chain (activity type, event
+// ids, worker pid and host); only the root cause may reach the assistant.
+func TestUpdateErrorKeepsOnlyRootCause(t *testing.T) {
+	c, tc, _ := newTestClient(t)
+	root := &failurepb.Failure{Message: "salesforce refused the file: file type not allowed",
+		FailureInfo: &failurepb.Failure_ApplicationFailureInfo{ApplicationFailureInfo: &failurepb.ApplicationFailureInfo{Type: "SalesforcePermanent", NonRetryable: true}}}
+	activity := &failurepb.Failure{Message: "activity error", Cause: root,
+		FailureInfo: &failurepb.Failure_ActivityFailureInfo{ActivityFailureInfo: &failurepb.ActivityFailureInfo{
+			ScheduledEventId: 102, StartedEventId: 103, Identity: "20701@vm@", ActivityType: &commonpb.ActivityType{Name: "SendAttachment"}}}}
+	full := temporal.GetDefaultFailureConverter().FailureToError(&failurepb.Failure{
+		Message: "send m-1 to Salesforce: " + temporal.GetDefaultFailureConverter().FailureToError(activity).Error(), Cause: activity,
+		FailureInfo: &failurepb.Failure_ApplicationFailureInfo{ApplicationFailureInfo: &failurepb.ApplicationFailureInfo{Type: "wrapError"}}})
+	require.Contains(t, full.Error(), "20701@vm@", "the test must start from the leaky error")
+
+	tc.On("UpdateWorkflow", mock.Anything, mock.Anything).Return(updateHandle(t, workflows.UpdateResult{}, full), nil).Once()
+	_, err := c.SendMessage(context.Background(), "u-42", "m-1", "hi")
+	require.ErrorIs(t, err, ErrRejected)
+	var rej *RejectedError
+	require.ErrorAs(t, err, &rej)
+	assert.Equal(t, "salesforce refused the file: file type not allowed", rej.Reason)
+	for _, leak := range []string{"20701", "scheduledEventID", "SendAttachment", "activity error"} {
+		assert.NotContains(t, err.Error(), leak)
+	}
+	assert.Contains(t, rej.Err.Error(), "20701@vm@", "the full error is kept for logs")
+}
+
+// A file the session does not take is not kept: no session (404), or a
+// refusal by the workflow or Salesforce, removes the stored copy. Content
+// that was stored before stays.
+func TestSendAttachmentRemovesRefusedFile(t *testing.T) {
+	c, tc, store := newTestClient(t)
+	ctx := context.Background()
+	content := []byte("refused-payslip")
+	sum := sha256.Sum256(content)
+	key := hex.EncodeToString(sum[:])
+
+	tc.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool { return o.UpdateID == "a-1" })).
+		Return(nil, serviceerror.NewNotFound("no such workflow")).Once()
+	_, err := c.SendAttachment(ctx, "nobody", "a-1", "p.pdf", "application/pdf", "", bytes.NewReader(content))
+	require.ErrorIs(t, err, ErrNoSession)
+	assert.False(t, store.Has(key), "a file for no session is kept")
+
+	tc.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool { return o.UpdateID == "a-2" })).
+		Return(updateHandle(t, workflows.UpdateResult{}, temporal.NewApplicationError("file type not allowed", "")), nil).Once()
+	_, err = c.SendAttachment(ctx, "u-42", "a-2", "p.pdf", "application/pdf", "", bytes.NewReader(content))
+	require.ErrorIs(t, err, ErrRejected)
+	assert.False(t, store.Has(key), "a file Salesforce refused is kept")
+
+	// Already stored (sent before and accepted): a refusal leaves it.
+	_, _, err = store.Put(bytes.NewReader(content), 0)
+	require.NoError(t, err)
+	tc.On("UpdateWorkflow", mock.Anything, mock.MatchedBy(func(o client.UpdateWorkflowOptions) bool { return o.UpdateID == "a-3" })).
+		Return(nil, serviceerror.NewNotFound("no such workflow")).Once()
+	_, err = c.SendAttachment(ctx, "nobody", "a-3", "p.pdf", "application/pdf", "", bytes.NewReader(content))
+	require.ErrorIs(t, err, ErrNoSession)
+	assert.True(t, store.Has(key), "content stored before was removed")
 }

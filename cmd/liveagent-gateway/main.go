@@ -31,6 +31,7 @@ import (
 	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/gateway"
+	"github.com/liveagent-bridge/liveagent/internal/httpserver"
 	"github.com/liveagent-bridge/liveagent/internal/logging"
 	"github.com/liveagent-bridge/liveagent/internal/temporalclient"
 	"github.com/liveagent-bridge/liveagent/starter"
@@ -120,12 +121,7 @@ func serve(ctx context.Context, addr string, h http.Handler, logger *slog.Logger
 		logger.Error("cannot listen", "addr", addr, "error", err)
 		return 1
 	}
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := httpserver.New(h, httpserver.Limits{}, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(l) }()
 	logger.Info("gateway listening", "addr", l.Addr().String())

@@ -60,7 +60,7 @@ const codecKey = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=" // 32 bytes of 0
 
 func TestCodecWithoutOperatorTokenExitsTwo(t *testing.T) {
 	var stderr bytes.Buffer
-	extra := "  bearer_token: test-token\ncodec:\n  enabled: true\n  active_key_id: k1\n  keys:\n    k1: " + codecKey + "\n"
+	extra := "  bearer_token: test-token-0123456789abcdef0123456789abcdef\ncodec:\n  enabled: true\n  active_key_id: k1\n  keys:\n    k1: " + codecKey + "\n"
 	code := run(context.Background(), []string{"-config", writeConfig(t, "127.0.0.1:7233", "default", extra)}, &stderr, nil)
 	if code != 2 {
 		t.Fatalf("exit %d, want 2 (stderr %q)", code, stderr.String())
@@ -82,8 +82,8 @@ func TestUsageErrors(t *testing.T) {
 
 func TestServesAgainstTemporal(t *testing.T) {
 	ts := devtemporal.NewTest(t, devtemporal.Options{})
-	cfg := writeConfig(t, ts.FrontendAddress(), ts.Namespace(), "  bearer_token: test-token\n"+
-		"codec:\n  enabled: true\n  active_key_id: k1\n  keys:\n    k1: "+codecKey+"\n  operator_token: operator-token\n"+
+	cfg := writeConfig(t, ts.FrontendAddress(), ts.Namespace(), "  bearer_token: test-token-0123456789abcdef0123456789abcdef\n"+
+		"codec:\n  enabled: true\n  active_key_id: k1\n  keys:\n    k1: "+codecKey+"\n  operator_token: operator-token-0123456789abcdef0123456789abcdef\n"+
 		"  cors_origins: [\"http://127.0.0.1:8233\"]\n")
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -119,15 +119,15 @@ func TestServesAgainstTemporal(t *testing.T) {
 	if code, _ := get("/v1/topics", "wrong"); code != http.StatusUnauthorized {
 		t.Fatalf("wrong token: %d", code)
 	}
-	code, body := get("/v1/topics", "test-token")
+	code, body := get("/v1/topics", "test-token-0123456789abcdef0123456789abcdef")
 	var topics struct{ Topics []string }
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &topics) != nil || strings.Join(topics.Topics, ",") != "Payroll,Benefits" {
 		t.Fatalf("topics: %d %s", code, body)
 	}
-	if code, body := get("/v1/sessions/nobody", "test-token"); code != http.StatusNotFound {
+	if code, body := get("/v1/sessions/nobody", "test-token-0123456789abcdef0123456789abcdef"); code != http.StatusNotFound {
 		t.Fatalf("state of unknown user: %d %s", code, body)
 	}
-	if strings.Contains(stderr.String(), "test-token") {
+	if strings.Contains(stderr.String(), "test-token-0123456789abcdef0123456789abcdef") {
 		t.Fatal("the bearer token was logged")
 	}
 
@@ -146,13 +146,13 @@ func TestServesAgainstTemporal(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if code, body := codecPost("test-token"); code != http.StatusUnauthorized {
+	if code, body := codecPost("test-token-0123456789abcdef0123456789abcdef"); code != http.StatusUnauthorized {
 		t.Fatalf("codec with the assistants' token: %d %s", code, body)
 	}
-	if code, body := codecPost("operator-token"); code != http.StatusOK || !strings.Contains(body, "YmluYXJ5L2VuY3J5cHRlZA==") {
+	if code, body := codecPost("operator-token-0123456789abcdef0123456789abcdef"); code != http.StatusOK || !strings.Contains(body, "YmluYXJ5L2VuY3J5cHRlZA==") {
 		t.Fatalf("codec encode: %d %s", code, body)
 	}
-	for _, secret := range []string{"operator-token", codecKey} {
+	for _, secret := range []string{"operator-token-0123456789abcdef0123456789abcdef", codecKey} {
 		if strings.Contains(stderr.String(), secret) {
 			t.Fatalf("a codec secret was logged: %s", stderr.String())
 		}

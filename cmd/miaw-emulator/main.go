@@ -62,6 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		delay        = fs.Duration("fault-event-delay", 0, "delay before each SSE event")
 		seed         = fs.Int64("fault-seed", 1, "seed of the fault RNG")
 		verbose      = fs.Bool("v", false, "debug logging")
+		allowHosts   = fs.String("allow-hosts", "", "comma-separated host names besides loopback and -public-url's that the control API, console and files answer (* = any; trusted networks only)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -93,7 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := emulator.Config{
 		OrgID: *orgID, DeploymentName: *deployment, Issuer: *issuer, JWKS: jwks, RejectGuests: *rejectGuests,
-		TokenTTL: *tokenTTL, PingInterval: *ping, Logger: logger, PublicURL: *publicURL,
+		TokenTTL: *tokenTTL, PingInterval: *ping, Logger: logger, PublicURL: *publicURL, AllowedHosts: emulator.SplitHosts(*allowHosts),
 		Faults: emulator.Faults{DropStreamEvery: *dropEvery, DuplicateRate: *dupRate, ErrorRate: *errRate,
 			ThrottleRate: *throttleRate, ThrottleBurst: *burst, TokenTTL: *faultTTL, EventDelay: *delay, Seed: *seed},
 	}

@@ -43,7 +43,7 @@ func newTestRun(t testing.TB, opts Options) (*run, *miaw.Client) {
 	}
 	t.Cleanup(func() { emu.Close() })
 
-	recv := newReceiver([]byte("test-secret"))
+	recv := newReceiver([]byte("test-secret-0123456789abcdef0123456789abcdef"))
 	hookURL, err := recv.start()
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +56,7 @@ func newTestRun(t testing.TB, opts Options) (*run, *miaw.Client) {
 	cfg.Salesforce.PrivateKeyFile, cfg.Salesforce.KeyID, cfg.Salesforce.Issuer = priv, benchKeyID, benchIssuer
 	cfg.Salesforce.TokenRequestsPerMinute = defaultTokenRPM
 	cfg.Session.Topics, cfg.Session.Greeting = []string{benchTopic}, benchGreeting
-	cfg.Delivery.Mode, cfg.Delivery.WebhookURL, cfg.Delivery.WebhookSecret = config.DeliveryWebhook, hookURL, "test-secret"
+	cfg.Delivery.Mode, cfg.Delivery.WebhookURL, cfg.Delivery.WebhookSecret = config.DeliveryWebhook, hookURL, "test-secret-0123456789abcdef0123456789abcdef"
 
 	mc, err := miaw.New(cfg.MIAW(), miaw.WithLogger(quiet))
 	if err != nil {
@@ -64,7 +64,7 @@ func newTestRun(t testing.TB, opts Options) (*run, *miaw.Client) {
 	}
 	r := &run{
 		opts: opts.withDefaults(), log: quiet, compLog: quiet, tag: "t", emu: emu, recv: recv,
-		secretHex: "test-secret", cfg: cfg, settings: cfg.SessionSettings(), httpClient: http.DefaultClient,
+		secretHex: "test-secret-0123456789abcdef0123456789abcdef", cfg: cfg, settings: cfg.SessionSettings(), httpClient: http.DefaultClient,
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})

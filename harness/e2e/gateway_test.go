@@ -20,7 +20,7 @@ import (
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
-const gatewayToken = "e2e-gateway-token"
+const gatewayToken = "e2e-gateway-token-0123456789abcdef0123456789abcdef"
 
 // gatewayClient talks to the gateway like an assistant in another language
 // would: plain HTTP and JSON.

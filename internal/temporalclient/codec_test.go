@@ -71,7 +71,7 @@ func TestNewCodecHandler(t *testing.T) {
 	require.ErrorAs(t, err, &fe)
 	assert.Equal(t, "codec.operator_token", fe.Key)
 
-	cfg.Codec.OperatorToken = "op-token"
+	cfg.Codec.OperatorToken = "op-token-0123456789abcdef0123456789abcdef"
 	cfg.Codec.CORSOrigins = []string{"http://127.0.0.1:8233"}
 	h, err := NewCodecHandler(cfg, ring, nil)
 	require.NoError(t, err)
@@ -107,7 +107,7 @@ func TestNewCodecHandler(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 
-	resp = post("op-token")
+	resp = post("op-token-0123456789abcdef0123456789abcdef")
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	var out struct {

@@ -65,6 +65,12 @@ type Config struct {
 	// PublicURL is the base URL used in attachment download URLs. Default: the
 	// address given to Start, or else the scheme and Host of the first request.
 	PublicURL string
+	// AllowedHosts are the host names (without port) besides loopback ones
+	// (localhost, 127.0.0.0/8, ::1) and PublicURL's host that the control
+	// API, the console and the file downloads under /emulator/ answer;
+	// requests naming another Host get 403 (a DNS-rebinding page would name
+	// its own). "*" allows any host: only on a trusted network.
+	AllowedHosts []string
 	// Faults injects failures; the zero value injects none.
 	Faults Faults
 	// Agent, when non-nil, runs a scripted agent; nil leaves the agent side to
@@ -183,4 +189,16 @@ func (c *Config) tokenTTL() time.Duration {
 		return c.Faults.TokenTTL
 	}
 	return c.TokenTTL
+}
+
+// SplitHosts parses a comma-separated host list (the -allow-hosts flag) into
+// Config.AllowedHosts, dropping blanks.
+func SplitHosts(list string) []string {
+	var out []string
+	for _, h := range strings.Split(list, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
 }

@@ -119,7 +119,7 @@ func (e *env) call(method, path, token, org string, body any) resp {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if body != nil {
+	if body != nil || method == http.MethodPost {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if token != "" {

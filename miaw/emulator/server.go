@@ -9,14 +9,18 @@ import (
 	"fmt"
 	"log/slog"
 	mrand "math/rand"
+	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/liveagent-bridge/liveagent/internal/httpserver"
 )
 
 // Server is a running MIAW emulator. Create it with New; serve Handler()
@@ -137,7 +141,9 @@ func (s *Server) Start(addr string) (string, error) {
 	if s.baseURL == "" {
 		s.baseURL = base
 	}
-	s.httpSrv = &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	// SSE streams are long-lived responses: no write deadline (they end
+	// with the token, Close or a dropped client); everything else is bounded.
+	s.httpSrv = httpserver.New(s.handler, httpserver.Limits{WriteTimeout: httpserver.NoWriteTimeout}, s.log)
 	srv := s.httpSrv
 	s.mu.Unlock()
 	s.wg.Add(1)
@@ -148,6 +154,9 @@ func (s *Server) Start(addr string) (string, error) {
 		}
 	}()
 	s.log.Info("MIAW emulator listening", "url", base)
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		s.log.Warn("MIAW emulator bound to a non-loopback address: it is a dev tool without authentication on its agent control API; never expose it", "addr", ln.Addr().String())
+	}
 	return base, nil
 }
 
@@ -228,6 +237,19 @@ func (s *Server) routes() http.Handler {
 		writeError(w, http.StatusNotFound, "Not Found")
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The agent side (control API, console, files) has no
+		// authentication: it must not be reachable from a web page on
+		// another site (DNS rebinding, cross-site posts).
+		if strings.HasPrefix(r.URL.Path, "/emulator/") {
+			if !s.hostAllowed(r.Host) {
+				writeError(w, http.StatusForbidden, "host not allowed (the emulator answers loopback hosts and its -allow-hosts)")
+				return
+			}
+			if r.Method == http.MethodPost && !isJSON(r.Header.Get("Content-Type")) {
+				writeError(w, http.StatusUnsupportedMediaType, "control requests must be Content-Type: application/json")
+				return
+			}
+		}
 		if _, pattern := mux.Handler(r); pattern == "" || pattern == "/" {
 			// The path exists with other methods: answer 405 as JSON too.
 			if allowed := allowedMethods(mux, r); len(allowed) > 0 {
@@ -238,6 +260,43 @@ func (s *Server) routes() http.Handler {
 		}
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// hostAllowed reports whether the Host header names a loopback host, the
+// host of Config.PublicURL or one of Config.AllowedHosts, with any port.
+func (s *Server) hostAllowed(hostHeader string) bool {
+	host := hostHeader
+	if h, _, err := net.SplitHostPort(hostHeader); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if isLoopbackHost(host) {
+		return true
+	}
+	if u, err := url.Parse(s.cfg.PublicURL); err == nil && u.Hostname() != "" && strings.EqualFold(u.Hostname(), host) {
+		return true
+	}
+	for _, h := range s.cfg.AllowedHosts {
+		if h == "*" || strings.EqualFold(h, host) {
+			return true
+		}
+	}
+	return false
+}
+
+// isLoopbackHost reports whether host (no port) is localhost, a name under
+// .localhost, or a loopback IP.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func isJSON(contentType string) bool {
+	mt, _, err := mime.ParseMediaType(contentType)
+	return err == nil && mt == "application/json"
 }
 
 // allowedMethods lists the methods that have a route for r's path.
