@@ -12,7 +12,8 @@
 
 FROM golang:1.26 AS build
 WORKDIR /src
-ENV CGO_ENABLED=0 GOFLAGS=-trimpath GOTOOLCHAIN=local
+# GOWORK=off: the product module alone; go.work would pull in the dev server module.
+ENV CGO_ENABLED=0 GOFLAGS=-trimpath GOTOOLCHAIN=local GOWORK=off
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .

@@ -77,7 +77,7 @@
 //
 //	go run ./cmd/recordhistories
 //
-// The program starts an in-memory Temporal server (temporaltest), runs the
+// The program starts the Temporal dev server (internal/devtemporal), runs the
 // real workflow with the in-memory activities of internal/sessionfakes (the
 // ones the workflow tests use), drives each scenario (accepted with messages
 // and attachments, accept timeout, user close, transfer, continue-as-new)

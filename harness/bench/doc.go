@@ -4,7 +4,7 @@
 //
 // One run builds, in one process tree:
 //
-//   - an embedded Temporal server (package devserver, SQLite in memory by
+//   - an embedded Temporal server (the dev server process, SQLite in memory by
 //     default: see Options.DatabaseFile);
 //   - the MIAW emulator (package miaw/emulator) with no faults, default SSE
 //     ping interval, and a scripted agent that accepts every conversation at

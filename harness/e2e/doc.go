@@ -1,9 +1,9 @@
 // Package e2e holds end-to-end tests: real live-agent sessions on a real
-// Temporal server (go.temporal.io/server/temporaltest, in-process, loopback)
-// against the MIAW emulator, with the production wiring (app.NewWorker,
+// Temporal dev server (internal/devtemporal: a child process on loopback)
+// against the MIAW emulator, with the production wiring (worker.Run,
 // starter, the real workflow and activities). Nothing leaves 127.0.0.1.
 //
-// The first build links the Temporal server and takes minutes; run with
+// The first build of the dev server takes minutes; run with
 //
-//	go test ./e2e/
+//	go test ./harness/e2e/
 package e2e

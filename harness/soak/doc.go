@@ -5,7 +5,7 @@
 // process is killed with SIGKILL at random moments and restarted.
 //
 // Run drives the whole experiment from one process: it starts the embedded
-// Temporal server (package devserver), the MIAW emulator with all faults on
+// Temporal server (the dev server process), the MIAW emulator with all faults on
 // and a signature-verifying webhook receiver standing in for the assistant,
 // builds the production worker binary and runs it as a separate process that a
 // seeded chaos loop kills and restarts. Each session is started with the
