@@ -88,7 +88,12 @@ func TestMessageRacingAgentEndStartsNoNewSession(t *testing.T) {
 	require.NoError(t, s.emu.AgentEnd(conv))
 	_, err := s.starter.SendMessage(ctx, user, "m-racing", "Are you still there?")
 	require.Error(t, err, "the message must not be reported as sent")
-	assert.Contains(t, err.Error(), activities.ErrTypeSessionEnded)
+	// The assistant sees Salesforce's reason; the full error (for logs) names
+	// the non-retryable SessionEnded failure of the send.
+	var rejected *starter.RejectedError
+	require.ErrorAs(t, err, &rejected)
+	assert.Contains(t, rejected.Reason, "messaging session has ended")
+	assert.Contains(t, rejected.Err.Error(), activities.ErrTypeSessionEnded)
 
 	s.sink.await(t, user, "closed", func(d workflows.Delivery) bool { return d.Kind == workflows.DeliverClosed })
 	assert.Equal(t, workflows.CloseAgentEnded, s.result(t, sess).CloseReason)
