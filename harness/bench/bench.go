@@ -1,8 +1,6 @@
 package bench
 
 import (
-	"github.com/liveagent-bridge/liveagent/internal/workerbin"
-
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -27,6 +25,7 @@ import (
 	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
+	"github.com/liveagent-bridge/liveagent/internal/gobuild"
 	"github.com/liveagent-bridge/liveagent/miaw"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
@@ -114,7 +113,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	compLog := slog.New(slog.NewTextHandler(compOut, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
 	// The worker binary.
-	bin, err := workerbin.Ensure(ctx, opts.WorkerBinary, opts.ModuleRoot, "", log)
+	bin, err := gobuild.Worker(ctx, opts.WorkerBinary, opts.ModuleRoot, "", log)
 	if err != nil {
 		return nil, fmt.Errorf("bench: %w", err)
 	}

@@ -54,7 +54,7 @@ type Options struct {
 	// default) keeps it in memory.
 	DatabaseFile string
 	// WorkerBinary is a prebuilt ./cmd/liveagent-worker binary; empty builds one into
-	// the user cache (workerbin.CacheDir).
+	// the user cache (gobuild.CacheDir).
 	WorkerBinary string
 	// ModuleRoot is the repository root used to build the worker (default:
 	// found with `go env GOMOD`).

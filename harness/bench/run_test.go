@@ -1,15 +1,15 @@
 package bench
 
 import (
-	"github.com/liveagent-bridge/liveagent/activities"
-	"github.com/liveagent-bridge/liveagent/internal/workerbin"
-
 	"context"
 	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/liveagent-bridge/liveagent/activities"
+	"github.com/liveagent-bridge/liveagent/internal/gobuild"
 )
 
 // TestRunEndToEnd runs the whole benchmark at a tiny size: the worker binary
@@ -23,7 +23,7 @@ func TestRunEndToEnd(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "liveagent-worker")
-	if err := workerbin.Build(ctx, "../..", bin); err != nil {
+	if err := gobuild.Build(ctx, "../..", gobuild.WorkerPackage, bin); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := Run(ctx, Options{

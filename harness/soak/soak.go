@@ -1,8 +1,6 @@
 package soak
 
 import (
-	"github.com/liveagent-bridge/liveagent/internal/workerbin"
-
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -22,6 +20,7 @@ import (
 	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
+	"github.com/liveagent-bridge/liveagent/internal/gobuild"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -80,7 +79,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}()
 
 	// The worker binary: built once from this module.
-	bin, err := workerbin.Ensure(ctx, opts.WorkerBinary, opts.ModuleRoot, workDir, log)
+	bin, err := gobuild.Worker(ctx, opts.WorkerBinary, opts.ModuleRoot, workDir, log)
 	if err != nil {
 		return nil, fmt.Errorf("soak: %w", err)
 	}

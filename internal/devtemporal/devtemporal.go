@@ -11,7 +11,6 @@ package devtemporal
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -27,7 +26,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/liveagent-bridge/liveagent/internal/workerbin"
+	"github.com/liveagent-bridge/liveagent/internal/gobuild"
 )
 
 // BinaryEnv names a prebuilt liveagent-devserver binary; when set, Build
@@ -235,75 +234,25 @@ func (o Options) args() ([]string, error) {
 
 // Build returns the liveagent-devserver binary: $LIVEAGENT_DEVSERVER_BIN when
 // set, else one compiled from this checkout's devserver module into the user
-// cache directory. Concurrent callers (parallel test packages) build once:
-// the others wait for the lock and find it up to date.
+// cache directory (gobuild.CacheDir). Concurrent callers (parallel test
+// packages) build once: the others wait for the lock and find it up to date.
 func Build(ctx context.Context) (string, error) {
 	if bin := os.Getenv(BinaryEnv); bin != "" {
 		return bin, nil
 	}
-	root, err := moduleRoot(ctx)
+	root, err := gobuild.ModuleRoot(ctx)
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("devtemporal: %w (or set %s)", err, BinaryEnv)
 	}
-	dir, err := workerbin.CacheDir(root)
+	dir, err := gobuild.CacheDir(root)
 	if err != nil {
 		return "", fmt.Errorf("devtemporal: %w", err)
 	}
 	bin := filepath.Join(dir, "liveagent-devserver")
-	unlock, err := lockFile(ctx, bin+".lock")
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/liveagent-devserver")
-	cmd.Dir = filepath.Join(root, "devserver")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("devtemporal: go build ./devserver/cmd/liveagent-devserver: %w: %s", err, strings.TrimSpace(stderr.String()))
+	if err := gobuild.Build(ctx, filepath.Join(root, "devserver"), "./cmd/liveagent-devserver", bin); err != nil {
+		return "", fmt.Errorf("devtemporal: %w", err)
 	}
 	return bin, nil
-}
-
-// moduleRoot is the directory of the product module's go.mod.
-func moduleRoot(ctx context.Context) (string, error) {
-	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("devtemporal: go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("devtemporal: not inside the module: run from the repository or set %s", BinaryEnv)
-	}
-	root := filepath.Dir(gomod)
-	if _, err := os.Stat(filepath.Join(root, "devserver", "go.mod")); err != nil {
-		return "", fmt.Errorf("devtemporal: %s has no devserver module: %w", root, err)
-	}
-	return root, nil
-}
-
-// lockFile takes an exclusive flock on path, polling so ctx can end the wait.
-func lockFile(ctx context.Context, path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("devtemporal: lock: %w", err)
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); _ = f.Close() }, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			_ = f.Close()
-			return nil, fmt.Errorf("devtemporal: lock %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			_ = f.Close()
-			return nil, fmt.Errorf("devtemporal: waiting for another build: %w", ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }
 
 // LogTo is an Options.Log that writes each server log line to log at warn

@@ -45,14 +45,14 @@ type Activities struct {
 	// Logger, when set, logs every delivery.
 	Logger *slog.Logger
 
-	mu              sync.Mutex
-	created         []workflows.CreateConversationInput
-	sent            []workflows.SendMessageInput
-	attachments     []workflows.SendAttachmentInput
-	ended           []workflows.EndConversationInput
-	downloads       []workflows.DownloadInput
-	delivered       []workflows.Delivery
-	scripts         map[string]chan workflows.AgentEvent // by workflow id
+	mu          sync.Mutex
+	created     []workflows.CreateConversationInput
+	sent        []workflows.SendMessageInput
+	attachments []workflows.SendAttachmentInput
+	ended       []workflows.EndConversationInput
+	downloads   []workflows.DownloadInput
+	delivered   []workflows.Delivery
+	scripts     map[string]chan workflows.AgentEvent // by workflow id
 }
 
 var (

@@ -1,4 +1,4 @@
-package workerbin
+package gobuild
 
 import (
 	"context"
@@ -21,22 +21,22 @@ func TestBuildProducesAnExecutableWorker(t *testing.T) {
 		t.Fatalf("ModuleRoot %q is not this module's root: %v", root, err)
 	}
 	out := filepath.Join(t.TempDir(), "bin", "liveagent-worker")
-	if err := Build(ctx, root, out); err != nil {
+	if err := Build(ctx, root, WorkerPackage, out); err != nil {
 		t.Fatal(err)
 	}
 	info, err := os.Stat(out)
 	if err != nil || info.Mode()&0o111 == 0 {
 		t.Fatalf("no executable at %s: %v", out, err)
 	}
-	if err := Build(ctx, t.TempDir(), filepath.Join(t.TempDir(), "x")); err == nil {
+	if err := Build(ctx, t.TempDir(), WorkerPackage, filepath.Join(t.TempDir(), "x")); err == nil {
 		t.Fatal("building outside the module succeeded")
 	}
 }
 
-func TestEnsureUsesAPrebuiltBinaryWithoutBuilding(t *testing.T) {
+func TestWorkerUsesAPrebuiltBinaryWithoutBuilding(t *testing.T) {
 	// A module root that cannot build proves nothing was built.
-	got, err := Ensure(context.Background(), "/opt/prebuilt/worker", t.TempDir(), "", slog.New(slog.DiscardHandler))
+	got, err := Worker(context.Background(), "/opt/prebuilt/worker", t.TempDir(), "", slog.New(slog.DiscardHandler))
 	if err != nil || got != "/opt/prebuilt/worker" {
-		t.Fatalf("Ensure = %q, %v; want the prebuilt path", got, err)
+		t.Fatalf("Worker = %q, %v; want the prebuilt path", got, err)
 	}
 }
