@@ -62,7 +62,7 @@ type Options struct {
 
 // Server is a running dev server process.
 type Server struct {
-	ready    ready
+	ready    Ready
 	cmd      *exec.Cmd
 	stdin    io.WriteCloser
 	exited   chan struct{}
@@ -70,11 +70,12 @@ type Server struct {
 	stopOnce sync.Once
 }
 
-// ready mirrors the line liveagent-devserver prints once it serves.
-type ready struct {
+// Ready is the line liveagent-devserver prints on stdout, as JSON, once it
+// serves: the contract between the binary and Start.
+type Ready struct {
 	FrontendAddress     string `json:"frontendAddress"`
 	FrontendHTTPAddress string `json:"frontendHTTPAddress"`
-	UIAddress           string `json:"uiAddress"`
+	UIAddress           string `json:"uiAddress,omitempty"`
 	Namespace           string `json:"namespace"`
 }
 
@@ -102,11 +103,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return StartBinary(ctx, bin, opts)
+	return start(ctx, bin, opts)
 }
 
-// StartBinary is Start with a given liveagent-devserver binary.
-func StartBinary(ctx context.Context, bin string, opts Options) (*Server, error) {
+// start runs bin with opts and waits for its Ready line.
+func start(ctx context.Context, bin string, opts Options) (*Server, error) {
 	args, err := opts.args()
 	if err != nil {
 		return nil, err

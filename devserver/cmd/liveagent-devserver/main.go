@@ -3,8 +3,8 @@
 // search attributes registered) as a process of its own, for development, the
 // demo and the tests. It is this project's `temporal server start-dev`.
 //
-// Once the server and the UI answer it prints one JSON line on stdout, the
-// Ready document, and then runs until SIGINT or SIGTERM, or, with
+// Once the server and the UI answer it prints one JSON line on stdout, a
+// devtemporal.Ready, and then runs until SIGINT or SIGTERM, or, with
 // -exit-with-stdin, until its standard input closes (so a parent that dies,
 // even by SIGKILL, never leaves a server behind).
 //
@@ -26,15 +26,8 @@ import (
 	"time"
 
 	"github.com/liveagent-bridge/liveagent/devserver"
+	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
 )
-
-// Ready is the line printed on stdout once the server serves.
-type Ready struct {
-	FrontendAddress     string `json:"frontendAddress"`
-	FrontendHTTPAddress string `json:"frontendHTTPAddress"`
-	UIAddress           string `json:"uiAddress,omitempty"`
-	Namespace           string `json:"namespace"`
-}
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
@@ -93,7 +86,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "liveagent-devserver: stop: %v\n", err)
 		}
 	}()
-	ready, _ := json.Marshal(Ready{
+	ready, _ := json.Marshal(devtemporal.Ready{
 		FrontendAddress:     srv.FrontendAddress(),
 		FrontendHTTPAddress: srv.FrontendHTTPAddress(),
 		UIAddress:           srv.UIAddress(),
