@@ -60,7 +60,6 @@ type stack struct {
 	emu        *emulator.Server
 	emuURL     string
 	tc         client.Client
-	stopWorker func()
 	recv       *receiver
 	gatewayURL string
 	token      string
@@ -250,12 +249,12 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 		return nil, fmt.Errorf("dial Temporal: %w", err)
 	}
 	s.closers = append(s.closers, s.tc.Close)
-	s.stopWorker, err = worker.Background(cfg, worker.WithClient(s.tc), worker.WithMetrics(s.metrics),
+	stopWorker, err := worker.Background(cfg, worker.WithClient(s.tc), worker.WithMetrics(s.metrics),
 		worker.WithLogger(o.logger), worker.WithStopTimeout(2*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
-	s.closers = append(s.closers, s.stopWorker)
+	s.closers = append(s.closers, stopWorker)
 
 	// 6. The assistant gateway, with the codec endpoint for the Web UI.
 	store, err := attachstore.Open(cfg.Attachments.Dir)

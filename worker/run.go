@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -32,7 +33,6 @@ type runSettings struct {
 	client      client.Client
 	registry    *metrics.Registry
 	sink        activities.Sink
-	salesforce  activities.Salesforce
 	console     io.Writer
 	stopTimeout time.Duration
 	onStarted   func()
@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg *config.Config, opts ...Option) error {
 			return &ConfigError{Err: err}
 		}
 	}
-	w, err := newWorkers(cfg, tc, sink, s.salesforce, logger, s.stopTimeout)
+	w, err := newWorkers(cfg, tc, sink, nil, logger, s.stopTimeout)
 	if err != nil {
 		return fmt.Errorf("build workers: %w", err)
 	}
@@ -163,7 +163,8 @@ func dial(ctx context.Context, cfg *config.Config, logger *slog.Logger, reg *met
 
 // Background runs Run in a goroutine for a process that does more than run
 // the workers (the demo, tests). It returns once the workers poll, or with
-// Run's error if they cannot start; stop ends Run and waits for it.
+// Run's error if they cannot start; stop ends Run and waits for it, and
+// may be called more than once.
 func Background(cfg *config.Config, opts ...Option) (stop func(), err error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	started := make(chan struct{})
@@ -172,7 +173,8 @@ func Background(cfg *config.Config, opts ...Option) (stop func(), err error) {
 	go func() { done <- Run(ctx, cfg, opts...) }()
 	select {
 	case <-started:
-		return func() { cancel(); <-done }, nil
+		var once sync.Once
+		return func() { once.Do(func() { cancel(); <-done }) }, nil
 	case err := <-done:
 		cancel()
 		return nil, err

@@ -236,8 +236,7 @@ func (s *stack) startWorker(t *testing.T) {
 	stop, err := worker.Background(s.cfg, worker.WithClient(s.tc), worker.WithSink(s.sink),
 		worker.WithLogger(s.logger), worker.WithStopTimeout(time.Second))
 	require.NoError(t, err)
-	var once sync.Once
-	s.stopWorker = func() { once.Do(stop) }
+	s.stopWorker = stop
 }
 
 // startAccepted starts a session for userID on topic HR, has the emulator's
