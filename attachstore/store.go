@@ -60,15 +60,6 @@ func (s *Store) Put(r io.Reader, maxBytes int64) (sha256hex string, size int64, 
 	return sha256hex, size, err
 }
 
-// PutNew is Put that also reports whether this call created the stored file
-// (false when the same content was already there). A caller that stores
-// content before it knows the content is wanted removes it with Remove
-// when refused, and only when created: content already stored belongs to
-// someone else too.
-func (s *Store) PutNew(r io.Reader, maxBytes int64) (sha256hex string, size int64, created bool, err error) {
-	return s.put(r, maxBytes)
-}
-
 // Remove deletes the content stored under sha256hex. Removing content that
 // is not stored is not an error.
 func (s *Store) Remove(sha256hex string) error {
@@ -81,7 +72,12 @@ func (s *Store) Remove(sha256hex string) error {
 	return nil
 }
 
-func (s *Store) put(r io.Reader, maxBytes int64) (sha256hex string, size int64, created bool, err error) {
+// PutNew is Put that also reports whether this call created the stored file
+// (false when the same content was already there). A caller that stores
+// content before it knows the content is wanted removes it with Remove
+// when refused, and only when created: content already stored belongs to
+// someone else too.
+func (s *Store) PutNew(r io.Reader, maxBytes int64) (sha256hex string, size int64, created bool, err error) {
 	tmp, err := os.CreateTemp(filepath.Join(s.dir, tmpDirName), "put-*")
 	if err != nil {
 		return "", 0, false, fmt.Errorf("attachstore: put: %w", err)
