@@ -121,23 +121,17 @@ func serve(ctx context.Context, addr string, h http.Handler, logger *slog.Logger
 		logger.Error("cannot listen", "addr", addr, "error", err)
 		return 1
 	}
-	srv := httpserver.New(h, httpserver.Limits{}, logger)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
 	logger.Info("gateway listening", "addr", l.Addr().String())
 	if ready != nil {
 		ready <- l.Addr().String()
 	}
-	select {
-	case err := <-errc:
+	err = httpserver.Serve(ctx, l, h, httpserver.Limits{}, logger)
+	switch {
+	case errors.Is(err, httpserver.ErrShutdown):
+		logger.Warn("gateway shutdown", "error", err)
+	case err != nil:
 		logger.Error("gateway stopped", "error", err)
 		return 1
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		logger.Warn("gateway shutdown", "error", err)
 	}
 	logger.Info("gateway stopped")
 	return 0

@@ -100,10 +100,15 @@ func New(h http.Handler, limits Limits, logger *slog.Logger) *http.Server {
 	}
 }
 
+// ErrShutdown marks a Serve error that happened while shutting down (in-flight
+// requests outlasted DefaultShutdownGrace): serving itself had ended well.
+var ErrShutdown = errors.New("shutdown")
+
 // Serve serves h on ln with New's server until ctx ends, then shuts down,
 // letting in-flight requests finish for up to DefaultShutdownGrace. It
-// returns nil after a clean shutdown and the serve error otherwise. ln is
-// closed when Serve returns.
+// returns nil after a clean shutdown, an error wrapping ErrShutdown when the
+// shutdown was not clean, and the serve error otherwise. ln is closed when
+// Serve returns.
 func Serve(ctx context.Context, ln net.Listener, h http.Handler, limits Limits, logger *slog.Logger) error {
 	srv := New(h, limits, logger)
 	errc := make(chan error, 1)
@@ -116,7 +121,7 @@ func Serve(ctx context.Context, ln net.Listener, h http.Handler, limits Limits, 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), DefaultShutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("shutdown %s: %w", ln.Addr(), err)
+		return fmt.Errorf("%w %s: %w", ErrShutdown, ln.Addr(), err)
 	}
 	return nil
 }
