@@ -76,8 +76,8 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 		var resume string
 		if err := activity.GetHeartbeatDetails(ctx, &resume); err != nil {
 			l.log.Warn("listener: cannot decode heartbeat details; resuming from input cursor", "error", err)
-		} else if resume != "" && miaw.ValidEventID(resume) {
-			l.cursor = resume
+		} else if valid := validCursor(resume); valid != "" {
+			l.cursor = valid
 		} else if resume != "" {
 			// Heartbeated before ids were validated: resuming from it would
 			// fail every connection attempt.
