@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Errors returned by the store; test them with errors.Is.
@@ -115,7 +116,12 @@ func (s *Store) PutNew(r io.Reader, maxBytes int64) (sha256hex string, size int6
 	final := s.path(sum)
 	if _, err := os.Stat(final); err == nil {
 		// Same content already stored: keep the existing file (the
-		// deferred cleanup removes the temporary copy).
+		// deferred cleanup removes the temporary copy), and count its
+		// retention from now, since it is in use again.
+		now := time.Now()
+		if err := os.Chtimes(final, now, now); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", 0, false, fmt.Errorf("attachstore: put: %w", err)
+		}
 		return sum, size, false, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(final), 0o750); err != nil {
@@ -131,6 +137,47 @@ func (s *Store) PutNew(r io.Reader, maxBytes int64) (sha256hex string, size int6
 	}
 	committed = true
 	return sum, size, true, nil
+}
+
+// RemoveOlderThan deletes every stored file last put before cutoff (and
+// temporary files of puts that never finished), and reports how many it
+// deleted. Content put again is kept for as long as from its latest put.
+// A file that cannot be removed is skipped and reported in the error; the
+// others are still removed.
+func (s *Store) RemoveOlderThan(cutoff time.Time) (removed int, err error) {
+	var errs []error
+	walkErr := filepath.WalkDir(s.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			errs = append(errs, err)
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+			return nil
+		}
+		if !info.ModTime().Before(cutoff) {
+			return nil
+		}
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+			return nil
+		}
+		removed++
+		return nil
+	})
+	if walkErr != nil {
+		errs = append(errs, walkErr)
+	}
+	if len(errs) > 0 {
+		return removed, fmt.Errorf("attachstore: remove old files: %w", errors.Join(errs...))
+	}
+	return removed, nil
 }
 
 // Open returns the content stored under sha256hex and its size. The caller

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func sum(b []byte) string {
@@ -222,5 +223,60 @@ func assertNoTemp(t *testing.T, s *Store) {
 	}
 	if len(entries) != 0 {
 		t.Fatalf("%d temporary files left behind", len(entries))
+	}
+}
+
+func TestRemoveOlderThanKeepsContentPutAgain(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, _, err := s.Put(strings.NewReader("stale"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reused, _, err := s.Put(strings.NewReader("reused"), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	weekAgo := time.Now().Add(-7 * 24 * time.Hour)
+	for _, key := range []string{stale, reused} {
+		path := filepath.Join(s.Dir(), key[0:2], key[2:4], key)
+		if err := os.Chtimes(path, weekAgo, weekAgo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An unfinished put left behind by a crash is old too.
+	leftover := filepath.Join(s.Dir(), "tmp", "put-crashed")
+	if err := os.WriteFile(leftover, []byte("partial"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(leftover, weekAgo, weekAgo); err != nil {
+		t.Fatal(err)
+	}
+	// Putting the same content again counts its retention from now.
+	if _, _, err := s.Put(strings.NewReader("reused"), 0); err != nil {
+		t.Fatal(err)
+	}
+
+	removed, err := s.RemoveOlderThan(time.Now().Add(-24 * time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if removed != 2 {
+		t.Errorf("removed %d files, want 2 (the stale file and the leftover)", removed)
+	}
+	if s.Has(stale) {
+		t.Error("stale file kept")
+	}
+	if !s.Has(reused) {
+		t.Error("content put again within the retention was removed")
+	}
+	if _, err := os.Stat(leftover); !os.IsNotExist(err) {
+		t.Errorf("leftover temporary file: %v", err)
+	}
+	// The store still works: its temporary directory is kept.
+	if _, _, err := s.Put(strings.NewReader("after the sweep"), 0); err != nil {
+		t.Fatalf("put after the sweep: %v", err)
 	}
 }

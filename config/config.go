@@ -92,6 +92,9 @@ type Attachments struct {
 	Dir              string // attachments.dir
 	PublicURL        string // attachments.public_url
 	MaxDownloadBytes int64  // attachments.max_download_bytes
+	// Retention is how long a stored file is kept after its latest put
+	// (attachments.retention); 0 keeps files forever.
+	Retention time.Duration
 }
 
 // Delivery modes.
@@ -175,6 +178,7 @@ func Default() *Config {
 			Dir:              "./data/attachments",
 			PublicURL:        "http://127.0.0.1:8081/v1/attachments",
 			MaxDownloadBytes: 25 << 20,
+			Retention:        30 * 24 * time.Hour,
 		},
 		Delivery: Delivery{
 			Mode:    DeliveryConsole,

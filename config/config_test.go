@@ -168,6 +168,8 @@ func TestValidateRules(t *testing.T) {
 		{"empty attachment dir", func(c *Config) { c.Attachments.Dir = "" }, "attachments.dir", "empty"},
 		{"bad public url", func(c *Config) { c.Attachments.PublicURL = "ftp://x/y" }, "attachments.public_url", "http or https"},
 		{"zero download cap", func(c *Config) { c.Attachments.MaxDownloadBytes = 0 }, "attachments.max_download_bytes", "positive"},
+		{"retention under an hour", func(c *Config) { c.Attachments.Retention = 30 * time.Minute }, "attachments.retention", "at least 1h"},
+		{"negative retention", func(c *Config) { c.Attachments.Retention = -time.Hour }, "attachments.retention", "keep forever"},
 
 		{"bad delivery mode", func(c *Config) { c.Delivery.Mode = "email" }, "delivery.mode", "webhook or console"},
 		{"webhook without url", func(c *Config) { c.Delivery.Mode = DeliveryWebhook; c.Delivery.WebhookSecret = "s" }, "delivery.webhook_url", "must be set"},

@@ -62,6 +62,7 @@
 //	  dir: ./data/attachments        # content-addressed store of attachments
 //	  public_url: http://127.0.0.1:8081/v1/attachments   # base URL users fetch stored files from
 //	  max_download_bytes: 25MiB      # cap on agent attachment downloads
+//	  retention: 720h                # files are removed this long after their latest put; 0 keeps them
 //	delivery:
 //	  mode: console                  # console | webhook
 //	  webhook_url: ""                # webhook: the assistant's endpoint (required)

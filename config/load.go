@@ -84,6 +84,7 @@ func (c *Config) fields() []field {
 		{key: "attachments.dir", ptr: &c.Attachments.Dir},
 		{key: "attachments.public_url", ptr: &c.Attachments.PublicURL},
 		{key: "attachments.max_download_bytes", ptr: &c.Attachments.MaxDownloadBytes},
+		{key: "attachments.retention", ptr: &c.Attachments.Retention},
 
 		{key: "delivery.mode", ptr: &c.Delivery.Mode},
 		{key: "delivery.webhook_url", ptr: &c.Delivery.WebhookURL},

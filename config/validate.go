@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/liveagent-bridge/liveagent/codec"
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -235,6 +236,9 @@ func (c *Config) validateAttachments() error {
 	}
 	if a.MaxDownloadBytes <= 0 {
 		return fieldErr("attachments.max_download_bytes", "must be positive")
+	}
+	if a.Retention < 0 || (a.Retention > 0 && a.Retention < time.Hour) {
+		return fieldErr("attachments.retention", "must be 0 (keep forever) or at least 1h, got %s", a.Retention)
 	}
 	return nil
 }

@@ -69,7 +69,8 @@ func OnStarted(f func()) Option { return func(s *runSettings) { s.onStarted = f 
 // nil. Unless WithClient is given it dials cfg.Temporal (encrypting payloads
 // when codec.enabled, reporting SDK metrics) and registers the session search
 // attributes, warning when it lacks the rights to. Failures to start are
-// returned; a *ConfigError names the configuration key at fault.
+// returned; a *ConfigError names the configuration key at fault. While it
+// runs it also removes stored attachments past attachments.retention.
 func Run(ctx context.Context, cfg *config.Config, opts ...Option) error {
 	s := runSettings{logger: slog.Default(), console: os.Stdout, stopTimeout: 10 * time.Second}
 	for _, o := range opts {
@@ -125,6 +126,7 @@ func Run(ctx context.Context, cfg *config.Config, opts ...Option) error {
 		return err
 	}
 	logger.Info("workers started", "task_queue", workflows.TaskQueue, "listener_task_queue", workflows.ListenerTaskQueue)
+	go sweepAttachments(ctx, w.acts.Store, cfg.Attachments.Retention, attachmentSweepEvery, logger)
 	if s.onStarted != nil {
 		s.onStarted()
 	}
