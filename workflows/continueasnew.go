@@ -5,7 +5,7 @@ import "go.temporal.io/sdk/workflow"
 // continueAsNewWanted reports whether the SDK (or the test hook) asks for a
 // new run. Attachments are not carried, so a queued one postpones it.
 func (s *session) continueAsNewWanted(ctx workflow.Context) bool {
-	if s.hasPendingAttachment() {
+	if s.outbox.hasAttachment() {
 		return false
 	}
 	if workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
@@ -17,7 +17,7 @@ func (s *session) continueAsNewWanted(ctx workflow.Context) bool {
 // drained reports whether nothing is in flight: no running update handler,
 // no send in progress, no buffered agent event.
 func (s *session) drained(ctx workflow.Context) bool {
-	return workflow.AllHandlersFinished(ctx) && !s.senderBusy && s.events.Len() == 0
+	return workflow.AllHandlersFinished(ctx) && s.outbox.inFlight == nil && s.events.Len() == 0
 }
 
 // handOver stops the drained run's listener and handles the events it
@@ -29,8 +29,8 @@ func (s *session) handOver(ctx workflow.Context) exit {
 	if err := ctx.Err(); err != nil {
 		return s.failed(ctx, err)
 	}
-	if reason := s.endReason(); reason != "" {
-		return exit{reason: reason}
+	if s.ending != "" {
+		return exit{reason: s.ending}
 	}
 	return exit{continueAsNew: true}
 }
@@ -39,7 +39,7 @@ func (s *session) handOver(ctx workflow.Context) exit {
 // listener). The listener of the new run resumes from LastEventID, and
 // SeenEntryIDs drop any event the old listener signalled twice.
 func (s *session) continueAsNew(ctx workflow.Context) error {
-	s.stopSending = true
+	s.outbox.stopped = true
 	next := SessionInput{
 		Request:                  s.req,
 		Carry:                    s.carry(),

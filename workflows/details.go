@@ -36,7 +36,7 @@ func estimatedWaitText(d time.Duration) string {
 // detailsMarkdown is the "current details" shown in the Temporal Web UI.
 func (s *session) detailsMarkdown() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "**State:** %s", s.state)
+	fmt.Fprintf(&b, "**State:** %s", s.state())
 	if s.draining {
 		b.WriteString(" (continuing as new)")
 	}
@@ -50,7 +50,7 @@ func (s *session) detailsMarkdown() string {
 	if s.agentName != "" {
 		fmt.Fprintf(&b, "**Agent:** %s\n\n", s.agentName)
 	}
-	if s.state == StateWaiting {
+	if s.state() == StateWaiting {
 		if s.queuePosition > 0 {
 			fmt.Fprintf(&b, "**Queue position:** %d\n\n", s.queuePosition)
 		}
@@ -60,7 +60,7 @@ func (s *session) detailsMarkdown() string {
 	}
 	user, agent := s.countMessages()
 	fmt.Fprintf(&b, "**Messages:** %d from the user, %d from the agent", user, agent)
-	if n := len(s.outbox); n > 0 {
+	if n := len(s.outbox.items); n > 0 {
 		fmt.Fprintf(&b, ", %d waiting to be sent", n)
 	}
 	b.WriteString("\n")

@@ -25,6 +25,14 @@
 // end and close the Salesforce side, deliver the close, and ask the listener
 // to stop without waiting for it.
 //
+// The session's place in that story is one value, its phase (phase.go):
+// new → creating → waiting → greeting → active ⇄ transferring → closing →
+// closed. The assistant sees the coarser State derived from it. A side that
+// ends the session records why (user close outranks agent end, which
+// outranks a routing failure; an accept cancels a routing failure), and the
+// run closes for that reason at its next step. sender.go owns the outbox and
+// the one coroutine that sends user input in order.
+//
 // User input arrives as Updates (UpdateSendMessage, UpdateSendAttachment,
 // UpdateClose) whose validators reject bad input without writing history. The
 // assistant's message id is the idempotency key and maps deterministically to

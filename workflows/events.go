@@ -32,7 +32,7 @@ func (s *session) handleAgentEvent(ctx workflow.Context, ev AgentEvent) {
 	case AgentJoined:
 		s.onAgentJoined(ctx, ev)
 	case AgentLeft:
-		s.onAgentLeft(ev)
+		s.onAgentLeft(ctx, ev)
 	case AgentRoutingResult:
 		s.onRoutingResult(ctx, ev)
 	case AgentWorkResult:
@@ -44,7 +44,7 @@ func (s *session) handleAgentEvent(ctx workflow.Context, ev AgentEvent) {
 	case AgentTypingStarted, AgentTypingStopped:
 		s.onTyping(ctx, ev)
 	case AgentConversationShut:
-		s.agentEnded = true
+		s.end(CloseAgentEnded)
 	case AgentReadAck, AgentDeliveryAck:
 		// Receipts are not shown to the user; they only prove the agent side works.
 	default:
@@ -67,12 +67,16 @@ func (s *session) eventKey(ev AgentEvent) string {
 }
 
 // accept moves the session to active once: greet the user, then let the
-// sender flush the messages kept while waiting, in order.
+// sender flush the messages kept while waiting, in order. A routing failure
+// reported before the accept no longer ends the session.
 func (s *session) accept(ctx workflow.Context, ev AgentEvent) {
-	if s.accepted {
+	if s.phase != phaseWaiting {
 		return
 	}
-	s.accepted = true
+	s.moveTo(ctx, phaseGreeting)
+	if s.ending == CloseRoutingFailed {
+		s.ending = ""
+	}
 	recordAcceptLatency(ctx, s.waitingSince)
 	s.queuePosition = 0
 	s.estimatedWait = -1
@@ -81,7 +85,7 @@ func (s *session) accept(ctx workflow.Context, ev AgentEvent) {
 		Text:       orDefault(s.req.Settings.Greeting, defaultGreeting),
 		SenderName: s.agentName,
 	})
-	s.setState(ctx, StateActive)
+	s.moveTo(ctx, phaseActive)
 }
 
 func (s *session) onAgentJoined(ctx workflow.Context, ev AgentEvent) {
@@ -89,12 +93,12 @@ func (s *session) onAgentJoined(ctx workflow.Context, ev AgentEvent) {
 	if ev.SenderName != "" {
 		s.agentName = ev.SenderName
 	}
-	if !s.accepted {
+	if !s.phase.accepted() {
 		s.accept(ctx, ev)
 		return
 	}
-	if s.transferring || (previous != "" && previous != s.agentName) {
-		s.transferring = false
+	if s.phase == phaseTransferring || (previous != "" && previous != s.agentName) {
+		s.moveTo(ctx, phaseActive)
 		s.notifyWith(ctx, "joined/"+s.eventKey(ev), Delivery{
 			Text:       fmt.Sprintf(agentJoinedFormat, orDefault(s.agentName, "another agent")),
 			SenderName: s.agentName,
@@ -104,19 +108,19 @@ func (s *session) onAgentJoined(ctx workflow.Context, ev AgentEvent) {
 
 // onAgentLeft keeps the session open: an agent leaving is either a transfer
 // (a new agent joins next) or the end (a SessionStatus Ended follows).
-func (s *session) onAgentLeft(ev AgentEvent) {
+func (s *session) onAgentLeft(ctx workflow.Context, ev AgentEvent) {
 	if s.agentName == ev.SenderName || ev.SenderName == "" {
 		s.agentName = ""
 	}
-	if s.accepted {
-		s.transferring = true
+	if s.phase.accepted() {
+		s.moveTo(ctx, phaseTransferring)
 	}
 }
 
 func (s *session) onRoutingResult(ctx workflow.Context, ev AgentEvent) {
 	if ev.FailureType != "" && !strings.EqualFold(ev.FailureType, "None") {
-		if !s.accepted {
-			s.routingFailed = true
+		if !s.phase.accepted() {
+			s.end(CloseRoutingFailed)
 			return
 		}
 		s.logger.Warn("Transfer routing failed", "failureType", ev.FailureType)
@@ -126,7 +130,7 @@ func (s *session) onRoutingResult(ctx workflow.Context, ev AgentEvent) {
 		s.startTransfer(ctx, ev)
 		return
 	}
-	if !s.accepted && ev.EstimatedWait > 0 {
+	if !s.phase.accepted() && ev.EstimatedWait > 0 {
 		s.estimatedWait = ev.EstimatedWait
 		s.notifyWith(ctx, "wait/"+s.eventKey(ev), Delivery{
 			Text:          estimatedWaitText(ev.EstimatedWait),
@@ -138,11 +142,11 @@ func (s *session) onRoutingResult(ctx workflow.Context, ev AgentEvent) {
 
 // startTransfer tells the user once per transfer that another agent comes.
 func (s *session) startTransfer(ctx workflow.Context, ev AgentEvent) {
-	if !s.accepted {
+	if !s.phase.accepted() {
 		return
 	}
 	s.logger.Info("Transfer to another agent", "from", s.agentName)
-	s.transferring = true
+	s.moveTo(ctx, phaseTransferring)
 	s.notify(ctx, "transfer/"+s.eventKey(ev), transferMessage)
 }
 
@@ -156,7 +160,7 @@ func (s *session) onWorkResult(ctx workflow.Context, ev AgentEvent) {
 }
 
 func (s *session) onQueuePosition(ctx workflow.Context, ev AgentEvent) {
-	if s.accepted || ev.QueuePosition <= 0 || ev.QueuePosition == s.queuePosition {
+	if s.phase.accepted() || ev.QueuePosition <= 0 || ev.QueuePosition == s.queuePosition {
 		return
 	}
 	s.queuePosition = ev.QueuePosition
@@ -172,12 +176,12 @@ func (s *session) onSessionStatus(ctx workflow.Context, ev AgentEvent) {
 	case strings.EqualFold(ev.SessionStatus, "Active"):
 		s.accept(ctx, ev)
 	case strings.EqualFold(ev.SessionStatus, "Ended"), strings.EqualFold(ev.SessionStatus, "Closed"):
-		s.agentEnded = true
+		s.end(CloseAgentEnded)
 	}
 }
 
 func (s *session) onTyping(ctx workflow.Context, ev AgentEvent) {
-	if !s.accepted || s.agentEnded {
+	if !s.phase.accepted() || s.ending != "" {
 		return
 	}
 	_ = s.deliver(ctx, Delivery{

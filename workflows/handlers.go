@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -51,8 +50,8 @@ func (s *session) validateMessage(_ workflow.Context, m UserMessage) error {
 // validateOutboxRoom rejects new input while too much is still unsent (the
 // outbox is carried across continue-as-new, so it must stay bounded).
 func (s *session) validateOutboxRoom(textBytes int) error {
-	if len(s.outbox) >= maxOutbox || s.outboxBytes()+textBytes > maxOutboxBytes {
-		return fmt.Errorf("too many messages are waiting to be sent (%d); retry once they are delivered", len(s.outbox))
+	if n := len(s.outbox.items); n >= maxOutbox || s.outbox.textBytes()+textBytes > maxOutboxBytes {
+		return fmt.Errorf("too many messages are waiting to be sent (%d); retry once they are delivered", n)
 	}
 	return nil
 }
@@ -99,7 +98,7 @@ func (s *session) onSendAttachment(ctx workflow.Context, a UserAttachment) (Upda
 // onClose asks the main loop to close; the cleanup runs there.
 func (s *session) onClose(_ workflow.Context, c UserClose) (UpdateResult, error) {
 	s.logger.Info("User asked to close", "requestID", c.ID, "reason", c.Reason)
-	s.closeRequested = true
+	s.end(CloseUserClosed)
 	return UpdateResult{Status: UpdateClosed}, nil
 }
 
@@ -118,102 +117,15 @@ func (s *session) duplicate(id string) (UpdateResult, bool) {
 // its turn and gets the Salesforce entry id; otherwise the item is kept and
 // sent in order once an agent accepts.
 func (s *session) enqueue(ctx workflow.Context, item *outgoing) (UpdateResult, error) {
-	if s.state != StateActive || s.draining {
-		s.outbox = append(s.outbox, item)
+	if s.state() != StateActive || s.draining {
+		s.outbox.items = append(s.outbox.items, item)
 		s.refreshDetails(ctx)
 		return UpdateResult{Status: UpdateQueued}, nil
 	}
 	item.waiter = true
-	s.outbox = append(s.outbox, item)
+	s.outbox.items = append(s.outbox.items, item)
 	if err := workflow.Await(ctx, func() bool { return item.done }); err != nil {
 		return UpdateResult{}, err
 	}
 	return item.result, item.err
-}
-
-// startSender runs the one coroutine that sends user messages and
-// attachments, so Salesforce receives them in the order they were accepted.
-// While the run drains for continue-as-new it only sends what an update
-// handler still waits for; the rest is carried to the next run.
-func (s *session) startSender(ctx workflow.Context) {
-	canSend := func() bool {
-		return s.state == StateActive && len(s.outbox) > 0 && (!s.draining || s.hasWaiter())
-	}
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			if err := workflow.Await(ctx, func() bool { return s.stopSending || canSend() }); err != nil || s.stopSending {
-				return
-			}
-			item := s.outbox[0]
-			s.outbox = s.outbox[1:]
-			s.senderBusy = true
-			item.result, item.err = s.send(ctx, item)
-			item.done = true
-			s.senderBusy = false
-			if item.err != nil {
-				s.forget(ctx, item)
-			}
-			s.refreshDetails(ctx)
-		}
-	})
-}
-
-// send sends one outbox item to Salesforce.
-func (s *session) send(ctx workflow.Context, item *outgoing) (UpdateResult, error) {
-	var (
-		id  string
-		res SendResult
-		err error
-	)
-	if item.msg != nil {
-		id = item.msg.ID
-		res, err = s.sendMessage(ctx, "send user message", id, item.msg.Text)
-	} else {
-		id = item.att.ID
-		res, err = s.sendAttachment(ctx, *item.att)
-	}
-	if err != nil {
-		return UpdateResult{}, fmt.Errorf("send %s to Salesforce: %w", id, err)
-	}
-	s.sentEntryIDs[id] = res.EntryID
-	return UpdateResult{Status: UpdateSent, EntryID: res.EntryID}, nil
-}
-
-// forget undoes an item that could not be sent, so the assistant may retry it
-// with the same id. A queued item has no caller left to tell, so the user
-// gets a notice instead.
-func (s *session) forget(ctx workflow.Context, item *outgoing) {
-	id := itemID(item)
-	s.logger.Error("User message not sent", "messageID", id, "error", item.err)
-	s.seenUserMessages.remove(id)
-	for i := len(s.transcript) - 1; i >= 0; i-- {
-		if s.transcript[i].ID == id && s.transcript[i].From == FromUser {
-			s.transcript = append(s.transcript[:i:i], s.transcript[i+1:]...)
-			break
-		}
-	}
-	if !item.waiter && s.state == StateActive {
-		s.notify(ctx, "send-failed/"+id, sendFailedMessage)
-	}
-}
-
-// failWaitingSends ends every update still waiting in the outbox: the session
-// is closing and the message will not be sent.
-func (s *session) failWaitingSends() {
-	s.stopSending = true
-	for _, item := range s.outbox {
-		if item.waiter && !item.done {
-			item.err = temporal.NewApplicationError(
-				fmt.Sprintf("session closed before message %s was sent", itemID(item)), errTypeSessionClosed)
-			item.done = true
-		}
-	}
-	s.outbox = nil
-}
-
-func itemID(item *outgoing) string {
-	if item.msg != nil {
-		return item.msg.ID
-	}
-	return item.att.ID
 }

@@ -36,20 +36,9 @@ func (s *session) routingAttributes() map[string]string {
 	}
 }
 
-// setState changes the state and publishes it (search attribute, details).
-func (s *session) setState(ctx workflow.Context, st State) {
-	if s.state == st {
-		return
-	}
-	s.logger.Info("Session state changed", "from", s.state, "to", st)
-	s.state = st
-	s.upsertSearchAttributes(ctx)
-	s.refreshDetails(ctx)
-}
-
 func (s *session) upsertSearchAttributes(ctx workflow.Context) {
 	updates := []temporal.SearchAttributeUpdate{
-		SearchAttrState.ValueSet(string(s.state)),
+		SearchAttrState.ValueSet(string(s.state())),
 		SearchAttrTopic.ValueSet(s.req.Topic),
 		SearchAttrUser.ValueSet(s.req.UserID),
 	}
@@ -84,7 +73,7 @@ func (s *session) deliver(ctx workflow.Context, d Delivery) error {
 		d.At = workflow.Now(ctx)
 	}
 	if d.State == "" {
-		d.State = s.state
+		d.State = s.state()
 	}
 	err := s.deliverToUser(ctx, d)
 	if err != nil {

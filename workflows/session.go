@@ -67,7 +67,6 @@ func newSession(ctx workflow.Context, in SessionInput) *session {
 		req:                in.Request,
 		workflowID:         info.WorkflowExecution.ID,
 		continueAsNewAfter: in.ContinueAsNewAfterEvents,
-		state:              StateRouting,
 		startedAt:          workflow.Now(ctx),
 		estimatedWait:      -1,
 		seenEntries:        newBoundedSet(maxSeenIDs, nil),
@@ -92,13 +91,13 @@ func newSession(ctx workflow.Context, in SessionInput) *session {
 // fresh start, waiting or active after continue-as-new) until it should
 // close or continue as new.
 func (s *session) live(ctx workflow.Context) exit {
-	if s.state == StateRouting {
+	if s.phase == phaseNew {
 		if err := s.open(ctx); err != nil {
 			return s.failed(ctx, err)
 		}
 	}
 	s.startListener(ctx)
-	if s.state == StateWaiting {
+	if s.phase == phaseWaiting {
 		if x, over := s.waitForAgent(ctx); over {
 			return x
 		}
@@ -123,7 +122,7 @@ func (s *session) open(ctx workflow.Context) error {
 		return fmt.Errorf("stream position: %w", err)
 	}
 
-	s.conversationRequested = true
+	s.moveTo(ctx, phaseCreating)
 	created, err := s.createConversation(ctx)
 	if err != nil {
 		return fmt.Errorf("create conversation: %w", err)
@@ -140,7 +139,7 @@ func (s *session) open(ctx workflow.Context) error {
 	s.sentEntryIDs[descriptionMessageID] = sent.EntryID
 
 	s.waitingSince = workflow.Now(ctx)
-	s.setState(ctx, StateWaiting)
+	s.moveTo(ctx, phaseWaiting)
 	s.logger.Info("Conversation created; waiting for an agent")
 	return nil
 }
@@ -162,7 +161,7 @@ func (s *session) waitForAgent(ctx workflow.Context) (_ exit, over bool) {
 			return x, true
 		}
 		switch {
-		case s.accepted:
+		case s.phase.accepted():
 			return exit{}, false
 		case timer.IsReady():
 			s.logger.Info("No agent accepted in time", "acceptTimeout", s.req.Settings.AcceptTimeout)
@@ -188,7 +187,7 @@ func (s *session) broker(ctx workflow.Context) exit {
 // the live session.
 func (s *session) step(ctx workflow.Context, timer workflow.Future) (_ exit, over bool) {
 	err := workflow.Await(ctx, func() bool {
-		return s.events.Len() > 0 || s.closeRequested || s.listener.IsReady() ||
+		return s.events.Len() > 0 || s.ending != "" || s.listener.IsReady() ||
 			(timer != nil && timer.IsReady()) ||
 			(!s.draining && s.continueAsNewWanted(ctx)) || (s.draining && s.drained(ctx))
 	})
@@ -197,8 +196,8 @@ func (s *session) step(ctx workflow.Context, timer workflow.Future) (_ exit, ove
 	}
 	s.handleEvents(ctx)
 
-	if reason := s.endReason(); reason != "" {
-		return exit{reason: reason}, true
+	if s.ending != "" {
+		return exit{reason: s.ending}, true
 	}
 	if s.listener.IsReady() {
 		err := s.listener.Get(ctx, nil)
@@ -218,19 +217,6 @@ func (s *session) step(ctx workflow.Context, timer workflow.Future) (_ exit, ove
 	return exit{}, false
 }
 
-// endReason says whether a side ended the session, and why.
-func (s *session) endReason() CloseReason {
-	switch {
-	case s.closeRequested:
-		return CloseUserClosed
-	case s.agentEnded:
-		return CloseAgentEnded
-	case s.routingFailed && !s.accepted:
-		return CloseRoutingFailed
-	}
-	return ""
-}
-
 // shutdown is the one cleanup path for every ending: tell the user why, end
 // the Salesforce side, deliver the close, mark the session closed and let
 // the listener go. It runs in a disconnected context so it also completes
@@ -239,27 +225,28 @@ func (s *session) shutdown(ctx workflow.Context, reason CloseReason) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
 	s.closeReason = reason
-	s.setState(dctx, StateClosing)
+	endSalesforceSide := s.phase.salesforceSideMayExist()
+	s.moveTo(dctx, phaseClosing)
 	s.failWaitingSends()
 	// A send already in flight lands first: ending the Salesforce session
 	// under it would make it fail with 417 although it was accepted while
 	// the chat was open. (On cancellation the send is cancelled too, so this
 	// does not hold it up.)
-	if err := workflow.Await(dctx, func() bool { return !s.senderBusy }); err != nil {
+	if err := workflow.Await(dctx, func() bool { return s.outbox.inFlight == nil }); err != nil {
 		s.logger.Warn("Waiting for the message in flight failed", "error", err)
 	}
 
 	if text := s.closingNotice(reason); text != "" {
 		s.notify(dctx, "closing", text)
 	}
-	if s.conversationRequested {
+	if endSalesforceSide {
 		if err := s.endConversation(dctx); err != nil {
 			s.logger.Error("End conversation failed", "error", err)
 		}
 	}
 	s.stopListenerBeforeClosedNotice(dctx)
 	_ = s.deliver(dctx, Delivery{ID: s.noticeID(dctx, "closed"), Kind: DeliverClosed, State: StateClosed, CloseReason: reason})
-	s.setState(dctx, StateClosed)
+	s.moveTo(dctx, phaseClosed)
 	s.releaseListener(dctx)
 	countSessionClosed(dctx, reason)
 	s.logger.Info("Session closed", "reason", reason)

@@ -310,6 +310,50 @@ func TestRoutingFailureWhileWaiting(t *testing.T) {
 	require.Len(t, h.sf.Ended(), 1)
 }
 
+// A routing failure that Salesforce reports just before an agent accepts
+// does not end the session when both reach the workflow together (here:
+// while the description is being sent): the accept wins.
+func TestAcceptAfterRoutingFailureInOneBatchKeepsSession(t *testing.T) {
+	h := newHarness(t)
+	h.sf.SendErr = func(in workflows.SendMessageInput) error {
+		if len(h.sf.Sent()) == 1 { // the description
+			h.env.SignalWorkflow(workflows.SignalAgentEvent, workflows.AgentEvent{EventID: "ev-1", EntryID: "rr-1",
+				Kind: workflows.AgentRoutingResult, RoutingType: "Initial", FailureType: "RoutingError"})
+			h.env.SignalWorkflow(workflows.SignalAgentEvent, workflows.AgentEvent{EventID: "ev-2", EntryID: "pc-1",
+				Kind: workflows.AgentJoined, SenderName: "Ann", SenderRole: "Agent"})
+		}
+		return nil
+	}
+	during := h.queryAt(5 * time.Second)
+	h.updateAt(10*time.Second, workflows.UpdateClose, workflows.UserClose{ID: "c1"})
+	h.run(testInput())
+	require.Equal(t, workflows.StateActive, during.State)
+	require.Equal(t, workflows.CloseUserClosed, h.result().CloseReason)
+	require.Equal(t, []string{"Hi, an agent is here."}, h.sf.DeliveredTexts(workflows.DeliverSystem))
+}
+
+// When the agent ends the chat and the user closes it in the same step, the
+// session reports the user's close, and the user gets no agent-ended notice.
+func TestUserCloseOutranksAgentEndInOneStep(t *testing.T) {
+	h := newHarness(t)
+	acceptEvents(h, time.Second, "Ann")
+	h.signalAt(10*time.Second, workflows.AgentEvent{EventID: "ev-9", EntryID: "msg-9", Kind: workflows.AgentMessage, SenderName: "Ann", Text: "bye"})
+	closing := &updateRecorder{}
+	h.sf.DeliverErr = func(_ context.Context, d workflows.Delivery) error {
+		if d.Text == "bye" {
+			h.env.SignalWorkflow(workflows.SignalAgentEvent, workflows.AgentEvent{EventID: "ev-10", EntryID: "ss-10",
+				Kind: workflows.AgentSessionStatus, SessionStatus: "Ended"})
+			h.env.UpdateWorkflow(workflows.UpdateClose, "close-1", closing, workflows.UserClose{ID: "c1"})
+		}
+		return nil
+	}
+	h.run(testInput())
+	closing.requireResult(t, workflows.UpdateClosed)
+	require.Equal(t, workflows.CloseUserClosed, h.result().CloseReason)
+	require.Equal(t, []string{"Hi, an agent is here."}, h.sf.DeliveredTexts(workflows.DeliverSystem))
+	require.Len(t, h.sf.Ended(), 1)
+}
+
 func TestContinueAsNewCarriesState(t *testing.T) {
 	h := newHarness(t)
 	acceptEvents(h, time.Second, "Ann")

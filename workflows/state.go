@@ -77,19 +77,6 @@ func (s *boundedSet) remove(id string) {
 
 func (s *boundedSet) list() []string { return append([]string(nil), s.order...) }
 
-// outgoing is one user message or attachment waiting to be sent to Salesforce.
-// Exactly one of msg and att is set. An update handler waiting for the result
-// has waiter set and is woken when done becomes true.
-type outgoing struct {
-	msg    *UserMessage
-	att    *UserAttachment
-	waiter bool
-
-	done   bool
-	result UpdateResult
-	err    error
-}
-
 // session is the whole state of one workflow run. Every field is touched only
 // by workflow coroutines, which Temporal runs one at a time.
 type session struct {
@@ -100,18 +87,21 @@ type session struct {
 	// continueAsNewAfter is the SessionInput test hook (0 = off).
 	continueAsNewAfter int
 
-	state          State
+	phase phase
+	// ending is set once a side ended the session (see end); the run closes
+	// for it at its next step.
+	ending CloseReason
+	// draining is set while the run prepares to continue as new.
+	draining bool
+
 	conversationID string
-	// conversationRequested is true once CreateConversation was attempted: the
-	// Salesforce side may exist from then on, so cleanup must end it.
-	conversationRequested bool
-	startedAt             time.Time
-	waitingSince          time.Time
-	agentName             string
-	queuePosition         int
-	estimatedWait         time.Duration
-	closeReason           CloseReason
-	lastEventID           string
+	startedAt      time.Time
+	waitingSince   time.Time
+	agentName      string
+	queuePosition  int
+	estimatedWait  time.Duration
+	closeReason    CloseReason
+	lastEventID    string
 
 	seenEntries      *boundedSet
 	seenUserMessages *boundedSet
@@ -126,16 +116,7 @@ type session struct {
 	events        workflow.ReceiveChannel
 	handledEvents int // agent events handled in this run
 
-	outbox      []*outgoing
-	senderBusy  bool
-	stopSending bool
-
-	accepted       bool // an agent accepted (once per session)
-	transferring   bool // the agent left or a transfer was routed; waiting for the next one
-	agentEnded     bool // Salesforce or the agent ended the session
-	routingFailed  bool // routing failed while waiting
-	closeRequested bool // the user asked to close
-	draining       bool // preparing to continue as new
+	outbox outbox
 
 	listener       workflow.Future
 	cancelListener workflow.CancelFunc
@@ -144,7 +125,7 @@ type session struct {
 // view is the QueryState answer.
 func (s *session) view() SessionView {
 	return SessionView{
-		State:          s.state,
+		State:          s.state(),
 		UserID:         s.req.UserID,
 		Topic:          s.req.Topic,
 		ConversationID: s.conversationID,
@@ -162,7 +143,7 @@ func (s *session) view() SessionView {
 // caller guarantees no attachment is left in the outbox (see continueAsNewWanted).
 func (s *session) carry() *Carry {
 	var pending []UserMessage
-	for _, o := range s.outbox {
+	for _, o := range s.outbox.items {
 		if o.msg != nil {
 			pending = append(pending, *o.msg)
 		}
@@ -179,7 +160,7 @@ func (s *session) carry() *Carry {
 		}
 	}
 	return &Carry{
-		State:              s.state,
+		State:              s.state(),
 		ConversationID:     s.conversationID,
 		StartedAt:          s.startedAt,
 		WaitingSince:       s.waitingSince,
@@ -193,9 +174,8 @@ func (s *session) carry() *Carry {
 }
 
 func (s *session) restore(c *Carry) {
-	s.state = c.State
+	s.phase = phaseOf(c.State)
 	s.conversationID = c.ConversationID
-	s.conversationRequested = c.ConversationID != ""
 	s.startedAt = c.StartedAt
 	s.waitingSince = c.WaitingSince
 	s.agentName = c.AgentName
@@ -204,11 +184,9 @@ func (s *session) restore(c *Carry) {
 	s.seenUserMessages = newBoundedSet(maxSeenIDs, c.SeenUserMessageIDs)
 	for i := range c.Pending {
 		m := c.Pending[i]
-		s.outbox = append(s.outbox, &outgoing{msg: &m})
+		s.outbox.items = append(s.outbox.items, &outgoing{msg: &m})
 	}
 	s.transcript = append([]TranscriptEntry(nil), c.Transcript...)
-	// An active session was accepted in an earlier run.
-	s.accepted = c.State == StateActive
 }
 
 // transcriptEntrySize approximates the encoded size of e.
@@ -219,19 +197,6 @@ func transcriptEntrySize(e TranscriptEntry) int {
 	}
 	if a := e.Attachment; a != nil {
 		n += len(a.Name) + len(a.MimeType) + len(a.SHA256) + len(a.URL)
-	}
-	return n
-}
-
-// outboxBytes is the text size of the unsent user messages and captions.
-func (s *session) outboxBytes() int {
-	n := 0
-	for _, o := range s.outbox {
-		if o.msg != nil {
-			n += len(o.msg.Text)
-		} else {
-			n += len(o.att.Caption)
-		}
 	}
 	return n
 }
@@ -251,25 +216,4 @@ func (s *session) countMessages() (user, agent int) {
 		}
 	}
 	return user, agent
-}
-
-// hasPendingAttachment reports whether an attachment waits in the outbox
-// (attachments are not carried across continue-as-new).
-func (s *session) hasPendingAttachment() bool {
-	for _, o := range s.outbox {
-		if o.att != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// hasWaiter reports whether an update handler waits for an outbox item.
-func (s *session) hasWaiter() bool {
-	for _, o := range s.outbox {
-		if o.waiter {
-			return true
-		}
-	}
-	return false
 }

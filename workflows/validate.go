@@ -57,9 +57,9 @@ func validateRequest(r SessionRequest) error {
 // validateOpen rejects user updates once the session is ending.
 func (s *session) validateOpen() error {
 	switch {
-	case s.state == StateClosed:
+	case s.phase == phaseClosed:
 		return errors.New("session is closed")
-	case s.state == StateClosing || s.closeRequested:
+	case s.phase == phaseClosing || s.ending == CloseUserClosed:
 		return errors.New("session is closing")
 	}
 	return nil
