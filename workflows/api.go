@@ -77,6 +77,9 @@ const (
 	CloseUserClosed    CloseReason = "user-closed"
 	CloseAcceptTimeout CloseReason = "accept-timeout"
 	CloseRoutingFailed CloseReason = "routing-failed"
+	// CloseAgentsOffline: live agents stopped being available (the end of
+	// business hours, SessionRequest.AvailableUntil) while the user waited.
+	CloseAgentsOffline CloseReason = "agents-offline"
 	CloseFailed        CloseReason = "failed"
 	CloseCancelled     CloseReason = "cancelled"
 )
@@ -87,7 +90,12 @@ type SessionRequest struct {
 	Topic       string
 	Description string
 	Locale      string // e.g. "en_US"; empty means Settings.DefaultLocale
-	Settings    Settings
+	// AvailableUntil is when live agents stop being available (the end of the
+	// current business hours), as the starter saw it; zero means no known
+	// end. A session still waiting for an agent then closes with
+	// CloseAgentsOffline and Settings.OfflineMessage.
+	AvailableUntil time.Time `json:",omitzero"`
+	Settings       Settings
 }
 
 // Settings are the configured session settings that apply to one session.
@@ -100,7 +108,10 @@ type Settings struct {
 	Greeting       string        // shown to the user when an agent accepts
 	// AgentEndedMessage is shown when the agent (or Salesforce) ends the chat.
 	AgentEndedMessage string
-	DefaultLocale     string
+	// OfflineMessage is shown when live agents go offline (business hours
+	// end) while the user waits; empty means an English default.
+	OfflineMessage string `json:",omitempty"`
+	DefaultLocale  string
 	// RoutingUserField and RoutingTopicField are the routing attribute (hidden
 	// pre-chat field) names agreed with the customer's Salesforce team.
 	RoutingUserField  string

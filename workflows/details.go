@@ -12,6 +12,7 @@ const (
 	defaultGreeting          = "An agent has joined the chat."
 	defaultTimeoutMessage    = "Sorry, no agent is available right now. Please try again later."
 	defaultAgentEndedMessage = "The agent has ended the chat."
+	defaultOfflineMessage    = "Our agents are offline now, so nobody can join this chat. Please try again during business hours."
 	routingFailedMessage     = "Sorry, we could not connect you to an agent. Please try again later."
 	failedMessage            = "Sorry, the chat with the agent stopped because of a technical problem."
 	transferMessage          = "You are being transferred to another agent. Please wait."

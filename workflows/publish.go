@@ -12,6 +12,8 @@ func (s *session) closingNotice(reason CloseReason) string {
 		return orDefault(s.req.Settings.TimeoutMessage, defaultTimeoutMessage)
 	case CloseAgentEnded:
 		return orDefault(s.req.Settings.AgentEndedMessage, defaultAgentEndedMessage)
+	case CloseAgentsOffline:
+		return orDefault(s.req.Settings.OfflineMessage, defaultOfflineMessage)
 	case CloseRoutingFailed:
 		return routingFailedMessage
 	case CloseFailed:

@@ -145,10 +145,12 @@ func (s *session) open(ctx workflow.Context) error {
 }
 
 // waitForAgent waits for an agent to accept (accept, in events.go, greets
-// the user and makes the session active), at most the remaining accept
-// timeout. It reports over when the run leaves the live session instead.
+// the user and makes the session active), at most until the accept timeout
+// runs out or, earlier, live agents go offline. It reports over when the run
+// leaves the live session instead.
 func (s *session) waitForAgent(ctx workflow.Context) (_ exit, over bool) {
-	remaining := s.req.Settings.AcceptTimeout - workflow.Now(ctx).Sub(s.waitingSince)
+	deadline, reason := s.waitDeadline()
+	remaining := deadline.Sub(workflow.Now(ctx))
 	if remaining < minAcceptWait {
 		remaining = minAcceptWait
 	}
@@ -163,12 +165,25 @@ func (s *session) waitForAgent(ctx workflow.Context) (_ exit, over bool) {
 		switch {
 		case s.phase.accepted():
 			return exit{}, false
+		case timer.IsReady() && reason == CloseAgentsOffline:
+			s.logger.Info("Live agents went offline while waiting", "availableUntil", s.req.AvailableUntil)
+			return exit{reason: CloseAgentsOffline}, true
 		case timer.IsReady():
 			s.logger.Info("No agent accepted in time", "acceptTimeout", s.req.Settings.AcceptTimeout)
 			countAcceptTimeout(ctx)
 			return exit{reason: CloseAcceptTimeout}, true
 		}
 	}
+}
+
+// waitDeadline is when waiting for an agent ends, and why: the accept
+// timeout, or the end of the agents' availability if that comes first.
+func (s *session) waitDeadline() (time.Time, CloseReason) {
+	deadline := s.waitingSince.Add(s.req.Settings.AcceptTimeout)
+	if until := s.req.AvailableUntil; !until.IsZero() && until.Before(deadline) {
+		return until, CloseAgentsOffline
+	}
+	return deadline, CloseAcceptTimeout
 }
 
 // broker relays messages both ways (agent events here, user updates in
