@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/liveagent-bridge/liveagent/miaw"
+	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
 // ApplicationError types returned by the activities. The workflow can match
@@ -20,7 +21,7 @@ import (
 const (
 	// ErrTypeSalesforcePermanent: Salesforce refused the call for good (400,
 	// 403, 404, 413, 415, unverified subject, invalid request).
-	ErrTypeSalesforcePermanent = "SalesforcePermanent"
+	ErrTypeSalesforcePermanent = workflows.ErrTypeSalesforcePermanent
 	// ErrTypeSessionEnded: 417, the messaging session has ended (the agent
 	// or Salesforce ended it); not retried, and no new session is started.
 	ErrTypeSessionEnded = "SessionEnded"

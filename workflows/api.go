@@ -80,9 +80,26 @@ const (
 	// CloseAgentsOffline: live agents stopped being available (the end of
 	// business hours, SessionRequest.AvailableUntil) while the user waited.
 	CloseAgentsOffline CloseReason = "agents-offline"
-	CloseFailed        CloseReason = "failed"
-	CloseCancelled     CloseReason = "cancelled"
+	// CloseNoRoutingResult: Salesforce said nothing about routing within
+	// Settings.RoutingResultTimeout after the conversation was created.
+	CloseNoRoutingResult CloseReason = "no-routing-result"
+	// CloseRefused: Salesforce refused to create the conversation for good
+	// (for example a routing attribute the deployment does not accept).
+	CloseRefused CloseReason = "salesforce-refused"
+	// CloseIdle: no message either way for Settings.IdleTimeout.
+	CloseIdle      CloseReason = "idle-timeout"
+	CloseFailed    CloseReason = "failed"
+	CloseCancelled CloseReason = "cancelled"
 )
+
+// ErrTypeInvalidRequest is the ApplicationError type of the non-retryable
+// error a session fails with when its input is invalid.
+const ErrTypeInvalidRequest = "InvalidSessionRequest"
+
+// ErrTypeSalesforcePermanent is the ApplicationError type of an activity
+// whose Salesforce call was refused for good (400, 403, 404, 413, 415); a
+// refused CreateConversation closes the session as CloseRefused.
+const ErrTypeSalesforcePermanent = "SalesforcePermanent"
 
 // SessionRequest is what the assistant asks for. It carries no secret.
 type SessionRequest struct {
@@ -108,10 +125,24 @@ type Settings struct {
 	Greeting       string        // shown to the user when an agent accepts
 	// AgentEndedMessage is shown when the agent (or Salesforce) ends the chat.
 	AgentEndedMessage string
-	// OfflineMessage is shown when live agents go offline (business hours
-	// end) while the user waits; empty means an English default.
-	OfflineMessage string `json:",omitempty"`
-	DefaultLocale  string
+	// The notices below are shown on the failure paths named; an empty one
+	// means an English default.
+	OfflineMessage         string `json:",omitempty"` // agents went offline while the user waited
+	RoutingFailedMessage   string `json:",omitempty"` // routing found no agent
+	NoRoutingResultMessage string `json:",omitempty"` // routing said nothing in RoutingResultTimeout
+	RefusedMessage         string `json:",omitempty"` // Salesforce refused the conversation
+	FailedMessage          string `json:",omitempty"` // a permanent technical failure
+	TransferFailedMessage  string `json:",omitempty"` // a transfer failed; the user waits again
+	InactiveMessage        string `json:",omitempty"` // Salesforce marked the session inactive
+	IdleMessage            string `json:",omitempty"` // the chat ended after IdleTimeout
+	// RoutingResultTimeout ends a session Salesforce says nothing about
+	// (no routing result, queue position or accept) this long after the
+	// conversation was created; 0 waits for the accept timeout alone.
+	RoutingResultTimeout time.Duration `json:",omitempty"`
+	// IdleTimeout ends an accepted chat after this long without a message
+	// either way; 0 never does.
+	IdleTimeout   time.Duration `json:",omitempty"`
+	DefaultLocale string
 	// RoutingUserField and RoutingTopicField are the routing attribute (hidden
 	// pre-chat field) names agreed with the customer's Salesforce team.
 	RoutingUserField  string
@@ -154,7 +185,10 @@ type SessionInput struct {
 
 // Carry is everything a continued run needs from its predecessor.
 type Carry struct {
-	State          State
+	State State
+	// Phase is the session's phase by name (finer than State); runs that
+	// carried none resume in the phase their State stood for.
+	Phase          string `json:",omitempty"`
 	ConversationID string
 	StartedAt      time.Time
 	WaitingSince   time.Time

@@ -66,13 +66,15 @@ func (s *session) eventKey(ev AgentEvent) string {
 	}
 }
 
-// accept moves the session to active once: greet the user, then let the
-// sender flush the messages kept while waiting, in order. A routing failure
-// reported before the accept no longer ends the session.
+// accept moves a waiting session to active: greet the user (or, after a
+// failed transfer, name the new agent), then let the sender flush the
+// messages kept while waiting, in order. A routing failure reported before
+// the accept no longer ends the session.
 func (s *session) accept(ctx workflow.Context, ev AgentEvent) {
-	if s.phase != phaseWaiting {
+	if !s.phase.waitingForAgent() {
 		return
 	}
+	requeued := s.phase == phaseRequeued
 	s.moveTo(ctx, phaseGreeting)
 	if s.ending == CloseRoutingFailed {
 		s.ending = ""
@@ -81,11 +83,47 @@ func (s *session) accept(ctx workflow.Context, ev AgentEvent) {
 	s.queuePosition = 0
 	s.estimatedWait = -1
 	s.logger.Info("Agent accepted", "agent", s.agentName, "trigger", ev.Kind)
-	s.notifyWith(ctx, "greeting", Delivery{
-		Text:       orDefault(s.req.Settings.Greeting, defaultGreeting),
+	if requeued {
+		s.rejoin(ctx, ev)
+		return
+	}
+	s.greet(ctx)
+	s.moveTo(ctx, phaseActive)
+}
+
+// greet shows the configured greeting; an empty one shows none.
+func (s *session) greet(ctx workflow.Context) {
+	greeting := s.req.Settings.Greeting
+	if greeting == "" {
+		if s.tellsFailurePaths(ctx) {
+			return
+		}
+		greeting = defaultGreeting // legacy
+	}
+	s.notifyWith(ctx, "greeting", Delivery{Text: greeting, SenderName: s.agentName})
+}
+
+// rejoin makes a requeued session active again. An agent already named is
+// announced now; otherwise the session counts as transferring, so the
+// agent's join event announces them.
+func (s *session) rejoin(ctx workflow.Context, ev AgentEvent) {
+	if s.agentName == "" {
+		s.moveTo(ctx, phaseTransferring)
+		return
+	}
+	s.moveTo(ctx, phaseActive)
+	s.notifyWith(ctx, "joined/"+s.eventKey(ev), Delivery{
+		Text:       fmt.Sprintf(agentJoinedFormat, s.agentName),
 		SenderName: s.agentName,
 	})
-	s.moveTo(ctx, phaseActive)
+}
+
+// heardFromRouting notes that routing answered (a result, a queue position,
+// a status): the no-routing-result deadline no longer applies.
+func (s *session) heardFromRouting(ctx workflow.Context) {
+	if s.phase == phaseWaiting {
+		s.moveTo(ctx, phaseQueued)
+	}
 }
 
 func (s *session) onAgentJoined(ctx workflow.Context, ev AgentEvent) {
@@ -118,12 +156,13 @@ func (s *session) onAgentLeft(ctx workflow.Context, ev AgentEvent) {
 }
 
 func (s *session) onRoutingResult(ctx workflow.Context, ev AgentEvent) {
+	s.heardFromRouting(ctx)
 	if ev.FailureType != "" && !strings.EqualFold(ev.FailureType, "None") {
 		if !s.phase.accepted() {
 			s.end(CloseRoutingFailed)
 			return
 		}
-		s.logger.Warn("Transfer routing failed", "failureType", ev.FailureType)
+		s.transferFailed(ctx, ev, ev.FailureType)
 		return
 	}
 	if strings.EqualFold(ev.RoutingType, "Transfer") {
@@ -150,16 +189,37 @@ func (s *session) startTransfer(ctx workflow.Context, ev AgentEvent) {
 	s.notify(ctx, "transfer/"+s.eventKey(ev), transferMessage)
 }
 
+// transferFailed puts the user back in the queue after a transfer found no
+// agent: they are told, and the accept timeout runs again.
+func (s *session) transferFailed(ctx workflow.Context, ev AgentEvent, failure string) {
+	if !s.phase.accepted() {
+		return
+	}
+	if !s.tellsFailurePaths(ctx) {
+		s.logger.Warn("Transfer routing failed", "failureType", failure) // legacy: logged only
+		return
+	}
+	s.logger.Warn("Transfer failed; the user waits for another agent", "failure", failure, "from", s.agentName)
+	s.agentName = ""
+	s.waitingSince = workflow.Now(ctx)
+	s.moveTo(ctx, phaseRequeued)
+	s.notify(ctx, "transfer-failed/"+s.eventKey(ev), orDefault(s.req.Settings.TransferFailedMessage, transferFailedMessage))
+}
+
 func (s *session) onWorkResult(ctx workflow.Context, ev AgentEvent) {
+	s.heardFromRouting(ctx)
 	switch {
 	case strings.EqualFold(ev.WorkType, "Accepted"):
 		s.accept(ctx, ev)
 	case strings.EqualFold(ev.WorkType, "Transferred"):
 		s.startTransfer(ctx, ev)
+	case strings.EqualFold(ev.WorkType, "TransferError"):
+		s.transferFailed(ctx, ev, ev.WorkType)
 	}
 }
 
 func (s *session) onQueuePosition(ctx workflow.Context, ev AgentEvent) {
+	s.heardFromRouting(ctx)
 	if s.phase.accepted() || ev.QueuePosition <= 0 || ev.QueuePosition == s.queuePosition {
 		return
 	}
@@ -177,6 +237,14 @@ func (s *session) onSessionStatus(ctx workflow.Context, ev AgentEvent) {
 		s.accept(ctx, ev)
 	case strings.EqualFold(ev.SessionStatus, "Ended"), strings.EqualFold(ev.SessionStatus, "Closed"):
 		s.end(CloseAgentEnded)
+	case strings.EqualFold(ev.SessionStatus, "Waiting"):
+		s.heardFromRouting(ctx)
+	case strings.EqualFold(ev.SessionStatus, "Inactive"):
+		// Salesforce keeps an inactive session resumable: the user's next
+		// message revives it, so the session stays open.
+		if s.phase.accepted() && s.tellsFailurePaths(ctx) {
+			s.notify(ctx, "inactive/"+s.eventKey(ev), orDefault(s.req.Settings.InactiveMessage, inactiveMessage))
+		}
 	}
 }
 
@@ -201,6 +269,7 @@ func (s *session) onAgentMessage(ctx workflow.Context, ev AgentEvent) {
 		at = workflow.Now(ctx)
 	}
 	sender := orDefault(ev.SenderName, s.agentName)
+	s.lastMessageAt = workflow.Now(ctx)
 	if ev.Text != "" || ev.Link != nil {
 		s.addTranscript(TranscriptEntry{ID: key, At: at, From: FromAgent, SenderName: sender, Text: ev.Text, Link: ev.Link})
 		_ = s.deliver(ctx, Delivery{

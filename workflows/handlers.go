@@ -80,6 +80,7 @@ func (s *session) onSendMessage(ctx workflow.Context, m UserMessage) (UpdateResu
 		return dup, nil
 	}
 	s.addTranscript(TranscriptEntry{ID: m.ID, At: workflow.Now(ctx), From: FromUser, Text: m.Text})
+	s.lastMessageAt = workflow.Now(ctx)
 	return s.enqueue(ctx, &outgoing{msg: &m})
 }
 
@@ -92,6 +93,7 @@ func (s *session) onSendAttachment(ctx workflow.Context, a UserAttachment) (Upda
 		ID: a.ID, At: workflow.Now(ctx), From: FromUser, Text: a.Caption,
 		Attachment: &AttachmentRef{Name: a.Name, MimeType: a.MimeType, Size: a.Size, SHA256: a.SHA256},
 	})
+	s.lastMessageAt = workflow.Now(ctx)
 	return s.enqueue(ctx, &outgoing{att: &a})
 }
 

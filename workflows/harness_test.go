@@ -195,6 +195,7 @@ func testSettings() workflows.Settings {
 		TimeoutMessage:         "No agent is free right now.",
 		Greeting:               "Hi, an agent is here.",
 		AgentEndedMessage:      "The agent closed the chat.",
+		TransferFailedMessage:  "Transfer failed, hold on.",
 		DefaultLocale:          "en_US",
 		RoutingUserField:       "LA_UserId",
 		RoutingTopicField:      "LA_Topic",

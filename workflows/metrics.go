@@ -19,6 +19,9 @@ const (
 	// MetricAcceptTimeouts counts sessions in which no agent accepted within
 	// Settings.AcceptTimeout.
 	MetricAcceptTimeouts = "liveagent_accept_timeouts"
+	// MetricNoRoutingResult counts sessions closed because Salesforce sent
+	// no routing result within Settings.RoutingResultTimeout.
+	MetricNoRoutingResult = "liveagent_no_routing_result"
 	// MetricDuplicateEventsDropped counts agent events dropped because their
 	// EntryID was already handled (a resumed stream or retried listener).
 	MetricDuplicateEventsDropped = "liveagent_duplicate_events_dropped"
@@ -44,6 +47,11 @@ func recordAcceptLatency(ctx workflow.Context, waitingSince time.Time) {
 // countAcceptTimeout counts a session no agent accepted in time.
 func countAcceptTimeout(ctx workflow.Context) {
 	workflow.GetMetricsHandler(ctx).Counter(MetricAcceptTimeouts).Inc(1)
+}
+
+// countNoRoutingResult counts a session routing never answered for.
+func countNoRoutingResult(ctx workflow.Context) {
+	workflow.GetMetricsHandler(ctx).Counter(MetricNoRoutingResult).Inc(1)
 }
 
 // countDuplicateEventDropped counts an agent event dropped as already handled.

@@ -2,33 +2,46 @@ package workflows
 
 import "go.temporal.io/sdk/workflow"
 
-// phase is where a session is in its story. It moves forward only, but for a
-// transfer, which goes from active to transferring and back:
+// phase is where a session is in its story:
 //
-//	new → creating → waiting → greeting → active ⇄ transferring
-//	                                  any of them → closing → closed
+//	new → creating → waiting → queued → greeting → active ⇄ transferring
+//	                                               active → requeued → active
+//	                                           any of them → closing → closed
 //
-// The assistant and the Web UI see the coarser State (phase.state); moving
-// between phases of one State publishes nothing.
+// A transfer goes from active to transferring and back; a transfer that
+// fails puts the user back in the queue (requeued) until the next agent
+// accepts. The assistant and the Web UI see the coarser State (phase.state);
+// moving between phases of one State publishes nothing.
 type phase int
 
 const (
 	phaseNew          phase = iota // nothing exists in Salesforce yet
 	phaseCreating                  // CreateConversation was attempted: the Salesforce side may exist from now on
-	phaseWaiting                   // queued; the description was sent; no agent yet
+	phaseWaiting                   // the description was sent; routing has said nothing yet
+	phaseQueued                    // routing answered (a result, queue position or status); no agent yet
 	phaseGreeting                  // an agent accepted; the greeting is on its way and user input still queues
 	phaseActive                    // an agent chats with the user
 	phaseTransferring              // the agent left or a transfer was routed; the next agent is on the way
+	phaseRequeued                  // a transfer failed; the user waits in the queue for another agent
 	phaseClosing                   // cleaning up the Salesforce side
 	phaseClosed                    // finished; nothing open in Salesforce
 )
+
+// phaseNames name the phases in Carry (and logs); a phase's name never changes.
+var phaseNames = [...]string{
+	phaseNew: "new", phaseCreating: "creating", phaseWaiting: "waiting", phaseQueued: "queued",
+	phaseGreeting: "greeting", phaseActive: "active", phaseTransferring: "transferring",
+	phaseRequeued: "requeued", phaseClosing: "closing", phaseClosed: "closed",
+}
+
+func (p phase) String() string { return phaseNames[p] }
 
 // state is what the assistant sees of p.
 func (p phase) state() State {
 	switch p {
 	case phaseNew, phaseCreating:
 		return StateRouting
-	case phaseWaiting, phaseGreeting:
+	case phaseWaiting, phaseQueued, phaseGreeting, phaseRequeued:
 		return StateWaiting
 	case phaseActive, phaseTransferring:
 		return StateActive
@@ -39,9 +52,16 @@ func (p phase) state() State {
 	}
 }
 
-// phaseOf is the phase a run continued as new resumes in for the carried st.
-func phaseOf(st State) phase {
-	switch st {
+// resumedPhase is the phase a continued run resumes in: the carried phase,
+// or for runs that carried only the State (before phases were carried) the
+// phase that State stood for then.
+func resumedPhase(c *Carry) phase {
+	for p, name := range phaseNames {
+		if name == c.Phase && c.Phase != "" {
+			return phase(p)
+		}
+	}
+	switch c.State {
 	case StateRouting:
 		return phaseNew
 	case StateActive:
@@ -51,16 +71,21 @@ func phaseOf(st State) phase {
 	}
 }
 
-// accepted reports whether an agent has accepted the session (and it is not
-// yet closing).
+// waitingForAgent reports whether the session waits for an agent to accept.
+func (p phase) waitingForAgent() bool {
+	return p == phaseWaiting || p == phaseQueued || p == phaseRequeued
+}
+
+// accepted reports whether an agent has accepted the session and is (or a
+// transferred one is about to be) with the user.
 func (p phase) accepted() bool {
-	return p >= phaseGreeting && p <= phaseTransferring
+	return p == phaseGreeting || p == phaseActive || p == phaseTransferring
 }
 
 // salesforceSideMayExist reports whether ending the session must end the
 // Salesforce conversation too.
 func (p phase) salesforceSideMayExist() bool {
-	return p >= phaseCreating && p <= phaseTransferring
+	return p >= phaseCreating && p <= phaseRequeued
 }
 
 // state is the session's State as the assistant sees it.

@@ -7,17 +7,24 @@ import (
 
 // closingNotice is the last text the user sees for a reason.
 func (s *session) closingNotice(reason CloseReason) string {
+	st := s.req.Settings
 	switch reason {
 	case CloseAcceptTimeout:
-		return orDefault(s.req.Settings.TimeoutMessage, defaultTimeoutMessage)
+		return orDefault(st.TimeoutMessage, defaultTimeoutMessage)
 	case CloseAgentEnded:
-		return orDefault(s.req.Settings.AgentEndedMessage, defaultAgentEndedMessage)
+		return orDefault(st.AgentEndedMessage, defaultAgentEndedMessage)
 	case CloseAgentsOffline:
-		return orDefault(s.req.Settings.OfflineMessage, defaultOfflineMessage)
+		return orDefault(st.OfflineMessage, defaultOfflineMessage)
 	case CloseRoutingFailed:
-		return routingFailedMessage
+		return orDefault(st.RoutingFailedMessage, routingFailedMessage)
+	case CloseNoRoutingResult:
+		return orDefault(st.NoRoutingResultMessage, noRoutingResultMessage)
+	case CloseRefused:
+		return orDefault(st.RefusedMessage, refusedMessage)
+	case CloseIdle:
+		return orDefault(st.IdleMessage, idleMessage)
 	case CloseFailed:
-		return failedMessage
+		return orDefault(st.FailedMessage, failedMessage)
 	default: // the user closed or the session was cancelled: nothing to explain
 		return ""
 	}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -89,20 +90,40 @@ func newSession(ctx workflow.Context, in SessionInput) *session {
 
 // live runs the session from where this run took it over (routing on a
 // fresh start, waiting or active after continue-as-new) until it should
-// close or continue as new.
+// close or continue as new. A failed transfer sends it back to waiting.
 func (s *session) live(ctx workflow.Context) exit {
 	if s.phase == phaseNew {
 		if err := s.open(ctx); err != nil {
+			if s.refused(ctx, err) {
+				return exit{reason: CloseRefused}
+			}
 			return s.failed(ctx, err)
 		}
 	}
 	s.startListener(ctx)
-	if s.phase == phaseWaiting {
-		if x, over := s.waitForAgent(ctx); over {
+	for {
+		if s.phase.waitingForAgent() {
+			if x, over := s.waitForAgent(ctx); over {
+				return x
+			}
+		}
+		if x, over := s.broker(ctx); over {
 			return x
 		}
 	}
-	return s.broker(ctx)
+}
+
+// refused reports whether err is Salesforce refusing for good to create the
+// conversation (legacy sessions fail instead).
+func (s *session) refused(ctx workflow.Context, err error) bool {
+	var activityErr *temporal.ActivityError
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &activityErr) || activityErr.ActivityType().GetName() != ActivityCreateConversation ||
+		!errors.As(err, &appErr) || appErr.Type() != ErrTypeSalesforcePermanent || !s.tellsFailurePaths(ctx) {
+		return false
+	}
+	s.logger.Warn("Salesforce refused the conversation", "error", err)
+	return true
 }
 
 // open creates the Salesforce conversation and sends the description as the
@@ -146,18 +167,13 @@ func (s *session) open(ctx workflow.Context) error {
 
 // waitForAgent waits for an agent to accept (accept, in events.go, greets
 // the user and makes the session active), at most until the accept timeout
-// runs out or, earlier, live agents go offline. It reports over when the run
-// leaves the live session instead.
+// runs out or, earlier, live agents go offline or routing stays silent too
+// long. It reports over when the run leaves the live session instead.
 func (s *session) waitForAgent(ctx workflow.Context) (_ exit, over bool) {
-	deadline, reason := s.waitDeadline()
-	remaining := deadline.Sub(workflow.Now(ctx))
-	if remaining < minAcceptWait {
-		remaining = minAcceptWait
-	}
 	timerCtx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
-	timer := workflow.NewTimerWithOptions(timerCtx, remaining, workflow.TimerOptions{Summary: acceptTimerSummary})
-
+	deadline, reason := s.waitDeadline()
+	timer := s.deadlineTimer(timerCtx, deadline, acceptTimerSummary)
 	for {
 		if x, over := s.step(ctx, timer); over {
 			return x, true
@@ -165,33 +181,69 @@ func (s *session) waitForAgent(ctx workflow.Context) (_ exit, over bool) {
 		switch {
 		case s.phase.accepted():
 			return exit{}, false
-		case timer.IsReady() && reason == CloseAgentsOffline:
-			s.logger.Info("Live agents went offline while waiting", "availableUntil", s.req.AvailableUntil)
-			return exit{reason: CloseAgentsOffline}, true
-		case timer.IsReady():
+		case !timer.IsReady():
+			continue
+		case reason == CloseNoRoutingResult && s.phase != phaseWaiting:
+			// Routing answered after all: wait on for the next deadline.
+			deadline, reason = s.waitDeadline()
+			timer = s.deadlineTimer(timerCtx, deadline, acceptTimerSummary)
+			continue
+		}
+		switch reason {
+		case CloseAcceptTimeout:
 			s.logger.Info("No agent accepted in time", "acceptTimeout", s.req.Settings.AcceptTimeout)
 			countAcceptTimeout(ctx)
-			return exit{reason: CloseAcceptTimeout}, true
+		case CloseNoRoutingResult:
+			s.logger.Warn("Salesforce sent no routing result", "routingResultTimeout", s.req.Settings.RoutingResultTimeout)
+			countNoRoutingResult(ctx)
+		default:
+			s.logger.Info("Live agents went offline while waiting", "availableUntil", s.req.AvailableUntil)
 		}
+		return exit{reason: reason}, true
 	}
 }
 
 // waitDeadline is when waiting for an agent ends, and why: the accept
-// timeout, or the end of the agents' availability if that comes first.
+// timeout, or earlier the end of the agents' availability or, while routing
+// has said nothing, the routing result timeout.
 func (s *session) waitDeadline() (time.Time, CloseReason) {
-	deadline := s.waitingSince.Add(s.req.Settings.AcceptTimeout)
+	deadline, reason := s.waitingSince.Add(s.req.Settings.AcceptTimeout), CloseAcceptTimeout
 	if until := s.req.AvailableUntil; !until.IsZero() && until.Before(deadline) {
-		return until, CloseAgentsOffline
+		deadline, reason = until, CloseAgentsOffline
 	}
-	return deadline, CloseAcceptTimeout
+	if d := s.req.Settings.RoutingResultTimeout; d > 0 && s.phase == phaseWaiting {
+		if silent := s.waitingSince.Add(d); silent.Before(deadline) {
+			deadline, reason = silent, CloseNoRoutingResult
+		}
+	}
+	return deadline, reason
+}
+
+// deadlineTimer fires at deadline, or after minAcceptWait if that is
+// sooner (a continued run resuming just before a deadline still waits a
+// moment for an event already on its way).
+func (s *session) deadlineTimer(ctx workflow.Context, deadline time.Time, summary string) workflow.Future {
+	d := max(deadline.Sub(workflow.Now(ctx)), minAcceptWait)
+	return workflow.NewTimerWithOptions(ctx, d, workflow.TimerOptions{Summary: summary})
 }
 
 // broker relays messages both ways (agent events here, user updates in
-// their handlers and the sender) until either side closes.
-func (s *session) broker(ctx workflow.Context) exit {
+// their handlers and the sender) until either side closes, the chat stays
+// idle for Settings.IdleTimeout, or a failed transfer sends the user back to
+// waiting (over is false then).
+func (s *session) broker(ctx workflow.Context) (_ exit, over bool) {
+	idle := newIdleWatch(ctx, s)
+	defer idle.stop()
 	for {
-		if x, over := s.step(ctx, nil); over {
-			return x
+		if x, over := s.step(ctx, idle.timer); over {
+			return x, true
+		}
+		if s.phase.waitingForAgent() {
+			return exit{}, false
+		}
+		if idle.expired(ctx) {
+			s.logger.Info("Chat idle; closing", "idleTimeout", s.req.Settings.IdleTimeout)
+			return exit{reason: CloseIdle}, true
 		}
 	}
 }

@@ -605,6 +605,8 @@ func TestInvalidRequestFailsWithoutSideEffects(t *testing.T) {
 		{"empty description", func(in *workflows.SessionInput) { in.Request.Description = " " }, "Description is empty"},
 		{"no accept timeout", func(in *workflows.SessionInput) { in.Request.Settings.AcceptTimeout = 0 }, "Settings.AcceptTimeout must be positive"},
 		{"same routing fields", func(in *workflows.SessionInput) { in.Request.Settings.RoutingTopicField = "LA_UserId" }, "RoutingUserField and RoutingTopicField"},
+		{"negative idle timeout", func(in *workflows.SessionInput) { in.Request.Settings.IdleTimeout = -time.Second }, "Settings.IdleTimeout must not be negative"},
+		{"negative routing result timeout", func(in *workflows.SessionInput) { in.Request.Settings.RoutingResultTimeout = -time.Second }, "Settings.RoutingResultTimeout must not be negative"},
 		{"listener heartbeat timeout too short", func(in *workflows.SessionInput) { in.Request.Settings.ListenerHeartbeatTimeout = 5 * time.Second }, "Settings.ListenerHeartbeatTimeout must be 0 or between"},
 	}
 	for _, c := range cases {

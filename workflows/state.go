@@ -25,10 +25,6 @@ const (
 	errTypeListenerFailed = "ListenerStopped"
 )
 
-// ErrTypeInvalidRequest is the ApplicationError type of the non-retryable
-// error a session fails with when its input is invalid.
-const ErrTypeInvalidRequest = "InvalidSessionRequest"
-
 // boundedSet remembers the newest ids (insertion order, oldest evicted first).
 // It is deterministic: iteration uses the order slice, never the map.
 type boundedSet struct {
@@ -97,11 +93,13 @@ type session struct {
 	conversationID string
 	startedAt      time.Time
 	waitingSince   time.Time
-	agentName      string
-	queuePosition  int
-	estimatedWait  time.Duration
-	closeReason    CloseReason
-	lastEventID    string
+	// lastMessageAt is when the user or the agent last wrote (idle.go).
+	lastMessageAt time.Time
+	agentName     string
+	queuePosition int
+	estimatedWait time.Duration
+	closeReason   CloseReason
+	lastEventID   string
 
 	seenEntries      *boundedSet
 	seenUserMessages *boundedSet
@@ -161,6 +159,7 @@ func (s *session) carry() *Carry {
 	}
 	return &Carry{
 		State:              s.state(),
+		Phase:              s.phase.String(),
 		ConversationID:     s.conversationID,
 		StartedAt:          s.startedAt,
 		WaitingSince:       s.waitingSince,
@@ -174,7 +173,7 @@ func (s *session) carry() *Carry {
 }
 
 func (s *session) restore(c *Carry) {
-	s.phase = phaseOf(c.State)
+	s.phase = resumedPhase(c)
 	s.conversationID = c.ConversationID
 	s.startedAt = c.StartedAt
 	s.waitingSince = c.WaitingSince

@@ -45,6 +45,10 @@ func validateRequest(r SessionRequest) error {
 		return errors.New("Settings.RoutingTopicField is empty")
 	case st.RoutingUserField == st.RoutingTopicField:
 		return fmt.Errorf("Settings.RoutingUserField and RoutingTopicField are both %q", st.RoutingUserField)
+	case st.RoutingResultTimeout < 0:
+		return fmt.Errorf("Settings.RoutingResultTimeout must not be negative, got %s", st.RoutingResultTimeout)
+	case st.IdleTimeout < 0:
+		return fmt.Errorf("Settings.IdleTimeout must not be negative, got %s", st.IdleTimeout)
 	case st.MaxAttachmentBytes <= 0:
 		return fmt.Errorf("Settings.MaxAttachmentBytes must be positive, got %d", st.MaxAttachmentBytes)
 	case st.ListenerHeartbeatTimeout != 0 && (st.ListenerHeartbeatTimeout < MinListenerHeartbeatTimeout || st.ListenerHeartbeatTimeout > MaxListenerHeartbeatTimeout):

@@ -16,7 +16,21 @@ const (
 	// changePositionBeforeCreate: the stream position is recorded by its own
 	// activity before the conversation is created. Legacy: v0-*, v1-*, v2-*.
 	changePositionBeforeCreate = "stream-position-before-create"
+	// changeFailurePathsTold: a failed transfer puts the user back in the
+	// queue and says so, an inactive session is explained, an empty greeting
+	// shows none, and a conversation Salesforce refuses closes as refused.
+	// Legacy: v0-* to v3-*; the change is asked only where one of these
+	// happens, so most histories carry no marker for it.
+	changeFailurePathsTold = "failure-paths-told"
 )
+
+// tellsFailurePaths reports whether this session handles the failure paths
+// of changeFailurePathsTold; legacy sessions log a failed transfer, ignore
+// an inactive session, greet with the default text when the greeting is
+// empty and fail when Salesforce refuses the conversation.
+func (s *session) tellsFailurePaths(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeFailurePathsTold, workflow.DefaultVersion, 1) == 1
+}
 
 // recordStreamPosition records the user's stream position before the
 // conversation exists, so the first listener cannot miss its routing or

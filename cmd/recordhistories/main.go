@@ -7,7 +7,8 @@
 //
 // Run it from the module root after an intentional, versioned workflow change:
 //
-//	go run ./cmd/recordhistories
+//	go run ./cmd/recordhistories                 # every scenario
+//	go run ./cmd/recordhistories -only refused   # some (comma-separated names)
 //
 // All data is synthetic: no Salesforce, no user, no secret is involved.
 package main
@@ -20,7 +21,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -29,6 +32,7 @@ import (
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
@@ -39,15 +43,20 @@ import (
 
 func main() {
 	out := flag.String("out", filepath.Join("workflows", "testdata", "histories"), "directory the histories are written to")
+	only := flag.String("only", "", "comma-separated scenarios to record (default: all)")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	if err := run(*out, logger); err != nil {
+	var names []string
+	if *only != "" {
+		names = strings.Split(*only, ",")
+	}
+	if err := run(*out, names, logger); err != nil {
 		logger.Error("record histories", "error", err)
 		os.Exit(1)
 	}
 }
 
-func run(out string, logger *slog.Logger) error {
+func run(out string, only []string, logger *slog.Logger) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
@@ -112,7 +121,14 @@ func run(out string, logger *slog.Logger) error {
 		{"user-close", d.userClose},
 		{"transfer", d.transfer},
 		{"continue-as-new", d.continueAsNew},
+		{"failure-paths", d.failurePaths},
+		{"no-routing-result", d.noRoutingResult},
+		{"refused", d.refused},
+		{"agents-offline", d.agentsOffline},
 	} {
+		if len(only) > 0 && !slices.Contains(only, sc.name) {
+			continue
+		}
 		logger.Info("Recording scenario", "scenario", sc.name)
 		if err := sc.fn(ctx); err != nil {
 			return fmt.Errorf("scenario %s: %w", sc.name, err)
@@ -146,12 +162,14 @@ func settings() workflows.Settings {
 }
 
 func (d *driver) start(ctx context.Context, user string, st workflows.Settings, canAfter int) (client.WorkflowRun, error) {
-	in := workflows.SessionInput{
-		Request: workflows.SessionRequest{
-			UserID: user, Topic: "billing", Description: "My last invoice is charged twice.", Settings: st,
-		},
-		ContinueAsNewAfterEvents: canAfter,
-	}
+	return d.startRequest(ctx, workflows.SessionRequest{UserID: user, Settings: st}, canAfter)
+}
+
+// startRequest starts req (its topic and description filled in).
+func (d *driver) startRequest(ctx context.Context, req workflows.SessionRequest, canAfter int) (client.WorkflowRun, error) {
+	user := req.UserID
+	req.Topic, req.Description = "billing", "My last invoice is charged twice."
+	in := workflows.SessionInput{Request: req, ContinueAsNewAfterEvents: canAfter}
 	return d.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.WorkflowID(user),
 		TaskQueue:                workflows.TaskQueue,
@@ -418,4 +436,72 @@ func (d *driver) continueAsNew(ctx context.Context) error {
 		return err
 	}
 	return d.export(ctx, user, second, "continue-as-new-run2")
+}
+
+// failurePaths: no greeting (empty), the session goes inactive, a transfer
+// fails and the user is requeued (writing meanwhile), another agent
+// accepts, and the chat ends idle.
+func (d *driver) failurePaths(ctx context.Context) error {
+	const user = "replay-failure-paths"
+	st := settings()
+	st.Greeting = ""
+	st.IdleTimeout = 10 * time.Second
+	run, err := d.start(ctx, user, st, 0)
+	if err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentSessionStatus, SessionStatus: "Inactive"})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentLeft, SenderName: "Ann"})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentRoutingResult, RoutingType: "Initial", FailureType: "RoutingError"})
+	if err := d.waitFor(ctx, user, "requeued", inState(workflows.StateWaiting)); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateSendMessage, "m-1", workflows.UserMessage{ID: "m-1", Text: "Hello? Anyone?"}); err != nil {
+		return err
+	}
+	d.accept(user, "Bob")
+	if err := d.waitFor(ctx, user, "active again", inState(workflows.StateActive)); err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, "failure-paths", workflows.CloseIdle)
+}
+
+// noRoutingResult: Salesforce says nothing after the create.
+func (d *driver) noRoutingResult(ctx context.Context) error {
+	const user = "replay-no-routing-result"
+	st := settings()
+	st.RoutingResultTimeout = 2 * time.Second
+	run, err := d.start(ctx, user, st, 0)
+	if err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, "no-routing-result", workflows.CloseNoRoutingResult)
+}
+
+// refused: Salesforce refuses the create for good.
+func (d *driver) refused(ctx context.Context) error {
+	const user = "replay-refused"
+	d.fakes.CreateErr = temporal.NewNonRetryableApplicationError("400 invalid routing attribute", workflows.ErrTypeSalesforcePermanent, nil)
+	defer func() { d.fakes.CreateErr = nil }()
+	run, err := d.start(ctx, user, settings(), 0)
+	if err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, "refused", workflows.CloseRefused)
+}
+
+// agentsOffline: business hours end while the user waits.
+func (d *driver) agentsOffline(ctx context.Context) error {
+	const user = "replay-agents-offline"
+	run, err := d.startRequest(ctx, workflows.SessionRequest{
+		UserID: user, Settings: settings(), AvailableUntil: time.Now().Add(2 * time.Second),
+	}, 0)
+	if err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, "agents-offline", workflows.CloseAgentsOffline)
 }
