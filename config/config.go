@@ -78,6 +78,16 @@ type Session struct {
 	AllowedAttachmentTypes []string // session.allowed_attachment_types
 	// ListenerHeartbeatTimeout: session.listener_heartbeat_timeout.
 	ListenerHeartbeatTimeout time.Duration
+	RoutingResultTimeout     time.Duration // session.routing_result_timeout (0 = off)
+	IdleTimeout              time.Duration // session.idle_timeout (0 = off)
+	// Notices on the failure paths; "" shows the built-in English text.
+	RoutingFailedMessage   string // session.routing_failed_message
+	NoRoutingResultMessage string // session.no_routing_result_message
+	RefusedMessage         string // session.refused_message
+	FailedMessage          string // session.failed_message
+	TransferFailedMessage  string // session.transfer_failed_message
+	InactiveMessage        string // session.inactive_message
+	IdleMessage            string // session.idle_message
 }
 
 // Routing names the routing attributes (hidden pre-chat fields) agreed with
@@ -173,6 +183,7 @@ func Default() *Config {
 			MaxMessageBytes:          4000,
 			MaxAttachmentBytes:       5 << 20,
 			ListenerHeartbeatTimeout: workflows.DefaultListenerHeartbeatTimeout,
+			RoutingResultTimeout:     2 * time.Minute,
 		},
 		Attachments: Attachments{
 			Dir:              "./data/attachments",
@@ -238,6 +249,15 @@ func (c *Config) SessionSettings() workflows.Settings {
 		MaxAttachmentBytes:       c.Session.MaxAttachmentBytes,
 		AllowedAttachmentTypes:   cloneStrings(c.Session.AllowedAttachmentTypes),
 		ListenerHeartbeatTimeout: c.Session.ListenerHeartbeatTimeout,
+		RoutingResultTimeout:     c.Session.RoutingResultTimeout,
+		IdleTimeout:              c.Session.IdleTimeout,
+		RoutingFailedMessage:     c.Session.RoutingFailedMessage,
+		NoRoutingResultMessage:   c.Session.NoRoutingResultMessage,
+		RefusedMessage:           c.Session.RefusedMessage,
+		FailedMessage:            c.Session.FailedMessage,
+		TransferFailedMessage:    c.Session.TransferFailedMessage,
+		InactiveMessage:          c.Session.InactiveMessage,
+		IdleMessage:              c.Session.IdleMessage,
 	}
 }
 

@@ -58,6 +58,16 @@
 //	  max_attachment_bytes: 5MiB     # max size of one attachment, either direction
 //	  allowed_attachment_types: []   # MIME types users may send; empty allows all
 //	  listener_heartbeat_timeout: 30s # listener heartbeats every third of it; 15s to 10m
+//	  routing_result_timeout: 2m     # end a session Salesforce says nothing about this long after create (0 = off; 10s+)
+//	  idle_timeout: 0s               # end an accepted chat nobody writes in for this long (0 = off; 1m+)
+//	  # Notices on the failure paths ("" = the built-in English text):
+//	  routing_failed_message: ""     # routing found no agent
+//	  no_routing_result_message: ""  # routing said nothing within routing_result_timeout
+//	  refused_message: ""            # Salesforce refused to create the conversation
+//	  failed_message: ""             # a permanent technical failure
+//	  transfer_failed_message: ""    # a transfer failed; the user waits for another agent
+//	  inactive_message: ""           # Salesforce marked the session inactive (it stays open)
+//	  idle_message: ""               # the chat ended after idle_timeout
 //	attachments:
 //	  dir: ./data/attachments        # content-addressed store of attachments
 //	  public_url: http://127.0.0.1:8081/v1/attachments   # base URL users fetch stored files from

@@ -18,6 +18,13 @@ import (
 
 // Validate checks every key and returns the first problem as a *FieldError
 // (one line naming the key), or nil.
+// Lower bounds of the session timeouts that may be 0 (off): shorter ones
+// would end sessions Salesforce is still routing, or chats mid-sentence.
+const (
+	MinRoutingResultTimeout = 10 * time.Second
+	MinIdleTimeout          = time.Minute
+)
+
 func (c *Config) Validate() error {
 	checks := []func() error{
 		c.validateTemporal,
@@ -199,6 +206,12 @@ func (c *Config) validateSession() error {
 	}
 	if strings.TrimSpace(s.TimeoutMessage) == "" {
 		return fieldErr("session.timeout_message", "must not be empty")
+	}
+	if t := s.RoutingResultTimeout; t != 0 && t < MinRoutingResultTimeout {
+		return fieldErr("session.routing_result_timeout", "must be 0 (off) or at least %s, got %s", MinRoutingResultTimeout, t)
+	}
+	if t := s.IdleTimeout; t != 0 && t < MinIdleTimeout {
+		return fieldErr("session.idle_timeout", "must be 0 (off) or at least %s, got %s", MinIdleTimeout, t)
 	}
 	if strings.TrimSpace(s.DefaultLocale) == "" {
 		return fieldErr("session.default_locale", "must not be empty")

@@ -322,6 +322,53 @@ func (s *Server) Transfer(conversationID, toAgent string) error {
 	})
 }
 
+// FailTransfer starts a transfer of an active conversation that finds no
+// agent: ParticipantChanged (remove), routing status TRANSFER, then
+// RoutingResult (routingType Initial, failureType RoutingError; Salesforce's
+// sample app shows an Initial result for every failure) and routing status
+// INITIAL. The session waits in the queue again, so another agent can
+// Accept it. (Salesforce's exact sequence for a failed transfer is not
+// documented; this is our best reading, see docs/miaw-api.md §2.4.)
+func (s *Server) FailTransfer(conversationID string) error {
+	return s.withConv(conversationID, func(c *conversation) error {
+		if err := requireState(c, "fail transfer", StateActive); err != nil {
+			return err
+		}
+		s.emitParticipantLocked(c, "remove", c.agent, c.agentSubject)
+		c.agent, c.agentSubject = "", ""
+		s.emitLocked(c, entrySpec{event: miaw.EventRoutingResult, entryType: miaw.EntryRoutingResult,
+			sender: routerParticipant, displayName: "Omni-Channel",
+			payload: map[string]any{"recordId": c.sessionID, "errorMessages": []string{"No agent is available for the transfer."},
+				"pendingServiceRoutingId": sfID("0JR"), "routingType": "Initial", "failureType": "RoutingError",
+				"failureReason": "No agent available", "estimatedWaitTime": map[string]any{"estimatedWaitTimeInSeconds": -1, "isEWTRequested": false},
+				"isExternallyRouted": false, "workOwnerId": nil, "cancelReason": nil}})
+		c.state = StateWaiting
+		c.routingStatus = RoutingInitial
+		return nil
+	})
+}
+
+// MarkInactive reports the active session Inactive (SessionStatusChanged),
+// as Salesforce does after customer inactivity; the next end-user message
+// makes it Active again.
+func (s *Server) MarkInactive(conversationID string) error {
+	return s.withConv(conversationID, func(c *conversation) error {
+		if err := requireState(c, "mark inactive", StateActive); err != nil {
+			return err
+		}
+		if !c.inactive {
+			c.inactive = true
+			s.emitSessionStatusLocked(c, miaw.SessionInactive, miaw.SessionActive, "")
+		}
+		return nil
+	})
+}
+
+// SetSilentRouting makes routing say nothing (no routing result, status or
+// queue position) about sessions started from now on while on is true: the
+// "stuck in a void" case.
+func (s *Server) SetSilentRouting(on bool) { s.silentRouting.Store(on) }
+
 // AgentEnd ends the messaging session from the agent side: ParticipantChanged
 // (remove) and SessionStatusChanged (Ended); routing status NEEDS_ROUTING. The
 // conversation stays open; the next end-user message gets 417.

@@ -3,7 +3,6 @@ package emulator
 import (
 	_ "embed"
 	"encoding/base64"
-
 	"errors"
 	"net/http"
 )
@@ -116,6 +115,19 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 	action("read", func(id string) (any, error) { return nil, s.AgentRead(id) })
 	action("end", func(id string) (any, error) { return nil, s.AgentEnd(id) })
 	action("timeout", func(id string) (any, error) { return nil, s.TimeoutQueue(id) })
+	action("fail-transfer", func(id string) (any, error) { return nil, s.FailTransfer(id) })
+	action("inactive", func(id string) (any, error) { return nil, s.MarkInactive(id) })
+	mux.HandleFunc("POST /emulator/v1/routing", func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			Silent bool `json:"silent"`
+		}
+		if err := decodeJSON(w, r, &b); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		s.SetSilentRouting(b.Silent)
+		writeJSON(w, http.StatusOK, map[string]any{"silent": b.Silent})
+	})
 }
 
 type badRequest string

@@ -568,6 +568,10 @@ func (s *Server) userMessageLocked(c *conversation, te TranscriptEntry) {
 	c.undelivered = append(c.undelivered, te.EntryID)
 	c.unread = append(c.unread, te.EntryID)
 	c.userTyping = false
+	if c.state == StateActive && c.inactive {
+		c.inactive = false
+		s.emitSessionStatusLocked(c, miaw.SessionActive, miaw.SessionInactive, "")
+	}
 	if c.state == StateActive {
 		s.ackLocked(c, false)
 	}

@@ -45,6 +45,8 @@ type Server struct {
 	throttle int                      // remaining consecutive 429s
 	closed   bool
 	timers   map[*time.Timer]struct{} // scripted / transfer timers to stop on Close
+	// silentRouting makes routing say nothing about new sessions (SetSilentRouting).
+	silentRouting atomic.Bool
 
 	done    chan struct{}
 	httpSrv *http.Server

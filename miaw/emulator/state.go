@@ -81,7 +81,8 @@ type conversation struct {
 	undelivered   []string             // end-user entry ids without a delivery ack
 	unread        []string             // end-user entry ids without a read ack
 	userTyping    bool
-	userMessages  int // end-user messages and files in this conversation
+	inactive      bool // the session went Inactive; the next end-user message revives it
+	userMessages  int  // end-user messages and files in this conversation
 	// sessionMessages counts end-user messages in the current messaging
 	// session; waiting holds those that arrived before an agent accepted.
 	sessionMessages int
@@ -299,6 +300,9 @@ func (s *Server) startSessionLocked(c *conversation) {
 	ewt := -1
 	if a := s.cfg.Agent; a != nil && !a.Never {
 		ewt = int(a.AcceptAfter.Seconds())
+	}
+	if s.silentRouting.Load() {
+		return // routing never answers (SetSilentRouting)
 	}
 	s.emitLocked(c, entrySpec{event: miaw.EventRoutingResult, entryType: miaw.EntryRoutingResult,
 		sender: routerParticipant, displayName: "Omni-Channel",

@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/liveagent-bridge/liveagent/config"
+	"github.com/liveagent-bridge/liveagent/gateway"
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
+	"github.com/liveagent-bridge/liveagent/starter"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+// gatewayWith serves the gateway over a starter whose sessions carry
+// settings (the tests shorten timeouts below what config allows).
+func gatewayWith(t *testing.T, s *stack, settings workflows.Settings) *gatewayClient {
+	t.Helper()
+	g, err := gateway.New(gateway.Options{
+		Sessions:     starter.New(s.tc, settings, s.store),
+		Files:        s.store,
+		BearerToken:  gatewayToken,
+		Topics:       settings.Topics,
+		MaxBodyBytes: s.cfg.Gateway.MaxBodyBytes,
+	})
+	require.NoError(t, err)
+	srv := httptest.NewServer(g)
+	t.Cleanup(srv.Close)
+	return &gatewayClient{t: t, base: srv.URL}
+}
+
+func (c *gatewayClient) start(user, topic string) {
+	c.t.Helper()
+	var started gateway.StartSessionResponse
+	require.Equal(c.t, http.StatusCreated, c.postJSON("/v1/sessions",
+		gateway.StartSessionRequest{UserID: user, Topic: topic, Description: "Please help"}, &started))
+}
+
+func (c *gatewayClient) send(user, id, text string) string {
+	c.t.Helper()
+	var res gateway.UpdateResponse
+	require.Equal(c.t, http.StatusOK, c.postJSON("/v1/sessions/"+user+"/messages",
+		gateway.SendMessageRequest{MessageID: id, Text: text}, &res))
+	return res.Status
+}
+
+func (s *stack) awaitNotice(t *testing.T, user, text string) workflows.Delivery {
+	t.Helper()
+	return s.sink.await(t, user, "notice "+text, func(d workflows.Delivery) bool {
+		return d.Kind == workflows.DeliverSystem && d.Text == text
+	})
+}
+
+func (s *stack) awaitClosed(t *testing.T, user string, reason workflows.CloseReason) {
+	t.Helper()
+	closed := s.sink.await(t, user, "closed", func(d workflows.Delivery) bool { return d.Kind == workflows.DeliverClosed })
+	require.Equal(t, reason, closed.CloseReason)
+}
+
+// Every failure path around the chat, as the assistant sees it through the
+// gateway and its deliveries, against the emulator on a real Temporal server.
+func TestFailurePathsAreTold(t *testing.T) {
+	// The emulator's deployment accepts a topic attribute of at most 2
+	// characters: "HR" routes, "Payroll" is refused with 400.
+	s := newStackWith(t, emulator.Config{PrechatFields: map[string]int{config.Default().Session.Routing.TopicField: 2}})
+	base := s.cfg.SessionSettings()
+	c := gatewayWith(t, s, base)
+
+	t.Run("failed transfer requeues until the next agent", func(t *testing.T) {
+		const user = "u-transfer-fails"
+		c.start(user, "HR")
+		conv := s.conversationOf(t, user)
+		require.NoError(t, s.emu.Accept(conv, agentName))
+		eventually(t, "active", func() bool { return c.state(user).State == string(workflows.StateActive) })
+
+		require.NoError(t, s.emu.FailTransfer(conv))
+		notice := s.awaitNotice(t, user, "The transfer to another agent did not go through. Please wait while we find someone.")
+		assert.Equal(t, workflows.StateWaiting, notice.State)
+		eventually(t, "waiting again", func() bool { return c.state(user).State == string(workflows.StateWaiting) })
+		assert.Equal(t, string(workflows.UpdateQueued), c.send(user, "m-1", "Is anyone taking over?"))
+
+		require.NoError(t, s.emu.Accept(conv, "Bob Agent"))
+		s.awaitNotice(t, user, "You are now chatting with Bob Agent.")
+		s.awaitUserEntry(t, conv, "the message kept while requeued", func(e emulator.TranscriptEntry) bool {
+			return e.Text == "Is anyone taking over?"
+		})
+		st := c.state(user)
+		assert.Equal(t, string(workflows.StateActive), st.State)
+		assert.Equal(t, "Bob Agent", st.AgentName)
+		require.Equal(t, http.StatusOK, c.postJSON("/v1/sessions/"+user+"/close", gateway.CloseRequest{RequestID: "c-1"}, nil))
+		s.awaitClosed(t, user, workflows.CloseUserClosed)
+		s.awaitEmulatorState(t, conv, emulator.StateClosed)
+	})
+
+	t.Run("inactive session is explained and stays open", func(t *testing.T) {
+		const user = "u-inactive"
+		c.start(user, "HR")
+		conv := s.conversationOf(t, user)
+		require.NoError(t, s.emu.Accept(conv, agentName))
+		eventually(t, "active", func() bool { return c.state(user).State == string(workflows.StateActive) })
+		require.NoError(t, s.emu.MarkInactive(conv))
+		s.awaitNotice(t, user, "This chat is inactive because nobody wrote for a while. Send a message to continue it.")
+		assert.Equal(t, string(workflows.UpdateSent), c.send(user, "m-1", "I am back"))
+		s.awaitUserEntry(t, conv, "the reviving message", func(e emulator.TranscriptEntry) bool { return e.Text == "I am back" })
+		require.Equal(t, http.StatusOK, c.postJSON("/v1/sessions/"+user+"/close", gateway.CloseRequest{RequestID: "c-1"}, nil))
+		s.awaitClosed(t, user, workflows.CloseUserClosed)
+	})
+
+	t.Run("Salesforce refusing the conversation", func(t *testing.T) {
+		const user = "u-refused"
+		c.start(user, "Payroll")
+		s.awaitNotice(t, user, "Sorry, the live chat service could not take this request. Please try again later.")
+		s.awaitClosed(t, user, workflows.CloseRefused)
+	})
+
+	t.Run("routing says nothing", func(t *testing.T) {
+		const user = "u-void"
+		settings := base
+		settings.RoutingResultTimeout = 3 * time.Second
+		void := gatewayWith(t, s, settings)
+		s.emu.SetSilentRouting(true)
+		void.start(user, "HR")
+		conv := s.conversationOf(t, user)
+		s.emu.SetSilentRouting(false)
+		s.awaitNotice(t, user, "Sorry, we could not reach an agent queue. Please try again later.")
+		s.awaitClosed(t, user, workflows.CloseNoRoutingResult)
+		s.awaitEmulatorState(t, conv, emulator.StateClosed)
+	})
+
+	t.Run("idle chat ends", func(t *testing.T) {
+		const user = "u-idle"
+		settings := base
+		settings.IdleTimeout = 3 * time.Second
+		idle := gatewayWith(t, s, settings)
+		idle.start(user, "HR")
+		conv := s.conversationOf(t, user)
+		require.NoError(t, s.emu.Accept(conv, agentName))
+		s.awaitNotice(t, user, "This chat has ended because nobody wrote for a while.")
+		s.awaitClosed(t, user, workflows.CloseIdle)
+		s.awaitEmulatorState(t, conv, emulator.StateClosed)
+	})
+}

@@ -1,0 +1,92 @@
+package emulator
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/liveagent-bridge/liveagent/miaw"
+)
+
+// A failed transfer removes the agent, reports an Initial routing failure
+// and puts the session back in the queue, where another agent can accept.
+func TestFailTransferRequeues(t *testing.T) {
+	e := newEnv(t, nil)
+	tok, _ := e.guestToken()
+	st := e.openStream(tok, "", "")
+	conv := e.createConversation(tok, nil)
+	st.expect(miaw.EventRoutingResult, miaw.EventSessionStatusChanged, miaw.EventQueuePosition)
+	if err := e.s.FailTransfer(conv); !errors.Is(err, ErrState) {
+		t.Fatalf("fail transfer while waiting: %v", err)
+	}
+	if err := e.s.Accept(conv, "Ann"); err != nil {
+		t.Fatal(err)
+	}
+	st.expect(miaw.EventRoutingWorkResult, miaw.EventParticipantChanged, miaw.EventSessionStatusChanged)
+
+	r := e.call("POST", "/emulator/v1/conversations/"+conv+"/fail-transfer", "", "", nil)
+	if r.status != 200 {
+		t.Fatalf("fail transfer %d %s", r.status, r.body)
+	}
+	evs := st.expect(miaw.EventParticipantChanged, miaw.EventRoutingResult)
+	if _, _, p := evs[1].envelope(t); p["routingType"] != "Initial" || p["failureType"] != "RoutingError" {
+		t.Fatalf("routing result %v", p)
+	}
+	info, err := e.s.Conversation(conv)
+	if err != nil || info.State != StateWaiting || info.Agent != "" {
+		t.Fatalf("after failed transfer: %+v %v", info, err)
+	}
+	if err := e.s.Accept(conv, "Bob"); err != nil {
+		t.Fatalf("accept after failed transfer: %v", err)
+	}
+	st.expect(miaw.EventRoutingWorkResult, miaw.EventParticipantChanged, miaw.EventSessionStatusChanged)
+}
+
+// An inactive session is reported once and revived by the user's next message.
+func TestMarkInactiveAndRevive(t *testing.T) {
+	e := newEnv(t, nil)
+	tok, _ := e.guestToken()
+	st := e.openStream(tok, "", "")
+	conv := e.createConversation(tok, nil)
+	st.expect(miaw.EventRoutingResult, miaw.EventSessionStatusChanged, miaw.EventQueuePosition)
+	if err := e.s.Accept(conv, "Ann"); err != nil {
+		t.Fatal(err)
+	}
+	st.expect(miaw.EventRoutingWorkResult, miaw.EventParticipantChanged, miaw.EventSessionStatusChanged)
+
+	if r := e.call("POST", "/emulator/v1/conversations/"+conv+"/inactive", "", "", nil); r.status != 200 {
+		t.Fatalf("inactive %d %s", r.status, r.body)
+	}
+	evs := st.expect(miaw.EventSessionStatusChanged)
+	if _, _, p := evs[0].envelope(t); p["sessionStatus"] != miaw.SessionInactive || p["sessionStatusPrev"] != miaw.SessionActive {
+		t.Fatalf("inactive status %v", p)
+	}
+	if err := e.s.MarkInactive(conv); err != nil {
+		t.Fatal(err)
+	}
+	st.quiet(200 * time.Millisecond) // reported once
+	e.sendText(tok, conv, "still here")
+	evs = st.expect(miaw.EventMessage, miaw.EventSessionStatusChanged, miaw.EventDeliveryAck)
+	if _, _, p := evs[1].envelope(t); p["sessionStatus"] != miaw.SessionActive || p["sessionStatusPrev"] != miaw.SessionInactive {
+		t.Fatalf("revived status %v", p)
+	}
+}
+
+// With routing silent, a new conversation gets no routing event at all.
+func TestSilentRouting(t *testing.T) {
+	e := newEnv(t, nil)
+	tok, _ := e.guestToken()
+	st := e.openStream(tok, "", "")
+	if r := e.call("POST", "/emulator/v1/routing", "", "", map[string]bool{"silent": true}); r.status != 200 {
+		t.Fatalf("routing %d %s", r.status, r.body)
+	}
+	conv := e.createConversation(tok, nil)
+	st.quiet(300 * time.Millisecond)
+	info, err := e.s.Conversation(conv)
+	if err != nil || info.State != StateWaiting {
+		t.Fatalf("silent conversation: %+v %v", info, err)
+	}
+	e.s.SetSilentRouting(false)
+	e.createConversation(tok, nil)
+	st.expect(miaw.EventRoutingResult, miaw.EventSessionStatusChanged, miaw.EventQueuePosition)
+}
