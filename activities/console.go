@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -83,6 +84,14 @@ func FormatDelivery(d workflows.Delivery) string {
 		b.WriteString("]")
 		if d.Text != "" {
 			b.WriteString(" " + oneLine(d.Text))
+		}
+		if s := d.Summary; s != nil {
+			fmt.Fprintf(&b, " (closed by %s", s.ClosedBy)
+			if s.AgentName != "" {
+				fmt.Fprintf(&b, "; agent %s", oneLine(s.AgentName))
+			}
+			fmt.Fprintf(&b, "; waited %s, chatted %s; %d user and %d agent messages)",
+				s.WaitTime.Round(time.Second), s.ChatTime.Round(time.Second), s.UserMessages, s.AgentMessages)
 		}
 	default: // DeliverSystem and anything new
 		b.WriteString("[system]")

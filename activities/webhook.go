@@ -54,7 +54,14 @@ const (
 //	  "closeReason": "agent-ended",
 //	  "typing": true,
 //	  "queuePosition": 2,
-//	  "estimatedWaitSeconds": 120
+//	  "estimatedWaitSeconds": 120,
+//	  "summary": {                  // closed deliveries only
+//	    "closedBy": "agent",        // user | agent | system
+//	    "agentName": "Jane", "waitSeconds": 42, "chatSeconds": 300,
+//	    "userMessages": 4, "agentMessages": 5,
+//	    "runId": "…",               // the final run, whose state holds the transcript
+//	    "transcriptPath": "/v1/sessions/u-42?runId=…"   // on the gateway
+//	  }
 //	}
 type WebhookPayload struct {
 	ID string `json:"id"`
@@ -73,6 +80,27 @@ type WebhookPayload struct {
 	Typing               bool               `json:"typing,omitempty"`
 	QueuePosition        int                `json:"queuePosition,omitempty"`
 	EstimatedWaitSeconds *int64             `json:"estimatedWaitSeconds,omitempty"`
+	Summary              *WebhookSummary    `json:"summary,omitempty"`
+}
+
+// WebhookSummary sums a session up in its closed delivery.
+type WebhookSummary struct {
+	ClosedBy      string `json:"closedBy"`
+	AgentName     string `json:"agentName,omitempty"`
+	WaitSeconds   int64  `json:"waitSeconds"`
+	ChatSeconds   int64  `json:"chatSeconds"`
+	UserMessages  int    `json:"userMessages"`
+	AgentMessages int    `json:"agentMessages"`
+	RunID         string `json:"runId"`
+	// TranscriptPath is where the gateway serves the session's final state
+	// and transcript, relative to the gateway's base URL.
+	TranscriptPath string `json:"transcriptPath"`
+}
+
+// TranscriptPath is the gateway path of the final state of a user's
+// session run.
+func TranscriptPath(userID, runID string) string {
+	return "/v1/sessions/" + url.PathEscape(userID) + "?runId=" + url.QueryEscape(runID)
 }
 
 // WebhookLink is a rich link in a WebhookPayload.
@@ -111,8 +139,18 @@ func NewWebhookPayload(d workflows.Delivery) WebhookPayload {
 		secs := int64(d.EstimatedWait.Round(time.Second) / time.Second)
 		p.EstimatedWaitSeconds = &secs
 	}
+	if s := d.Summary; s != nil {
+		p.Summary = &WebhookSummary{
+			ClosedBy: string(s.ClosedBy), AgentName: s.AgentName,
+			WaitSeconds: seconds(s.WaitTime), ChatSeconds: seconds(s.ChatTime),
+			UserMessages: s.UserMessages, AgentMessages: s.AgentMessages,
+			RunID: s.RunID, TranscriptPath: TranscriptPath(d.UserID, s.RunID),
+		}
+	}
 	return p
 }
+
+func seconds(d time.Duration) int64 { return int64(d.Round(time.Second) / time.Second) }
 
 // Delivery converts the payload back (the assistant side uses it after
 // VerifySignature). Unknown estimated wait comes back as a negative duration.
@@ -134,6 +172,13 @@ func (p WebhookPayload) Delivery() workflows.Delivery {
 	}
 	if p.EstimatedWaitSeconds != nil {
 		d.EstimatedWait = time.Duration(*p.EstimatedWaitSeconds) * time.Second
+	}
+	if s := p.Summary; s != nil {
+		d.Summary = &workflows.CloseSummary{
+			ClosedBy: workflows.ClosedBy(s.ClosedBy), AgentName: s.AgentName,
+			WaitTime: time.Duration(s.WaitSeconds) * time.Second, ChatTime: time.Duration(s.ChatSeconds) * time.Second,
+			UserMessages: s.UserMessages, AgentMessages: s.AgentMessages, RunID: s.RunID,
+		}
 	}
 	return d
 }

@@ -300,6 +300,32 @@ func TestWebhookPayloadJSON(t *testing.T) {
 	}
 }
 
+// The closed delivery's summary: its keys, the gateway path of the
+// transcript (user ids are escaped), and the round trip back to a Delivery.
+func TestWebhookSummaryJSON(t *testing.T) {
+	d := workflows.Delivery{ID: "c-1", SessionID: "s", UserID: "u 1/x", Kind: workflows.DeliverClosed,
+		CloseReason: workflows.CloseAgentEnded, EstimatedWait: UnknownWait,
+		Summary: &workflows.CloseSummary{ClosedBy: workflows.ClosedByAgent, AgentName: "Jane",
+			WaitTime: 42 * time.Second, ChatTime: 5 * time.Minute, UserMessages: 4, AgentMessages: 5, RunID: "run-9"}}
+	b, err := json.Marshal(NewWebhookPayload(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"id":"c-1","workflowId":"s","userId":"u 1/x","kind":"closed","closeReason":"agent-ended",` +
+		`"summary":{"closedBy":"agent","agentName":"Jane","waitSeconds":42,"chatSeconds":300,` +
+		`"userMessages":4,"agentMessages":5,"runId":"run-9","transcriptPath":"/v1/sessions/u%201%2Fx?runId=run-9"}}`
+	if string(b) != want {
+		t.Fatalf("got  %s\nwant %s", b, want)
+	}
+	var p WebhookPayload
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Delivery().Summary; got == nil || *got != *d.Summary {
+		t.Fatalf("round trip summary %+v, want %+v", got, d.Summary)
+	}
+}
+
 func TestWebhookSinkRejectsBadIdempotencyKey(t *testing.T) {
 	as := newAssistant(t)
 	sink := NewWebhookSink(as.srv.URL, secret, 5*time.Second, nil)

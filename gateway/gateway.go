@@ -23,7 +23,7 @@ type Sessions interface {
 	SendMessage(ctx context.Context, userID, messageID, text string) (workflows.UpdateResult, error)
 	SendAttachment(ctx context.Context, userID, messageID, name, mimeType, caption string, r io.Reader) (workflows.UpdateResult, error)
 	Close(ctx context.Context, userID, requestID, reason string) (workflows.UpdateResult, error)
-	State(ctx context.Context, userID string) (*workflows.SessionView, error)
+	StateOfRun(ctx context.Context, userID, runID string) (*workflows.SessionView, error)
 	ListOpen(ctx context.Context) ([]starter.SessionSummary, error)
 }
 

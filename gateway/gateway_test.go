@@ -33,17 +33,18 @@ const token = "s3cret-token-0123456789abcdef0123456789abcdef"
 // fakeSessions records calls and answers like starter would: one session per
 // user, updates deduplicated by id.
 type fakeSessions struct {
-	mu        sync.Mutex
-	running   map[string]bool
-	closed    map[string]bool
-	seen      map[string]workflows.UpdateResult
-	sent      []string
-	files     map[string][]byte // messageID -> content
-	fileMeta  map[string][3]string
-	startErr  error
-	listErr   error
-	stateView *workflows.SessionView
-	completed map[string]bool // finished workflows: updates find no session
+	mu         sync.Mutex
+	running    map[string]bool
+	closed     map[string]bool
+	seen       map[string]workflows.UpdateResult
+	sent       []string
+	files      map[string][]byte // messageID -> content
+	fileMeta   map[string][3]string
+	startErr   error
+	listErr    error
+	stateView  *workflows.SessionView
+	stateRunID string          // the run id of the last state request
+	completed  map[string]bool // finished workflows: updates find no session
 }
 
 func newFake() *fakeSessions {
@@ -122,8 +123,9 @@ func (f *fakeSessions) Close(_ context.Context, userID, requestID, _ string) (wo
 	})
 }
 
-func (f *fakeSessions) State(_ context.Context, userID string) (*workflows.SessionView, error) {
+func (f *fakeSessions) StateOfRun(_ context.Context, userID, runID string) (*workflows.SessionView, error) {
 	f.mu.Lock()
+	f.stateRunID = runID
 	defer f.mu.Unlock()
 	if f.completed[userID] {
 		return &workflows.SessionView{State: workflows.StateClosed, UserID: userID, CloseReason: workflows.CloseUserClosed}, nil
@@ -443,6 +445,13 @@ func TestStateAndList(t *testing.T) {
 
 	status, _ = h.json(http.MethodGet, "/v1/sessions/nobody", "")
 	assert.Equal(t, http.StatusNotFound, status)
+
+	// A closed delivery's transcriptPath names one run.
+	status, _ = h.json(http.MethodGet, "/v1/sessions/u-4?runId=0195f3c2-8d4e-7a1b-9c3d-2e4f5a6b7c8d", "")
+	require.Equal(t, http.StatusOK, status)
+	h.fake.mu.Lock()
+	assert.Equal(t, "0195f3c2-8d4e-7a1b-9c3d-2e4f5a6b7c8d", h.fake.stateRunID)
+	h.fake.mu.Unlock()
 
 	h.json(http.MethodPost, "/v1/sessions", `{"userId":"u-5","topic":"Payroll","description":"d"}`)
 	status, body = h.json(http.MethodGet, "/v1/sessions", "")

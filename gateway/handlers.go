@@ -60,7 +60,7 @@ func (g *Gateway) listSessions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (g *Gateway) sessionState(w http.ResponseWriter, r *http.Request) {
-	view, err := g.sessions.State(r.Context(), r.PathValue("userId"))
+	view, err := g.sessions.StateOfRun(r.Context(), r.PathValue("userId"), r.URL.Query().Get("runId"))
 	if err != nil {
 		g.fail(w, r, err)
 		return
@@ -235,7 +235,7 @@ func (g *Gateway) closedSession(r *http.Request, err error) error {
 	if !errors.Is(err, starter.ErrNoSession) {
 		return err
 	}
-	view, stateErr := g.sessions.State(r.Context(), r.PathValue("userId"))
+	view, stateErr := g.sessions.StateOfRun(r.Context(), r.PathValue("userId"), "")
 	if stateErr != nil || view.State != workflows.StateClosed {
 		return err
 	}

@@ -322,11 +322,24 @@ func rootCause(err error) (string, bool) {
 // State returns the current state and transcript of the user's latest
 // session (running or finished).
 func (c *Client) State(ctx context.Context, userID string) (*workflows.SessionView, error) {
+	return c.StateOfRun(ctx, userID, "")
+}
+
+// StateOfRun is State of one run of the user's session: runID is the
+// RunID of a closed delivery's summary, whose final state and transcript
+// stay readable while Temporal retains the run; "" is the latest run. A run
+// id that is not a UUID is ErrInvalid.
+func (c *Client) StateOfRun(ctx context.Context, userID, runID string) (*workflows.SessionView, error) {
 	if err := validateUserID(userID); err != nil {
 		return nil, err
 	}
+	if runID != "" {
+		if _, err := uuid.Parse(runID); err != nil {
+			return nil, fmt.Errorf("%w: run id %q is not a UUID", ErrInvalid, runID)
+		}
+	}
 	id := workflows.WorkflowID(userID)
-	v, err := c.tc.QueryWorkflow(ctx, id, "", workflows.QueryState)
+	v, err := c.tc.QueryWorkflow(ctx, id, runID, workflows.QueryState)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		return nil, fmt.Errorf("state: %w for user session %s", ErrNoSession, id)

@@ -192,7 +192,9 @@ type Carry struct {
 	ConversationID string
 	StartedAt      time.Time
 	WaitingSince   time.Time
-	AgentName      string
+	// AcceptedAt is when the first agent accepted (zero: none yet).
+	AcceptedAt time.Time `json:",omitzero"`
+	AgentName  string
 	// LastEventID is the SSE cursor of the last event the workflow handled;
 	// the new run's listener resumes from it.
 	LastEventID string
@@ -351,6 +353,37 @@ type SessionResult struct {
 	ConversationID string
 	CloseReason    CloseReason
 	Messages       int // transcript entries
+	// Summary is the closed delivery's summary (nil in sessions closed
+	// before summaries existed).
+	Summary *CloseSummary `json:",omitempty"`
+}
+
+// ClosedBy says which side ended a session.
+type ClosedBy string
+
+const (
+	ClosedByUser   ClosedBy = "user"   // the user (through the assistant) closed it
+	ClosedByAgent  ClosedBy = "agent"  // the agent or Salesforce ended it
+	ClosedBySystem ClosedBy = "system" // a timeout, routing, availability or a failure ended it
+)
+
+// CloseSummary tells the assistant, with the closed delivery, how the
+// session went, so it can resume the conversation with context.
+type CloseSummary struct {
+	ClosedBy ClosedBy
+	// AgentName is the last agent who chatted with the user; empty when no
+	// agent accepted.
+	AgentName string `json:",omitempty"`
+	// WaitTime runs from the start of the session until the first accept
+	// (or the close, when nobody accepted).
+	WaitTime time.Duration
+	// ChatTime runs from the first accept until the close; 0 without one.
+	ChatTime      time.Duration
+	UserMessages  int
+	AgentMessages int
+	// RunID is the run whose QueryState holds the final transcript (the
+	// gateway serves it at GET /v1/sessions/{userId}?runId=<RunID>).
+	RunID string
 }
 
 // StreamPositionInput is the argument of ActivityStreamPosition, which
@@ -466,4 +499,6 @@ type Delivery struct {
 	Typing        bool
 	QueuePosition int
 	EstimatedWait time.Duration
+	// Summary is set on the closed delivery.
+	Summary *CloseSummary `json:",omitempty"`
 }

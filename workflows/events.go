@@ -80,6 +80,9 @@ func (s *session) accept(ctx workflow.Context, ev AgentEvent) {
 		s.ending = ""
 	}
 	recordAcceptLatency(ctx, s.waitingSince)
+	if s.acceptedAt.IsZero() {
+		s.acceptedAt = workflow.Now(ctx)
+	}
 	s.queuePosition = 0
 	s.estimatedWait = -1
 	s.logger.Info("Agent accepted", "agent", s.agentName, "trigger", ev.Kind)

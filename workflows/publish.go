@@ -35,7 +35,42 @@ func (s *session) result() SessionResult {
 		ConversationID: s.conversationID,
 		CloseReason:    s.closeReason,
 		Messages:       len(s.transcript),
+		Summary:        s.summary,
 	}
+}
+
+// closeSummary sums the session up for the closed delivery.
+func (s *session) closeSummary(ctx workflow.Context, reason CloseReason) *CloseSummary {
+	now := workflow.Now(ctx)
+	sum := &CloseSummary{ClosedBy: ClosedBySystem, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
+	switch reason {
+	case CloseUserClosed:
+		sum.ClosedBy = ClosedByUser
+	case CloseAgentEnded:
+		sum.ClosedBy = ClosedByAgent
+	}
+	if s.acceptedAt.IsZero() {
+		sum.WaitTime = now.Sub(s.startedAt)
+	} else {
+		sum.WaitTime = s.acceptedAt.Sub(s.startedAt)
+		sum.ChatTime = now.Sub(s.acceptedAt)
+		sum.AgentName = s.lastAgentName()
+	}
+	sum.UserMessages, sum.AgentMessages = s.countMessages()
+	return sum
+}
+
+// lastAgentName is the name of the agent the user last chatted with.
+func (s *session) lastAgentName() string {
+	if s.agentName != "" {
+		return s.agentName
+	}
+	for i := len(s.transcript) - 1; i >= 0; i-- {
+		if e := s.transcript[i]; e.From == FromAgent && e.SenderName != "" {
+			return e.SenderName
+		}
+	}
+	return ""
 }
 
 func (s *session) routingAttributes() map[string]string {

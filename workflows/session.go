@@ -312,7 +312,9 @@ func (s *session) shutdown(ctx workflow.Context, reason CloseReason) {
 		}
 	}
 	s.stopListenerBeforeClosedNotice(dctx)
-	_ = s.deliver(dctx, Delivery{ID: s.noticeID(dctx, "closed"), Kind: DeliverClosed, State: StateClosed, CloseReason: reason})
+	s.summary = s.closeSummary(dctx, reason)
+	_ = s.deliver(dctx, Delivery{ID: s.noticeID(dctx, "closed"), Kind: DeliverClosed, State: StateClosed,
+		CloseReason: reason, Summary: s.summary})
 	s.moveTo(dctx, phaseClosed)
 	s.releaseListener(dctx)
 	countSessionClosed(dctx, reason)

@@ -93,12 +93,14 @@ type session struct {
 	conversationID string
 	startedAt      time.Time
 	waitingSince   time.Time
+	acceptedAt     time.Time // the first accept; zero until then
 	// lastMessageAt is when the user or the agent last wrote (idle.go).
 	lastMessageAt time.Time
 	agentName     string
 	queuePosition int
 	estimatedWait time.Duration
 	closeReason   CloseReason
+	summary       *CloseSummary // set when the session closed
 	lastEventID   string
 
 	seenEntries      *boundedSet
@@ -163,6 +165,7 @@ func (s *session) carry() *Carry {
 		ConversationID:     s.conversationID,
 		StartedAt:          s.startedAt,
 		WaitingSince:       s.waitingSince,
+		AcceptedAt:         s.acceptedAt,
 		AgentName:          s.agentName,
 		LastEventID:        s.lastEventID,
 		SeenEntryIDs:       s.seenEntries.list(),
@@ -177,6 +180,7 @@ func (s *session) restore(c *Carry) {
 	s.conversationID = c.ConversationID
 	s.startedAt = c.StartedAt
 	s.waitingSince = c.WaitingSince
+	s.acceptedAt = c.AcceptedAt
 	s.agentName = c.AgentName
 	s.lastEventID = c.LastEventID
 	s.seenEntries = newBoundedSet(maxSeenIDs, c.SeenEntryIDs)

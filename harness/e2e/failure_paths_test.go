@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/http"
+	"slices"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/liveagent-bridge/liveagent/activities"
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/gateway"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
@@ -55,10 +57,11 @@ func (s *stack) awaitNotice(t *testing.T, user, text string) workflows.Delivery 
 	})
 }
 
-func (s *stack) awaitClosed(t *testing.T, user string, reason workflows.CloseReason) {
+func (s *stack) awaitClosed(t *testing.T, user string, reason workflows.CloseReason) workflows.Delivery {
 	t.Helper()
 	closed := s.sink.await(t, user, "closed", func(d workflows.Delivery) bool { return d.Kind == workflows.DeliverClosed })
 	require.Equal(t, reason, closed.CloseReason)
+	return closed
 }
 
 // Every failure path around the chat, as the assistant sees it through the
@@ -92,8 +95,23 @@ func TestFailurePathsAreTold(t *testing.T) {
 		assert.Equal(t, string(workflows.StateActive), st.State)
 		assert.Equal(t, "Bob Agent", st.AgentName)
 		require.Equal(t, http.StatusOK, c.postJSON("/v1/sessions/"+user+"/close", gateway.CloseRequest{RequestID: "c-1"}, nil))
-		s.awaitClosed(t, user, workflows.CloseUserClosed)
+		closed := s.awaitClosed(t, user, workflows.CloseUserClosed)
 		s.awaitEmulatorState(t, conv, emulator.StateClosed)
+
+		// The closed delivery sums up the session and names where its
+		// transcript stays readable.
+		sum := closed.Summary
+		require.NotNil(t, sum)
+		assert.Equal(t, workflows.ClosedByUser, sum.ClosedBy)
+		assert.Equal(t, "Bob Agent", sum.AgentName)
+		assert.Positive(t, sum.ChatTime)
+		assert.Equal(t, 2, sum.UserMessages)
+		var final gateway.SessionStateResponse
+		require.Equal(t, http.StatusOK, c.call(http.MethodGet, activities.TranscriptPath(user, sum.RunID), "", nil, &final))
+		assert.Equal(t, string(workflows.StateClosed), final.State)
+		assert.True(t, slices.ContainsFunc(final.Transcript, func(e gateway.TranscriptEntry) bool { return e.Text == "Is anyone taking over?" }))
+		var bad gateway.ErrorResponse
+		assert.Equal(t, http.StatusUnprocessableEntity, c.call(http.MethodGet, "/v1/sessions/"+user+"?runId=nope", "", nil, &bad))
 	})
 
 	t.Run("inactive session is explained and stays open", func(t *testing.T) {
