@@ -2,8 +2,8 @@ package e2e
 
 import (
 	"net/http"
-	"slices"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
