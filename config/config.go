@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/liveagent-bridge/liveagent/miaw"
+	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
@@ -78,8 +79,10 @@ type Session struct {
 	AllowedAttachmentTypes []string // session.allowed_attachment_types
 	// ListenerHeartbeatTimeout: session.listener_heartbeat_timeout.
 	ListenerHeartbeatTimeout time.Duration
-	RoutingResultTimeout     time.Duration // session.routing_result_timeout (0 = off)
-	IdleTimeout              time.Duration // session.idle_timeout (0 = off)
+	// HandoffExcludedTopics never forward the assistant's conversation.
+	HandoffExcludedTopics []string      // session.handoff_excluded_topics
+	RoutingResultTimeout  time.Duration // session.routing_result_timeout (0 = off)
+	IdleTimeout           time.Duration // session.idle_timeout (0 = off)
 	// Notices on the failure paths; "" shows the built-in English text.
 	RoutingFailedMessage   string // session.routing_failed_message
 	NoRoutingResultMessage string // session.no_routing_result_message
@@ -272,6 +275,7 @@ func (c *Config) Redacted() *Config {
 	r.Salesforce.AttachmentHosts = cloneStrings(c.Salesforce.AttachmentHosts)
 	r.Session.Topics = cloneStrings(c.Session.Topics)
 	r.Session.AllowedAttachmentTypes = cloneStrings(c.Session.AllowedAttachmentTypes)
+	r.Session.HandoffExcludedTopics = cloneStrings(c.Session.HandoffExcludedTopics)
 	r.Codec.CORSOrigins = cloneStrings(c.Codec.CORSOrigins)
 	r.Temporal.APIKey = redact(c.Temporal.APIKey)
 	r.Delivery.WebhookSecret = redact(c.Delivery.WebhookSecret)
@@ -298,4 +302,10 @@ func cloneStrings(s []string) []string {
 		return nil
 	}
 	return append([]string(nil), s...)
+}
+
+// StarterOptions are the starter options the configuration sets (the
+// topics whose assistant conversation is never forwarded).
+func (c *Config) StarterOptions() []starter.Option {
+	return []starter.Option{starter.WithHandoffExcludedTopics(c.Session.HandoffExcludedTopics...)}
 }

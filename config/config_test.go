@@ -159,6 +159,7 @@ func TestValidateRules(t *testing.T) {
 		{"empty timeout message", func(c *Config) { c.Session.TimeoutMessage = "" }, "session.timeout_message", "empty"},
 		{"routing result timeout too short", func(c *Config) { c.Session.RoutingResultTimeout = time.Second }, "session.routing_result_timeout", "at least 10s"},
 		{"negative routing result timeout", func(c *Config) { c.Session.RoutingResultTimeout = -time.Minute }, "session.routing_result_timeout", "0 (off)"},
+		{"unknown handoff topic", func(c *Config) { c.Session.HandoffExcludedTopics = []string{"Gardening"} }, "session.handoff_excluded_topics", `"Gardening" is not one of session.topics`},
 		{"idle timeout too short", func(c *Config) { c.Session.IdleTimeout = 30 * time.Second }, "session.idle_timeout", "at least 1m0s"},
 		{"empty locale", func(c *Config) { c.Session.DefaultLocale = "" }, "session.default_locale", "empty"},
 		{"empty user field", func(c *Config) { c.Session.Routing.UserField = "" }, "session.routing.user_field", "empty"},
@@ -529,6 +530,7 @@ func TestDocumentedDefaultsMatchCode(t *testing.T) {
 	assert.Empty(t, got.Session.Topics)
 	assert.Empty(t, got.Codec.Keys)
 	got.Session.Topics, got.Session.AllowedAttachmentTypes, got.Salesforce.AttachmentHosts = nil, nil, nil
+	got.Session.HandoffExcludedTopics = nil
 	got.Codec.Keys, got.Codec.CORSOrigins = nil, nil
 	assert.Equal(t, want, got)
 }

@@ -58,6 +58,7 @@
 //	  max_attachment_bytes: 5MiB     # max size of one attachment, either direction
 //	  allowed_attachment_types: []   # MIME types users may send; empty allows all
 //	  listener_heartbeat_timeout: 30s # listener heartbeats every third of it; 15s to 10m
+//	  handoff_excluded_topics: []    # topics whose assistant conversation (summary, history) never reaches the agent
 //	  routing_result_timeout: 2m     # end a session Salesforce says nothing about this long after create (0 = off; 10s+)
 //	  idle_timeout: 0s               # end an accepted chat nobody writes in for this long (0 = off; 1m+)
 //	  # Notices on the failure paths ("" = the built-in English text):

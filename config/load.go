@@ -80,6 +80,7 @@ func (c *Config) fields() []field {
 		{key: "session.max_message_bytes", ptr: &c.Session.MaxMessageBytes},
 		{key: "session.max_attachment_bytes", ptr: &c.Session.MaxAttachmentBytes},
 		{key: "session.allowed_attachment_types", ptr: &c.Session.AllowedAttachmentTypes},
+		{key: "session.handoff_excluded_topics", ptr: &c.Session.HandoffExcludedTopics},
 		{key: "session.routing_result_timeout", ptr: &c.Session.RoutingResultTimeout},
 		{key: "session.idle_timeout", ptr: &c.Session.IdleTimeout},
 		{key: "session.routing_failed_message", ptr: &c.Session.RoutingFailedMessage},

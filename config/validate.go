@@ -207,6 +207,11 @@ func (c *Config) validateSession() error {
 	if strings.TrimSpace(s.TimeoutMessage) == "" {
 		return fieldErr("session.timeout_message", "must not be empty")
 	}
+	for _, t := range s.HandoffExcludedTopics {
+		if !slices.Contains(s.Topics, t) {
+			return fieldErr("session.handoff_excluded_topics", "topic %q is not one of session.topics", t)
+		}
+	}
 	if t := s.RoutingResultTimeout; t != 0 && t < MinRoutingResultTimeout {
 		return fieldErr("session.routing_result_timeout", "must be 0 (off) or at least %s, got %s", MinRoutingResultTimeout, t)
 	}

@@ -275,7 +275,7 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 		return nil, fmt.Errorf("codec endpoint: %w", err)
 	}
 	gw, err := gateway.New(gateway.Options{
-		Sessions:     starter.New(s.tc, cfg.SessionSettings(), store),
+		Sessions:     starter.New(s.tc, cfg.SessionSettings(), store, cfg.StarterOptions()...),
 		Files:        store,
 		BearerToken:  s.token,
 		Topics:       cfg.Session.Topics,

@@ -32,9 +32,17 @@ func (g *Gateway) startSession(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, err)
 		return
 	}
-	s, err := g.sessions.Start(r.Context(), starter.StartRequest{
-		UserID: req.UserID, Topic: req.Topic, Description: req.Description, Locale: req.Locale,
-	})
+	start := starter.StartRequest{
+		UserID: req.UserID, Topic: req.Topic, Description: req.Description, Locale: req.Locale, Summary: req.Summary,
+	}
+	for _, e := range req.History {
+		h := starter.HistoryEntry{From: e.From, Text: e.Text}
+		if e.At != nil {
+			h.At = *e.At
+		}
+		start.History = append(start.History, h)
+	}
+	s, err := g.sessions.Start(r.Context(), start)
 	if err != nil {
 		g.fail(w, r, err)
 		return
@@ -264,6 +272,8 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, reqErr.status, reqErr.msg)
 	case tooLarge(err) != nil:
 		writeError(w, http.StatusRequestEntityTooLarge, tooLarge(err).Error())
+	case errors.Is(err, starter.ErrTooLarge):
+		writeError(w, http.StatusRequestEntityTooLarge, err.Error())
 	case errors.Is(err, starter.ErrInvalid):
 		writeError(w, http.StatusUnprocessableEntity, strings.TrimPrefix(err.Error(), starter.ErrInvalid.Error()+": "))
 	case errors.Is(err, starter.ErrNoSession):

@@ -22,6 +22,17 @@ type StartSessionRequest struct {
 	Topic       string `json:"topic"`
 	Description string `json:"description"`
 	Locale      string `json:"locale,omitempty"`
+	// Summary and History are the assistant's context for the agent.
+	Summary string         `json:"summary,omitempty"`
+	History []HistoryEntry `json:"history,omitempty"`
+}
+
+// HistoryEntry is one turn of the assistant's conversation before the
+// handoff.
+type HistoryEntry struct {
+	From string     `json:"from"` // user | assistant
+	Text string     `json:"text"`
+	At   *time.Time `json:"at,omitempty"`
 }
 
 // StartSessionResponse answers POST /v1/sessions.

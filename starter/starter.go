@@ -46,16 +46,21 @@ const (
 
 // Client starts and drives live-agent sessions.
 type Client struct {
-	tc       client.Client
-	settings workflows.Settings
-	store    *attachstore.Store
+	tc              client.Client
+	settings        workflows.Settings
+	store           *attachstore.Store
+	handoffExcluded []string // topics whose assistant context is dropped
 }
 
 // New returns a Client starting sessions with settings (usually
-// cfg.SessionSettings()). store holds user attachments; it may be nil when
-// SendAttachment is not used.
-func New(c client.Client, settings workflows.Settings, store *attachstore.Store) *Client {
-	return &Client{tc: c, settings: settings, store: store}
+// cfg.SessionSettings()). store holds user attachments and the handoff
+// history; it may be nil when neither is used.
+func New(c client.Client, settings workflows.Settings, store *attachstore.Store, opts ...Option) *Client {
+	cl := &Client{tc: c, settings: settings, store: store}
+	for _, o := range opts {
+		o(cl)
+	}
+	return cl
 }
 
 // StartRequest asks for a live agent for a user.
@@ -64,6 +69,12 @@ type StartRequest struct {
 	Topic       string // one of the configured topics
 	Description string // the user's problem, sent to the agent as the first message
 	Locale      string // e.g. "en_US"; empty means the configured default
+	// Summary is the assistant's short summary of the conversation so far
+	// (at most MaxSummaryBytes); the agent reads it under the description.
+	Summary string
+	// History is the assistant's conversation so far, oldest first; the
+	// agent gets it as one transcript file, never message by message.
+	History []HistoryEntry
 }
 
 // Session identifies the session a Start returned.
@@ -81,6 +92,10 @@ type Session struct {
 // ALLOW_DUPLICATE).
 func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) {
 	if err := c.validateStart(req); err != nil {
+		return nil, err
+	}
+	summary, history, err := c.handoff(req)
+	if err != nil {
 		return nil, err
 	}
 	id := workflows.WorkflowID(req.UserID)
@@ -108,6 +123,8 @@ func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) 
 		Topic:       req.Topic,
 		Description: req.Description,
 		Locale:      req.Locale,
+		Summary:     summary,
+		History:     history,
 		Settings:    c.settings,
 	}}
 	run, err := c.tc.ExecuteWorkflow(ctx, opts, workflows.WorkflowName, in)

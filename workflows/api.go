@@ -112,7 +112,15 @@ type SessionRequest struct {
 	// end. A session still waiting for an agent then closes with
 	// CloseAgentsOffline and Settings.OfflineMessage.
 	AvailableUntil time.Time `json:",omitzero"`
-	Settings       Settings
+	// Summary is the assistant's short summary of the conversation before
+	// the handoff; the agent reads it with the description in the first
+	// message (handoff.go).
+	Summary string `json:",omitempty"`
+	// History is the assistant's conversation before the handoff as one
+	// readable file in the attachment store; it is attached to the
+	// Salesforce conversation right after the first message.
+	History  *UserAttachment `json:",omitempty"`
+	Settings Settings
 }
 
 // Settings are the configured session settings that apply to one session.

@@ -126,9 +126,10 @@ func (s *session) refused(ctx workflow.Context, err error) bool {
 	return true
 }
 
-// open creates the Salesforce conversation and sends the description as the
-// first message, so routing starts with the user's problem in view. The
-// session is then waiting.
+// open creates the Salesforce conversation and sends the description (with
+// the assistant's summary) as the first message, so routing starts with the
+// user's problem in view, then attaches the assistant's conversation when
+// there is one. The session is then waiting.
 func (s *session) open(ctx workflow.Context) error {
 	id, err := newConversationID(ctx)
 	if err != nil {
@@ -150,14 +151,16 @@ func (s *session) open(ctx workflow.Context) error {
 	}
 	s.lastEventID = firstListenerPosition(position, created)
 
-	s.addTranscript(TranscriptEntry{
-		ID: descriptionMessageID, At: workflow.Now(ctx), From: FromUser, Text: s.req.Description,
-	})
-	sent, err := s.sendMessage(ctx, "send description", descriptionMessageID, s.req.Description)
+	text := FirstMessage(s.req)
+	s.addTranscript(TranscriptEntry{ID: descriptionMessageID, At: workflow.Now(ctx), From: FromUser, Text: text})
+	sent, err := s.sendMessage(ctx, "send description", descriptionMessageID, text)
 	if err != nil {
 		return fmt.Errorf("send description: %w", err)
 	}
 	s.sentEntryIDs[descriptionMessageID] = sent.EntryID
+	if s.req.History != nil {
+		s.attachHistory(ctx)
+	}
 
 	s.waitingSince = workflow.Now(ctx)
 	s.moveTo(ctx, phaseWaiting)

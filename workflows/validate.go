@@ -45,6 +45,8 @@ func validateRequest(r SessionRequest) error {
 		return errors.New("Settings.RoutingTopicField is empty")
 	case st.RoutingUserField == st.RoutingTopicField:
 		return fmt.Errorf("Settings.RoutingUserField and RoutingTopicField are both %q", st.RoutingUserField)
+	case validateHandoff(r) != nil:
+		return validateHandoff(r)
 	case st.RoutingResultTimeout < 0:
 		return fmt.Errorf("Settings.RoutingResultTimeout must not be negative, got %s", st.RoutingResultTimeout)
 	case st.IdleTimeout < 0:

@@ -100,7 +100,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	defer tc.Close()
 
 	g, err := gateway.New(gateway.Options{
-		Sessions:     starter.New(tc, cfg.SessionSettings(), store),
+		Sessions:     starter.New(tc, cfg.SessionSettings(), store, cfg.StarterOptions()...),
 		Files:        store,
 		BearerToken:  cfg.Gateway.BearerToken,
 		Topics:       cfg.Session.Topics,

@@ -259,7 +259,7 @@ func (c *command) with(ctx context.Context, needStore bool, f func(*starter.Clie
 		return err
 	}
 	defer tc.Close()
-	return f(starter.New(tc, cfg.SessionSettings(), store))
+	return f(starter.New(tc, cfg.SessionSettings(), store, cfg.StarterOptions()...))
 }
 
 func orNewID(id string) string {

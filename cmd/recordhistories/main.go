@@ -125,6 +125,7 @@ func run(out string, only []string, logger *slog.Logger) error {
 		{"no-routing-result", d.noRoutingResult},
 		{"refused", d.refused},
 		{"agents-offline", d.agentsOffline},
+		{"handoff", d.handoff},
 	} {
 		if len(only) > 0 && !slices.Contains(only, sc.name) {
 			continue
@@ -504,4 +505,26 @@ func (d *driver) agentsOffline(ctx context.Context) error {
 		return err
 	}
 	return d.finish(ctx, user, run, "agents-offline", workflows.CloseAgentsOffline)
+}
+
+// handoff: the assistant's summary and conversation reach the agent; the
+// session closes as the summary shows (agent and user).
+func (d *driver) handoff(ctx context.Context) error {
+	const user = "replay-handoff"
+	run, err := d.startRequest(ctx, workflows.SessionRequest{
+		UserID: user, Settings: settings(), Summary: "Charged twice for November; the bot could not refund.",
+		History: &workflows.UserAttachment{Name: "conversation-with-assistant.txt", MimeType: "text/plain", Size: 4,
+			SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+	}, 0)
+	if err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateClose, "close-1", workflows.UserClose{ID: "close-1"}); err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, "handoff", workflows.CloseUserClosed)
 }

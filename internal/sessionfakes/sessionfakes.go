@@ -39,6 +39,9 @@ type Activities struct {
 	CreateErr error
 	// SendErr, when set, decides whether SendMessage fails.
 	SendErr func(workflows.SendMessageInput) error
+	// SendAttachmentErr, when set, decides whether SendAttachment fails; a
+	// failed attachment is not recorded.
+	SendAttachmentErr func(workflows.SendAttachmentInput) error
 	// DeliverErr, when set, decides whether DeliverToUser fails; a failed
 	// delivery is not recorded.
 	DeliverErr func(context.Context, workflows.Delivery) error
@@ -91,6 +94,11 @@ func (f *Activities) SendMessage(_ context.Context, in workflows.SendMessageInpu
 
 // SendAttachment records in; its entry id is "entry-" + the MIAW message id.
 func (f *Activities) SendAttachment(_ context.Context, in workflows.SendAttachmentInput) (workflows.SendResult, error) {
+	if f.SendAttachmentErr != nil {
+		if err := f.SendAttachmentErr(in); err != nil {
+			return workflows.SendResult{}, err
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.attachments = append(f.attachments, in)

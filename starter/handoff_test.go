@@ -1,0 +1,84 @@
+package starter
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/liveagent-bridge/liveagent/attachstore"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+func handoffClient(t *testing.T, opts ...Option) *Client {
+	t.Helper()
+	store, err := attachstore.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(nil, workflows.Settings{Topics: []string{"HR", "Payroll"}, MaxMessageBytes: 200}, store, opts...)
+}
+
+func TestHandoffStoresReadableHistory(t *testing.T) {
+	c := handoffClient(t)
+	at := time.Date(2026, 11, 29, 10, 0, 1, 0, time.UTC)
+	summary, file, err := c.handoff(StartRequest{UserID: "u-1", Topic: "HR", Description: "Badge broken", Summary: "Badge stopped working today.",
+		History: []HistoryEntry{{From: FromUser, Text: "my badge\nis broken", At: at}, {From: FromAssistant, Text: "Have you tried…?"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if summary != "Badge stopped working today." || file == nil || file.MimeType != "text/plain" {
+		t.Fatalf("summary %q file %+v", summary, file)
+	}
+	rc, size, err := c.store.Open(file.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	got, _ := io.ReadAll(rc)
+	want := "Conversation with the assistant before the handoff\nUser: u-1 · Topic: HR\n\n" +
+		"2026-11-29 10:00:01 UTC  User: my badge\n    is broken\nAssistant: Have you tried…?\n"
+	if string(got) != want || size != file.Size {
+		t.Fatalf("file %q (size %d/%d), want %q", got, size, file.Size, want)
+	}
+}
+
+func TestHandoffExcludedTopicForwardsNothing(t *testing.T) {
+	c := handoffClient(t, WithHandoffExcludedTopics("Payroll"))
+	summary, file, err := c.handoff(StartRequest{UserID: "u-1", Topic: "Payroll", Description: "d", Summary: "secret salary talk",
+		History: []HistoryEntry{{From: FromUser, Text: "my salary"}}})
+	if err != nil || summary != "" || file != nil {
+		t.Fatalf("summary %q file %+v err %v", summary, file, err)
+	}
+}
+
+func TestHandoffLimits(t *testing.T) {
+	c := handoffClient(t)
+	many := make([]HistoryEntry, MaxHistoryEntries+1)
+	for i := range many {
+		many[i] = HistoryEntry{From: FromUser, Text: "x"}
+	}
+	cases := []struct {
+		req  StartRequest
+		want error
+		msg  string
+	}{
+		{StartRequest{Summary: strings.Repeat("s", MaxSummaryBytes+1)}, ErrTooLarge, "summary is"},
+		{StartRequest{Description: strings.Repeat("d", 150), Summary: strings.Repeat("s", 60)}, ErrInvalid, "the limit is 200"},
+		{StartRequest{History: many}, ErrTooLarge, "entries"},
+		{StartRequest{History: []HistoryEntry{{From: FromUser, Text: strings.Repeat("y", MaxHistoryBytes)}}}, ErrTooLarge, "as a transcript"},
+		{StartRequest{History: []HistoryEntry{{From: "bot", Text: "hi"}}}, ErrInvalid, `got "bot"`},
+		{StartRequest{History: []HistoryEntry{{From: FromUser, Text: " "}}}, ErrInvalid, "non-empty"},
+	}
+	for _, tc := range cases {
+		tc.req.UserID, tc.req.Topic = "u-1", "HR"
+		if tc.req.Description == "" {
+			tc.req.Description = "d"
+		}
+		_, _, err := c.handoff(tc.req)
+		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) {
+			t.Errorf("err = %v, want %v containing %q", err, tc.want, tc.msg)
+		}
+	}
+}
