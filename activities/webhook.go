@@ -3,9 +3,6 @@ package activities
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,16 +18,14 @@ import (
 
 // Webhook headers.
 const (
-	// HeaderSignature is "sha256=" + hex(HMAC-SHA256(secret, raw body)).
+	// HeaderSignature is "t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
+	// "<unix seconds>." + raw body)>" (signature.go).
 	HeaderSignature = "X-LiveAgent-Signature"
-	// HeaderTimestamp is the send time in Unix seconds (informational; it is
-	// not covered by the signature).
+	// HeaderTimestamp repeats the signed send time in Unix seconds.
 	HeaderTimestamp = "X-LiveAgent-Timestamp"
 	// HeaderIdempotencyKey is Delivery.ID: the same on every retry of one
 	// delivery, so the receiver can drop duplicates.
 	HeaderIdempotencyKey = "Idempotency-Key"
-
-	signaturePrefix = "sha256="
 )
 
 // WebhookPayload is the JSON body the WebhookSink POSTs: one
@@ -153,7 +148,7 @@ func NewWebhookPayload(d workflows.Delivery) WebhookPayload {
 func seconds(d time.Duration) int64 { return int64(d.Round(time.Second) / time.Second) }
 
 // Delivery converts the payload back (the assistant side uses it after
-// VerifySignature). Unknown estimated wait comes back as a negative duration.
+// Verifier.Verify). Unknown estimated wait comes back as a negative duration.
 func (p WebhookPayload) Delivery() workflows.Delivery {
 	d := workflows.Delivery{
 		ID: p.ID, SessionID: p.WorkflowID, UserID: p.UserID, Kind: workflows.DeliveryKind(p.Kind),
@@ -181,43 +176,6 @@ func (p WebhookPayload) Delivery() workflows.Delivery {
 		}
 	}
 	return d
-}
-
-// Sign returns the X-LiveAgent-Signature value for body.
-func Sign(secret, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	return signaturePrefix + hex.EncodeToString(mac.Sum(nil))
-}
-
-// Signature verification errors.
-var (
-	ErrMissingSignature = errors.New("webhook: missing " + HeaderSignature + " header")
-	ErrBadSignature     = errors.New("webhook: signature does not match the body")
-)
-
-// VerifySignature checks an X-LiveAgent-Signature header value against the
-// raw request body, in constant time. The receiver must verify the exact
-// bytes it received, before decoding them.
-func VerifySignature(secret, body []byte, header string) error {
-	header = strings.TrimSpace(header)
-	if header == "" {
-		return ErrMissingSignature
-	}
-	hexSig, ok := strings.CutPrefix(header, signaturePrefix)
-	if !ok {
-		return fmt.Errorf("%w (want %q prefix)", ErrBadSignature, signaturePrefix)
-	}
-	got, err := hex.DecodeString(hexSig)
-	if err != nil {
-		return fmt.Errorf("%w (not hex)", ErrBadSignature)
-	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	if !hmac.Equal(got, mac.Sum(nil)) {
-		return ErrBadSignature
-	}
-	return nil
 }
 
 // DeliveryError is a failed delivery. Permanent means the receiver rejected it
@@ -284,8 +242,9 @@ func (s *WebhookSink) Deliver(ctx context.Context, d workflows.Delivery) error {
 		return &DeliveryError{Permanent: true, Message: "webhook: build request for " + s.target + ": " + redact(err.Error())}
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set(HeaderSignature, Sign(s.secret, body))
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(s.now().Unix(), 10))
+	sentAt := s.now()
+	req.Header.Set(HeaderSignature, Sign(s.secret, sentAt, body))
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(sentAt.Unix(), 10))
 	req.Header.Set(HeaderIdempotencyKey, d.ID)
 
 	resp, err := s.client.Do(req)

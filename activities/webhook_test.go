@@ -89,7 +89,9 @@ func TestWebhookSinkDelivers(t *testing.T) {
 	if got := r.header.Get(HeaderTimestamp); got != strconv.FormatInt(fixed.Unix(), 10) {
 		t.Fatalf("timestamp = %q", got)
 	}
-	if err := VerifySignature(secret, r.body, r.header.Get(HeaderSignature)); err != nil {
+	v := NewVerifier(secret)
+	v.now = func() time.Time { return fixed }
+	if err := v.Verify(r.body, r.header.Get(HeaderSignature)); err != nil {
 		t.Fatalf("signature does not verify: %v", err)
 	}
 	// The JSON keys are camelCase, as the gateway's, and round-trip to the Delivery.
@@ -234,40 +236,6 @@ func TestWebhookDeliverActivityMapsStatus(t *testing.T) {
 	assertRetryable(t, err, ErrTypeDeliveryFailed, 5*time.Second)
 	if _, err = env.ExecuteActivity(workflows.ActivityDeliver, sampleDelivery()); err != nil {
 		t.Fatalf("third delivery: %v", err)
-	}
-}
-
-func TestVerifySignature(t *testing.T) {
-	body := []byte(`{"id":"1"}`)
-	good := Sign(secret, body)
-	if !strings.HasPrefix(good, "sha256=") || len(good) != len("sha256=")+64 {
-		t.Fatalf("signature format %q", good)
-	}
-	if err := VerifySignature(secret, body, good); err != nil {
-		t.Fatalf("good signature rejected: %v", err)
-	}
-	// Known answer (HMAC-SHA256("key", "The quick brown fox jumps over the lazy dog")).
-	if got := Sign([]byte("key"), []byte("The quick brown fox jumps over the lazy dog")); got != "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8" {
-		t.Fatalf("known answer mismatch: %s", got)
-	}
-	tests := []struct {
-		name   string
-		secret []byte
-		body   []byte
-		header string
-		want   error
-	}{
-		{"missing", secret, body, "", ErrMissingSignature},
-		{"tampered body", secret, []byte(`{"id":"2"}`), good, ErrBadSignature},
-		{"wrong secret", []byte("other"), body, good, ErrBadSignature},
-		{"no prefix", secret, body, strings.TrimPrefix(good, "sha256="), ErrBadSignature},
-		{"not hex", secret, body, "sha256=zz", ErrBadSignature},
-		{"truncated", secret, body, good[:len(good)-2], ErrBadSignature},
-	}
-	for _, tt := range tests {
-		if err := VerifySignature(tt.secret, tt.body, tt.header); !errors.Is(err, tt.want) {
-			t.Errorf("%s: err = %v, want %v", tt.name, err, tt.want)
-		}
 	}
 }
 

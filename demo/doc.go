@@ -7,7 +7,7 @@
 // the MIAW emulator with a scripted agent and verified user authentication
 // (RSA dev keys generated in a temporary directory), the production worker
 // (app.NewWorker) delivering to a signed webhook, a small webhook receiver
-// that verifies every signature (activities.VerifySignature) and prints what
+// that verifies every signature (activities.Verifier) and prints what
 // the user sees, and the assistant HTTP gateway. Then it plays the assistant
 // over the gateway's HTTP API: it asks for an agent with a topic and a
 // description, shows the wait (elapsed time, queue position), exchanges

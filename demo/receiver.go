@@ -23,8 +23,8 @@ const maxWebhookBody = 1 << 20
 // prints what the user sees and keeps the deliveries for the script to wait
 // on.
 type receiver struct {
-	secret []byte
-	out    *printer
+	verifier *activities.Verifier
+	out      *printer
 
 	mu       sync.Mutex
 	seen     map[string]bool
@@ -34,7 +34,7 @@ type receiver struct {
 }
 
 func newReceiver(secret []byte, out *printer) *receiver {
-	return &receiver{secret: secret, out: out, seen: map[string]bool{}, changed: make(chan struct{})}
+	return &receiver{verifier: activities.NewVerifier(secret), out: out, seen: map[string]bool{}, changed: make(chan struct{})}
 }
 
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -47,7 +47,7 @@ func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	if err := activities.VerifySignature(rc.secret, body, r.Header.Get(activities.HeaderSignature)); err != nil {
+	if err := rc.verifier.Verify(body, r.Header.Get(activities.HeaderSignature)); err != nil {
 		rc.mu.Lock()
 		rc.rejected++
 		rc.mu.Unlock()

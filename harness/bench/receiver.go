@@ -21,7 +21,7 @@ type arrivalKey struct{ user, text string }
 // records when each (user, text) first arrived, waking whoever waits for it.
 // Both bridges (durable worker and baseline) deliver here.
 type receiver struct {
-	secret []byte
+	verifier *activities.Verifier
 
 	mu         sync.Mutex
 	arrived    map[arrivalKey]time.Time
@@ -37,10 +37,10 @@ type receiver struct {
 
 func newReceiver(secret []byte) *receiver {
 	return &receiver{
-		secret:  secret,
-		arrived: map[arrivalKey]time.Time{},
-		waiters: map[arrivalKey][]chan time.Time{},
-		ids:     map[string]struct{}{},
+		verifier: activities.NewVerifier(secret),
+		arrived:  map[arrivalKey]time.Time{},
+		waiters:  map[arrivalKey][]chan time.Time{},
+		ids:      map[string]struct{}{},
 	}
 }
 
@@ -74,7 +74,7 @@ func (h *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "body unreadable or too large", http.StatusBadRequest)
 		return
 	}
-	if err := activities.VerifySignature(h.secret, body, r.Header.Get(activities.HeaderSignature)); err != nil {
+	if err := h.verifier.Verify(body, r.Header.Get(activities.HeaderSignature)); err != nil {
 		h.reject()
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return

@@ -20,7 +20,7 @@ const maxWebhookBody = 1 << 20
 // dedupe by Idempotency-Key to hide anything: each distinct delivery id is
 // kept once in first-arrival order, and each repeat of an id is counted.
 type webhookReceiver struct {
-	secret   []byte
+	verifier *activities.Verifier
 	failRate float64
 
 	mu               sync.Mutex
@@ -53,7 +53,7 @@ type inbox struct {
 
 func newWebhookReceiver(secret []byte, failRate float64, seed int64) *webhookReceiver {
 	return &webhookReceiver{
-		secret:   secret,
+		verifier: activities.NewVerifier(secret),
 		failRate: failRate,
 		rng:      rand.New(rand.NewSource(seed)),
 		inboxes:  make(map[string]*inbox),
@@ -89,7 +89,7 @@ func (h *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "body unreadable or too large", http.StatusBadRequest)
 		return
 	}
-	if err := activities.VerifySignature(h.secret, body, r.Header.Get(activities.HeaderSignature)); err != nil {
+	if err := h.verifier.Verify(body, r.Header.Get(activities.HeaderSignature)); err != nil {
 		h.count(&h.badSignatures)
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return

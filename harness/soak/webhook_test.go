@@ -12,6 +12,14 @@ import (
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
+// sign signs body as the sink signs each attempt: at a new second.
+func sign(secret, body []byte) string {
+	signClock = signClock.Add(time.Second)
+	return activities.Sign(secret, signClock, body)
+}
+
+var signClock = time.Now()
+
 func post(t *testing.T, h http.Handler, body []byte, sig, key string) int {
 	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "/webhook", bytes.NewReader(body))
@@ -45,13 +53,13 @@ func TestWebhookReceiverCountsEveryDelivery(t *testing.T) {
 		key  string
 		want int
 	}{
-		{"first delivery", b1, activities.Sign(secret, b1), "e1", http.StatusNoContent},
-		{"same id again", b1, activities.Sign(secret, b1), "e1", http.StatusNoContent},
-		{"other id, same text", b2, activities.Sign(secret, b2), "e2", http.StatusNoContent},
-		{"wrong idempotency key", b3, activities.Sign(secret, b3), "nope", http.StatusNoContent},
+		{"first delivery", b1, sign(secret, b1), "e1", http.StatusNoContent},
+		{"same id again", b1, sign(secret, b1), "e1", http.StatusNoContent},
+		{"other id, same text", b2, sign(secret, b2), "e2", http.StatusNoContent},
+		{"wrong idempotency key", b3, sign(secret, b3), "nope", http.StatusNoContent},
 		{"no signature", b1, "", "e1", http.StatusUnauthorized},
-		{"signed with another secret", b1, activities.Sign([]byte("other"), b1), "e1", http.StatusUnauthorized},
-		{"not JSON", []byte("{"), activities.Sign(secret, []byte("{")), "x", http.StatusBadRequest},
+		{"signed with another secret", b1, activities.Sign([]byte("other"), time.Now(), b1), "e1", http.StatusUnauthorized},
+		{"not JSON", []byte("{"), sign(secret, []byte("{")), "x", http.StatusBadRequest},
 	} {
 		if got := post(t, h, c.body, c.sig, c.key); got != c.want {
 			t.Errorf("%s: status %d, want %d", c.name, got, c.want)
@@ -72,7 +80,7 @@ func TestWebhookReceiverInjectedFailuresAreRecorded(t *testing.T) {
 	secret := []byte("s")
 	h := newWebhookReceiver(secret, 0.9999, 1) // practically always fail
 	b, _ := json.Marshal(activities.NewWebhookPayload(workflows.Delivery{ID: "e1", UserID: "u1", Kind: workflows.DeliverAgentMessage, Text: "x"}))
-	if got := post(t, h, b, activities.Sign(secret, b), "e1"); got != http.StatusServiceUnavailable {
+	if got := post(t, h, b, sign(secret, b), "e1"); got != http.StatusServiceUnavailable {
 		t.Fatalf("status %d, want 503", got)
 	}
 	// Processed before failing: the retry is a same-id redelivery.
@@ -80,7 +88,7 @@ func TestWebhookReceiverInjectedFailuresAreRecorded(t *testing.T) {
 		t.Fatalf("deliveries = %+v, want the one recorded before the injected failure", d)
 	}
 	h.startOutage(time.Hour)
-	if got := post(t, h, b, activities.Sign(secret, b), "e1"); got != http.StatusServiceUnavailable {
+	if got := post(t, h, b, sign(secret, b), "e1"); got != http.StatusServiceUnavailable {
 		t.Fatalf("during outage: status %d, want 503", got)
 	}
 	if c := h.counts(); c.OutageRefusals != 1 || c.Posts != 1 {
