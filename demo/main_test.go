@@ -20,6 +20,8 @@ func TestScriptedSessionCompletes(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr.String())
 	}
 	for _, want := range []string{
+		"with its summary and the 3 earlier turns",
+		"agent: received the assistant's summary and its conversation as conversation-with-assistant.txt",
 		"Temporal Web UI of this session: http://127.0.0.1:",
 		"Metrics            http://127.0.0.1:",
 		"Workflow history is encrypted (AES-256-GCM, a key made for this run); the Web UI decodes it through http://127.0.0.1:",

@@ -23,18 +23,20 @@ const (
 
 // scriptedAgent plays Jane in the emulator: it accepts after acceptAfter,
 // answers each user message, shares a link and a file after its first reply
-// and ends the chat after the user's fourth message (the description, two
-// messages and a file).
+// and ends the chat after the user's fifth message (the description, the
+// assistant's conversation file, two messages and a file).
 func scriptedAgent(acceptAfter time.Duration) *emulator.ScriptedAgent {
 	return &emulator.ScriptedAgent{
 		Name:        agentName,
 		AcceptAfter: acceptAfter,
 		SendLink:    true,
 		SendFile:    true,
-		CloseAfter:  4,
+		CloseAfter:  5,
 		Reply: func(text string) string {
 			t := strings.ToLower(text)
 			switch {
+			case strings.Contains(t, "conversation-with-assistant"):
+				return "" // read, not answered
 			case strings.Contains(t, "payslip"):
 				return "Hi, I'm Jane from HR. Let me look at your November payslip."
 			case strings.Contains(t, "timesheet"):
@@ -74,6 +76,9 @@ func runScripted(ctx context.Context, st *stack, out *printer) error {
 		return err
 	}
 	if err := s.waitForAgent(ctx); err != nil {
+		return err
+	}
+	if err := s.checkAgentGotContext(ctx, st); err != nil {
 		return err
 	}
 
@@ -142,6 +147,7 @@ func isClosed(d workflows.Delivery) bool { return d.Kind == workflows.DeliverClo
 func (s *session) start(ctx context.Context, topic, description string) error {
 	resp, status, err := s.api.start(ctx, gateway.StartSessionRequest{
 		UserID: s.userID, Topic: topic, Description: description, Locale: "en_US",
+		Summary: demoSummary, History: demoHistory,
 	})
 	if err != nil {
 		return fmt.Errorf("start session: %w", err)
@@ -152,7 +158,8 @@ func (s *session) start(ctx context.Context, topic, description string) error {
 		what = "existing session"
 	}
 	s.out.line("you: %s", description)
-	s.out.line("assistant: asked for a live agent (topic %s) -> %s %s", topic, what, resp.WorkflowID)
+	s.out.line("assistant: asked for a live agent (topic %s) with its summary and the %d earlier turns -> %s %s",
+		topic, len(demoHistory), what, resp.WorkflowID)
 	if resp.WebUIURL != "" {
 		s.out.plain("\n  Temporal Web UI of this session: %s\n", resp.WebUIURL)
 	}
@@ -255,6 +262,33 @@ func (s *session) summary(ctx context.Context, closed workflows.Delivery) error 
 		return fmt.Errorf("session state is %q after the agent closed it", st.State)
 	}
 	return nil
+}
+
+// demoSummary and demoHistory are what the assistant knew before the
+// handoff; the agent gets them with the first message and as one file.
+var (
+	demoSummary = "Overtime of 12 November missing from the November payslip; the self-service form did not help."
+	demoHistory = []gateway.HistoryEntry{
+		{From: "user", Text: "My November payslip is missing overtime."},
+		{From: "assistant", Text: "You can claim it with the overtime correction form in the HR portal."},
+		{From: "user", Text: "I did, it was rejected. I want to talk to a person."},
+	}
+)
+
+// checkAgentGotContext looks at the agent's side (the emulator): the
+// assistant's conversation arrived as one file.
+func (s *session) checkAgentGotContext(ctx context.Context, st *stack) error {
+	view, err := s.api.state(ctx, s.userID)
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	for _, e := range st.emu.Transcript(view.ConversationID) {
+		if a := e.Attachment; a != nil && a.Name == "conversation-with-assistant.txt" {
+			s.out.line("agent: received the assistant's summary and its conversation as %s (%d bytes)", a.Name, a.Size)
+			return nil
+		}
+	}
+	return errors.New("the agent did not receive the assistant's conversation")
 }
 
 // checkAgentSawOnce looks at the agent's side of the conversation (the
