@@ -53,15 +53,19 @@
 //
 // Running sessions replay their history on every worker restart, so the code
 // must make the same decisions in the same order as the code that recorded
-// the history. Three changes are patched so far; versions.go names each
+// the history. Five changes are patched so far; versions.go names each
 // once, asks its workflow.GetVersion there and keeps the legacy branch next
 // to it, and the histories recorded before each are kept:
 // changeDeliverClosedFirst (the closed notice is delivered before waiting
 // for the listener to stop; v0-*.json), changeCompleteWithoutListener (a
 // closed run completes without waiting for the listener to acknowledge
-// cancellation; v1-*.json) and changePositionBeforeCreate (the stream
+// cancellation; v1-*.json), changePositionBeforeCreate (the stream
 // position is recorded by its own activity before the conversation is
-// created; v2-*.json). A change that adds, removes or reorders activities,
+// created; v2-*.json), changeFailurePathsTold (failed transfers requeue,
+// inactivity is explained, an empty greeting shows none, a refused create
+// closes as refused; asked only where such an event happens) and
+// changeActiveBeforeGreeting (an accepted session is active before its
+// greeting is delivered; v3-*.json). A change that adds, removes or reorders activities,
 // timers, side effects, search attribute upserts or continue-as-new must be
 // guarded there with
 //

@@ -90,7 +90,12 @@ func (s *session) accept(ctx workflow.Context, ev AgentEvent) {
 		s.rejoin(ctx, ev)
 		return
 	}
-	s.greet(ctx)
+	if s.activeBeforeGreeting(ctx) {
+		s.moveTo(ctx, phaseActive)
+		s.greet(ctx)
+		return
+	}
+	s.greet(ctx) // legacy: user input during the greeting was kept, not sent
 	s.moveTo(ctx, phaseActive)
 }
 

@@ -19,10 +19,22 @@ const (
 	// changeFailurePathsTold: a failed transfer puts the user back in the
 	// queue and says so, an inactive session is explained, an empty greeting
 	// shows none, and a conversation Salesforce refuses closes as refused.
-	// Legacy: v0-* to v3-*; the change is asked only where one of these
-	// happens, so most histories carry no marker for it.
+	// Legacy: v0-* to v2-* and v3-* but failure-paths; the change is asked
+	// only where one of these happens, so most histories carry no marker
+	// for it.
 	changeFailurePathsTold = "failure-paths-told"
+	// changeActiveBeforeGreeting: an accepted session is active before the
+	// greeting is delivered, so a message the user writes on seeing the
+	// greeting is sent at once (and its failure reported to its caller)
+	// rather than kept. Legacy: v0-* to v3-*.
+	changeActiveBeforeGreeting = "active-before-greeting"
 )
+
+// activeBeforeGreeting reports whether this session becomes active before
+// its greeting is delivered (legacy sessions after).
+func (s *session) activeBeforeGreeting(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeActiveBeforeGreeting, workflow.DefaultVersion, 1) == 1
+}
 
 // tellsFailurePaths reports whether this session handles the failure paths
 // of changeFailurePathsTold; legacy sessions log a failed transfer, ignore
