@@ -6,9 +6,46 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/liveagent-bridge/liveagent/miaw"
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 )
+
+// BusinessHours reads the emulator's business hours as set, over real HTTP,
+// without minting any access token.
+func TestBusinessHoursAgainstEmulator(t *testing.T) {
+	env := startEmulator(t, emulator.Config{}, nil)
+	ctx := context.Background()
+
+	bh, err := env.client.BusinessHours(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if !bh.Configured || !bh.Active || bh.Name == "" || len(bh.Windows) != 1 ||
+		bh.Windows[0].Start.After(now) || !bh.Windows[0].End.After(now) {
+		t.Fatalf("default hours: %+v", bh)
+	}
+
+	start := now.Add(time.Hour).Truncate(time.Millisecond)
+	end := start.Add(8 * time.Hour)
+	env.emu.SetBusinessHours([]miaw.TimeWindow{{Start: start, End: end}})
+	if bh, err = env.client.BusinessHours(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(bh.Windows) != 1 || !bh.Windows[0].Start.Equal(start) || !bh.Windows[0].End.Equal(end) {
+		t.Fatalf("scheduled hours: %+v", bh)
+	}
+
+	env.emu.SetBusinessHoursOpen(false)
+	if bh, err = env.client.BusinessHours(ctx); err != nil || !bh.Active || len(bh.Windows) != 0 {
+		t.Fatalf("closed: %+v %v", bh, err)
+	}
+	if n := env.client.Stats().TokenRequests; n != 0 {
+		t.Fatalf("business hours minted %d access tokens", n)
+	}
+}
 
 // The answer's shapes: no businessHoursInfo (no business hours configured),
 // isActive false or absent, empty windows dropped; failures are *miaw.Error.
