@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/availability"
 	"github.com/liveagent-bridge/liveagent/miaw"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
@@ -20,6 +21,8 @@ type Config struct {
 	Gateway     Gateway
 	Codec       Codec
 	Log         Log
+	// Availability is the availability.* section (availability.go).
+	Availability Availability
 }
 
 // Temporal says how to reach the Temporal frontend.
@@ -196,6 +199,10 @@ func Default() *Config {
 			Level:  "info",
 			Format: "text",
 		},
+		Availability: Availability{
+			Source:   string(availability.SourceAlways),
+			CacheTTL: availability.DefaultCacheTTL,
+		},
 	}
 }
 
@@ -238,6 +245,7 @@ func (c *Config) SessionSettings() workflows.Settings {
 		MaxAttachmentBytes:       c.Session.MaxAttachmentBytes,
 		AllowedAttachmentTypes:   cloneStrings(c.Session.AllowedAttachmentTypes),
 		ListenerHeartbeatTimeout: c.Session.ListenerHeartbeatTimeout,
+		OfflineMessage:           c.Availability.OfflineMessage,
 	}
 }
 
@@ -253,6 +261,7 @@ func (c *Config) Redacted() *Config {
 	r.Session.Topics = cloneStrings(c.Session.Topics)
 	r.Session.AllowedAttachmentTypes = cloneStrings(c.Session.AllowedAttachmentTypes)
 	r.Codec.CORSOrigins = cloneStrings(c.Codec.CORSOrigins)
+	r.Availability.Schedules = cloneSchedules(c.Availability.Schedules)
 	r.Temporal.APIKey = redact(c.Temporal.APIKey)
 	r.Delivery.WebhookSecret = redact(c.Delivery.WebhookSecret)
 	r.Gateway.BearerToken = redact(c.Gateway.BearerToken)
