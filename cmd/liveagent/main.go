@@ -41,6 +41,7 @@ import (
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/internal/logging"
 	"github.com/liveagent-bridge/liveagent/internal/temporalclient"
+	"github.com/liveagent-bridge/liveagent/internal/wiring"
 	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
@@ -259,7 +260,12 @@ func (c *command) with(ctx context.Context, needStore bool, f func(*starter.Clie
 		return err
 	}
 	defer tc.Close()
-	return f(starter.New(tc, cfg.SessionSettings(), store))
+	// start is refused while live agents are offline (availability.*).
+	s, err := wiring.Starter(cfg, tc, store, logging.NewLogger(config.Log{Level: "error", Format: cfg.Log.Format}, os.Stderr))
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	return f(s)
 }
 
 func orNewID(id string) string {
