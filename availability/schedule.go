@@ -14,6 +14,7 @@ import (
 // next opening past a long run of holidays.
 const (
 	searchBack  = 48 * time.Hour
+	searchFirst = 15 * 24 * time.Hour
 	searchAhead = 400 * 24 * time.Hour
 )
 

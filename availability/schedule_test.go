@@ -187,3 +187,23 @@ func TestParseScheduleErrors(t *testing.T) {
 	_, err := availability.ParseSchedule(availability.ScheduleSpec{TimeZone: "UTC", Weekly: map[string][]string{"SAT-Sun": {"10:00-14:00"}}})
 	assert.NoError(t, err)
 }
+
+// Answers beyond the first two weeks: an opening after a month of holidays,
+// and the end of a long Salesforce window cut by a holiday three weeks ahead.
+func TestAnswersBeyondTwoWeeks(t *testing.T) {
+	var holidays []string
+	for d := 1; d <= 31; d++ {
+		holidays = append(holidays, time.Date(2026, 12, d, 0, 0, 0, 0, time.UTC).Format(time.DateOnly))
+	}
+	s := schedule(t, "UTC", map[string][]string{"mon-fri": {"09:00-17:00"}}, holidays...)
+	d := availability.Decide(time.Date(2026, 11, 30, 18, 0, 0, 0, time.UTC), nil, s)
+	assert.Equal(t, availability.Decision{NextOpen: time.Date(2027, 1, 1, 9, 0, 0, 0, time.UTC)}, d)
+
+	allDay := schedule(t, "UTC", map[string][]string{"mon-sun": {"00:00-24:00"}}, "2026-12-21")
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	h := &availability.Hours{Windows: []availability.Window{{Start: now.Add(-time.Hour), End: now.Add(60 * 24 * time.Hour)}}}
+	d = availability.Decide(now, h, allDay)
+	assert.Equal(t, availability.Decision{Available: true, AvailableUntil: time.Date(2026, 12, 21, 0, 0, 0, 0, time.UTC)}, d)
+	d = availability.Decide(now, nil, allDay)
+	assert.Equal(t, availability.Decision{Available: true, AvailableUntil: time.Date(2026, 12, 21, 0, 0, 0, 0, time.UTC)}, d)
+}

@@ -42,12 +42,29 @@ type Hours struct {
 // consulted, or unknown after a failure); schedule is the topic's schedule
 // (nil: none). Agents are available when every given source is open at now.
 func Decide(now time.Time, hours *Hours, schedule *Schedule) Decision {
+	if schedule == nil {
+		return decide(now, hours, nil, 0)
+	}
+	// Most answers are found within days: search a short span first, and the
+	// whole year only when the answer lies beyond it (a long run of
+	// holidays, a window still open at its end). A start found in the short
+	// span is exact, an end only when it falls inside it.
+	d := decide(now, hours, schedule, searchFirst)
+	if (d.Available && !d.AvailableUntil.IsZero() && d.AvailableUntil.Before(now.Add(searchFirst))) ||
+		(!d.Available && !d.NextOpen.IsZero()) {
+		return d
+	}
+	return decide(now, hours, schedule, searchAhead)
+}
+
+// decide is Decide with the schedule searched ahead up to now+ahead.
+func decide(now time.Time, hours *Hours, schedule *Schedule, ahead time.Duration) Decision {
 	var sets [][]Window
 	if hours != nil && !hours.Unrestricted {
 		sets = append(sets, normalize(hours.Windows))
 	}
 	if schedule != nil {
-		sets = append(sets, schedule.windows(now.Add(-searchBack), now.Add(searchAhead)))
+		sets = append(sets, schedule.windows(now.Add(-searchBack), now.Add(ahead)))
 	}
 	if len(sets) == 0 {
 		return Decision{Available: true}
