@@ -1,10 +1,12 @@
 package wiring_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,14 +19,18 @@ import (
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 )
 
-func emulatorConfig(t *testing.T) (*config.Config, *emulator.Server) {
+func emulatorConfig(t *testing.T, faults ...emulator.Faults) (*config.Config, *emulator.Server) {
 	t.Helper()
 	keyPath, jwksPath, err := emulator.GenerateKeyPair(t.TempDir(), "k1")
 	require.NoError(t, err)
 	jwks, err := os.ReadFile(jwksPath)
 	require.NoError(t, err)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	emu, err := emulator.New(emulator.Config{JWKS: jwks, Issuer: "iss", Logger: quiet})
+	ecfg := emulator.Config{JWKS: jwks, Issuer: "iss", Logger: quiet}
+	if len(faults) > 0 {
+		ecfg.Faults = faults[0]
+	}
+	emu, err := emulator.New(ecfg)
 	require.NoError(t, err)
 	base, err := emu.Start("127.0.0.1:0")
 	require.NoError(t, err)
@@ -85,4 +91,43 @@ func TestStarterDefaultIsAlways(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, a.Available)
 	assert.Zero(t, emu.Stats().Requests)
+}
+
+// When Salesforce's business-hours endpoint fails (every call answered 503),
+// agents count as available and the failure is logged, not passed on.
+func TestStarterFailsOpenWhenSalesforceFails(t *testing.T) {
+	cfg, emu := emulatorConfig(t, emulator.Faults{ErrorRate: 1})
+	cfg.Availability.Source = "salesforce"
+	require.NoError(t, cfg.Validate())
+	emu.SetBusinessHoursOpen(false) // would say closed, if it answered
+	var logs syncBuffer
+	s, err := wiring.Starter(cfg, nil, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	require.NoError(t, err)
+	for range 3 {
+		a, err := s.Availability(context.Background(), "HR")
+		require.NoError(t, err)
+		assert.True(t, a.Available)
+		assert.True(t, a.AvailableUntil.IsZero())
+	}
+	assert.Equal(t, int64(1), emu.Stats().FaultErrors, "the failure is cached: one request in the TTL")
+	assert.Contains(t, logs.String(), "assuming open")
+	assert.Contains(t, logs.String(), "503")
+}
+
+// syncBuffer is a bytes.Buffer safe for the logger's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
