@@ -2,6 +2,7 @@ package activities
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,13 +13,14 @@ import (
 	"time"
 )
 
-// Webhook signatures cover the send time and the body, so a captured
-// delivery cannot be replayed later:
+// Webhook signatures cover the send time, a nonce and the body, so a
+// captured delivery cannot be replayed later:
 //
-//	X-LiveAgent-Signature: t=1764410400,v1=<hex HMAC-SHA256(secret, "1764410400." + raw body)>
+//	X-LiveAgent-Signature: t=1764410400,n=<16 hex>,v1=<hex HMAC-SHA256(secret, "1764410400.<nonce>." + raw body)>
 //
-// The sink signs every attempt afresh; retries back off at least a second,
-// so no two legitimate attempts share a signature.
+// The sink signs every attempt afresh with a random nonce, so no two
+// legitimate attempts (even of one delivery, in one second) share a
+// signature, and a signature seen twice is a replay.
 
 // DefaultSignatureTolerance is how far a delivery's signed time may be from
 // the receiver's clock before Verifier calls it stale.
@@ -32,16 +34,22 @@ var (
 	ErrReplayedDelivery = errors.New("webhook: this exact signed delivery was received before")
 )
 
-// Sign returns the X-LiveAgent-Signature value for body sent at at.
+// Sign returns the X-LiveAgent-Signature value for body sent at at, with a
+// fresh random nonce.
 func Sign(secret []byte, at time.Time, body []byte) string {
-	ts := strconv.FormatInt(at.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(signatureMAC(secret, ts, body))
+	var n [8]byte
+	_, _ = rand.Read(n[:]) // never fails (crypto/rand)
+	return signWithNonce(secret, at, hex.EncodeToString(n[:]), body)
 }
 
-func signatureMAC(secret []byte, ts string, body []byte) []byte {
+func signWithNonce(secret []byte, at time.Time, nonce string, body []byte) string {
+	ts := strconv.FormatInt(at.Unix(), 10)
+	return "t=" + ts + ",n=" + nonce + ",v1=" + hex.EncodeToString(signatureMAC(secret, ts, nonce, body))
+}
+
+func signatureMAC(secret []byte, ts, nonce string, body []byte) []byte {
 	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte(ts))
-	mac.Write([]byte{'.'})
+	mac.Write([]byte(ts + "." + nonce + "."))
 	mac.Write(body)
 	return mac.Sum(nil)
 }
@@ -76,22 +84,24 @@ func (v *Verifier) Verify(body []byte, header string) error {
 	if header == "" {
 		return ErrMissingSignature
 	}
-	var ts, sig string
+	var ts, nonce, sig string
 	for part := range strings.SplitSeq(header, ",") {
 		k, val, _ := strings.Cut(strings.TrimSpace(part), "=")
 		switch k {
 		case "t":
 			ts = val
+		case "n":
+			nonce = val
 		case "v1":
 			sig = val
 		}
 	}
 	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || sig == "" {
-		return fmt.Errorf("%w (want t=<unix seconds>,v1=<hex>)", ErrBadSignature)
+	if err != nil || nonce == "" || sig == "" {
+		return fmt.Errorf("%w (want t=<unix seconds>,n=<nonce>,v1=<hex>)", ErrBadSignature)
 	}
 	got, err := hex.DecodeString(sig)
-	if err != nil || !hmac.Equal(got, signatureMAC(v.secret, ts, body)) {
+	if err != nil || !hmac.Equal(got, signatureMAC(v.secret, ts, nonce, body)) {
 		return ErrBadSignature
 	}
 	signedAt := time.Unix(sec, 0)

@@ -16,12 +16,15 @@ func TestVerifier(t *testing.T) {
 		v.now = func() time.Time { return now }
 		return v
 	}
-	if !strings.HasPrefix(good, "t=1764410400,v1=") || len(good) != len("t=1764410400,v1=")+64 {
+	if !strings.HasPrefix(good, "t=1764410400,n=") || len(good) != len("t=1764410400,n=,v1=")+16+64 {
 		t.Fatalf("signature format %q", good)
 	}
-	// Known answer: HMAC-SHA256("key", "1764410400.The quick brown fox jumps over the lazy dog").
-	if got := Sign([]byte("key"), signedAt, []byte("The quick brown fox jumps over the lazy dog")); got !=
-		"t=1764410400,v1=ddef8ca513119279f7b8b65125e1e40d69a5d7231b65d1709bdc70fb553302cc" {
+	if again := Sign(secret, signedAt, body); again == good {
+		t.Fatal("two signatures of one delivery in one second are equal: a retry would look like a replay")
+	}
+	// Known answer: HMAC-SHA256("key", "1764410400.0123456789abcdef.The quick brown fox jumps over the lazy dog").
+	if got := signWithNonce([]byte("key"), signedAt, "0123456789abcdef", []byte("The quick brown fox jumps over the lazy dog")); got !=
+		"t=1764410400,n=0123456789abcdef,v1=da25efce8b23cb09abd639b2bd91e0219f413f4420e704ce6b87357a72285b1f" {
 		t.Fatalf("known answer mismatch: %s", got)
 	}
 
@@ -32,8 +35,8 @@ func TestVerifier(t *testing.T) {
 	if err := v.Verify(body, good); !errors.Is(err, ErrReplayedDelivery) {
 		t.Fatalf("replay: err = %v", err)
 	}
-	// The same delivery signed again a second later (a retry) is new.
-	if err := v.Verify(body, Sign(secret, signedAt.Add(time.Second), body)); err != nil {
+	// The same delivery signed again (a retry) is new.
+	if err := v.Verify(body, Sign(secret, signedAt, body)); err != nil {
 		t.Fatalf("retry rejected: %v", err)
 	}
 
@@ -49,7 +52,8 @@ func TestVerifier(t *testing.T) {
 		{"wrong secret", body, Sign([]byte("other"), signedAt, body), signedAt, ErrBadSignature},
 		{"time changed", body, strings.Replace(good, "t=1764410400", "t=1764410401", 1), signedAt, ErrBadSignature},
 		{"old format", body, "sha256=" + strings.Repeat("ab", 32), signedAt, ErrBadSignature},
-		{"not hex", body, "t=1764410400,v1=zz", signedAt, ErrBadSignature},
+		{"not hex", body, "t=1764410400,n=01,v1=zz", signedAt, ErrBadSignature},
+		{"no nonce", body, strings.Replace(good, ",n=", ",x=", 1), signedAt, ErrBadSignature},
 		{"stale", body, good, signedAt.Add(DefaultSignatureTolerance + time.Second), ErrStaleSignature},
 		{"from the future", body, good, signedAt.Add(-DefaultSignatureTolerance - time.Second), ErrStaleSignature},
 	}

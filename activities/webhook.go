@@ -18,8 +18,8 @@ import (
 
 // Webhook headers.
 const (
-	// HeaderSignature is "t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
-	// "<unix seconds>." + raw body)>" (signature.go).
+	// HeaderSignature is "t=<unix seconds>,n=<nonce>,v1=<hex HMAC-SHA256(
+	// secret, "<unix seconds>.<nonce>." + raw body)>" (signature.go).
 	HeaderSignature = "X-LiveAgent-Signature"
 	// HeaderTimestamp repeats the signed send time in Unix seconds.
 	HeaderTimestamp = "X-LiveAgent-Timestamp"

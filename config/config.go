@@ -3,8 +3,8 @@ package config
 import (
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/availability"
 	"github.com/liveagent-bridge/liveagent/miaw"
-	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
@@ -21,6 +21,8 @@ type Config struct {
 	Gateway     Gateway
 	Codec       Codec
 	Log         Log
+	// Availability is the availability.* section (availability.go).
+	Availability Availability
 }
 
 // Temporal says how to reach the Temporal frontend.
@@ -210,6 +212,10 @@ func Default() *Config {
 			Level:  "info",
 			Format: "text",
 		},
+		Availability: Availability{
+			Source:   string(availability.SourceAlways),
+			CacheTTL: availability.DefaultCacheTTL,
+		},
 	}
 }
 
@@ -261,6 +267,7 @@ func (c *Config) SessionSettings() workflows.Settings {
 		TransferFailedMessage:    c.Session.TransferFailedMessage,
 		InactiveMessage:          c.Session.InactiveMessage,
 		IdleMessage:              c.Session.IdleMessage,
+		OfflineMessage:           c.Availability.OfflineMessage,
 	}
 }
 
@@ -277,6 +284,7 @@ func (c *Config) Redacted() *Config {
 	r.Session.AllowedAttachmentTypes = cloneStrings(c.Session.AllowedAttachmentTypes)
 	r.Session.HandoffExcludedTopics = cloneStrings(c.Session.HandoffExcludedTopics)
 	r.Codec.CORSOrigins = cloneStrings(c.Codec.CORSOrigins)
+	r.Availability.Schedules = cloneSchedules(c.Availability.Schedules)
 	r.Temporal.APIKey = redact(c.Temporal.APIKey)
 	r.Delivery.WebhookSecret = redact(c.Delivery.WebhookSecret)
 	r.Gateway.BearerToken = redact(c.Gateway.BearerToken)
@@ -302,10 +310,4 @@ func cloneStrings(s []string) []string {
 		return nil
 	}
 	return append([]string(nil), s...)
-}
-
-// StarterOptions are the starter options the configuration sets (the
-// topics whose assistant conversation is never forwarded).
-func (c *Config) StarterOptions() []starter.Option {
-	return []starter.Option{starter.WithHandoffExcludedTopics(c.Session.HandoffExcludedTopics...)}
 }

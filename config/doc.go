@@ -9,7 +9,9 @@
 // TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE / TEMPORAL_API_KEY for the three
 // temporal.* keys they name, then the file, then the defaults below. In the
 // environment, lists are comma-separated ("HR,IT") and codec.keys is
-// "id=base64key,id2=base64key". Durations use Go syntax (30s, 5m, 1h); byte
+// "id=base64key,id2=base64key", and availability.schedules is a JSON array of
+// the same entries ([{"topics":["HR"],"time_zone":"Europe/Berlin",
+// "weekly":{"mon-fri":["09:00-17:00"]}}]). Durations use Go syntax (30s, 5m, 1h); byte
 // counts are integers or take a KiB/MiB/GiB suffix (5MiB). Unknown keys in the
 // file are an error (typos never pass silently).
 //
@@ -96,4 +98,15 @@
 //	log:
 //	  level: info                    # debug | info | warn | error
 //	  format: text                   # text | json
+//	availability:                    # may a live agent be offered now? (checked before a session starts)
+//	  source: always                 # always | salesforce (the deployment's business hours) | schedule (topic schedules only)
+//	  offline_message: ""            # shown when agents are offline ("" = "Our agents are offline now, …")
+//	  salesforce_cache_ttl: 60s      # reuse Salesforce's business hours this long (0 = ask every time; at most 1h)
+//	  schedules: []                  # per-topic opening hours; with source salesforce both must be open
+//	  # - topics: [Payroll, Benefits]  # session.topics, or "*" for every topic without its own entry
+//	  #   time_zone: Europe/Berlin     # IANA name; hours are wall-clock time (DST aware)
+//	  #   weekly:                      # day (mon…sun) or range (mon-fri): opening ranges; other days closed
+//	  #     mon-fri: ["09:00-12:30", "13:30-17:00"]
+//	  #     sat: ["22:00-06:00"]       # past midnight into Sunday; 00:00-24:00 is the whole day
+//	  #   holidays: ["2026-12-25"]     # local dates closed all day
 package config

@@ -10,7 +10,8 @@ import (
 
 // Environ returns c as LIVEAGENT_<KEY>=value assignments, one for every key,
 // in the form Load reads back: lists comma-separated, codec.keys as
-// id=base64 pairs, durations in Go syntax, byte counts as integers. It is how
+// id=base64 pairs, availability.schedules as JSON, durations in Go syntax,
+// byte counts as integers. It is how
 // a parent process configures a worker it starts (the soak and the load
 // benchmark do). The result holds secrets: pass it to a child process, never
 // log it. List items must not contain commas.
@@ -58,6 +59,8 @@ func envValue(ptr any) string {
 		}
 		sort.Strings(pairs)
 		return strings.Join(pairs, ",")
+	case *[]Schedule:
+		return schedulesEnv(*p)
 	}
 	panic("config: unsupported field type in Environ")
 }

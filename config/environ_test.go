@@ -25,6 +25,12 @@ func TestEnvironRoundTrips(t *testing.T) {
 	want.Codec.Keys = map[string]string{"k1": b64Key(32), "k2": b64Key(32)}
 	want.Codec.OperatorToken = "operator-0123456789abcdef0123456789abcdef"
 	want.Worker.ListenerSlots = 7
+	want.Availability.Source = "schedule"
+	want.Availability.OfflineMessage = "Closed, sorry."
+	want.Availability.Schedules = []Schedule{
+		{Topics: []string{"HR", "IT access"}, TimeZone: "Europe/Berlin", Weekly: map[string][]string{"mon-fri": {"09:00-12:00", "13:00-17:00"}}, Holidays: []string{"2026-12-25"}},
+		{Topics: []string{"*"}, TimeZone: "UTC", Weekly: map[string][]string{"sat": {"22:00-06:00"}}},
+	}
 	require.NoError(t, want.Validate())
 
 	env := want.Environ()

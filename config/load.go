@@ -35,7 +35,7 @@ func fieldErr(key, format string, args ...any) *FieldError {
 // field binds one documented key to the Config field that holds it.
 type field struct {
 	key string
-	ptr any // *string, *bool, *int, *int64 (bytes), *time.Duration, *[]string, *map[string]string
+	ptr any // *string, *bool, *int, *int64 (bytes), *time.Duration, *[]string, *map[string]string, *[]Schedule
 	// altEnv are environment variables honoured after LIVEAGENT_<KEY>.
 	altEnv []string
 }
@@ -117,6 +117,11 @@ func (c *Config) fields() []field {
 
 		{key: "log.level", ptr: &c.Log.Level},
 		{key: "log.format", ptr: &c.Log.Format},
+
+		{key: "availability.source", ptr: &c.Availability.Source},
+		{key: "availability.offline_message", ptr: &c.Availability.OfflineMessage},
+		{key: "availability.salesforce_cache_ttl", ptr: &c.Availability.CacheTTL},
+		{key: "availability.schedules", ptr: &c.Availability.Schedules},
 	}
 }
 
@@ -207,6 +212,8 @@ func defaultValue(ptr any) any {
 			m[k] = val
 		}
 		return m
+	case *[]Schedule:
+		return nil // no default schedules
 	}
 	panic(fmt.Sprintf("config: unsupported field type %T", ptr))
 }
@@ -271,6 +278,12 @@ func decode(f field, raw any) error {
 			return fieldErr(f.key, "%s", err.Error())
 		}
 		*p = m
+	case *[]Schedule:
+		list, err := decodeSchedules(raw)
+		if err != nil {
+			return fieldErr(f.key, "%s", err.Error())
+		}
+		*p = list
 	default:
 		return fieldErr(f.key, "unsupported field type %T", f.ptr)
 	}

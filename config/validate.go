@@ -37,6 +37,7 @@ func (c *Config) Validate() error {
 		c.validateCodec,
 		c.validateSecrets,
 		c.validateLog,
+		c.validateAvailability,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

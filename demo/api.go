@@ -33,6 +33,7 @@ func newGatewayClient(base, token string) *gatewayClient {
 type apiError struct {
 	Status int
 	Msg    string
+	Body   []byte // the answer as received
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("gateway answered %d: %s", e.Status, e.Msg) }
@@ -58,7 +59,7 @@ func (c *gatewayClient) do(ctx context.Context, method, path, contentType string
 	if resp.StatusCode/100 != 2 {
 		var e gateway.ErrorResponse
 		_ = json.Unmarshal(data, &e)
-		return resp.StatusCode, &apiError{Status: resp.StatusCode, Msg: e.Error}
+		return resp.StatusCode, &apiError{Status: resp.StatusCode, Msg: e.Error, Body: data}
 	}
 	if out != nil {
 		if err := json.Unmarshal(data, out); err != nil {

@@ -34,6 +34,11 @@
 //	-accept-after D    how long the scripted agent lets the user wait (3s)
 //	-timeout D         give up (exit 1) when the scripted session has not
 //	                   closed by then (2m)
+//	-offline           close the emulator's business hours first: the
+//	                   availability answer says offline (with the next
+//	                   opening and the offline message) and a start tried
+//	                   anyway is refused with 409 agents-offline, creating
+//	                   nothing in Salesforce
 //	-v                 show component logs (info level)
 //
 // This is the only binary that links the Temporal server; the production

@@ -32,6 +32,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	acceptAfter := fs.Duration("accept-after", 3*time.Second, "how long the scripted agent lets the user wait")
 	timeout := fs.Duration("timeout", 2*time.Minute, "give up when the scripted session has not closed by then")
 	verbose := fs.Bool("v", false, "show component logs (info level)")
+	offline := fs.Bool("offline", false, "close the emulator's business hours: the assistant is told agents are offline and a start is refused")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -100,9 +101,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	out.plain("  Ready after %s.\n", time.Since(out.start).Round(100*time.Millisecond))
 	out.start = time.Now()
 
-	if *interactive {
+	switch {
+	case *offline:
+		err = runOffline(ctx, st, out)
+	case *interactive:
 		err = runInteractive(ctx, st, out, stdin)
-	} else {
+	default:
 		sessionCtx, cancel := context.WithTimeoutCause(ctx, *timeout, fmt.Errorf("the session did not close within -timeout %s", *timeout))
 		err = runScripted(sessionCtx, st, out)
 		cancel()
@@ -114,6 +118,14 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintf(stderr, "demo: FAILED: %v\n", err)
 		}
 		return 1
+	}
+	if *offline {
+		out.plain("\nLive agents are offline: the assistant offers something else, and nothing was started.")
+		if *keep {
+			out.plain("\n-keep: everything stays up; press Ctrl-C to stop.")
+			<-ctx.Done()
+		}
+		return 0
 	}
 	out.plain("\nThe session is closed. Find it in the Temporal Web UI: %s", st.temporal.WorkflowURL(workflows.WorkflowID(demoUser)))
 	out.plain("(All sessions: %s/namespaces/%s/workflows?query=WorkflowType%%3D%%22LiveAgentSession%%22)", st.temporal.UIAddress(), st.temporal.Namespace())

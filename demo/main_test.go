@@ -20,6 +20,8 @@ func TestScriptedSessionCompletes(t *testing.T) {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr.String())
 	}
 	for _, want := range []string{
+		`assistant: GET /v1/availability?topic=Payroll -> {"available":true,"topic":"Payroll","availableUntil":`,
+		"assistant: a live agent is available (business hours until",
 		"with its summary and the 3 earlier turns",
 		"agent: received the assistant's summary and its conversation as conversation-with-assistant.txt",
 		"Temporal Web UI of this session: http://127.0.0.1:",
@@ -52,6 +54,35 @@ func TestScriptedSessionCompletes(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "webhook: rejected") || strings.Contains(out, "webhook: rejected") {
 		t.Error("a webhook delivery failed signature verification")
+	}
+}
+
+// -offline: the availability answer says offline and a start is refused
+// with the offline message; nothing is created.
+func TestOfflineRefusesStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the whole demo stack (skipped with -short)")
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"-ui-port", "0", "-offline"}, strings.NewReader(""), &stdout, &stderr)
+	out := stdout.String()
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, stderr.String())
+	}
+	for _, want := range []string{
+		`assistant: GET /v1/availability?topic=Payroll -> {"available":false,"topic":"Payroll","nextOpen":`,
+		"assistant: no live agent now; next opening",
+		"assistant (to the user): " + demoOfflineMessage,
+		`assistant: POST /v1/sessions -> 409 {"error":"agents-offline","topic":"Payroll","message":"` + demoOfflineMessage + `","nextOpen":`,
+		"nothing was started and Salesforce has no conversation",
+		"Live agents are offline",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("stdout:\n%s\nstderr:\n%s", out, stderr.String())
 	}
 }
 

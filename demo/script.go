@@ -71,6 +71,12 @@ func runScripted(ctx context.Context, st *stack, out *printer) error {
 	}
 	out.line("assistant: topics offered to the user: %s", strings.Join(topics, ", "))
 
+	// Ask first: the assistant offers a human only while one is available.
+	if a, err := showAvailability(ctx, api, out, demoTopic); err != nil {
+		return err
+	} else if !a.Available {
+		return fmt.Errorf("no live agent available for %s: %s", demoTopic, a.OfflineMessage)
+	}
 	s := &session{api: api, recv: st.recv, out: out, userID: demoUser}
 	if err := s.start(ctx, demoTopic, demoDescription); err != nil {
 		return err

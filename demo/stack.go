@@ -24,9 +24,9 @@ import (
 	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
 	"github.com/liveagent-bridge/liveagent/internal/httpserver"
 	"github.com/liveagent-bridge/liveagent/internal/temporalclient"
+	"github.com/liveagent-bridge/liveagent/internal/wiring"
 	"github.com/liveagent-bridge/liveagent/metrics"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
-	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/worker"
 )
 
@@ -216,6 +216,11 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 	cfg.Codec.Enabled = true
 	cfg.Codec.ActiveKeyID = demoCodecKeyID
 	cfg.Codec.Keys = map[string]string{demoCodecKeyID: randomBase64(codec.KeySize)}
+	// Availability follows the emulator's business hours (open unless
+	// -offline closes them), read afresh every few seconds.
+	cfg.Availability.Source = "salesforce"
+	cfg.Availability.CacheTTL = 5 * time.Second
+	cfg.Availability.OfflineMessage = demoOfflineMessage
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -274,8 +279,12 @@ func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("codec endpoint: %w", err)
 	}
+	sessions, err := wiring.Starter(cfg, s.tc, store, o.logger)
+	if err != nil {
+		return nil, err
+	}
 	gw, err := gateway.New(gateway.Options{
-		Sessions:     starter.New(s.tc, cfg.SessionSettings(), store, cfg.StarterOptions()...),
+		Sessions:     sessions,
 		Files:        store,
 		BearerToken:  s.token,
 		Topics:       cfg.Session.Topics,

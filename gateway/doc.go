@@ -9,6 +9,7 @@
 //
 //	GET  /healthz                               liveness (no auth)
 //	GET  /v1/topics                             configured topics
+//	GET  /v1/availability?topic=…               {available, topic, nextOpen?, availableUntil?, offlineMessage}
 //	POST /v1/sessions                           {userId, topic, description, locale} → 201 new, 200 existing
 //	GET  /v1/sessions                           open sessions
 //	GET  /v1/sessions/{userId}                  state and transcript
@@ -24,9 +25,12 @@
 // with the first outcome or "duplicate").
 //
 // Status codes: 400 malformed request (bad JSON, unknown field, missing
-// multipart part), 401 missing or wrong bearer token, 404 no such session or
-// file, 409 the session refused the update or has already closed (closing a
-// closed session is 200 "closed"), 413 body over the limit, 415 wrong content
+// multipart part, a missing or unknown availability topic), 401 missing or
+// wrong bearer token, 404 no such session or file, 409 the session refused
+// the update or has already closed (closing a closed session is 200
+// "closed"), or a start while live agents are offline: nothing was started,
+// and the body is {"error":"agents-offline","topic","message","nextOpen"?}
+// (message is the configured offline message), 413 body over the limit, 415 wrong content
 // type, 422 a validation error (the message says which field and why), 503
 // Temporal unavailable, 504 timed out, 500 anything else (details are logged,
 // never returned).

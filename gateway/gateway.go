@@ -25,6 +25,7 @@ type Sessions interface {
 	Close(ctx context.Context, userID, requestID, reason string) (workflows.UpdateResult, error)
 	StateOfRun(ctx context.Context, userID, runID string) (*workflows.SessionView, error)
 	ListOpen(ctx context.Context) ([]starter.SessionSummary, error)
+	Availability(ctx context.Context, topic string) (starter.Availability, error)
 }
 
 // Files is the part of *attachstore.Store the gateway uses to serve stored
@@ -147,6 +148,7 @@ func (g *Gateway) routes() {
 	g.mux.Handle("POST /v1/sessions/{userId}/attachments", g.auth(g.sendAttachment))
 	g.mux.Handle("POST /v1/sessions/{userId}/close", g.auth(g.closeSession))
 	g.mux.Handle("GET /v1/attachments/{sha256}", g.auth(g.getAttachment))
+	g.mux.Handle("GET /v1/availability", g.auth(g.availability))
 	if g.codec != nil {
 		g.mux.Handle(CodecPath, g.codec)
 	}

@@ -267,7 +267,10 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var reqErr *requestError
 	var unavailable *serviceerror.Unavailable
 	var rejected *starter.RejectedError
+	var offline *starter.OfflineError
 	switch {
+	case errors.As(err, &offline):
+		writeOffline(w, offline)
 	case errors.As(err, &reqErr):
 		writeError(w, reqErr.status, reqErr.msg)
 	case tooLarge(err) != nil:

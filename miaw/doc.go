@@ -79,6 +79,13 @@
 //	DELETE    /conversation/{id}/session?esDeveloperName=       EndSession          204
 //	DELETE    /conversation/{id}?esDeveloperName=               CloseConversation   204
 //	GET       /eventrouter/v1/sse  (not under /iamessage)       Stream              200 text/event-stream
+//	GET       /embeddedservice/v1/businesshours?orgId=&esConfigName=  BusinessHours  200 (unauthenticated)
+//
+// BusinessHours (§1.18) needs no access token: it answers
+// {"businessHoursInfo":{"name","isActive","businessHours":[{"startTime","endTime"}]}}
+// in epoch milliseconds. Salesforce's mobile SDK reads it as open when
+// isActive and the time is within a window; an answer without
+// businessHoursInfo is reported as Configured false (no business hours).
 //
 // Conversation ids are made by the caller and must be lowercase UUID v4
 // (Salesforce answers 400 "Specify the conversationId in UUID format."

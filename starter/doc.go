@@ -5,6 +5,11 @@
 // (errors wrap ErrInvalid) and never puts attachment bytes in workflow
 // history: files go to the attachment store and only a reference travels.
 //
+// Availability (WithAvailability, package availability) says whether a live
+// agent can be offered for a topic now; Start asks too and, while agents are
+// offline, starts nothing and returns an *OfflineError (errors.Is
+// ErrOffline) with the offline message and the next opening.
+//
 // The gateway (HTTP) and the liveagent CLI (cmd/liveagent) are built
 // on it.
 package starter

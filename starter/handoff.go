@@ -37,9 +37,6 @@ type HistoryEntry struct {
 	At   time.Time // when it was said; zero when unknown
 }
 
-// Option configures a Client.
-type Option func(*Client)
-
 // WithHandoffExcludedTopics names the topics whose assistant conversation
 // (summary and history) must never reach the agent: Start drops it for
 // them.

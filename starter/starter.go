@@ -49,13 +49,21 @@ type Client struct {
 	tc              client.Client
 	settings        workflows.Settings
 	store           *attachstore.Store
-	handoffExcluded []string // topics whose assistant context is dropped
+	availability    AvailabilityChecker // nil: always available
+	handoffExcluded []string            // topics whose assistant context is dropped
 }
 
+// Option customises New.
+type Option func(*Client)
+
 // New returns a Client starting sessions with settings (usually
-// cfg.SessionSettings()). store holds user attachments and the handoff
+// cfg.SessionSettings(); an empty OfflineMessage becomes
+// DefaultOfflineMessage). store holds user attachments and the handoff
 // history; it may be nil when neither is used.
 func New(c client.Client, settings workflows.Settings, store *attachstore.Store, opts ...Option) *Client {
+	if settings.OfflineMessage == "" {
+		settings.OfflineMessage = DefaultOfflineMessage
+	}
 	cl := &Client{tc: c, settings: settings, store: store}
 	for _, o := range opts {
 		o(cl)
@@ -89,7 +97,9 @@ type Session struct {
 // Start starts the user's live-agent session, or returns the running one
 // (WorkflowIDConflictPolicy USE_EXISTING): one user has at most one session.
 // A finished session's id may be reused (WorkflowIDReusePolicy
-// ALLOW_DUPLICATE).
+// ALLOW_DUPLICATE). A new session is started only while live agents are
+// available (WithAvailability): otherwise Start returns an *OfflineError
+// and starts nothing; the running session is returned whatever the hours.
 func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) {
 	if err := c.validateStart(req); err != nil {
 		return nil, err
@@ -127,6 +137,16 @@ func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) 
 		History:     history,
 		Settings:    c.settings,
 	}}
+	if runningRunID == "" {
+		avail, err := c.check(ctx, req.Topic)
+		if err != nil {
+			return nil, fmt.Errorf("start session %s: %w", id, err)
+		}
+		if !avail.Available {
+			return nil, &OfflineError{Topic: req.Topic, Message: avail.OfflineMessage, NextOpen: avail.NextOpen}
+		}
+		in.Request.AvailableUntil = avail.AvailableUntil
+	}
 	run, err := c.tc.ExecuteWorkflow(ctx, opts, workflows.WorkflowName, in)
 	if err != nil {
 		return nil, fmt.Errorf("start session %s: %w", id, err)

@@ -165,7 +165,10 @@ func TestStartNewSession(t *testing.T) {
 	assert.Equal(t, "u-42", input.Request.UserID)
 	assert.Equal(t, "payslip", input.Request.Description)
 	assert.Equal(t, "fr_FR", input.Request.Locale)
-	assert.Equal(t, testSettings(), input.Request.Settings)
+	want := testSettings()
+	want.OfflineMessage = DefaultOfflineMessage // an empty one is defaulted
+	assert.Equal(t, want, input.Request.Settings)
+	assert.True(t, input.Request.AvailableUntil.IsZero(), "no availability check: no known end")
 	assert.Nil(t, input.Carry)
 }
 

@@ -54,15 +54,22 @@ func (c *Client) validateText(field, text string, required bool) error {
 	return nil
 }
 
+func (c *Client) validateTopic(topic string) error {
+	if topic == "" {
+		return invalid("topic is required (one of: %s)", strings.Join(c.settings.Topics, ", "))
+	}
+	if !slices.Contains(c.settings.Topics, topic) {
+		return invalid("topic %q is not configured (one of: %s)", topic, strings.Join(c.settings.Topics, ", "))
+	}
+	return nil
+}
+
 func (c *Client) validateStart(req StartRequest) error {
 	if err := validateUserID(req.UserID); err != nil {
 		return err
 	}
-	if req.Topic == "" {
-		return invalid("topic is required (one of: %s)", strings.Join(c.settings.Topics, ", "))
-	}
-	if !slices.Contains(c.settings.Topics, req.Topic) {
-		return invalid("topic %q is not configured (one of: %s)", req.Topic, strings.Join(c.settings.Topics, ", "))
+	if err := c.validateTopic(req.Topic); err != nil {
+		return err
 	}
 	if err := c.validateText("description", req.Description, true); err != nil {
 		return err

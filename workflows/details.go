@@ -6,13 +6,16 @@ import (
 	"time"
 )
 
+// DefaultOfflineMessage is what a user waiting when live agents go offline
+// is told when Settings.OfflineMessage is empty.
+const DefaultOfflineMessage = "Our agents are offline now, so nobody can join this chat. Please try again during business hours."
+
 // Texts the workflow shows the user when the settings leave them empty, and
 // the notices that have no setting.
 const (
 	defaultGreeting          = "An agent has joined the chat."
 	defaultTimeoutMessage    = "Sorry, no agent is available right now. Please try again later."
 	defaultAgentEndedMessage = "The agent has ended the chat."
-	defaultOfflineMessage    = "Our agents are offline now, so nobody can join this chat. Please try again during business hours."
 	routingFailedMessage     = "Sorry, we could not connect you to an agent. Please try again later."
 	noRoutingResultMessage   = "Sorry, we could not reach an agent queue. Please try again later."
 	refusedMessage           = "Sorry, the live chat service could not take this request. Please try again later."

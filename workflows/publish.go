@@ -14,7 +14,7 @@ func (s *session) closingNotice(reason CloseReason) string {
 	case CloseAgentEnded:
 		return orDefault(st.AgentEndedMessage, defaultAgentEndedMessage)
 	case CloseAgentsOffline:
-		return orDefault(st.OfflineMessage, defaultOfflineMessage)
+		return orDefault(st.OfflineMessage, DefaultOfflineMessage)
 	case CloseRoutingFailed:
 		return orDefault(st.RoutingFailedMessage, routingFailedMessage)
 	case CloseNoRoutingResult:

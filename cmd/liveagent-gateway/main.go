@@ -6,7 +6,10 @@
 //
 //	liveagent-gateway -config liveagent.yaml
 //
-// gateway.bearer_token is required. With codec.enabled the client encrypts
+// gateway.bearer_token is required. Starts are checked against
+// availability.* (GET /v1/availability answers the same check); with
+// availability.source salesforce it reads the deployment's business hours
+// from Salesforce (unauthenticated, cached availability.salesforce_cache_ttl). With codec.enabled the client encrypts
 // payloads exactly like the worker must, and the gateway serves the codec
 // endpoint for operators on /codec/ (POST /codec/decode, /codec/encode),
 // guarded by codec.operator_token (then required) and open to browsers from
@@ -34,7 +37,7 @@ import (
 	"github.com/liveagent-bridge/liveagent/internal/httpserver"
 	"github.com/liveagent-bridge/liveagent/internal/logging"
 	"github.com/liveagent-bridge/liveagent/internal/temporalclient"
-	"github.com/liveagent-bridge/liveagent/starter"
+	"github.com/liveagent-bridge/liveagent/internal/wiring"
 )
 
 func main() {
@@ -99,8 +102,13 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	defer tc.Close()
 
+	sessions, err := wiring.Starter(cfg, tc, store, logger)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 	g, err := gateway.New(gateway.Options{
-		Sessions:     starter.New(tc, cfg.SessionSettings(), store, cfg.StarterOptions()...),
+		Sessions:     sessions,
 		Files:        store,
 		BearerToken:  cfg.Gateway.BearerToken,
 		Topics:       cfg.Session.Topics,

@@ -7,6 +7,7 @@
 //	liveagent [-config file] close -user u-42 [-reason "solved"]
 //	liveagent [-config file] state -user u-42
 //	liveagent [-config file] list
+//	liveagent [-config file] availability -topic HR
 //
 // It reads the same configuration as the worker (temporal.*, session.*,
 // attachments.dir, codec.*): with codec.enabled it encrypts what it sends and
@@ -41,6 +42,7 @@ import (
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/internal/logging"
 	"github.com/liveagent-bridge/liveagent/internal/temporalclient"
+	"github.com/liveagent-bridge/liveagent/internal/wiring"
 	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
@@ -54,6 +56,7 @@ commands:
   close      -user ID [-reason TEXT]                                   end the user's session
   state      -user ID                                                  show state and transcript
   list                                                                 list open sessions
+  availability -topic TOPIC                                           may a live agent be offered now?
 `
 
 func main() {
@@ -209,8 +212,35 @@ func (c *command) dispatch(ctx context.Context, name string, args []string, stde
 			printList(c.stdout, list)
 			return nil
 		})
+	case "availability":
+		topic := fs.String("topic", "", "topic (one of session.topics)")
+		if err := parse(fs, args, false); err != nil {
+			return err
+		}
+		return c.with(ctx, false, func(s *starter.Client) error {
+			a, err := s.Availability(ctx, *topic)
+			if err != nil {
+				return err
+			}
+			printAvailability(c.stdout, a)
+			return nil
+		})
 	}
-	return usageError{fmt.Sprintf("unknown command %q (start, send, send-file, close, state, list)", name)}
+	return usageError{fmt.Sprintf("unknown command %q (start, send, send-file, close, state, list, availability)", name)}
+}
+
+// printAvailability prints one line, and the offline message when offline.
+func printAvailability(w io.Writer, a starter.Availability) {
+	switch {
+	case a.Available && !a.AvailableUntil.IsZero():
+		fmt.Fprintf(w, "%s: available until %s\n", a.Topic, a.AvailableUntil.UTC().Format(time.RFC3339))
+	case a.Available:
+		fmt.Fprintf(w, "%s: available (no known end)\n", a.Topic)
+	case !a.NextOpen.IsZero():
+		fmt.Fprintf(w, "%s: offline, next opening %s\n%s\n", a.Topic, a.NextOpen.UTC().Format(time.RFC3339), a.OfflineMessage)
+	default:
+		fmt.Fprintf(w, "%s: offline, no known opening\n%s\n", a.Topic, a.OfflineMessage)
+	}
 }
 
 func parse(fs *flag.FlagSet, args []string, allowArgs bool) error {
@@ -259,7 +289,12 @@ func (c *command) with(ctx context.Context, needStore bool, f func(*starter.Clie
 		return err
 	}
 	defer tc.Close()
-	return f(starter.New(tc, cfg.SessionSettings(), store, cfg.StarterOptions()...))
+	// start is refused while live agents are offline (availability.*).
+	s, err := wiring.Starter(cfg, tc, store, logging.NewLogger(config.Log{Level: "error", Format: cfg.Log.Format}, os.Stderr))
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	return f(s)
 }
 
 func orNewID(id string) string {

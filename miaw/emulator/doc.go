@@ -61,6 +61,18 @@
 // the agent console web page at /emulator/console. A ScriptedAgent accepts,
 // answers, shares a link and a file, and ends sessions on its own.
 //
+// # Business hours
+//
+// GET /embeddedservice/v1/businesshours answers the deployment's business
+// hours in Salesforce's shape ({"businessHoursInfo":{"name","isActive":true,
+// "businessHours":[{"startTime","endTime"}]}}, epoch milliseconds; windows
+// that have ended are left out). By default it is open around the clock (one
+// window from an hour ago to a day ahead). SetBusinessHours sets explicit
+// windows, SetBusinessHoursOpen(false) closes (no window), true restores the
+// default; the control API mirrors them (GET/POST /emulator/v1/businesshours,
+// body {"open": bool} or {"windows": [...]}) and the console has an
+// open/closed toggle.
+//
 // # Faults
 //
 // Faults injects dropped streams (DropStreamEvery), duplicate events

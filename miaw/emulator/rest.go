@@ -887,16 +887,6 @@ func (s *Server) handleESConfig(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.esConfig(""))
 }
 
-func (s *Server) handleBusinessHours(w http.ResponseWriter, r *http.Request) {
-	if !s.embeddedServiceQueryOK(w, r) {
-		return
-	}
-	now := time.Now()
-	writeJSON(w, http.StatusOK, map[string]any{"businessHoursInfo": map[string]any{"businessHours": []map[string]int64{
-		{"startTime": millis(now.Add(-time.Hour)), "endTime": millis(now.Add(24 * time.Hour))},
-	}}})
-}
-
 func (s *Server) handleFileDownload(w http.ResponseWriter, r *http.Request) {
 	s.learnBaseURL(r)
 	if s.cfg.RequireAuthForFiles {

@@ -45,6 +45,7 @@ type Server struct {
 	throttle int                      // remaining consecutive 429s
 	closed   bool
 	timers   map[*time.Timer]struct{} // scripted / transfer timers to stop on Close
+	hours    hoursState               // business hours (hours.go)
 	// silentRouting makes routing say nothing about new sessions (SetSilentRouting).
 	silentRouting atomic.Bool
 
@@ -235,6 +236,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /eventrouter/v1/sse", s.handleSSE)
 	mux.HandleFunc("GET /emulator/files/{id}", s.handleFileDownload)
 	s.controlRoutes(mux)
+	s.hoursControlRoutes(mux)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found")
 	})
