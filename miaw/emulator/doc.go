@@ -8,7 +8,9 @@
 // JWTs (RS256/RS512, kid looked up in a JWKS, iss, exp; aud ignored), issues
 // expiring HS256 access tokens with subject
 // "v2/iamessage/AUTH/<keyset>/uid:<sub>", validates requests the way
-// Salesforce does (X-Org-Id, lowercase UUID v4 conversation ids, deployment
+// Salesforce does (X-Org-Id required on the SSE stream only — REST calls
+// need just Authorization and Content-Type, as Salesforce's sample app sends
+// them —, lowercase UUID v4 conversation ids, deployment
 // names, string routing attributes within maxLength, 417 after a messaging
 // session ended, 413/415 for files), and streams every event of a user's
 // conversations on one SSE stream per user. Every error body is

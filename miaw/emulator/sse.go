@@ -15,7 +15,7 @@ import (
 func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) {
 	s.stats.requests.Add(1)
 	s.learnBaseURL(r)
-	claims, ok := s.authenticate(w, r)
+	claims, ok := s.authenticateStream(w, r)
 	if !ok {
 		return
 	}
