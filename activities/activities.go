@@ -59,7 +59,11 @@ type Activities struct {
 	// AttachmentBaseURL is where the assistant fetches stored attachments;
 	// AttachmentRef.URL is AttachmentBaseURL + "/" + sha256.
 	AttachmentBaseURL string
-	Logger            *slog.Logger
+	// MaxDownloadBytes caps a file an agent shares
+	// (attachments.max_download_bytes, which the miaw client enforces too);
+	// 0 leaves it to the client.
+	MaxDownloadBytes int64
+	Logger           *slog.Logger
 
 	// Test hooks; zero values mean production behaviour.
 	heartbeatEvery  time.Duration

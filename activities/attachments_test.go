@@ -83,9 +83,10 @@ func TestDownloadAttachmentDetectsType(t *testing.T) {
 
 func TestDownloadAttachmentTooLarge(t *testing.T) {
 	a, sf, env := testActivities(t)
+	a.MaxDownloadBytes = 100
 	sf.downloads["big"] = &miaw.Download{Name: "big.bin", Data: []byte(strings.Repeat("x", 101))}
 	_, err := env.ExecuteActivity(workflows.ActivityDownloadAttachment, workflows.DownloadInput{
-		UserID: "u", Attachment: workflows.AgentAttachment{Name: "big.bin", URL: "big"}, MaxSize: 100,
+		UserID: "u", Attachment: workflows.AgentAttachment{Name: "big.bin", URL: "big"},
 	})
 	assertNonRetryable(t, err, ErrTypeAttachmentTooLarge)
 	h := sha256.Sum256([]byte(strings.Repeat("x", 101)))
@@ -98,6 +99,26 @@ func TestDownloadAttachmentTooLarge(t *testing.T) {
 		UserID: "u", Attachment: workflows.AgentAttachment{URL: "big"},
 	})
 	assertNonRetryable(t, err, ErrTypeAttachmentTooLarge)
+}
+
+// TestAgentFileLimitIsTheDownloadLimit: in.MaxSize is the workflow's user
+// upload limit (session.max_attachment_bytes); an agent's file larger than
+// it but within attachments.max_download_bytes is stored.
+func TestAgentFileLimitIsTheDownloadLimit(t *testing.T) {
+	a, sf, env := testActivities(t)
+	a.MaxDownloadBytes = 1000
+	sf.downloads["mid"] = &miaw.Download{Name: "mid.bin", Data: []byte(strings.Repeat("y", 500))}
+	val, err := env.ExecuteActivity(workflows.ActivityDownloadAttachment, workflows.DownloadInput{
+		UserID: "u", Attachment: workflows.AgentAttachment{Name: "mid.bin", URL: "mid"}, MaxSize: 100,
+	})
+	if err != nil {
+		t.Fatalf("a 500-byte agent file with a 100-byte upload limit and a 1000-byte download limit: %v", err)
+	}
+	var ref workflows.AttachmentRef
+	_ = val.Get(&ref)
+	if ref.Size != 500 || !a.Store.Has(ref.SHA256) {
+		t.Fatalf("ref = %+v", ref)
+	}
 }
 
 func TestDownloadAttachmentErrors(t *testing.T) {

@@ -55,13 +55,13 @@
 //	    user_field: UserId           # routing attribute carrying the user id
 //	    topic_field: Topic           # routing attribute carrying the topic
 //	  max_message_bytes: 4000        # max UTF-8 bytes of one user message
-//	  max_attachment_bytes: 5MiB     # max size of one attachment, either direction
+//	  max_attachment_bytes: 5MiB     # max size of one user (assistant) upload; Salesforce takes at most 5 MB
 //	  allowed_attachment_types: []   # MIME types users may send; empty allows all
 //	  listener_heartbeat_timeout: 30s # listener heartbeats every third of it; 15s to 10m
 //	attachments:
 //	  dir: ./data/attachments        # content-addressed store of attachments
 //	  public_url: http://127.0.0.1:8081/v1/attachments   # base URL users fetch stored files from
-//	  max_download_bytes: 25MiB      # cap on agent attachment downloads
+//	  max_download_bytes: 25MiB      # max size of one file an agent shares (end to end)
 //	  retention: 720h                # files are removed this long after their latest put; 0 keeps them
 //	delivery:
 //	  mode: console                  # console | webhook

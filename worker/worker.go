@@ -67,6 +67,7 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 		Store:             store,
 		Sink:              sink,
 		AttachmentBaseURL: cfg.Attachments.PublicURL,
+		MaxDownloadBytes:  cfg.Attachments.MaxDownloadBytes,
 		Logger:            logger.With("component", "activities"),
 	}
 
