@@ -26,8 +26,9 @@
 // Status codes: 400 malformed request (bad JSON, unknown field, missing
 // multipart part), 401 missing or wrong bearer token, 404 no such session or
 // file, 409 the session refused the update or has already closed (closing a
-// closed session is 200 "closed"), 413 body over the limit, 415 wrong content
-// type, 422 a validation error (the message says which field and why), 503
+// closed session is 200 "closed"), 413 body over the limit or a file
+// Salesforce refused as too large, 415 wrong content type or a file type
+// Salesforce refused (both with Salesforce's reason), 422 a validation error (the message says which field and why), 503
 // Temporal unavailable, 504 timed out, 500 anything else (details are logged,
 // never returned).
 //

@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/liveagent-bridge/liveagent/activities"
 	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -272,7 +273,7 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// Only the root cause: the full error names the activity, event
 		// ids and the worker's pid and host.
 		g.log.Info("gateway: update rejected", "method", r.Method, "path", r.URL.Path, "error", rejected.Err)
-		writeError(w, http.StatusConflict, rejected.Reason)
+		writeError(w, rejectionStatus(rejected.Type), rejected.Reason)
 	case errors.Is(err, starter.ErrRejected), errors.Is(err, errSessionClosed):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, attachstore.ErrNotFound):
@@ -292,4 +293,17 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
 		g.log.Error("gateway: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		writeError(w, http.StatusInternalServerError, "internal error")
 	}
+}
+
+// rejectionStatus is the answer to an update the session refused or failed,
+// by the root cause's type: Salesforce's 413 and 415 for a user file stay
+// 413 and 415; anything else is a conflict (409).
+func rejectionStatus(errType string) int {
+	switch errType {
+	case activities.ErrTypeAttachmentTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case activities.ErrTypeUnsupportedFileType:
+		return http.StatusUnsupportedMediaType
+	}
+	return http.StatusConflict
 }

@@ -3,8 +3,11 @@ package e2e
 import (
 	"bytes"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/textproto"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,12 +50,39 @@ func fetch(t *testing.T, url string, bearer bool) (int, []byte) {
 	return resp.StatusCode, body
 }
 
-// Files through the gateway: an agent's file larger than the user upload
-// limit (session.max_attachment_bytes, 5 MiB) but within
-// attachments.max_download_bytes (25 MiB) reaches the user whole.
+// upload posts a file to the gateway as the assistant would and returns the
+// status and the decoded JSON answer.
+func upload(t *testing.T, c *gatewayClient, user, messageID, name, mimeType string, content []byte) (int, map[string]any) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	require.NoError(t, mw.WriteField("messageId", messageID))
+	hdr := textproto.MIMEHeader{}
+	hdr.Set("Content-Disposition", `form-data; name="file"; filename="`+name+`"`)
+	hdr.Set("Content-Type", mimeType)
+	part, err := mw.CreatePart(hdr)
+	require.NoError(t, err)
+	_, err = part.Write(content)
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	var out map[string]any
+	status := c.call(http.MethodPost, "/v1/sessions/"+user+"/attachments", mw.FormDataContentType(), &body, &out)
+	return status, out
+}
+
+// Files through the gateway:
+//   - an agent's file larger than the user upload limit
+//     (session.max_attachment_bytes, 5 MiB) but within
+//     attachments.max_download_bytes (25 MiB) reaches the user whole;
+//   - a user file Salesforce refuses as too large (413) or of a refused type
+//     (415) while an agent is active is answered 413 / 415 with Salesforce's
+//     reason, and the session carries on.
 func TestGatewayFiles(t *testing.T) {
-	s := newStack(t, emulator.Faults{})
-	_, srv := newGateway(t, s)
+	s := newStackWith(t, emulator.Config{
+		MaxFileBytes:     1 << 20,
+		BlockedMimeTypes: append(slices.Clone(emulator.DefaultBlockedMimeTypes), "application/zip"),
+	})
+	c, srv := newGateway(t, s)
 	const user = "u-files"
 	_, conv := s.startAccepted(t, user, "I need the big handbook")
 
@@ -68,4 +98,19 @@ func TestGatewayFiles(t *testing.T) {
 	status, got := fetch(t, srv.URL+"/v1/attachments/"+file.Attachment.SHA256, true)
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, sha(handbook), sha(got))
+
+	// Salesforce (the emulator, set to 1 MiB) refuses a 2 MiB user file that
+	// is within our own 5 MiB limit: 413 with its reason.
+	status, out := upload(t, c, user, "too-big-1", "scan.pdf", "application/pdf", bytes.Repeat([]byte("s"), 2<<20))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, status, "%v", out)
+	assert.Contains(t, out["error"], "The file is too large")
+	// A type Salesforce refuses: 415 with its reason.
+	status, out = upload(t, c, user, "zip-1", "logs.zip", "application/zip", []byte("PK\x03\x04 zip bytes"))
+	assert.Equal(t, http.StatusUnsupportedMediaType, status, "%v", out)
+	assert.Contains(t, out["error"], "application/zip isn't supported")
+	// The session carries on.
+	var res gateway.UpdateResponse
+	require.Equal(t, http.StatusOK, c.postJSON("/v1/sessions/"+user+"/messages",
+		gateway.SendMessageRequest{MessageID: "after-refusals", Text: "still there?"}, &res))
+	assert.Equal(t, string(workflows.UpdateSent), res.Status)
 }
