@@ -43,6 +43,11 @@ type Config struct {
 	// ReplayBuffer is the number of events kept per user for Last-Event-ID
 	// replay; default 1000.
 	ReplayBuffer int
+	// ReplayWindow is how long an event stays replayable after it was
+	// published (Salesforce keeps events for a limited time); a stream
+	// resuming from an older Last-Event-ID gets only the newer events,
+	// without an error. 0 = no time limit (the ring alone).
+	ReplayWindow time.Duration
 	// MaxFileBytes is the largest accepted end-user upload; default 5 MiB.
 	// Larger uploads get 413.
 	MaxFileBytes int64
@@ -173,6 +178,9 @@ func (c *Config) validate() error {
 		if v < 0 || v > 1 {
 			return fmt.Errorf("emulator: faults.%s: must be between 0 and 1, got %v", name, v)
 		}
+	}
+	if c.ReplayWindow < 0 {
+		return fmt.Errorf("emulator: replay_window: must not be negative, got %v", c.ReplayWindow)
 	}
 	if c.Faults.DropStreamEvery < 0 {
 		return fmt.Errorf("emulator: faults.drop_stream_every: must not be negative, got %d", c.Faults.DropStreamEvery)

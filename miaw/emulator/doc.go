@@ -23,7 +23,9 @@
 // listing it is an object). Ids are opaque, "<ms>-<seq>" with a per-user
 // monotonic seq. A per-user ring of Config.ReplayBuffer events serves
 // Last-Event-ID (any header case): a stream resumes exactly after that id, and
-// "0" replays the whole ring. The access-token response's lastEventId is the
+// "0" replays the whole ring. Events older than Config.ReplayWindow (or out
+// of the ring) are not replayed: the stream silently carries on from what it
+// has, and a client catches up from the conversation entries list. The access-token response's lastEventId is the
 // user's newest id. "ping" keep-alives (no id) are sent every PingInterval. A
 // stream ends when its access token expires (the reconnect then gets 401 "Jwt
 // is expired") or is revoked.

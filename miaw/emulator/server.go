@@ -60,6 +60,7 @@ type Stats struct {
 	EventsSent      int64 `json:"eventsSent"`      // SSE events written (excluding pings, including duplicates)
 	PingsSent       int64 `json:"pingsSent"`       // SSE ping keep-alives written
 	Replayed        int64 `json:"replayed"`        // events replayed after Last-Event-ID
+	ReplayExpired   int64 `json:"replayExpired"`   // resumes whose Last-Event-ID was older than the replay ring or window
 	ExpiredStreams  int64 `json:"expiredStreams"`  // streams ended at token expiry
 	FaultErrors     int64 `json:"faultErrors"`     // injected 503 answers
 	FaultThrottled  int64 `json:"faultThrottled"`  // injected 429 answers
@@ -71,8 +72,8 @@ type Stats struct {
 }
 
 type statCounters struct {
-	requests, tokensIssued, streamsOpened, eventsSent, pingsSent, replayed, expiredStreams         atomic.Int64
-	faultErrors, faultThrottled, faultDrops, faultDuplicates, faultDelays, conversations, messages atomic.Int64
+	requests, tokensIssued, streamsOpened, eventsSent, pingsSent, replayed, replayExpired, expiredStreams atomic.Int64
+	faultErrors, faultThrottled, faultDrops, faultDuplicates, faultDelays, conversations, messages        atomic.Int64
 }
 
 // Stats returns a snapshot of the counters.
@@ -80,7 +81,7 @@ func (s *Server) Stats() Stats {
 	c := &s.stats
 	return Stats{
 		Requests: c.requests.Load(), TokensIssued: c.tokensIssued.Load(), StreamsOpened: c.streamsOpened.Load(),
-		EventsSent: c.eventsSent.Load(), PingsSent: c.pingsSent.Load(), Replayed: c.replayed.Load(),
+		EventsSent: c.eventsSent.Load(), PingsSent: c.pingsSent.Load(), Replayed: c.replayed.Load(), ReplayExpired: c.replayExpired.Load(),
 		ExpiredStreams: c.expiredStreams.Load(), FaultErrors: c.faultErrors.Load(), FaultThrottled: c.faultThrottled.Load(),
 		FaultDrops: c.faultDrops.Load(), FaultDuplicates: c.faultDuplicates.Load(), FaultDelays: c.faultDelays.Load(),
 		Conversations: c.conversations.Load(), Messages: c.messages.Load(),
