@@ -60,6 +60,11 @@ type Activities struct {
 	// AttachmentBaseURL is where the assistant fetches stored attachments;
 	// AttachmentRef.URL is AttachmentBaseURL + "/" + sha256.
 	AttachmentBaseURL string
+	// Links, when set, signs the attachment link of every delivery at
+	// delivery time (attachments.link_secret), so the user's browser can
+	// open it without a secret until it expires. History keeps the unsigned
+	// URL. Nil delivers the unsigned URL (it needs the gateway bearer token).
+	Links *attachstore.LinkSigner
 	// MaxDownloadBytes caps a file an agent shares
 	// (attachments.max_download_bytes, which the miaw client enforces too);
 	// 0 leaves it to the client.

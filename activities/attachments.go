@@ -80,7 +80,9 @@ func AttachmentURL(base, sha256hex string) string {
 }
 
 // DeliverToUser hands one Delivery to the configured Sink
-// (workflows.ActivityDeliver). Sinks are idempotent on Delivery.ID. A
+// (workflows.ActivityDeliver), its attachment link signed and expiring when
+// Activities.Links is set (each attempt signs afresh; the workflow's input
+// keeps the plain URL). Sinks are idempotent on Delivery.ID. A
 // *DeliveryError from the sink decides retrying: permanent ones are
 // non-retryable (ErrTypeDeliveryRejected), others retryable
 // (ErrTypeDeliveryFailed) after the receiver's Retry-After.
@@ -90,6 +92,11 @@ func (a *Activities) DeliverToUser(ctx context.Context, d workflows.Delivery) er
 	}
 	if a.Sink == nil {
 		return invalidInput("deliver: no sink configured")
+	}
+	if a.Links != nil && d.Attachment != nil && attachstore.ValidKey(d.Attachment.SHA256) {
+		signed := *d.Attachment
+		signed.URL = a.Links.Sign(signed.URL, signed.SHA256)
+		d.Attachment = &signed
 	}
 	err := a.Sink.Deliver(ctx, d)
 	if err == nil {

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/miaw"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
@@ -181,4 +183,35 @@ func TestDeliverToUser(t *testing.T) {
 
 	_, err = env.ExecuteActivity(workflows.ActivityDeliver, workflows.Delivery{Text: "no id"})
 	assertNonRetryable(t, err, ErrTypeInvalidInput)
+}
+
+// With a link signer, the delivered attachment link is signed and expiring;
+// the delivery the workflow passed in keeps the plain URL.
+func TestDeliverToUserSignsAttachmentLinks(t *testing.T) {
+	a, _, env := testActivities(t)
+	sink := &recordingSink{}
+	a.Sink = sink
+	links, err := attachstore.NewLinkSigner("0123456789abcdef0123456789abcdef-links", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Links = links
+	sum := strings.Repeat("ab", 32)
+	plain := "https://bridge.example/v1/attachments/" + sum
+	d := workflows.Delivery{ID: "e-file", SessionID: "s", UserID: "u", Kind: workflows.DeliverAgentMessage,
+		Attachment: &workflows.AttachmentRef{Name: "a.pdf", SHA256: sum, URL: plain}}
+	if _, err := env.ExecuteActivity(workflows.ActivityDeliver, d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := url.Parse(sink.got[0].Attachment.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := got.Query()
+	if !strings.HasPrefix(sink.got[0].Attachment.URL, plain+"?") || links.Verify(sum, q.Get("expires"), q.Get("sig")) != nil {
+		t.Fatalf("delivered link %q is not a valid signed link to %s", sink.got[0].Attachment.URL, plain)
+	}
+	if d.Attachment.URL != plain {
+		t.Fatalf("the input delivery was changed: %q", d.Attachment.URL)
+	}
 }

@@ -14,7 +14,7 @@
 // file are an error (typos never pass silently).
 //
 // Secrets (temporal.api_key, delivery.webhook_secret, gateway.bearer_token,
-// codec.keys, codec.operator_token) never appear in errors; log (*Config).Redacted(), never the
+// attachments.link_secret, codec.keys, codec.operator_token) never appear in errors; log (*Config).Redacted(), never the
 // Config itself.
 //
 // Every key, with its default:
@@ -63,6 +63,8 @@
 //	  public_url: http://127.0.0.1:8081/v1/attachments   # base URL users fetch stored files from
 //	  max_download_bytes: 25MiB      # max size of one file an agent shares (end to end)
 //	  retention: 720h                # files are removed this long after their latest put; 0 keeps them
+//	  link_secret: ""                # signs the file links the assistant gets (secret; worker and gateway; "" = links need the bearer token)
+//	  link_ttl: 24h                  # how long a signed file link works
 //	delivery:
 //	  mode: console                  # console | webhook
 //	  webhook_url: ""                # webhook: the assistant's endpoint (required)

@@ -15,7 +15,7 @@
 //	POST /v1/sessions/{userId}/messages         {messageId, text}
 //	POST /v1/sessions/{userId}/attachments      multipart: messageId, caption, file
 //	POST /v1/sessions/{userId}/close            {requestId, reason}
-//	GET  /v1/attachments/{sha256}[?name=&type=] a stored file (the AttachmentRef URL)
+//	GET  /v1/attachments/{sha256}[?name=&type=] a stored file (the AttachmentRef URL; with &expires=&sig= no token)
 //	POST /codec/decode, /codec/encode           payload codec for operators (Options.Codec; its own token)
 //
 // Retries are safe: a session is keyed by user id (a second start returns the
@@ -32,7 +32,10 @@
 // Temporal unavailable, 504 timed out, 500 anything else (details are logged,
 // never returned).
 //
-// Attachments are served only with the bearer token, as downloads
+// Attachments are served with the bearer token or, when Options.Links is
+// set, with a signed unexpired link (?expires=&sig=, HMAC-SHA256 over the
+// file id and the expiry; no token needed, 403 with the reason when expired
+// or forged), as downloads
 // (Content-Disposition: attachment, X-Content-Type-Options: nosniff, a
 // sandboxing Content-Security-Policy); types a browser would render or run
 // are served as application/octet-stream.

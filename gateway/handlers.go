@@ -66,7 +66,15 @@ func (g *Gateway) sessionState(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, stateResponse(view))
+	out := stateResponse(view)
+	if g.links != nil {
+		for _, e := range out.Transcript {
+			if a := e.Attachment; a != nil && a.URL != "" && attachstore.ValidKey(a.SHA256) {
+				a.URL = g.links.Sign(a.URL, a.SHA256)
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (g *Gateway) sendMessage(w http.ResponseWriter, r *http.Request) {
@@ -155,6 +163,33 @@ func (g *Gateway) sendAttachment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, updateResponse(res))
+}
+
+// attachmentAccess guards GET /v1/attachments/{sha256}: a request with an
+// Authorization header, or without a signed link's parameters (expires,
+// sig), needs the bearer token; any other is served when the link is genuine
+// and unexpired (403 with the reason otherwise, also when signed links are
+// not configured).
+func (g *Gateway) attachmentAccess(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if r.Header.Get("Authorization") != "" || (!q.Has(attachstore.LinkSignatureParam) && !q.Has(attachstore.LinkExpiresParam)) {
+		g.auth(g.getAttachment).ServeHTTP(w, r)
+		return
+	}
+	if g.links == nil {
+		refuse(w, r, http.StatusForbidden, "signed links are not enabled (attachments.link_secret); use the bearer token")
+		return
+	}
+	sum := r.PathValue("sha256")
+	if !attachstore.ValidKey(sum) {
+		refuse(w, r, http.StatusBadRequest, "attachment id must be a lowercase hex SHA-256 (64 characters)")
+		return
+	}
+	if err := g.links.Verify(sum, q.Get(attachstore.LinkExpiresParam), q.Get(attachstore.LinkSignatureParam)); err != nil {
+		refuse(w, r, http.StatusForbidden, err.Error())
+		return
+	}
+	g.getAttachment(w, r)
 }
 
 // getAttachment serves a stored file as a download. The store keeps bytes

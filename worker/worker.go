@@ -61,6 +61,10 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 	if err != nil {
 		return nil, fmt.Errorf("attachment store %s: %w", cfg.Attachments.Dir, err)
 	}
+	links, err := cfg.LinkSigner()
+	if err != nil {
+		return nil, err
+	}
 	w.acts = &activities.Activities{
 		SF:                sf,
 		Temporal:          tc,
@@ -68,6 +72,7 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 		Sink:              sink,
 		AttachmentBaseURL: cfg.Attachments.PublicURL,
 		MaxDownloadBytes:  cfg.Attachments.MaxDownloadBytes,
+		Links:             links,
 		Logger:            logger.With("component", "activities"),
 	}
 

@@ -99,9 +99,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	defer tc.Close()
 
+	links, err := cfg.LinkSigner()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 	g, err := gateway.New(gateway.Options{
 		Sessions:     starter.New(tc, cfg.SessionSettings(), store),
 		Files:        store,
+		Links:        links,
 		BearerToken:  cfg.Gateway.BearerToken,
 		Topics:       cfg.Session.Topics,
 		MaxBodyBytes: cfg.Gateway.MaxBodyBytes,

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,9 +22,12 @@ import (
 // newGateway serves the assistant gateway of s on loopback.
 func newGateway(t *testing.T, s *stack) (*gatewayClient, *httptest.Server) {
 	t.Helper()
+	links, err := s.cfg.LinkSigner()
+	require.NoError(t, err)
 	g, err := gateway.New(gateway.Options{
 		Sessions:     s.starter,
 		Files:        s.store,
+		Links:        links,
 		BearerToken:  gatewayToken,
 		Topics:       s.cfg.Session.Topics,
 		MaxBodyBytes: s.cfg.Gateway.MaxBodyBytes,
@@ -71,6 +75,8 @@ func upload(t *testing.T, c *gatewayClient, user, messageID, name, mimeType stri
 }
 
 // Files through the gateway:
+//   - the link to an agent's file in the delivery and in the transcript is
+//     signed and expiring: a browser opens it without any secret;
 //   - an agent's file larger than the user upload limit
 //     (session.max_attachment_bytes, 5 MiB) but within
 //     attachments.max_download_bytes (25 MiB) reaches the user whole;
@@ -78,11 +84,16 @@ func upload(t *testing.T, c *gatewayClient, user, messageID, name, mimeType stri
 //     (415) while an agent is active is answered 413 / 415 with Salesforce's
 //     reason, and the session carries on.
 func TestGatewayFiles(t *testing.T) {
-	s := newStackWith(t, emulator.Config{
+	s := newBackendWith(t, emulator.Config{
 		MaxFileBytes:     1 << 20,
 		BlockedMimeTypes: append(slices.Clone(emulator.DefaultBlockedMimeTypes), "application/zip"),
 	})
+	s.cfg.Attachments.LinkSecret = "e2e-file-link-secret-0123456789abcdef0123456789"
+	require.NoError(t, s.cfg.Validate())
 	c, srv := newGateway(t, s)
+	s.cfg.Attachments.PublicURL = srv.URL + "/v1/attachments" // the worker's links point at this gateway
+	s.startWorker(t)
+	t.Cleanup(func() { s.stopWorker() })
 	const user = "u-files"
 	_, conv := s.startAccepted(t, user, "I need the big handbook")
 
@@ -98,6 +109,25 @@ func TestGatewayFiles(t *testing.T) {
 	status, got := fetch(t, srv.URL+"/v1/attachments/"+file.Attachment.SHA256, true)
 	require.Equal(t, http.StatusOK, status)
 	assert.Equal(t, sha(handbook), sha(got))
+
+	// The delivered link is signed: no token needed.
+	require.True(t, strings.HasPrefix(file.Attachment.URL, srv.URL+"/v1/attachments/"+file.Attachment.SHA256+"?"), file.Attachment.URL)
+	assert.Contains(t, file.Attachment.URL, "sig=")
+	status, got = fetch(t, file.Attachment.URL, false)
+	require.Equal(t, http.StatusOK, status, "%s", got)
+	assert.Equal(t, sha(handbook), sha(got))
+	// So is the transcript's, and a forged one is refused with the reason.
+	var transcriptURL string
+	for _, e := range c.state(user).Transcript {
+		if e.Attachment != nil && e.Attachment.SHA256 == file.Attachment.SHA256 {
+			transcriptURL = e.Attachment.URL
+		}
+	}
+	status, _ = fetch(t, transcriptURL, false)
+	assert.Equal(t, http.StatusOK, status, transcriptURL)
+	status, got = fetch(t, strings.Replace(file.Attachment.URL, "sig=", "sig=0", 1), false)
+	assert.Equal(t, http.StatusForbidden, status)
+	assert.Contains(t, string(got), "link signature invalid")
 
 	// Salesforce (the emulator, set to 1 MiB) refuses a 2 MiB user file that
 	// is within our own 5 MiB limit: 413 with its reason.
