@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -76,6 +77,17 @@ type Config struct {
 	// requests naming another Host get 403 (a DNS-rebinding page would name
 	// its own). "*" allows any host: only on a trusted network.
 	AllowedHosts []string
+	// TLS, when set, makes Start serve HTTPS with it (certificates from files
+	// or SelfSignedCert), as Salesforce serves https://<mydomain>.my.salesforce-scrt.com.
+	TLS *tls.Config
+	// CORSOrigins is the org's CORS allowlist (Salesforce Setup → CORS):
+	// browser pages from these origins (scheme://host[:port], exact; "*" =
+	// any) may call the MIAW API and open the SSE stream. Preflights are
+	// answered (methods GET, POST, DELETE; headers Authorization,
+	// Content-Type, X-Org-Id, Last-Event-ID, Cache-Control, Accept; max age
+	// 600 s) and responses name the origin. Empty: no cross-origin access.
+	// The control API, console and files never answer cross-origin.
+	CORSOrigins []string
 	// Faults injects failures; the zero value injects none.
 	Faults Faults
 	// Agent, when non-nil, runs a scripted agent; nil leaves the agent side to

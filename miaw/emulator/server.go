@@ -127,7 +127,8 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens on addr (":0" or "127.0.0.1:0" pick a free port) and serves in
-// the background. It returns the base URL, e.g. "http://127.0.0.1:41234".
+// the background, over TLS when Config.TLS is set. It returns the base URL,
+// e.g. "http://127.0.0.1:41234" or "https://127.0.0.1:41234".
 func (s *Server) Start(addr string) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -137,7 +138,11 @@ func (s *Server) Start(addr string) (string, error) {
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
 		host = net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
 	}
-	base := "http://" + host
+	scheme := "http"
+	if s.cfg.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + host
 	s.mu.Lock()
 	if s.baseURL == "" {
 		s.baseURL = base
@@ -146,11 +151,20 @@ func (s *Server) Start(addr string) (string, error) {
 	// with the token, Close or a dropped client); everything else is bounded.
 	s.httpSrv = httpserver.New(s.handler, httpserver.Limits{WriteTimeout: httpserver.NoWriteTimeout}, s.log)
 	srv := s.httpSrv
+	if s.cfg.TLS != nil {
+		srv.TLSConfig = s.cfg.TLS.Clone()
+	}
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if srv.TLSConfig != nil {
+			err = srv.ServeTLS(ln, "", "") // the certificates are in TLSConfig
+		} else {
+			err = srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("serve", "err", err)
 		}
 	}()
@@ -238,6 +252,9 @@ func (s *Server) routes() http.Handler {
 		writeError(w, http.StatusNotFound, "Not Found")
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAPIPath(r.URL.Path) && s.cors(w, r) {
+			return
+		}
 		// The agent side (control API, console, files) has no
 		// authentication: it must not be reachable from a web page on
 		// another site (DNS rebinding, cross-site posts).
