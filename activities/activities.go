@@ -24,6 +24,7 @@ type Salesforce interface {
 	CloseConversation(ctx context.Context, userID, conversationID string) error
 	DownloadAttachment(ctx context.Context, userID string, att miaw.Attachment) (*miaw.Download, error)
 	Stream(ctx context.Context, userID string, opts miaw.StreamOptions, handle func(miaw.Event) error) error
+	EntriesSince(ctx context.Context, userID, conversationID string, sinceMillis int64) ([]miaw.ConversationEntry, error)
 }
 
 // WorkflowSignaler is the part of client.Client the listener needs; a
@@ -59,7 +60,16 @@ type Activities struct {
 	// AttachmentBaseURL is where the assistant fetches stored attachments;
 	// AttachmentRef.URL is AttachmentBaseURL + "/" + sha256.
 	AttachmentBaseURL string
-	Logger            *slog.Logger
+	// Links, when set, signs the attachment link of every delivery at
+	// delivery time (attachments.link_secret), so the user's browser can
+	// open it without a secret until it expires. History keeps the unsigned
+	// URL. Nil delivers the unsigned URL (it needs the gateway bearer token).
+	Links *attachstore.LinkSigner
+	// MaxDownloadBytes caps a file an agent shares
+	// (attachments.max_download_bytes, which the miaw client enforces too);
+	// 0 leaves it to the client.
+	MaxDownloadBytes int64
+	Logger           *slog.Logger
 
 	// Test hooks; zero values mean production behaviour.
 	heartbeatEvery  time.Duration
@@ -90,20 +100,26 @@ type ListenerStats struct {
 	Malformed     int64 // events that could not be translated
 	SignalRetries int64 // transient signal failures that were retried
 	Undeliverable int64 // events that could not be encoded or that the server refused to take as a signal
+	// CaughtUp counts entries signalled from the conversation entries list
+	// after a resume (included in Signalled); CatchUpFailures counts
+	// catch-ups given up on a permanent listing error.
+	CaughtUp, CatchUpFailures int64
 }
 
 type listenerCounters struct {
-	signalled, skipped, malformed, signalRetries, undeliverable atomic.Int64
+	signalled, skipped, malformed, signalRetries, undeliverable, caughtUp, catchUpFailures atomic.Int64
 }
 
 // ListenerStats returns the listener counters.
 func (a *Activities) ListenerStats() ListenerStats {
 	return ListenerStats{
-		Signalled:     a.stats.signalled.Load(),
-		Skipped:       a.stats.skipped.Load(),
-		Malformed:     a.stats.malformed.Load(),
-		SignalRetries: a.stats.signalRetries.Load(),
-		Undeliverable: a.stats.undeliverable.Load(),
+		Signalled:       a.stats.signalled.Load(),
+		Skipped:         a.stats.skipped.Load(),
+		Malformed:       a.stats.malformed.Load(),
+		SignalRetries:   a.stats.signalRetries.Load(),
+		Undeliverable:   a.stats.undeliverable.Load(),
+		CaughtUp:        a.stats.caughtUp.Load(),
+		CatchUpFailures: a.stats.catchUpFailures.Load(),
 	}
 }
 

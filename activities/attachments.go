@@ -18,8 +18,12 @@ import (
 // DownloadAttachment fetches a file the agent shared, stores it by content
 // hash and returns the reference shown to the user
 // (workflows.ActivityDownloadAttachment). The miaw client enforces its own
-// host allow-list, size cap and timeout; in.MaxSize (when > 0) is enforced
-// again here. Over the limit is a non-retryable ErrTypeAttachmentTooLarge.
+// host allow-list, size cap (attachments.max_download_bytes) and timeout;
+// Activities.MaxDownloadBytes (when > 0) is enforced again while storing.
+// in.MaxSize is not: the workflow fills it with session.max_attachment_bytes,
+// the limit of user uploads (Salesforce takes at most 5 MB from an end
+// user), which is not a limit on what an agent shares. Over the limit is a
+// non-retryable ErrTypeAttachmentTooLarge.
 // The returned URL is AttachmentBaseURL + "/" + sha256; the name is
 // sanitised. Downloading the same file twice stores it once. Each failed
 // attempt counts in MetricAttachmentFailures{direction="agent_to_user"}.
@@ -46,10 +50,10 @@ func (a *Activities) DownloadAttachment(ctx context.Context, in workflows.Downlo
 	if dl == nil {
 		return workflows.AttachmentRef{}, retryableError("download attachment: empty result", ErrTypeSalesforceRetryable, 0)
 	}
-	sum, size, err := a.Store.Put(bytes.NewReader(dl.Data), in.MaxSize)
+	sum, size, err := a.Store.Put(bytes.NewReader(dl.Data), a.MaxDownloadBytes)
 	if errors.Is(err, attachstore.ErrTooLarge) {
 		return workflows.AttachmentRef{}, temporal.NewNonRetryableApplicationError(
-			fmt.Sprintf("download attachment %q: %d bytes is over the limit of %d", in.Attachment.Name, len(dl.Data), in.MaxSize),
+			fmt.Sprintf("download attachment %q: %d bytes is over the limit of %d", in.Attachment.Name, len(dl.Data), a.MaxDownloadBytes),
 			ErrTypeAttachmentTooLarge, nil)
 	}
 	if err != nil {
@@ -76,7 +80,9 @@ func AttachmentURL(base, sha256hex string) string {
 }
 
 // DeliverToUser hands one Delivery to the configured Sink
-// (workflows.ActivityDeliver). Sinks are idempotent on Delivery.ID. A
+// (workflows.ActivityDeliver), its attachment link signed and expiring when
+// Activities.Links is set (each attempt signs afresh; the workflow's input
+// keeps the plain URL). Sinks are idempotent on Delivery.ID. A
 // *DeliveryError from the sink decides retrying: permanent ones are
 // non-retryable (ErrTypeDeliveryRejected), others retryable
 // (ErrTypeDeliveryFailed) after the receiver's Retry-After.
@@ -86,6 +92,11 @@ func (a *Activities) DeliverToUser(ctx context.Context, d workflows.Delivery) er
 	}
 	if a.Sink == nil {
 		return invalidInput("deliver: no sink configured")
+	}
+	if a.Links != nil && d.Attachment != nil && attachstore.ValidKey(d.Attachment.SHA256) {
+		signed := *d.Attachment
+		signed.URL = a.Links.Sign(signed.URL, signed.SHA256)
+		d.Attachment = &signed
 	}
 	err := a.Sink.Deliver(ctx, d)
 	if err == nil {

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/miaw"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
@@ -83,9 +85,10 @@ func TestDownloadAttachmentDetectsType(t *testing.T) {
 
 func TestDownloadAttachmentTooLarge(t *testing.T) {
 	a, sf, env := testActivities(t)
+	a.MaxDownloadBytes = 100
 	sf.downloads["big"] = &miaw.Download{Name: "big.bin", Data: []byte(strings.Repeat("x", 101))}
 	_, err := env.ExecuteActivity(workflows.ActivityDownloadAttachment, workflows.DownloadInput{
-		UserID: "u", Attachment: workflows.AgentAttachment{Name: "big.bin", URL: "big"}, MaxSize: 100,
+		UserID: "u", Attachment: workflows.AgentAttachment{Name: "big.bin", URL: "big"},
 	})
 	assertNonRetryable(t, err, ErrTypeAttachmentTooLarge)
 	h := sha256.Sum256([]byte(strings.Repeat("x", 101)))
@@ -98,6 +101,26 @@ func TestDownloadAttachmentTooLarge(t *testing.T) {
 		UserID: "u", Attachment: workflows.AgentAttachment{URL: "big"},
 	})
 	assertNonRetryable(t, err, ErrTypeAttachmentTooLarge)
+}
+
+// TestAgentFileLimitIsTheDownloadLimit: in.MaxSize is the workflow's user
+// upload limit (session.max_attachment_bytes); an agent's file larger than
+// it but within attachments.max_download_bytes is stored.
+func TestAgentFileLimitIsTheDownloadLimit(t *testing.T) {
+	a, sf, env := testActivities(t)
+	a.MaxDownloadBytes = 1000
+	sf.downloads["mid"] = &miaw.Download{Name: "mid.bin", Data: []byte(strings.Repeat("y", 500))}
+	val, err := env.ExecuteActivity(workflows.ActivityDownloadAttachment, workflows.DownloadInput{
+		UserID: "u", Attachment: workflows.AgentAttachment{Name: "mid.bin", URL: "mid"}, MaxSize: 100,
+	})
+	if err != nil {
+		t.Fatalf("a 500-byte agent file with a 100-byte upload limit and a 1000-byte download limit: %v", err)
+	}
+	var ref workflows.AttachmentRef
+	_ = val.Get(&ref)
+	if ref.Size != 500 || !a.Store.Has(ref.SHA256) {
+		t.Fatalf("ref = %+v", ref)
+	}
 }
 
 func TestDownloadAttachmentErrors(t *testing.T) {
@@ -160,4 +183,35 @@ func TestDeliverToUser(t *testing.T) {
 
 	_, err = env.ExecuteActivity(workflows.ActivityDeliver, workflows.Delivery{Text: "no id"})
 	assertNonRetryable(t, err, ErrTypeInvalidInput)
+}
+
+// With a link signer, the delivered attachment link is signed and expiring;
+// the delivery the workflow passed in keeps the plain URL.
+func TestDeliverToUserSignsAttachmentLinks(t *testing.T) {
+	a, _, env := testActivities(t)
+	sink := &recordingSink{}
+	a.Sink = sink
+	links, err := attachstore.NewLinkSigner("0123456789abcdef0123456789abcdef-links", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Links = links
+	sum := strings.Repeat("ab", 32)
+	plain := "https://bridge.example/v1/attachments/" + sum
+	d := workflows.Delivery{ID: "e-file", SessionID: "s", UserID: "u", Kind: workflows.DeliverAgentMessage,
+		Attachment: &workflows.AttachmentRef{Name: "a.pdf", SHA256: sum, URL: plain}}
+	if _, err := env.ExecuteActivity(workflows.ActivityDeliver, d); err != nil {
+		t.Fatal(err)
+	}
+	got, err := url.Parse(sink.got[0].Attachment.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := got.Query()
+	if !strings.HasPrefix(sink.got[0].Attachment.URL, plain+"?") || links.Verify(sum, q.Get("expires"), q.Get("sig")) != nil {
+		t.Fatalf("delivered link %q is not a valid signed link to %s", sink.got[0].Attachment.URL, plain)
+	}
+	if d.Attachment.URL != plain {
+		t.Fatalf("the input delivery was changed: %q", d.Attachment.URL)
+	}
 }

@@ -30,8 +30,12 @@ const (
 	ErrTypeSalesforceRetryable = "SalesforceRetryable"
 	// ErrTypeInvalidInput: the activity input is missing a required field.
 	ErrTypeInvalidInput = "InvalidInput"
-	// ErrTypeAttachmentTooLarge: an attachment is over its size limit.
+	// ErrTypeAttachmentTooLarge: an attachment is over its size limit (ours,
+	// or Salesforce's 413 for a user file, with Salesforce's message).
 	ErrTypeAttachmentTooLarge = "AttachmentTooLarge"
+	// ErrTypeUnsupportedFileType: Salesforce refused a user file's type (415),
+	// with Salesforce's message.
+	ErrTypeUnsupportedFileType = "UnsupportedFileType"
 	// ErrTypeAttachmentNotFound: the attachment store has no such content.
 	ErrTypeAttachmentNotFound = "AttachmentNotFound"
 	// ErrTypeStorage: the attachment store failed (retryable).
@@ -81,6 +85,22 @@ func salesforceError(ctx context.Context, op string, err error) error {
 		return retryableError(msg, ErrTypeSalesforceRetryable, miaw.RetryAfter(err))
 	}
 	return temporal.NewNonRetryableApplicationError(msg, ErrTypeSalesforcePermanent, nil)
+}
+
+// fileError is salesforceError for a user file sent to Salesforce: its 413
+// (too large) and 415 (type refused) become non-retryable
+// ErrTypeAttachmentTooLarge and ErrTypeUnsupportedFileType, so the assistant
+// gets 413 / 415 with Salesforce's message rather than a conflict.
+func fileError(ctx context.Context, op string, err error) error {
+	if ctx.Err() == nil {
+		switch {
+		case miaw.IsStatus(err, http.StatusRequestEntityTooLarge):
+			return temporal.NewNonRetryableApplicationError(op+": "+redact(err.Error()), ErrTypeAttachmentTooLarge, nil)
+		case miaw.IsStatus(err, http.StatusUnsupportedMediaType):
+			return temporal.NewNonRetryableApplicationError(op+": "+redact(err.Error()), ErrTypeUnsupportedFileType, nil)
+		}
+	}
+	return salesforceError(ctx, op, err)
 }
 
 func retryableError(msg, errType string, retryAfter time.Duration) error {

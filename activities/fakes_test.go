@@ -31,6 +31,10 @@ type fakeSF struct {
 	stream func(ctx context.Context, opts miaw.StreamOptions, handle func(miaw.Event) error) error
 	// streamOpts records the options of every Stream call.
 	streamOpts []miaw.StreamOptions
+	// entries are what EntriesSince lists (those at or after since);
+	// entriesSince records each call's since.
+	entries      []miaw.ConversationEntry
+	entriesSince []int64
 }
 
 func newFakeSF() *fakeSF {
@@ -169,6 +173,22 @@ func (f *fakeSF) Stream(ctx context.Context, userID string, opts miaw.StreamOpti
 	return stream(ctx, opts, handle)
 }
 
+func (f *fakeSF) EntriesSince(ctx context.Context, userID, conversationID string, sinceMillis int64) ([]miaw.ConversationEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("EntriesSince"); err != nil {
+		return nil, err
+	}
+	f.entriesSince = append(f.entriesSince, sinceMillis)
+	var out []miaw.ConversationEntry
+	for _, e := range f.entries {
+		if e.TranscriptedTimestamp >= sinceMillis {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // fakeSignaler records signals; errs scripts failures of the next calls.
 type fakeSignaler struct {
 	mu      sync.Mutex
@@ -220,8 +240,8 @@ func (h *heartbeats) record(_ context.Context, details ...any) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	v := ""
-	if len(details) == 1 {
-		v, _ = details[0].(string)
+	if len(details) > 0 {
+		v, _ = details[0].(string) // the cursor; details[1] is the newest entry's time
 	}
 	h.values = append(h.values, v)
 	if h.notify != nil {

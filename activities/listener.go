@@ -34,7 +34,20 @@ var errWorkflowGone = errors.New("session workflow is gone")
 // heartbeats the event id; it also heartbeats on a ticker
 // (DefaultListenerHeartbeat) so that cancellation, which reaches an activity
 // only through a heartbeat, is noticed promptly. Skipped events advance the
-// cursor too.
+// cursor too. The heartbeat details are the cursor and, second, the
+// transcript time (Unix ms) of the newest entry of the conversation handled.
+//
+// Catch-up: Salesforce replays missed events after Last-Event-ID only within
+// its replay window, and past it the stream carries on without a word. So on
+// every connect the listener first fetches the conversation's entries
+// transcribed since the newest one it handled (miaw.Client.EntriesSince; a
+// retried attempt takes that time from the heartbeat, all entries when the
+// heartbeat has none; a first attempt starts firstConnectLookback before it
+// was scheduled) and signals each like a streamed event (without an event id;
+// typing indicators are skipped as stale), before reading the stream.
+// Entries the stream then replays as well are not signalled again by this
+// attempt, and the workflow drops any entry id it has handled, so each
+// reaches the user once. This costs one entries listing per connect.
 //
 // Returns: the context error when cancelled; nil when the workflow is gone
 // (a signal or heartbeat answered NotFound); a non-retryable ApplicationError for permanent
@@ -65,6 +78,10 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 		runID:   activity.GetInfo(ctx).WorkflowExecution.RunID,
 		hbEvery: a.heartbeatEvery,
 		record:  a.recordHeartbeat,
+		recent:  newRecentIDs(recentEntryIDs),
+	}
+	if scheduled := activity.GetInfo(ctx).ScheduledTime; !scheduled.IsZero() {
+		l.lastAt = max(scheduled.Add(-firstConnectLookback).UnixMilli(), 0)
 	}
 	if l.hbEvery <= 0 {
 		l.hbEvery = heartbeatCadence(activity.GetInfo(ctx).HeartbeatTimeout)
@@ -74,10 +91,12 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 	}
 	if activity.HasHeartbeatDetails(ctx) {
 		var resume string
-		if err := activity.GetHeartbeatDetails(ctx, &resume); err != nil {
+		var lastAt int64 // absent in heartbeats of older versions: catch up on everything
+		if err := activity.GetHeartbeatDetails(ctx, &resume, &lastAt); err != nil {
 			l.log.Warn("listener: cannot decode heartbeat details; resuming from input cursor", "error", err)
 		} else if valid := validCursor(resume); valid != "" {
 			l.cursor = valid
+			l.lastAt = max(lastAt, 0) // 0 (a heartbeat without it): catch up on the whole conversation
 		} else if resume != "" {
 			// Heartbeated before ids were validated: resuming from it would
 			// fail every connection attempt.
@@ -97,9 +116,10 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 	l.heartbeat(ctx) // tell the server we are alive and where we start
 	err := a.SF.Stream(streamCtx, in.UserID, miaw.StreamOptions{
 		LastEventID: l.cursor,
-		OnConnect: func(lastEventID string) {
+		OnConnect: func(lastEventID string) error {
 			l.log.Debug("listener connected", "last_event_id", lastEventID)
 			l.connected(streamCtx, lastEventID)
+			return l.catchUp(streamCtx)
 		},
 	}, func(ev miaw.Event) error { return l.handle(streamCtx, ev) })
 
@@ -134,8 +154,13 @@ type listener struct {
 	hbEvery time.Duration
 	record  func(ctx context.Context, details ...any)
 
-	mu     sync.Mutex // guards cursor and serialises heartbeats
+	mu     sync.Mutex // guards cursor and lastAt and serialises heartbeats
 	cursor string
+	lastAt int64 // Unix ms of the newest entry of the conversation handled (catch-ups start there)
+
+	// recent are entry ids signalled by this attempt: a replayed event the
+	// catch-up already signalled is not signalled again.
+	recent *recentIDs
 }
 
 func (l *listener) currentCursor() string {
@@ -152,8 +177,16 @@ func (l *listener) advance(ctx context.Context, id string, beat bool) {
 		l.cursor = id
 	}
 	if beat {
-		l.record(ctx, l.cursor)
+		l.record(ctx, l.cursor, l.lastAt)
 	}
+}
+
+// handled notes that the conversation's entry transcribed at ms (0 =
+// unknown) was handled: catch-ups start from the newest one.
+func (l *listener) handled(ms int64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lastAt = max(l.lastAt, ms)
 }
 
 func (l *listener) heartbeat(ctx context.Context) { l.advance(ctx, "", true) }
@@ -203,14 +236,24 @@ func (l *listener) handle(ctx context.Context, ev miaw.Event) error {
 		return nil
 	}
 	if !keep {
+		l.handled(ev.Entry.TranscriptedTimestamp)
 		l.a.stats.skipped.Add(1)
 		l.log.Debug("listener: event skipped", "event_id", ev.ID, "type", ev.Type, "reason", reason)
+		l.advance(ctx, ev.ID, false)
+		return nil
+	}
+	if l.recent.has(ae.EntryID) {
+		l.handled(ev.Entry.TranscriptedTimestamp)
+		l.a.stats.skipped.Add(1)
+		l.log.Debug("listener: event already signalled by a catch-up", "event_id", ev.ID, "entry_id", ae.EntryID)
 		l.advance(ctx, ev.ID, false)
 		return nil
 	}
 	if err := l.signalWorkflow(ctx, ae); err != nil {
 		return err
 	}
+	l.recent.add(ae.EntryID)
+	l.handled(ev.Entry.TranscriptedTimestamp)
 	l.a.stats.signalled.Add(1)
 	l.log.Debug("listener: event signalled", "event_id", ev.ID, "entry_id", ae.EntryID, "kind", ae.Kind)
 	l.advance(ctx, ev.ID, true)

@@ -388,7 +388,7 @@ func contains(ss []string, s string) bool {
 func TestListenerHeartbeatsConnectCursorWhenStartingWithout(t *testing.T) {
 	h := newListenerHarness(t)
 	h.sf.stream = func(ctx context.Context, opts miaw.StreamOptions, _ func(miaw.Event) error) error {
-		opts.OnConnect("tok-17") // the position the client connected at
+		_ = opts.OnConnect("tok-17") // the position the client connected at
 		<-ctx.Done()
 		return ctx.Err()
 	}
@@ -407,7 +407,7 @@ func TestListenerHeartbeatsConnectCursorWhenStartingWithout(t *testing.T) {
 func TestListenerKeepsOwnCursorOnConnect(t *testing.T) {
 	h := newListenerHarness(t)
 	h.sf.stream = func(ctx context.Context, opts miaw.StreamOptions, _ func(miaw.Event) error) error {
-		opts.OnConnect("other")
+		_ = opts.OnConnect("other")
 		<-ctx.Done()
 		return ctx.Err()
 	}

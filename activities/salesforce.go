@@ -146,7 +146,7 @@ func (a *Activities) SendAttachment(ctx context.Context, in workflows.SendAttach
 		return workflows.SendResult{}, nil
 	}
 	if err != nil {
-		return workflows.SendResult{}, salesforceError(ctx, "send attachment", err)
+		return workflows.SendResult{}, fileError(ctx, "send attachment", err)
 	}
 	return workflows.SendResult{EntryID: res.EntryID}, nil
 }

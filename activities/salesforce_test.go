@@ -242,15 +242,23 @@ func TestSendAttachmentMissingContent(t *testing.T) {
 	}
 }
 
+// Salesforce's 413 and 415 for a user file keep their meaning (and
+// Salesforce's message) as error types; other refusals are permanent.
 func TestSendAttachmentPermanentError(t *testing.T) {
 	a, sf, env := testActivities(t)
 	sum, _, _ := a.Store.Put(strings.NewReader("data"), 0)
-	sf.failNext("SendFile", &miaw.Error{Op: "send file", Status: 415, Message: "unsupported file type"})
-	_, err := env.ExecuteActivity(workflows.ActivitySendAttachment, workflows.SendAttachmentInput{
+	in := workflows.SendAttachmentInput{
 		UserID: "u", ConversationID: "c", MessageID: "m",
 		Attachment: workflows.UserAttachment{Name: "x.exe", SHA256: sum},
-	})
-	assertNonRetryable(t, err, ErrTypeSalesforcePermanent)
+	}
+	for status, want := range map[int]string{415: ErrTypeUnsupportedFileType, 413: ErrTypeAttachmentTooLarge, 400: ErrTypeSalesforcePermanent} {
+		sf.failNext("SendFile", &miaw.Error{Op: "send file", Status: status, Message: "refused by Salesforce"})
+		_, err := env.ExecuteActivity(workflows.ActivitySendAttachment, in)
+		assertNonRetryable(t, err, want)
+		if !strings.Contains(err.Error(), "refused by Salesforce") {
+			t.Errorf("%d: Salesforce's message is lost: %v", status, err)
+		}
+	}
 }
 
 func TestEndConversation(t *testing.T) {

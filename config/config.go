@@ -3,6 +3,7 @@ package config
 import (
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/availability"
 	"github.com/liveagent-bridge/liveagent/miaw"
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -110,6 +111,12 @@ type Attachments struct {
 	// Retention is how long a stored file is kept after its latest put
 	// (attachments.retention); 0 keeps files forever.
 	Retention time.Duration
+	// LinkSecret signs the links to stored files the assistant receives
+	// (attachments.link_secret, secret; shared by the worker and the
+	// gateway). Empty: links need the gateway bearer token.
+	LinkSecret string
+	// LinkTTL is how long a signed link works (attachments.link_ttl).
+	LinkTTL time.Duration
 }
 
 // Delivery modes.
@@ -195,6 +202,7 @@ func Default() *Config {
 			PublicURL:        "http://127.0.0.1:8081/v1/attachments",
 			MaxDownloadBytes: 25 << 20,
 			Retention:        30 * 24 * time.Hour,
+			LinkTTL:          24 * time.Hour,
 		},
 		Delivery: Delivery{
 			Mode:    DeliveryConsole,
@@ -274,8 +282,8 @@ func (c *Config) SessionSettings() workflows.Settings {
 const redacted = "[redacted]"
 
 // Redacted returns a deep copy with every secret (temporal.api_key,
-// delivery.webhook_secret, gateway.bearer_token, codec.keys values,
-// codec.operator_token) replaced
+// delivery.webhook_secret, gateway.bearer_token, attachments.link_secret,
+// codec.keys values, codec.operator_token) replaced
 // by "[redacted]" when set, safe to log.
 func (c *Config) Redacted() *Config {
 	r := *c
@@ -288,6 +296,7 @@ func (c *Config) Redacted() *Config {
 	r.Temporal.APIKey = redact(c.Temporal.APIKey)
 	r.Delivery.WebhookSecret = redact(c.Delivery.WebhookSecret)
 	r.Gateway.BearerToken = redact(c.Gateway.BearerToken)
+	r.Attachments.LinkSecret = redact(c.Attachments.LinkSecret)
 	r.Codec.OperatorToken = redact(c.Codec.OperatorToken)
 	if c.Codec.Keys != nil {
 		r.Codec.Keys = make(map[string]string, len(c.Codec.Keys))
@@ -310,4 +319,18 @@ func cloneStrings(s []string) []string {
 		return nil
 	}
 	return append([]string(nil), s...)
+}
+
+// LinkSigner returns the signer of links to stored files, or nil when
+// attachments.link_secret is not set (links then need the gateway bearer
+// token). The configuration must be valid.
+func (c *Config) LinkSigner() (*attachstore.LinkSigner, error) {
+	if c.Attachments.LinkSecret == "" {
+		return nil, nil
+	}
+	s, err := attachstore.NewLinkSigner(c.Attachments.LinkSecret, c.Attachments.LinkTTL)
+	if err != nil {
+		return nil, fieldErr("attachments.link_secret", "%s", err)
+	}
+	return s, nil
 }

@@ -432,11 +432,12 @@ func TestRedacted(t *testing.T) {
 	c.Gateway.BearerToken = "bearer-token-value-0123456789abcdef0123456789abcdef"
 	c.Codec.Keys = map[string]string{"k1": "codec-key-value"}
 	c.Codec.OperatorToken = "operator-token-value-0123456789abcdef0123456789abcdef"
+	c.Attachments.LinkSecret = "link-secret-value-0123456789abcdef0123456789abcdef"
 	c.Session.Topics = []string{"HR"}
 
 	r := c.Redacted()
 	dump := fmt.Sprintf("%+v", *r)
-	for _, secret := range []string{"api-key-value", "webhook-secret-value-0123456789abcdef0123456789abcdef", "bearer-token-value-0123456789abcdef0123456789abcdef", "codec-key-value", "operator-token-value-0123456789abcdef0123456789abcdef"} {
+	for _, secret := range []string{"link-secret-value-0123456789abcdef0123456789abcdef", "api-key-value", "webhook-secret-value-0123456789abcdef0123456789abcdef", "bearer-token-value-0123456789abcdef0123456789abcdef", "codec-key-value", "operator-token-value-0123456789abcdef0123456789abcdef"} {
 		assert.NotContains(t, dump, secret)
 	}
 	assert.Equal(t, "[redacted]", r.Temporal.APIKey)

@@ -16,7 +16,7 @@
 // file are an error (typos never pass silently).
 //
 // Secrets (temporal.api_key, delivery.webhook_secret, gateway.bearer_token,
-// codec.keys, codec.operator_token) never appear in errors; log (*Config).Redacted(), never the
+// attachments.link_secret, codec.keys, codec.operator_token) never appear in errors; log (*Config).Redacted(), never the
 // Config itself.
 //
 // Every key, with its default:
@@ -57,7 +57,7 @@
 //	    user_field: UserId           # routing attribute carrying the user id
 //	    topic_field: Topic           # routing attribute carrying the topic
 //	  max_message_bytes: 4000        # max UTF-8 bytes of one user message
-//	  max_attachment_bytes: 5MiB     # max size of one attachment, either direction
+//	  max_attachment_bytes: 5MiB     # max size of one user (assistant) upload; Salesforce takes at most 5 MB
 //	  allowed_attachment_types: []   # MIME types users may send; empty allows all
 //	  listener_heartbeat_timeout: 30s # listener heartbeats every third of it; 15s to 10m
 //	  handoff_excluded_topics: []    # topics whose assistant conversation (summary, history) never reaches the agent
@@ -74,8 +74,10 @@
 //	attachments:
 //	  dir: ./data/attachments        # content-addressed store of attachments
 //	  public_url: http://127.0.0.1:8081/v1/attachments   # base URL users fetch stored files from
-//	  max_download_bytes: 25MiB      # cap on agent attachment downloads
+//	  max_download_bytes: 25MiB      # max size of one file an agent shares (end to end)
 //	  retention: 720h                # files are removed this long after their latest put; 0 keeps them
+//	  link_secret: ""                # signs the file links the assistant gets (secret; worker and gateway; "" = links need the bearer token)
+//	  link_ttl: 24h                  # how long a signed file link works
 //	delivery:
 //	  mode: console                  # console | webhook
 //	  webhook_url: ""                # webhook: the assistant's endpoint (required)

@@ -95,6 +95,8 @@ func (c *Config) fields() []field {
 		{key: "attachments.public_url", ptr: &c.Attachments.PublicURL},
 		{key: "attachments.max_download_bytes", ptr: &c.Attachments.MaxDownloadBytes},
 		{key: "attachments.retention", ptr: &c.Attachments.Retention},
+		{key: "attachments.link_secret", ptr: &c.Attachments.LinkSecret},
+		{key: "attachments.link_ttl", ptr: &c.Attachments.LinkTTL},
 
 		{key: "delivery.mode", ptr: &c.Delivery.Mode},
 		{key: "delivery.webhook_url", ptr: &c.Delivery.WebhookURL},

@@ -22,6 +22,8 @@ func TestSecretsHygiene(t *testing.T) {
 		{"short bearer token", "gateway.bearer_token", "at least 32", func(c *Config) { c.Gateway.BearerToken = "s3cret-token" }},
 		{"short operator token", "codec.operator_token", "at least 32", func(c *Config) { c.Codec.OperatorToken = "operator" }},
 		{"short webhook secret", "delivery.webhook_secret", "at least 32", func(c *Config) { webhook(c); c.Delivery.WebhookSecret = "s" }},
+		{"short link secret", "attachments.link_secret", "at least 32", func(c *Config) { c.Attachments.LinkSecret = "operator" }},
+		{"link lifetime too short", "attachments.link_ttl", "at least 1m", func(c *Config) { c.Attachments.LinkTTL = 0 }},
 		{"operator token equals bearer token", "codec.operator_token", "differ", func(c *Config) {
 			c.Gateway.BearerToken, c.Codec.OperatorToken = longSecret, longSecret
 		}},
@@ -62,4 +64,18 @@ func TestSecretsAccepted(t *testing.T) {
 		c.Delivery.WebhookURL = url
 		require.NoError(t, c.Validate(), url)
 	}
+}
+
+// Links to stored files are signed only with attachments.link_secret set.
+func TestLinkSigner(t *testing.T) {
+	c := validConfig(t)
+	s, err := c.LinkSigner()
+	require.NoError(t, err)
+	assert.Nil(t, s, "no secret: links need the bearer token")
+	c.Attachments.LinkSecret = longSecret
+	require.NoError(t, c.Validate())
+	s, err = c.LinkSigner()
+	require.NoError(t, err)
+	require.NotNil(t, s)
+	assert.Contains(t, s.Sign("https://gw.example/v1/attachments/abc", "abc"), "sig=")
 }

@@ -259,6 +259,9 @@ func (c *Config) validateAttachments() error {
 	if a.Retention < 0 || (a.Retention > 0 && a.Retention < time.Hour) {
 		return fieldErr("attachments.retention", "must be 0 (keep forever) or at least 1h, got %s", a.Retention)
 	}
+	if a.LinkTTL < time.Minute {
+		return fieldErr("attachments.link_ttl", "must be at least 1m, got %s", a.LinkTTL)
+	}
 	return nil
 }
 
@@ -414,8 +417,8 @@ func hostPort(addr string) error {
 }
 
 // MinSecretLen is the shortest shared secret accepted (delivery.webhook_secret,
-// gateway.bearer_token, codec.operator_token): 32 characters, e.g. `openssl
-// rand -hex 32` gives 64.
+// gateway.bearer_token, attachments.link_secret, codec.operator_token): 32
+// characters, e.g. `openssl rand -hex 32` gives 64.
 const MinSecretLen = 32
 
 // validateSecrets refuses short shared secrets, and an operator token equal
@@ -426,6 +429,7 @@ func (c *Config) validateSecrets() error {
 	for _, s := range []struct{ key, value string }{
 		{"delivery.webhook_secret", c.Delivery.WebhookSecret},
 		{"gateway.bearer_token", c.Gateway.BearerToken},
+		{"attachments.link_secret", c.Attachments.LinkSecret},
 		{"codec.operator_token", c.Codec.OperatorToken},
 	} {
 		if s.value != "" && len(s.value) < MinSecretLen {

@@ -16,7 +16,7 @@
 //	POST /v1/sessions/{userId}/messages         {messageId, text}
 //	POST /v1/sessions/{userId}/attachments      multipart: messageId, caption, file
 //	POST /v1/sessions/{userId}/close            {requestId, reason}
-//	GET  /v1/attachments/{sha256}[?name=&type=] a stored file (the AttachmentRef URL)
+//	GET  /v1/attachments/{sha256}[?name=&type=] a stored file (the AttachmentRef URL; with &expires=&sig= no token)
 //	POST /codec/decode, /codec/encode           payload codec for operators (Options.Codec; its own token)
 //
 // Retries are safe: a session is keyed by user id (a second start returns the
@@ -30,12 +30,17 @@
 // the update or has already closed (closing a closed session is 200
 // "closed"), or a start while live agents are offline: nothing was started,
 // and the body is {"error":"agents-offline","topic","message","nextOpen"?}
-// (message is the configured offline message), 413 body over the limit, 415 wrong content
-// type, 422 a validation error (the message says which field and why), 503
-// Temporal unavailable, 504 timed out, 500 anything else (details are logged,
+// (message is the configured offline message), 413 body over the limit, a
+// file Salesforce refused as too large or handoff context over its limits,
+// 415 wrong content type or a file type Salesforce refused (both with
+// Salesforce's reason), 422 a validation error (the message says which
+// field and why), 503 Temporal unavailable, 504 timed out, 500 anything else (details are logged,
 // never returned).
 //
-// Attachments are served only with the bearer token, as downloads
+// Attachments are served with the bearer token or, when Options.Links is
+// set, with a signed unexpired link (?expires=&sig=, HMAC-SHA256 over the
+// file id and the expiry; no token needed, 403 with the reason when expired
+// or forged), as downloads
 // (Content-Disposition: attachment, X-Content-Type-Options: nosniff, a
 // sandboxing Content-Security-Policy); types a browser would render or run
 // are served as application/octet-stream.

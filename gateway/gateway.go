@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
@@ -55,6 +56,12 @@ type Options struct {
 	// Files serves GET /v1/attachments/{sha256} (an *attachstore.Store).
 	// Nil answers 404 there.
 	Files Files
+	// Links, when set (attachments.link_secret), lets GET
+	// /v1/attachments/{sha256} be opened without the bearer token with a
+	// signed, unexpired link (?expires=&sig=, 403 with the reason
+	// otherwise), and signs the attachment links of the transcript in GET
+	// /v1/sessions/{userId}. Nil: files need the bearer token.
+	Links *attachstore.LinkSigner
 	// BearerToken is the shared secret every /v1 request must present as
 	// "Authorization: Bearer <token>". Required.
 	BearerToken string
@@ -86,6 +93,7 @@ const CodecPath = "/codec/"
 type Gateway struct {
 	sessions    Sessions
 	files       Files
+	links       *attachstore.LinkSigner
 	tokenSum    [sha256.Size]byte
 	topics      []string
 	maxBody     int64
@@ -122,6 +130,7 @@ func New(opts Options) (*Gateway, error) {
 	g := &Gateway{
 		sessions:    opts.Sessions,
 		files:       opts.Files,
+		links:       opts.Links,
 		tokenSum:    sha256.Sum256([]byte(opts.BearerToken)),
 		topics:      slices.Clone(opts.Topics),
 		maxBody:     opts.MaxBodyBytes,
@@ -147,7 +156,7 @@ func (g *Gateway) routes() {
 	g.mux.Handle("POST /v1/sessions/{userId}/messages", g.auth(g.sendMessage))
 	g.mux.Handle("POST /v1/sessions/{userId}/attachments", g.auth(g.sendAttachment))
 	g.mux.Handle("POST /v1/sessions/{userId}/close", g.auth(g.closeSession))
-	g.mux.Handle("GET /v1/attachments/{sha256}", g.auth(g.getAttachment))
+	g.mux.HandleFunc("GET /v1/attachments/{sha256}", g.attachmentAccess)
 	g.mux.Handle("GET /v1/availability", g.auth(g.availability))
 	if g.codec != nil {
 		g.mux.Handle(CodecPath, g.codec)

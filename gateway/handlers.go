@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/liveagent-bridge/liveagent/activities"
 	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -73,7 +74,15 @@ func (g *Gateway) sessionState(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, stateResponse(view))
+	out := stateResponse(view)
+	if g.links != nil {
+		for _, e := range out.Transcript {
+			if a := e.Attachment; a != nil && a.URL != "" && attachstore.ValidKey(a.SHA256) {
+				a.URL = g.links.Sign(a.URL, a.SHA256)
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (g *Gateway) sendMessage(w http.ResponseWriter, r *http.Request) {
@@ -162,6 +171,33 @@ func (g *Gateway) sendAttachment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, updateResponse(res))
+}
+
+// attachmentAccess guards GET /v1/attachments/{sha256}: a request with an
+// Authorization header, or without a signed link's parameters (expires,
+// sig), needs the bearer token; any other is served when the link is genuine
+// and unexpired (403 with the reason otherwise, also when signed links are
+// not configured).
+func (g *Gateway) attachmentAccess(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if r.Header.Get("Authorization") != "" || (!q.Has(attachstore.LinkSignatureParam) && !q.Has(attachstore.LinkExpiresParam)) {
+		g.auth(g.getAttachment).ServeHTTP(w, r)
+		return
+	}
+	if g.links == nil {
+		refuse(w, r, http.StatusForbidden, "signed links are not enabled (attachments.link_secret); use the bearer token")
+		return
+	}
+	sum := r.PathValue("sha256")
+	if !attachstore.ValidKey(sum) {
+		refuse(w, r, http.StatusBadRequest, "attachment id must be a lowercase hex SHA-256 (64 characters)")
+		return
+	}
+	if err := g.links.Verify(sum, q.Get(attachstore.LinkExpiresParam), q.Get(attachstore.LinkSignatureParam)); err != nil {
+		refuse(w, r, http.StatusForbidden, err.Error())
+		return
+	}
+	g.getAttachment(w, r)
 }
 
 // getAttachment serves a stored file as a download. The store keeps bytes
@@ -285,7 +321,7 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
 		// Only the root cause: the full error names the activity, event
 		// ids and the worker's pid and host.
 		g.log.Info("gateway: update rejected", "method", r.Method, "path", r.URL.Path, "error", rejected.Err)
-		writeError(w, http.StatusConflict, rejected.Reason)
+		writeError(w, rejectionStatus(rejected.Type), rejected.Reason)
 	case errors.Is(err, starter.ErrRejected), errors.Is(err, errSessionClosed):
 		writeError(w, http.StatusConflict, err.Error())
 	case errors.Is(err, attachstore.ErrNotFound):
@@ -305,4 +341,17 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
 		g.log.Error("gateway: request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		writeError(w, http.StatusInternalServerError, "internal error")
 	}
+}
+
+// rejectionStatus is the answer to an update the session refused or failed,
+// by the root cause's type: Salesforce's 413 and 415 for a user file stay
+// 413 and 415; anything else is a conflict (409).
+func rejectionStatus(errType string) int {
+	switch errType {
+	case activities.ErrTypeAttachmentTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case activities.ErrTypeUnsupportedFileType:
+		return http.StatusUnsupportedMediaType
+	}
+	return http.StatusConflict
 }

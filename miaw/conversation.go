@@ -2,6 +2,7 @@ package miaw
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"mime"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -484,6 +486,47 @@ func (c *Client) ListEntries(ctx context.Context, userID, conversationID string,
 		entries = append(entries, e)
 	}
 	return entries, nil
+}
+
+// maxCatchUpPages bounds EntriesSince: 20 pages of 50 entries.
+const maxCatchUpPages = 20
+
+// EntriesSince returns the conversation's entries transcribed at or after
+// sinceMillis (every entry when 0), oldest first: what a client that lost
+// its place in the SSE stream (an outage longer than Salesforce's replay
+// window) fetches to catch up. It pages through ListEntries 50 at a time
+// (direction FromStart, each page starting at the previous page's newest
+// timestamp, entries already returned skipped), for at most 1,000 entries;
+// more than 50 entries with one timestamp end the paging early. Entries are
+// returned with their typed Payload; EntryEvent makes events of them.
+func (c *Client) EntriesSince(ctx context.Context, userID, conversationID string, sinceMillis int64) ([]ConversationEntry, error) {
+	const pageSize = 50
+	seen := map[string]bool{}
+	var out []ConversationEntry
+	start := sinceMillis
+	for range maxCatchUpPages {
+		page, err := c.ListEntries(ctx, userID, conversationID, EntriesQuery{Limit: pageSize, StartTimestamp: start, Direction: "FromStart"})
+		if err != nil {
+			return nil, err
+		}
+		fresh := 0
+		for _, e := range page {
+			if e.TranscriptedTimestamp < sinceMillis || seen[e.Identifier] {
+				continue
+			}
+			if e.Identifier != "" {
+				seen[e.Identifier] = true
+			}
+			out = append(out, e)
+			fresh++
+			start = max(start, e.TranscriptedTimestamp)
+		}
+		if len(page) < pageSize || fresh == 0 {
+			break
+		}
+	}
+	slices.SortStableFunc(out, func(a, b ConversationEntry) int { return cmp.Compare(a.TranscriptedTimestamp, b.TranscriptedTimestamp) })
+	return out, nil
 }
 
 // ConversationSummary is one row of ListConversations.

@@ -125,7 +125,10 @@
 // conversations (Event.ConversationID tells them apart), including echoes of
 // the user's own messages (sender role EndUser). Stream sends Authorization,
 // X-Org-Id and Last-Event-ID, decodes each event with DecodeEvent and calls
-// the handler in order. Event data is an envelope {channelPlatformKey,
+// the handler in order. Salesforce replays after Last-Event-ID only within
+// its replay window; a caller catches up on the rest in StreamOptions.OnConnect
+// with EntriesSince (the entries list, oldest first) and EntryEvent. Event
+// data is an envelope {channelPlatformKey,
 // channelType, channelAddressIdentifier, conversationId, conversationEntry};
 // conversationEntry.entryPayload is a JSON string on SSE and an object in
 // entry listings (evidence conflicts), so both are accepted everywhere.

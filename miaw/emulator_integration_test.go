@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -683,5 +685,56 @@ func TestEmulatorRejectsBadIdentity(t *testing.T) {
 				t.Fatalf("got %v, want a permanent auth error", err)
 			}
 		})
+	}
+}
+
+// EntriesSince pages through the entries list oldest first, past the 50
+// entries of one page, and starts at the given time.
+func TestEmulatorEntriesSincePages(t *testing.T) {
+	env := startEmulator(t, emulator.Config{}, nil)
+	conv := openActive(t, env, "u-pages")
+	for i := range 120 {
+		if i%10 == 0 {
+			// At most 10 per millisecond, as Salesforce transcribes far
+			// slower: paging by timestamp needs under 50 per millisecond.
+			for ms := time.Now().UnixMilli(); time.Now().UnixMilli() == ms; {
+				runtime.Gosched()
+			}
+		}
+		if _, err := env.emu.AgentSend(conv, fmt.Sprintf("page message %03d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := env.client.EntriesSince(context.Background(), "u-pages", conv, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []string
+	ids := map[string]bool{}
+	for i, e := range all {
+		if ids[e.Identifier] {
+			t.Fatalf("entry %s listed twice", e.Identifier)
+		}
+		ids[e.Identifier] = true
+		if i > 0 && e.TranscriptedTimestamp < all[i-1].TranscriptedTimestamp {
+			t.Fatalf("entry %d is older than entry %d", i, i-1)
+		}
+		if p, ok := e.Payload.(*miaw.MessagePayload); ok && e.Sender.Role == miaw.RoleAgent {
+			msgs = append(msgs, p.Text())
+		}
+	}
+	if len(msgs) != 120 || msgs[0] != "page message 000" || msgs[119] != "page message 119" {
+		t.Fatalf("%d agent messages listed (first %q), want all 120 in order", len(msgs), msgs[0])
+	}
+	since := all[len(all)-10].TranscriptedTimestamp
+	tail, err := env.client.EntriesSince(context.Background(), "u-pages", conv, since)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tail) < 10 || tail[0].TranscriptedTimestamp < since || tail[len(tail)-1].Identifier != all[len(all)-1].Identifier {
+		t.Fatalf("since %d: %d entries, want the last 10 or more from that time", since, len(tail))
+	}
+	if ev := miaw.EntryEvent(conv, tail[len(tail)-1]); ev.Type != miaw.EventMessage || ev.ID != "" || ev.ConversationID != conv {
+		t.Fatalf("EntryEvent = %+v", ev)
 	}
 }

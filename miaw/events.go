@@ -256,6 +256,15 @@ var knownEvents = map[string]bool{
 	EventCloseConversation: true, EventSessionStatusChanged: true, EventQueuePosition: true,
 }
 
+// eventForEntry names the SSE event of each entry type.
+var eventForEntry = map[string]string{
+	EntryMessage: EventMessage, EntryParticipantChanged: EventParticipantChanged, EntryRoutingResult: EventRoutingResult,
+	EntryRoutingWorkResult: EventRoutingWorkResult, EntryDeliveryAck: EventDeliveryAck, EntryReadAck: EventReadAck,
+	EntryTypingStarted: EventTypingStarted, EntryTypingStopped: EventTypingStopped,
+	EntryCloseConversation: EventCloseConversation, EntrySessionStatusChanged: EventSessionStatusChanged,
+	EntryQueuePosition: EventQueuePosition,
+}
+
 // eventEnvelope is the SSE data object.
 type eventEnvelope struct {
 	ChannelPlatformKey       string    `json:"channelPlatformKey"`
@@ -318,6 +327,15 @@ func DecodeEvent(eventType, id string, data []byte) (Event, error) {
 		Entry:                    entry,
 		Payload:                  entry.Payload,
 	}, nil
+}
+
+// EntryEvent is the event a listed entry of conversationID would have been
+// on the stream, without an SSE id (and so without a cursor to resume from):
+// callers handle fetched entries (Client.EntriesSince) like streamed ones.
+// The event name is the one Salesforce streams for the entry type ("" for
+// types it has no name for here).
+func EntryEvent(conversationID string, e ConversationEntry) Event {
+	return Event{Type: eventForEntry[e.EntryType], ConversationID: conversationID, Entry: e, Payload: e.Payload}
 }
 
 // decode turns a raw entry into a ConversationEntry with its typed payload.

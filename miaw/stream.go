@@ -34,8 +34,11 @@ type StreamOptions struct {
 	// starts from the lastEventId returned with the user's access token.
 	LastEventID string
 	// OnConnect, if set, is called after each successful (re)connect with
-	// the Last-Event-ID that was sent.
-	OnConnect func(lastEventID string)
+	// the Last-Event-ID that was sent, before any event of that connection
+	// is read (the server keeps them). A caller catches up there on what the
+	// stream cannot replay (see Client.ListEntries). A non-nil error ends
+	// Stream with that error, as handle's does.
+	OnConnect func(lastEventID string) error
 	// HeartbeatTimeout: reconnect when nothing arrives for this long.
 	// Default DefaultHeartbeatTimeout.
 	HeartbeatTimeout time.Duration
@@ -52,8 +55,8 @@ type StreamOptions struct {
 // client (the server may still send duplicates: Event.ID lets callers
 // dedupe). A 401 (expired token) renews the token and resumes.
 //
-// Stream returns ctx.Err() when ctx ends, handle's error (the event that
-// failed is not marked handled), or a permanent error (400/403/404, an
+// Stream returns ctx.Err() when ctx ends, handle's or OnConnect's error (the
+// event that failed is not marked handled), or a permanent error (400/403/404, an
 // unverified subject, invalid arguments).
 func (c *Client) Stream(ctx context.Context, userID string, opts StreamOptions, handle func(Event) error) error {
 	if err := checkUserID(userID); err != nil {
@@ -188,7 +191,9 @@ func (c *Client) streamOnce(ctx context.Context, tok *Token, cursor *string, opt
 		return streamResult{err: e, unauthorized: e.Status == http.StatusUnauthorized}
 	}
 	if opts.OnConnect != nil {
-		opts.OnConnect(sentCursor)
+		if err := opts.OnConnect(sentCursor); err != nil {
+			return streamResult{handlerErr: err}
+		}
 	}
 	idle := time.AfterFunc(opts.HeartbeatTimeout, cancel)
 	defer idle.Stop()

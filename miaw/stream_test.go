@@ -143,7 +143,7 @@ func TestStreamHeadersAndResumeAcrossDrops(t *testing.T) {
 	f.handle("GET "+pathSSE, s.serve)
 	c, _ := newTestClient(t, testConfig(f))
 	var connects []string
-	got, err := collect(t, c, StreamOptions{OnConnect: func(id string) { connects = append(connects, id) }}, 10)
+	got, err := collect(t, c, StreamOptions{OnConnect: func(id string) error { connects = append(connects, id); return nil }}, 10)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Stream returned %v, want context.Canceled", err)
 	}

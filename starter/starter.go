@@ -313,8 +313,8 @@ func (c *Client) updateError(name, workflowID string, err error) error {
 	if errors.As(err, &notFound) {
 		return fmt.Errorf("%s: %w for user session %s", name, ErrNoSession, workflowID)
 	}
-	if reason, ok := rootCause(err); ok {
-		return &RejectedError{Update: name, Reason: reason, Err: err}
+	if reason, errType, ok := rootCause(err); ok {
+		return &RejectedError{Update: name, Reason: reason, Type: errType, Err: err}
 	}
 	return fmt.Errorf("%s on %s: %w", name, workflowID, err)
 }
@@ -328,6 +328,10 @@ type RejectedError struct {
 	// error): what the assistant may be shown. It never holds the activity
 	// type, event ids or worker identity that the wrapping errors carry.
 	Reason string
+	// Type is the root cause's ApplicationError type, e.g. the activities'
+	// "AttachmentTooLarge" (Salesforce's 413 for a file) or
+	// "UnsupportedFileType" (its 415); "" when it has none.
+	Type string
 	// Err is the full error with every wrapping layer, for logs only.
 	Err error
 }
@@ -339,21 +343,19 @@ func (e *RejectedError) Error() string {
 // Unwrap returns ErrRejected and the full error.
 func (e *RejectedError) Unwrap() []error { return []error{ErrRejected, e.Err} }
 
-// rootCause returns the message of the innermost ApplicationError in err's
-// chain. An update handler that wraps an activity failure
+// rootCause returns the message and type of the innermost ApplicationError
+// in err's chain. An update handler that wraps an activity failure
 // (fmt.Errorf("send: %w", err)) reaches the client as an ApplicationError
 // whose message is the whole chain, "activity error (type: …,
 // scheduledEventID: …, identity: pid@host@)" included; its cause chain ends
 // with the activity's own ApplicationError, whose message is the reason.
-func rootCause(err error) (string, bool) {
-	var msg string
-	found := false
+func rootCause(err error) (msg, errType string, found bool) {
 	for e := err; e != nil; e = errors.Unwrap(e) {
 		if appErr, ok := e.(*temporal.ApplicationError); ok {
-			msg, found = appErr.Message(), true
+			msg, errType, found = appErr.Message(), appErr.Type(), true
 		}
 	}
-	return msg, found
+	return msg, errType, found
 }
 
 // State returns the current state and transcript of the user's latest

@@ -398,6 +398,7 @@ func TestUpdateErrorKeepsOnlyRootCause(t *testing.T) {
 	var rej *RejectedError
 	require.ErrorAs(t, err, &rej)
 	assert.Equal(t, "salesforce refused the file: file type not allowed", rej.Reason)
+	assert.Equal(t, "SalesforcePermanent", rej.Type, "the root cause's type")
 	for _, leak := range []string{"20701", "scheduledEventID", "SendAttachment", "activity error"} {
 		assert.NotContains(t, err.Error(), leak)
 	}

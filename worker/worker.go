@@ -61,12 +61,18 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 	if err != nil {
 		return nil, fmt.Errorf("attachment store %s: %w", cfg.Attachments.Dir, err)
 	}
+	links, err := cfg.LinkSigner()
+	if err != nil {
+		return nil, err
+	}
 	w.acts = &activities.Activities{
 		SF:                sf,
 		Temporal:          tc,
 		Store:             store,
 		Sink:              sink,
 		AttachmentBaseURL: cfg.Attachments.PublicURL,
+		MaxDownloadBytes:  cfg.Attachments.MaxDownloadBytes,
+		Links:             links,
 		Logger:            logger.With("component", "activities"),
 	}
 

@@ -107,9 +107,15 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	links, err := cfg.LinkSigner()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 	g, err := gateway.New(gateway.Options{
 		Sessions:     sessions,
 		Files:        store,
+		Links:        links,
 		BearerToken:  cfg.Gateway.BearerToken,
 		Topics:       cfg.Session.Topics,
 		MaxBodyBytes: cfg.Gateway.MaxBodyBytes,

@@ -5,10 +5,21 @@
 //	miaw-emulator -listen 127.0.0.1:8090 -gen-keys ./devkeys -accept-after 3s -close-after 5
 //
 // It prints its base URL on stdout and shuts down gracefully on SIGINT/SIGTERM.
+//
+// For a browser client such as Salesforce's sample web app (which insists on
+// an https URL ending in salesforce-scrt.com), serve HTTPS and allow the
+// page's origin:
+//
+//	miaw-emulator -listen 127.0.0.1:8443 -tls-self-signed '*.my.salesforce-scrt.com,localhost,127.0.0.1' \
+//	    -tls-cert-out emulator.pem -cors-origins http://localhost:3000 -agent-name Jane
+//
+// and make <name>.my.salesforce-scrt.com resolve to the emulator (hosts file,
+// or Chromium's --host-resolver-rules) with the certificate trusted.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"io"
@@ -46,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		rejectGuests = fs.Bool("reject-guests", false, "answer 403 to unauthenticated access-token requests")
 		tokenTTL     = fs.Duration("token-ttl", time.Hour, "access-token lifetime")
 		ping         = fs.Duration("ping", 30*time.Second, "SSE ping interval")
+		replayWindow = fs.Duration("replay-window", 0, "how long SSE events stay replayable with Last-Event-ID (0 = no time limit, the last 1000 per user)")
 		agentName    = fs.String("agent-name", "", "run a scripted agent with this name (empty = no scripted agent)")
 		acceptAfter  = fs.Duration("accept-after", 3*time.Second, "scripted agent: accept waiting conversations after this")
 		greeting     = fs.String("greeting", "", "scripted agent: greeting sent right after accepting")
@@ -63,6 +75,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		seed         = fs.Int64("fault-seed", 1, "seed of the fault RNG")
 		verbose      = fs.Bool("v", false, "debug logging")
 		allowHosts   = fs.String("allow-hosts", "", "comma-separated host names besides loopback and -public-url's that the control API, console and files answer (* = any; trusted networks only)")
+		corsOrigins  = fs.String("cors-origins", "", "comma-separated origins (scheme://host[:port]) whose browser pages may call the MIAW API and stream, like the org's CORS allowlist (* = any)")
+		tlsCert      = fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (with -tls-key)")
+		tlsKey       = fs.String("tls-key", "", "PEM private key of -tls-cert")
+		tlsSelf      = fs.String("tls-self-signed", "", "serve HTTPS with a development certificate generated in memory for these comma-separated host names, wildcards and IPs, e.g. '*.my.salesforce-scrt.com,localhost,127.0.0.1'")
+		tlsCertOut   = fs.String("tls-cert-out", "", "with -tls-self-signed: write its certificate (PEM) here, for a browser or client to trust")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -92,9 +109,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		jwks = b
 	}
+	tlsConfig, err := serverTLS(*tlsCert, *tlsKey, *tlsSelf, *tlsCertOut, logger)
+	if err != nil {
+		return err
+	}
 	cfg := emulator.Config{
 		OrgID: *orgID, DeploymentName: *deployment, Issuer: *issuer, JWKS: jwks, RejectGuests: *rejectGuests,
-		TokenTTL: *tokenTTL, PingInterval: *ping, Logger: logger, PublicURL: *publicURL, AllowedHosts: emulator.SplitHosts(*allowHosts),
+		TokenTTL: *tokenTTL, PingInterval: *ping, ReplayWindow: *replayWindow, Logger: logger, PublicURL: *publicURL, AllowedHosts: emulator.SplitHosts(*allowHosts),
+		TLS: tlsConfig, CORSOrigins: emulator.SplitHosts(*corsOrigins),
 		Faults: emulator.Faults{DropStreamEvery: *dropEvery, DuplicateRate: *dupRate, ErrorRate: *errRate,
 			ThrottleRate: *throttleRate, ThrottleBurst: *burst, TokenTTL: *faultTTL, EventDelay: *delay, Seed: *seed},
 	}
@@ -116,4 +138,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return srv.Close()
+}
+
+// serverTLS builds the emulator's TLS configuration from -tls-cert/-tls-key
+// or -tls-self-signed (nil when neither is given: plain HTTP).
+func serverTLS(certFile, keyFile, selfSigned, certOut string, logger *slog.Logger) (*tls.Config, error) {
+	switch {
+	case selfSigned != "" && (certFile != "" || keyFile != ""):
+		return nil, fmt.Errorf("-tls-self-signed and -tls-cert/-tls-key are mutually exclusive")
+	case (certFile == "") != (keyFile == ""):
+		return nil, fmt.Errorf("-tls-cert and -tls-key must be given together")
+	case certOut != "" && selfSigned == "":
+		return nil, fmt.Errorf("-tls-cert-out needs -tls-self-signed")
+	case certFile != "":
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("-tls-cert/-tls-key: %w", err)
+		}
+		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	case selfSigned != "":
+		cert, certPEM, err := emulator.SelfSignedCert(emulator.SplitHosts(selfSigned))
+		if err != nil {
+			return nil, fmt.Errorf("-tls-self-signed: %w", err)
+		}
+		if certOut != "" {
+			if err := os.WriteFile(certOut, certPEM, 0o644); err != nil {
+				return nil, fmt.Errorf("-tls-cert-out: %w", err)
+			}
+		}
+		logger.Warn("serving HTTPS with a self-signed development certificate; clients must trust it (-tls-cert-out) or skip verification", "hosts", selfSigned, "certificate", certOut)
+		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+	}
+	return nil, nil
 }

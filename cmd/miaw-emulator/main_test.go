@@ -4,9 +4,13 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +64,10 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-jwks", "a", "-gen-keys", "b"},
 		{"-fault-error-rate", "2"},
 		{"-no-such-flag"},
+		{"-tls-cert", "c.pem"},
+		{"-tls-self-signed", "localhost", "-tls-key", "k.pem"},
+		{"-tls-cert-out", "x.pem"},
+		{"-tls-cert", "/nonexistent/c.pem", "-tls-key", "/nonexistent/k.pem"},
 	} {
 		var stderr bytes.Buffer
 		if err := run(context.Background(), args, io.Discard, &stderr); err == nil {
@@ -118,6 +126,52 @@ func TestPublicURLNamesAttachmentLinks(t *testing.T) {
 	res.Body.Close()
 	if !strings.Contains(string(transcript), `"http://emulator.test:8090/emulator/files/`) {
 		t.Fatalf("file link does not use -public-url: %s", transcript)
+	}
+	cancel()
+	<-errc
+}
+
+// -tls-self-signed serves HTTPS with a generated certificate written to
+// -tls-cert-out; -cors-origins lets a page of that origin call the API.
+func TestRunServesTLSAndCORS(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	certOut := filepath.Join(t.TempDir(), "emulator.pem")
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"-listen", "127.0.0.1:0", "-tls-self-signed", "*.my.salesforce-scrt.com,localhost,127.0.0.1",
+			"-tls-cert-out", certOut, "-cors-origins", "http://localhost:3000"}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no base URL printed: %v", err)
+	}
+	base := strings.TrimSpace(line)
+	if !strings.HasPrefix(base, "https://127.0.0.1:") {
+		t.Fatalf("base URL %q", base)
+	}
+	pemBytes, err := os.ReadFile(certOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	if !roots.AppendCertsFromPEM(pemBytes) {
+		t.Fatal("-tls-cert-out is not a PEM certificate")
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "acme.my.salesforce-scrt.com"}}}
+	req, _ := http.NewRequest(http.MethodOptions, base+"/iamessage/api/v2/conversation", nil)
+	req.Header.Set("Origin", "http://localhost:3000")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "authorization,content-type")
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
+		t.Fatalf("preflight over TLS: %d %v", res.StatusCode, res.Header)
 	}
 	cancel()
 	<-errc

@@ -240,7 +240,9 @@ func (s *stack) startWorker(t *testing.T) {
 }
 
 // startAccepted starts a session for userID on topic HR, has the emulator's
-// agent accept it and waits until the user got the greeting.
+// agent accept it and waits until the user got the greeting and the session
+// is active (the greeting is delivered before the workflow records the
+// state: a message sent in between is queued, not sent).
 func (s *stack) startAccepted(t *testing.T, userID, description string) (*starter.Session, string) {
 	t.Helper()
 	sess, err := s.starter.Start(context.Background(), starter.StartRequest{UserID: userID, Topic: "HR", Description: description})
@@ -249,6 +251,10 @@ func (s *stack) startAccepted(t *testing.T, userID, description string) (*starte
 	require.NoError(t, s.emu.Accept(conv, agentName))
 	s.sink.await(t, userID, "greeting", func(d workflows.Delivery) bool {
 		return d.Kind == workflows.DeliverSystem && d.Text == s.cfg.Session.Greeting
+	})
+	eventually(t, userID+" active", func() bool {
+		v, err := s.starter.State(context.Background(), userID)
+		return err == nil && v.State == workflows.StateActive
 	})
 	return sess, conv
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
 )
 
 func TestUnauthenticatedAccessToken(t *testing.T) {
@@ -196,8 +197,10 @@ func TestBearerAndOrgIDRejections(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.TokenTTL = 2 * time.Second })
 	tok, _ := e.guestToken()
 	conv := e.createConversation(tok, nil)
-	if r := e.call("GET", "/iamessage/api/v2/conversation/"+conv, tok, "", nil); r.status != 400 || r.errMessage(t) != "OrgId is required" {
-		t.Fatalf("missing X-Org-Id: %d %s", r.status, r.body)
+	// REST calls need no X-Org-Id (Salesforce's sample app sends only
+	// Content-Type and Authorization); a wrong one is still refused.
+	if r := e.call("GET", "/iamessage/api/v2/conversation/"+conv, tok, "", nil); r.status != 200 {
+		t.Fatalf("REST without X-Org-Id: %d %s", r.status, r.body)
 	}
 	if r := e.call("GET", "/iamessage/api/v2/conversation/"+conv, tok, "00D00000000XXXX", nil); r.status != 400 {
 		t.Fatalf("wrong X-Org-Id: %d %s", r.status, r.body)
@@ -226,6 +229,41 @@ func TestBearerAndOrgIDRejections(t *testing.T) {
 	r := e.call("GET", "/eventrouter/v1/sse", tok, "", nil)
 	if r.status != 400 || r.errMessage(t) != "OrgId is required" {
 		t.Fatalf("SSE without X-Org-Id: %d %s", r.status, r.body)
+	}
+}
+
+// TestRESTWithoutOrgIDAnswersLikeSalesforce: the calls of Salesforce's sample
+// app (Content-Type and Authorization only) are served, and an expired or
+// invalid token on them is 401, so a client knows to renew it.
+func TestRESTWithoutOrgIDAnswersLikeSalesforce(t *testing.T) {
+	e := newEnv(t, nil)
+	tok, _ := e.guestToken()
+	claims, err := e.s.parseAccessToken(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expired, err := e.s.issueAccessToken(claims.Subject, claims.AuthMode, time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := uuid.NewString()
+	body := map[string]any{"conversationId": conv, "esDeveloperName": testDeploy}
+	if r := e.call("POST", "/iamessage/api/v2/conversation", expired, "", body); r.status != 401 || r.errMessage(t) != "Jwt is expired" {
+		t.Fatalf("create with an expired token, no X-Org-Id: %d %s", r.status, r.body)
+	}
+	if r := e.call("POST", "/iamessage/api/v2/conversation", "garbage", "", body); r.status != 401 {
+		t.Fatalf("create with an invalid token, no X-Org-Id: %d %s", r.status, r.body)
+	}
+	if r := e.call("POST", "/iamessage/api/v2/conversation", tok, "", body); r.status/100 != 2 {
+		t.Fatalf("create with a valid token, no X-Org-Id: %d %s", r.status, r.body)
+	}
+	msg := map[string]any{"message": map[string]any{"id": uuid.NewString(), "messageType": "StaticContentMessage",
+		"staticContent": map[string]any{"formatType": "Text", "text": "hi"}}, "esDeveloperName": testDeploy}
+	if r := e.call("POST", "/iamessage/api/v2/conversation/"+conv+"/message", tok, "", msg); r.status != 202 {
+		t.Fatalf("send with a valid token, no X-Org-Id: %d %s", r.status, r.body)
+	}
+	if r := e.call("POST", "/iamessage/api/v2/conversation/"+conv+"/message", expired, "", msg); r.status != 401 {
+		t.Fatalf("send with an expired token, no X-Org-Id: %d %s", r.status, r.body)
 	}
 }
 

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -43,6 +44,11 @@ type Config struct {
 	// ReplayBuffer is the number of events kept per user for Last-Event-ID
 	// replay; default 1000.
 	ReplayBuffer int
+	// ReplayWindow is how long an event stays replayable after it was
+	// published (Salesforce keeps events for a limited time); a stream
+	// resuming from an older Last-Event-ID gets only the newer events,
+	// without an error. 0 = no time limit (the ring alone).
+	ReplayWindow time.Duration
 	// MaxFileBytes is the largest accepted end-user upload; default 5 MiB.
 	// Larger uploads get 413.
 	MaxFileBytes int64
@@ -71,6 +77,17 @@ type Config struct {
 	// requests naming another Host get 403 (a DNS-rebinding page would name
 	// its own). "*" allows any host: only on a trusted network.
 	AllowedHosts []string
+	// TLS, when set, makes Start serve HTTPS with it (certificates from files
+	// or SelfSignedCert), as Salesforce serves https://<mydomain>.my.salesforce-scrt.com.
+	TLS *tls.Config
+	// CORSOrigins is the org's CORS allowlist (Salesforce Setup → CORS):
+	// browser pages from these origins (scheme://host[:port], exact; "*" =
+	// any) may call the MIAW API and open the SSE stream. Preflights are
+	// answered (methods GET, POST, DELETE; headers Authorization,
+	// Content-Type, X-Org-Id, Last-Event-ID, Cache-Control, Accept; max age
+	// 600 s) and responses name the origin. Empty: no cross-origin access.
+	// The control API, console and files never answer cross-origin.
+	CORSOrigins []string
 	// Faults injects failures; the zero value injects none.
 	Faults Faults
 	// Agent, when non-nil, runs a scripted agent; nil leaves the agent side to
@@ -173,6 +190,9 @@ func (c *Config) validate() error {
 		if v < 0 || v > 1 {
 			return fmt.Errorf("emulator: faults.%s: must be between 0 and 1, got %v", name, v)
 		}
+	}
+	if c.ReplayWindow < 0 {
+		return fmt.Errorf("emulator: replay_window: must not be negative, got %v", c.ReplayWindow)
 	}
 	if c.Faults.DropStreamEvery < 0 {
 		return fmt.Errorf("emulator: faults.drop_stream_every: must not be negative, got %d", c.Faults.DropStreamEvery)

@@ -8,7 +8,9 @@
 // JWTs (RS256/RS512, kid looked up in a JWKS, iss, exp; aud ignored), issues
 // expiring HS256 access tokens with subject
 // "v2/iamessage/AUTH/<keyset>/uid:<sub>", validates requests the way
-// Salesforce does (X-Org-Id, lowercase UUID v4 conversation ids, deployment
+// Salesforce does (X-Org-Id required on the SSE stream only — REST calls
+// need just Authorization and Content-Type, as Salesforce's sample app sends
+// them —, lowercase UUID v4 conversation ids, deployment
 // names, string routing attributes within maxLength, 417 after a messaging
 // session ended, 413/415 for files), and streams every event of a user's
 // conversations on one SSE stream per user. Every error body is
@@ -21,7 +23,9 @@
 // listing it is an object). Ids are opaque, "<ms>-<seq>" with a per-user
 // monotonic seq. A per-user ring of Config.ReplayBuffer events serves
 // Last-Event-ID (any header case): a stream resumes exactly after that id, and
-// "0" replays the whole ring. The access-token response's lastEventId is the
+// "0" replays the whole ring. Events older than Config.ReplayWindow (or out
+// of the ring) are not replayed: the stream silently carries on from what it
+// has, and a client catches up from the conversation entries list. The access-token response's lastEventId is the
 // user's newest id. "ping" keep-alives (no id) are sent every PingInterval. A
 // stream ends when its access token expires (the reconnect then gets 401 "Jwt
 // is expired") or is revoked.

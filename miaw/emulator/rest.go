@@ -47,8 +47,23 @@ func (s *Server) deploymentOK(w http.ResponseWriter, name string, required bool)
 	return true
 }
 
-// authenticate checks X-Org-Id and the bearer access token.
+// authenticate checks the bearer access token of a REST call. X-Org-Id is
+// optional there: Salesforce's own sample app sends only Content-Type and
+// Authorization on REST calls (src/services/messagingService.js), so a
+// missing header is accepted and an invalid or expired token is 401; a
+// header naming another org is still 400 "Invalid OrgId".
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*accessClaims, bool) {
+	if org := r.Header.Get("X-Org-Id"); org != "" && !s.orgMatches(org) {
+		writeError(w, http.StatusBadRequest, "Invalid OrgId")
+		return nil, false
+	}
+	return s.bearerClaims(w, r)
+}
+
+// authenticateStream checks the SSE request: X-Org-Id is required there
+// (miaw-api.md §2.1; the sample app's eventSourceService.js sends it), then
+// the bearer access token.
+func (s *Server) authenticateStream(w http.ResponseWriter, r *http.Request) (*accessClaims, bool) {
 	org := r.Header.Get("X-Org-Id")
 	if org == "" {
 		writeError(w, http.StatusBadRequest, "OrgId is required")
@@ -58,6 +73,12 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*accessCl
 		writeError(w, http.StatusBadRequest, "Invalid OrgId")
 		return nil, false
 	}
+	return s.bearerClaims(w, r)
+}
+
+// bearerClaims validates the Authorization: Bearer access token (401 when
+// missing, invalid, revoked or expired).
+func (s *Server) bearerClaims(w http.ResponseWriter, r *http.Request) (*accessClaims, bool) {
 	raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok || strings.TrimSpace(raw) == "" {
 		writeError(w, http.StatusUnauthorized, "Unauthorized")

@@ -63,6 +63,7 @@ type Stats struct {
 	EventsSent      int64 `json:"eventsSent"`      // SSE events written (excluding pings, including duplicates)
 	PingsSent       int64 `json:"pingsSent"`       // SSE ping keep-alives written
 	Replayed        int64 `json:"replayed"`        // events replayed after Last-Event-ID
+	ReplayExpired   int64 `json:"replayExpired"`   // resumes whose Last-Event-ID was older than the replay ring or window
 	ExpiredStreams  int64 `json:"expiredStreams"`  // streams ended at token expiry
 	FaultErrors     int64 `json:"faultErrors"`     // injected 503 answers
 	FaultThrottled  int64 `json:"faultThrottled"`  // injected 429 answers
@@ -74,8 +75,8 @@ type Stats struct {
 }
 
 type statCounters struct {
-	requests, tokensIssued, streamsOpened, eventsSent, pingsSent, replayed, expiredStreams         atomic.Int64
-	faultErrors, faultThrottled, faultDrops, faultDuplicates, faultDelays, conversations, messages atomic.Int64
+	requests, tokensIssued, streamsOpened, eventsSent, pingsSent, replayed, replayExpired, expiredStreams atomic.Int64
+	faultErrors, faultThrottled, faultDrops, faultDuplicates, faultDelays, conversations, messages        atomic.Int64
 }
 
 // Stats returns a snapshot of the counters.
@@ -83,7 +84,7 @@ func (s *Server) Stats() Stats {
 	c := &s.stats
 	return Stats{
 		Requests: c.requests.Load(), TokensIssued: c.tokensIssued.Load(), StreamsOpened: c.streamsOpened.Load(),
-		EventsSent: c.eventsSent.Load(), PingsSent: c.pingsSent.Load(), Replayed: c.replayed.Load(),
+		EventsSent: c.eventsSent.Load(), PingsSent: c.pingsSent.Load(), Replayed: c.replayed.Load(), ReplayExpired: c.replayExpired.Load(),
 		ExpiredStreams: c.expiredStreams.Load(), FaultErrors: c.faultErrors.Load(), FaultThrottled: c.faultThrottled.Load(),
 		FaultDrops: c.faultDrops.Load(), FaultDuplicates: c.faultDuplicates.Load(), FaultDelays: c.faultDelays.Load(),
 		Conversations: c.conversations.Load(), Messages: c.messages.Load(),
@@ -129,7 +130,8 @@ func New(cfg Config) (*Server, error) {
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Start listens on addr (":0" or "127.0.0.1:0" pick a free port) and serves in
-// the background. It returns the base URL, e.g. "http://127.0.0.1:41234".
+// the background, over TLS when Config.TLS is set. It returns the base URL,
+// e.g. "http://127.0.0.1:41234" or "https://127.0.0.1:41234".
 func (s *Server) Start(addr string) (string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -139,7 +141,11 @@ func (s *Server) Start(addr string) (string, error) {
 	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
 		host = net.JoinHostPort("127.0.0.1", fmt.Sprint(tcp.Port))
 	}
-	base := "http://" + host
+	scheme := "http"
+	if s.cfg.TLS != nil {
+		scheme = "https"
+	}
+	base := scheme + "://" + host
 	s.mu.Lock()
 	if s.baseURL == "" {
 		s.baseURL = base
@@ -148,11 +154,20 @@ func (s *Server) Start(addr string) (string, error) {
 	// with the token, Close or a dropped client); everything else is bounded.
 	s.httpSrv = httpserver.New(s.handler, httpserver.Limits{WriteTimeout: httpserver.NoWriteTimeout}, s.log)
 	srv := s.httpSrv
+	if s.cfg.TLS != nil {
+		srv.TLSConfig = s.cfg.TLS.Clone()
+	}
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if srv.TLSConfig != nil {
+			err = srv.ServeTLS(ln, "", "") // the certificates are in TLSConfig
+		} else {
+			err = srv.Serve(ln)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("serve", "err", err)
 		}
 	}()
@@ -241,6 +256,9 @@ func (s *Server) routes() http.Handler {
 		writeError(w, http.StatusNotFound, "Not Found")
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isAPIPath(r.URL.Path) && s.cors(w, r) {
+			return
+		}
 		// The agent side (control API, console, files) has no
 		// authentication: it must not be reachable from a web page on
 		// another site (DNS rebinding, cross-site posts).

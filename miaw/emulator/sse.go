@@ -10,12 +10,14 @@ import (
 
 // handleSSE serves GET /eventrouter/v1/sse: one stream per end user carrying
 // the events of all their conversations. Last-Event-ID (any header case)
-// resumes exactly after that id from the user's replay ring. The stream ends at
+// resumes exactly after that id from the user's replay ring; events that left
+// the ring or are older than Config.ReplayWindow are not replayed (counted in
+// Stats.ReplayExpired), and the stream carries on silently. The stream ends at
 // the access token's expiry; the reconnect then gets 401 "Jwt is expired".
 func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) {
 	s.stats.requests.Add(1)
 	s.learnBaseURL(r)
-	claims, ok := s.authenticate(w, r)
+	claims, ok := s.authenticateStream(w, r)
 	if !ok {
 		return
 	}
@@ -37,13 +39,12 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) {
 	var replay []*sseEvent
 	if lastID != "" {
 		if seq, ok := parseEventSeq(lastID); ok {
-			for _, ev := range u.ring {
-				if ev.seq > seq {
-					replay = append(replay, ev)
-				}
-			}
-			if len(u.ring) > 0 && u.ring[0].seq > seq+1 {
-				s.log.Warn("Last-Event-ID is older than the replay buffer; events were lost", "subject", claims.Subject, "lastEventId", lastID)
+			replay = s.replayableLocked(u, seq)
+			if first := seq + 1; (len(replay) > 0 && replay[0].seq > first) || (len(replay) == 0 && u.seq >= first) {
+				// Like Salesforce past its replay window, the stream
+				// carries on from what it still has, without a word.
+				s.stats.replayExpired.Add(1)
+				s.log.Warn("Last-Event-ID is older than the replay window; events were lost", "subject", claims.Subject, "lastEventId", lastID)
 			}
 		} else {
 			s.log.Warn("unknown Last-Event-ID; streaming live events only", "lastEventId", lastID)
@@ -142,4 +143,19 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// replayableLocked returns the events of u after seq that the stream can
+// still replay: those in the ring (Config.ReplayBuffer) published within
+// Config.ReplayWindow. Callers hold s.mu.
+func (s *Server) replayableLocked(u *user, seq int64) []*sseEvent {
+	var out []*sseEvent
+	now := time.Now()
+	for _, ev := range u.ring {
+		if ev.seq <= seq || (s.cfg.ReplayWindow > 0 && now.Sub(ev.at) > s.cfg.ReplayWindow) {
+			continue
+		}
+		out = append(out, ev)
+	}
+	return out
 }

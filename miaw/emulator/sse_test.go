@@ -128,6 +128,45 @@ func TestReplayBufferIsBounded(t *testing.T) {
 	st2.quiet(100 * time.Millisecond)
 }
 
+// Past Config.ReplayWindow a resume replays nothing and carries on with live
+// events, without an error, as the conversation entries list still has
+// everything.
+func TestReplayWindowExpiresEvents(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.ReplayWindow = time.Nanosecond }) // every published event is past it
+	tok, _ := e.guestToken()
+	st := e.openStream(tok, "", "")
+	conv := e.createConversation(tok, nil)
+	e.sendText(tok, conv, "a")
+	all := st.expect(miaw.EventRoutingResult, miaw.EventSessionStatusChanged, miaw.EventQueuePosition, miaw.EventMessage)
+	st.cancel()
+
+	st2 := e.openStream(tok, "Last-Event-ID", all[0].ID)
+	e.sendText(tok, conv, "live")
+	if ev := st2.next(); ev.Name != miaw.EventMessage || !strings.Contains(ev.Data, "live") {
+		t.Fatalf("after an expired resume got %s %s, want the live message", ev.Name, ev.Data)
+	}
+	if got := e.s.Stats().ReplayExpired; got != 1 {
+		t.Fatalf("ReplayExpired = %d, want 1", got)
+	}
+	entries := e.api("GET", "/conversation/"+conv+"/entries?direction=FromStart", tok, nil).json(t)["conversationEntries"].([]any)
+	if len(entries) < 5 {
+		t.Fatalf("entries list has %d entries, want the 4 streamed ones and the live message", len(entries))
+	}
+	// Within the window (none set) the same resume replays exactly.
+	e2 := newEnv(t, nil)
+	tok2, _ := e2.guestToken()
+	st3 := e2.openStream(tok2, "", "")
+	e2.createConversation(tok2, nil)
+	first := st3.expect(miaw.EventRoutingResult, miaw.EventSessionStatusChanged, miaw.EventQueuePosition)
+	st4 := e2.openStream(tok2, "Last-Event-ID", first[0].ID)
+	if got := st4.next(); got.ID != first[1].ID {
+		t.Fatalf("replayed %s, want %s", got.ID, first[1].ID)
+	}
+	if got := e2.s.Stats().ReplayExpired; got != 0 {
+		t.Fatalf("ReplayExpired = %d within the window", got)
+	}
+}
+
 func TestPingKeepAlive(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.PingInterval = 30 * time.Millisecond })
 	tok, _ := e.guestToken()

@@ -43,6 +43,7 @@ type sseEvent struct {
 	id   string
 	name string
 	data []byte
+	at   time.Time // when it was published (Config.ReplayWindow)
 }
 
 // subscriber is one open SSE stream.
@@ -209,7 +210,8 @@ func (s *Server) userLocked(subject string) *user {
 // resumes with Last-Event-ID from the ring.
 func (s *Server) publishLocked(u *user, name string, data []byte) {
 	u.seq++
-	ev := &sseEvent{seq: u.seq, id: formatEventID(time.Now(), u.seq), name: name, data: data}
+	now := time.Now()
+	ev := &sseEvent{seq: u.seq, id: formatEventID(now, u.seq), name: name, data: data, at: now}
 	u.ring = append(u.ring, ev)
 	if over := len(u.ring) - s.cfg.ReplayBuffer; over > 0 {
 		u.ring = append([]*sseEvent(nil), u.ring[over:]...)

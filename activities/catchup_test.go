@@ -1,0 +1,118 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/liveagent-bridge/liveagent/miaw"
+)
+
+// agentText is an agent message event transcribed at ms.
+func agentText(id string, ms int64, text string) miaw.Event {
+	ev := mkEvent(id, miaw.EventMessage, miaw.EntryMessage, miaw.RoleAgent, "Jane", textMsg(text))
+	ev.Entry.TranscriptedTimestamp = ms
+	return ev
+}
+
+// Every connect first signals the entries listed since the newest one
+// handled (the stream may have lost events past Salesforce's replay window),
+// in order and each once; what the stream replays afterwards is not
+// signalled again, and stale typing and echoes are skipped.
+func TestListenerCatchesUpOnReconnect(t *testing.T) {
+	h := newListenerHarness(t)
+	t0 := time.Now().UnixMilli() // entries of a session that starts now
+	one, two, three := agentText("ev-1", t0+1000, "one"), agentText("ev-2", t0+2000, "two"), agentText("ev-3", t0+3000, "three")
+	typing := mkEvent("ev-t", miaw.EventTypingStarted, miaw.EntryTypingStarted, miaw.RoleAgent, "Jane", &miaw.TypingPayload{})
+	typing.Entry.TranscriptedTimestamp = t0 + 2500
+	echo := mkEvent("ev-u", miaw.EventMessage, miaw.EntryMessage, miaw.RoleEndUser, "Guest", textMsg("mine"))
+	echo.Entry.TranscriptedTimestamp = t0 + 2600
+	h.sf.failNext("EntriesSince", &miaw.Error{Op: "list entries", Status: 503}) // retried
+	h.sf.stream = func(ctx context.Context, opts miaw.StreamOptions, handle func(miaw.Event) error) error {
+		if err := opts.OnConnect("ev-0"); err != nil { // nothing listed yet
+			return err
+		}
+		if err := handle(one); err != nil {
+			return err
+		}
+		h.sf.mu.Lock()
+		h.sf.entries = []miaw.ConversationEntry{one.Entry, two.Entry, typing.Entry, echo.Entry, three.Entry}
+		h.sf.mu.Unlock()
+		// The connection drops; the reconnect resumes after ev-1, but
+		// the server replays only ev-3 (ev-2 left its replay window).
+		if err := opts.OnConnect("ev-1"); err != nil {
+			return err
+		}
+		if err := handle(three); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	h.start(listenIn)
+	var got []string
+	for range 3 {
+		got = append(got, h.nextSignal(t).Text)
+	}
+	if want := []string{"one", "two", "three"}; !slices.Equal(got, want) {
+		t.Fatalf("signalled %v, want %v", got, want)
+	}
+	if err := waitFor(func() bool { return h.a.ListenerStats().Skipped >= 1 }); err != nil {
+		t.Fatal("the replayed ev-3 was not seen")
+	}
+	h.cancel()
+	_ = h.wait(t)
+	signals, _, _ := h.sig.snapshot()
+	if len(signals) != 3 {
+		t.Fatalf("%d signals, want 3 (each entry once): %+v", len(signals), signals)
+	}
+	if signals[1].EventID != "" || signals[1].EntryID != "entry-ev-2" {
+		t.Fatalf("caught-up signal = %+v, want entry-ev-2 without an event id", signals[1])
+	}
+	if n := len(h.sf.entriesSince); n != 2 || h.sf.entriesSince[1] != t0+1000 {
+		t.Fatalf("listed since %v, want one listing per connect, the second since the newest handled entry's time %d", h.sf.entriesSince, t0+1000)
+	}
+	if st := h.a.ListenerStats(); st.CaughtUp != 2 || st.Signalled != 3 {
+		t.Fatalf("stats %+v, want 2 caught up of 3 signalled", st)
+	}
+}
+
+// A retried attempt whose heartbeat has no entry time catches up on the
+// whole conversation; a permanent listing error is logged and the stream
+// carries on.
+func TestListenerCatchesUpOnRetriedAttempt(t *testing.T) {
+	h := newListenerHarness(t)
+	h.env.SetHeartbeatDetails("ev-42") // a heartbeat without the entry time: catch up on everything
+	h.sf.entries = []miaw.ConversationEntry{agentText("ev-9", 9000, "missed").Entry}
+	h.sf.stream = func(ctx context.Context, opts miaw.StreamOptions, handle func(miaw.Event) error) error {
+		if err := opts.OnConnect("ev-42"); err != nil {
+			return err
+		}
+		h.sf.failNext("EntriesSince", &miaw.Error{Op: "list entries", Status: 403})
+		if err := opts.OnConnect("ev-42"); err != nil {
+			return errors.New("a permanent listing error stopped the stream: " + err.Error())
+		}
+		if err := handle(agentText("ev-43", 9500, "live")); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	h.start(listenIn)
+	if first := h.nextSignal(t); first.Text != "missed" {
+		t.Fatalf("first signal %+v, want the missed entry", first)
+	}
+	if next := h.nextSignal(t); next.Text != "live" {
+		t.Fatalf("second signal %+v, want the live event", next)
+	}
+	h.cancel()
+	_ = h.wait(t)
+	if h.sf.entriesSince[0] != 0 {
+		t.Fatalf("listed since %v, want 0 (the heartbeat has no entry time)", h.sf.entriesSince)
+	}
+	if st := h.a.ListenerStats(); st.CatchUpFailures != 1 {
+		t.Fatalf("stats %+v, want 1 catch-up failure", st)
+	}
+}

@@ -1,0 +1,146 @@
+package e2e
+
+import (
+	"bytes"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/textproto"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/liveagent-bridge/liveagent/gateway"
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+// newGateway serves the assistant gateway of s on loopback.
+func newGateway(t *testing.T, s *stack) (*gatewayClient, *httptest.Server) {
+	t.Helper()
+	links, err := s.cfg.LinkSigner()
+	require.NoError(t, err)
+	g, err := gateway.New(gateway.Options{
+		Sessions:     s.starter,
+		Files:        s.store,
+		Links:        links,
+		BearerToken:  gatewayToken,
+		Topics:       s.cfg.Session.Topics,
+		MaxBodyBytes: s.cfg.Gateway.MaxBodyBytes,
+	})
+	require.NoError(t, err)
+	srv := httptest.NewServer(g)
+	t.Cleanup(srv.Close)
+	return &gatewayClient{t: t, base: srv.URL}, srv
+}
+
+// fetch GETs url with the gateway bearer token when bearer is set.
+func fetch(t *testing.T, url string, bearer bool) (int, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	if bearer {
+		req.Header.Set("Authorization", "Bearer "+gatewayToken)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, body
+}
+
+// upload posts a file to the gateway as the assistant would and returns the
+// status and the decoded JSON answer.
+func upload(t *testing.T, c *gatewayClient, user, messageID, name, mimeType string, content []byte) (int, map[string]any) {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	require.NoError(t, mw.WriteField("messageId", messageID))
+	hdr := textproto.MIMEHeader{}
+	hdr.Set("Content-Disposition", `form-data; name="file"; filename="`+name+`"`)
+	hdr.Set("Content-Type", mimeType)
+	part, err := mw.CreatePart(hdr)
+	require.NoError(t, err)
+	_, err = part.Write(content)
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	var out map[string]any
+	status := c.call(http.MethodPost, "/v1/sessions/"+user+"/attachments", mw.FormDataContentType(), &body, &out)
+	return status, out
+}
+
+// Files through the gateway:
+//   - the link to an agent's file in the delivery and in the transcript is
+//     signed and expiring: a browser opens it without any secret;
+//   - an agent's file larger than the user upload limit
+//     (session.max_attachment_bytes, 5 MiB) but within
+//     attachments.max_download_bytes (25 MiB) reaches the user whole;
+//   - a user file Salesforce refuses as too large (413) or of a refused type
+//     (415) while an agent is active is answered 413 / 415 with Salesforce's
+//     reason, and the session carries on.
+func TestGatewayFiles(t *testing.T) {
+	s := newBackendWith(t, emulator.Config{
+		MaxFileBytes:     1 << 20,
+		BlockedMimeTypes: append(slices.Clone(emulator.DefaultBlockedMimeTypes), "application/zip"),
+	})
+	s.cfg.Attachments.LinkSecret = "e2e-file-link-secret-0123456789abcdef0123456789"
+	require.NoError(t, s.cfg.Validate())
+	c, srv := newGateway(t, s)
+	s.cfg.Attachments.PublicURL = srv.URL + "/v1/attachments" // the worker's links point at this gateway
+	s.startWorker(t)
+	t.Cleanup(func() { s.stopWorker() })
+	const user = "u-files"
+	_, conv := s.startAccepted(t, user, "I need the big handbook")
+
+	handbook := bytes.Repeat([]byte("0123456789abcdef"), 6<<20/16) // 6 MiB
+	require.Greater(t, int64(len(handbook)), s.cfg.Session.MaxAttachmentBytes)
+	_, err := s.emu.AgentSendFile(conv, "handbook.pdf", "application/pdf", handbook)
+	require.NoError(t, err)
+	file := s.sink.await(t, user, "the 6 MiB agent file", func(d workflows.Delivery) bool {
+		return d.Kind == workflows.DeliverAgentMessage && d.Attachment != nil
+	})
+	assert.Equal(t, int64(len(handbook)), file.Attachment.Size)
+	assert.Equal(t, sha(handbook), file.Attachment.SHA256)
+	status, got := fetch(t, srv.URL+"/v1/attachments/"+file.Attachment.SHA256, true)
+	require.Equal(t, http.StatusOK, status)
+	assert.Equal(t, sha(handbook), sha(got))
+
+	// The delivered link is signed: no token needed.
+	require.True(t, strings.HasPrefix(file.Attachment.URL, srv.URL+"/v1/attachments/"+file.Attachment.SHA256+"?"), file.Attachment.URL)
+	assert.Contains(t, file.Attachment.URL, "sig=")
+	status, got = fetch(t, file.Attachment.URL, false)
+	require.Equal(t, http.StatusOK, status, "%s", got)
+	assert.Equal(t, sha(handbook), sha(got))
+	// So is the transcript's, and a forged one is refused with the reason.
+	var transcriptURL string
+	for _, e := range c.state(user).Transcript {
+		if e.Attachment != nil && e.Attachment.SHA256 == file.Attachment.SHA256 {
+			transcriptURL = e.Attachment.URL
+		}
+	}
+	status, _ = fetch(t, transcriptURL, false)
+	assert.Equal(t, http.StatusOK, status, transcriptURL)
+	status, got = fetch(t, strings.Replace(file.Attachment.URL, "sig=", "sig=0", 1), false)
+	assert.Equal(t, http.StatusForbidden, status)
+	assert.Contains(t, string(got), "link signature invalid")
+
+	// Salesforce (the emulator, set to 1 MiB) refuses a 2 MiB user file that
+	// is within our own 5 MiB limit: 413 with its reason.
+	status, out := upload(t, c, user, "too-big-1", "scan.pdf", "application/pdf", bytes.Repeat([]byte("s"), 2<<20))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, status, "%v", out)
+	assert.Contains(t, out["error"], "The file is too large")
+	// A type Salesforce refuses: 415 with its reason.
+	status, out = upload(t, c, user, "zip-1", "logs.zip", "application/zip", []byte("PK\x03\x04 zip bytes"))
+	assert.Equal(t, http.StatusUnsupportedMediaType, status, "%v", out)
+	assert.Contains(t, out["error"], "application/zip isn't supported")
+	// The session carries on.
+	var res gateway.UpdateResponse
+	require.Equal(t, http.StatusOK, c.postJSON("/v1/sessions/"+user+"/messages",
+		gateway.SendMessageRequest{MessageID: "after-refusals", Text: "still there?"}, &res))
+	assert.Equal(t, string(workflows.UpdateSent), res.Status)
+}
