@@ -32,10 +32,10 @@ const (
 	ErrTypeInvalidInput = "InvalidInput"
 	// ErrTypeAttachmentTooLarge: an attachment is over its size limit (ours,
 	// or Salesforce's 413 for a user file, with Salesforce's message).
-	ErrTypeAttachmentTooLarge = "AttachmentTooLarge"
+	ErrTypeAttachmentTooLarge = workflows.ErrTypeAttachmentTooLarge
 	// ErrTypeUnsupportedFileType: Salesforce refused a user file's type (415),
 	// with Salesforce's message.
-	ErrTypeUnsupportedFileType = "UnsupportedFileType"
+	ErrTypeUnsupportedFileType = workflows.ErrTypeUnsupportedFileType
 	// ErrTypeAttachmentNotFound: the attachment store has no such content.
 	ErrTypeAttachmentNotFound = "AttachmentNotFound"
 	// ErrTypeStorage: the attachment store failed (retryable).

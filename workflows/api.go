@@ -101,6 +101,14 @@ const ErrTypeInvalidRequest = "InvalidSessionRequest"
 // refused CreateConversation closes the session as CloseRefused.
 const ErrTypeSalesforcePermanent = "SalesforcePermanent"
 
+// ApplicationError types of a user file Salesforce refused: too large (413)
+// or of a type it does not accept (415). A file kept while waiting for an
+// agent and refused so is explained to the user by name.
+const (
+	ErrTypeAttachmentTooLarge  = "AttachmentTooLarge"
+	ErrTypeUnsupportedFileType = "UnsupportedFileType"
+)
+
 // SessionRequest is what the assistant asks for. It carries no secret.
 type SessionRequest struct {
 	UserID      string

@@ -71,3 +71,20 @@ func TestHandoffValidation(t *testing.T) {
 		require.Empty(t, h.sf.Created())
 	}
 }
+
+// A file kept while waiting and refused by Salesforce later is explained to
+// the user by name (nobody waits for its update any more).
+func TestKeptFileRefusedBySalesforceIsExplained(t *testing.T) {
+	h := newHarness(t)
+	h.sf.SendAttachmentErr = func(in workflows.SendAttachmentInput) error {
+		return temporal.NewNonRetryableApplicationError("413: file too large", workflows.ErrTypeAttachmentTooLarge, nil)
+	}
+	kept := h.updateAt(time.Second, workflows.UpdateSendAttachment, workflows.UserAttachment{
+		ID: "f1", Name: "scan.pdf", MimeType: "application/pdf", Size: 10, SHA256: sha})
+	acceptEvents(h, time.Minute, "Ann")
+	h.updateAt(5*time.Minute, workflows.UpdateClose, workflows.UserClose{ID: "c1"})
+	h.run(testInput())
+	kept.requireResult(t, workflows.UpdateQueued)
+	require.Contains(t, h.sf.DeliveredTexts(workflows.DeliverSystem),
+		`Sorry, your file "scan.pdf" is too large for the agent's chat; it was not delivered.`)
+}

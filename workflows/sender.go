@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 
 	"go.temporal.io/sdk/temporal"
@@ -131,8 +132,24 @@ func (s *session) forget(ctx workflow.Context, item *outgoing) {
 		}
 	}
 	if !item.waiter && s.state() == StateActive {
-		s.notify(ctx, "send-failed/"+id, sendFailedMessage)
+		s.notify(ctx, "send-failed/"+id, sendFailedNotice(item))
 	}
+}
+
+// sendFailedNotice says why a kept item was not sent, when Salesforce said
+// why it refused a file.
+func sendFailedNotice(item *outgoing) string {
+	var appErr *temporal.ApplicationError
+	if item.att == nil || !errors.As(item.err, &appErr) {
+		return sendFailedMessage
+	}
+	switch appErr.Type() {
+	case ErrTypeAttachmentTooLarge:
+		return fmt.Sprintf(fileTooLargeFormat, item.att.Name)
+	case ErrTypeUnsupportedFileType:
+		return fmt.Sprintf(fileTypeRefusedFormat, item.att.Name)
+	}
+	return sendFailedMessage
 }
 
 // failWaitingSends ends every update still waiting in the outbox: the session
