@@ -58,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		tokenTTL     = fs.Duration("token-ttl", time.Hour, "access-token lifetime")
 		ping         = fs.Duration("ping", 30*time.Second, "SSE ping interval")
 		replayWindow = fs.Duration("replay-window", 0, "how long SSE events stay replayable with Last-Event-ID (0 = no time limit, the last 1000 per user)")
+		rateCount    = fs.Int("message-rate", emulator.SalesforceMessageRate.Count, "end-user messages one conversation accepts per -message-rate-window, as Salesforce (0 = no limit; over it: 429)")
+		rateWindow   = fs.Duration("message-rate-window", emulator.SalesforceMessageRate.Window, "window of -message-rate")
 		agentName    = fs.String("agent-name", "", "run a scripted agent with this name (empty = no scripted agent)")
 		acceptAfter  = fs.Duration("accept-after", 3*time.Second, "scripted agent: accept waiting conversations after this")
 		greeting     = fs.String("greeting", "", "scripted agent: greeting sent right after accepting")
@@ -115,7 +117,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := emulator.Config{
 		OrgID: *orgID, DeploymentName: *deployment, Issuer: *issuer, JWKS: jwks, RejectGuests: *rejectGuests,
-		TokenTTL: *tokenTTL, PingInterval: *ping, ReplayWindow: *replayWindow, Logger: logger, PublicURL: *publicURL, AllowedHosts: emulator.SplitHosts(*allowHosts),
+		TokenTTL: *tokenTTL, PingInterval: *ping, ReplayWindow: *replayWindow,
+		MessageRate: emulator.MessageRate{Count: *rateCount, Window: *rateWindow}, Logger: logger, PublicURL: *publicURL, AllowedHosts: emulator.SplitHosts(*allowHosts),
 		TLS: tlsConfig, CORSOrigins: emulator.SplitHosts(*corsOrigins),
 		Faults: emulator.Faults{DropStreamEvery: *dropEvery, DuplicateRate: *dupRate, ErrorRate: *errRate,
 			ThrottleRate: *throttleRate, ThrottleBurst: *burst, TokenTTL: *faultTTL, EventDelay: *delay, Seed: *seed},

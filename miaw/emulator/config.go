@@ -88,6 +88,12 @@ type Config struct {
 	// 600 s) and responses name the origin. Empty: no cross-origin access.
 	// The control API, console and files never answer cross-origin.
 	CORSOrigins []string
+	// MessageRate limits the end-user messages and files one conversation
+	// accepts: at most MessageRate.Count per MessageRate.Window, as
+	// Salesforce accepts about 22 inbound messages per conversation per
+	// minute. Over it: 429 with Retry-After. The zero value sets no limit
+	// (the emulator binary enforces 22 per minute by default).
+	MessageRate MessageRate
 	// Faults injects failures; the zero value injects none.
 	Faults Faults
 	// Agent, when non-nil, runs a scripted agent; nil leaves the agent side to
@@ -96,6 +102,15 @@ type Config struct {
 	// Logger receives the emulator's logs; default slog.Default().
 	Logger *slog.Logger
 }
+
+// MessageRate is a per-conversation limit on inbound (end-user) messages.
+type MessageRate struct {
+	Count  int
+	Window time.Duration
+}
+
+// SalesforceMessageRate is Salesforce's documented inbound limit.
+var SalesforceMessageRate = MessageRate{Count: 22, Window: time.Minute}
 
 // Faults selects injected failures. All random choices come from one RNG
 // seeded with Seed, so a run is reproducible for a given request order.

@@ -90,3 +90,32 @@ func TestSilentRouting(t *testing.T) {
 	e.createConversation(tok, nil)
 	st.expect(miaw.EventRoutingResult, miaw.EventSessionStatusChanged, miaw.EventQueuePosition)
 }
+
+// Over Config.MessageRate a conversation answers 429 with Retry-After; a
+// retried message id is answered as before and does not count.
+func TestInboundMessageRate(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MessageRate = MessageRate{Count: 2, Window: time.Hour} })
+	tok, _ := e.guestToken()
+	conv := e.createConversation(tok, nil)
+	const firstID = "3f1c2a9e-6b7d-4e8f-9a0b-1c2d3e4f5a6b"
+	if r := e.api("POST", "/conversation/"+conv+"/message", tok, textMessage(firstID, "one")); r.status != 202 {
+		t.Fatalf("one: %d %s", r.status, r.body)
+	}
+	if r := e.sendText(tok, conv, "two"); r.status != 202 {
+		t.Fatalf("two: %d %s", r.status, r.body)
+	}
+	r := e.sendText(tok, conv, "three")
+	if r.status != 429 || r.header.Get("Retry-After") != "3600" {
+		t.Fatalf("over the rate: %d Retry-After %q %s", r.status, r.header.Get("Retry-After"), r.body)
+	}
+	if r := e.api("POST", "/conversation/"+conv+"/message", tok, textMessage(firstID, "one")); r.status != 202 {
+		t.Fatalf("a retried message over the rate: %d %s", r.status, r.body)
+	}
+	if got := e.s.Stats().RateLimited; got != 1 {
+		t.Fatalf("rateLimited = %d", got)
+	}
+	other := e.createConversation(tok, nil)
+	if r := e.sendText(tok, other, "elsewhere"); r.status != 202 {
+		t.Fatalf("another conversation is limited separately: %d", r.status)
+	}
+}

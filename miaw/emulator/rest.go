@@ -550,6 +550,9 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		writeAccepted(w, prev)
 		return
 	}
+	if !s.inboundAllowedLocked(w, c) {
+		return
+	}
 	if !s.sessionForMessageLocked(w, c, req.IsNewMessagingSession, req.RoutingAttributes, req.Language) {
 		return
 	}
@@ -710,6 +713,9 @@ func (s *Server) handleFile(w http.ResponseWriter, r *http.Request) {
 	}
 	if prev, dup := c.sent[req.Message.ID]; dup {
 		writeAccepted(w, prev)
+		return
+	}
+	if !s.inboundAllowedLocked(w, c) {
 		return
 	}
 	if !s.sessionForMessageLocked(w, c, req.IsNewMessagingSession, req.RoutingAttributes, req.Language) {
@@ -948,4 +954,31 @@ func parseLimit(w http.ResponseWriter, q url.Values) (int, bool) {
 		return 0, false
 	}
 	return n, true
+}
+
+// inboundAllowedLocked enforces Config.MessageRate on an end-user message
+// or file: over the limit it answers 429 with the seconds until the oldest
+// counted message leaves the window, and returns false.
+func (s *Server) inboundAllowedLocked(w http.ResponseWriter, c *conversation) bool {
+	rate := s.cfg.MessageRate
+	if rate.Count <= 0 || rate.Window <= 0 {
+		return true
+	}
+	now := time.Now()
+	kept := c.inbound[:0]
+	for _, at := range c.inbound {
+		if now.Sub(at) < rate.Window {
+			kept = append(kept, at)
+		}
+	}
+	c.inbound = kept
+	if len(c.inbound) >= rate.Count {
+		s.stats.rateLimited.Add(1)
+		wait := rate.Window - now.Sub(c.inbound[0])
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		writeError(w, http.StatusTooManyRequests, fmt.Sprintf("More than %d messages in %s for this conversation", rate.Count, rate.Window))
+		return false
+	}
+	c.inbound = append(c.inbound, now)
+	return true
 }

@@ -72,11 +72,13 @@ type Stats struct {
 	FaultDelays     int64 `json:"faultDelays"`     // events delayed by EventDelay
 	Conversations   int64 `json:"conversations"`   // conversations created
 	Messages        int64 `json:"messages"`        // end-user messages and files accepted
+	RateLimited     int64 `json:"rateLimited"`     // end-user messages and files refused by MessageRate (429)
 }
 
 type statCounters struct {
 	requests, tokensIssued, streamsOpened, eventsSent, pingsSent, replayed, replayExpired, expiredStreams atomic.Int64
 	faultErrors, faultThrottled, faultDrops, faultDuplicates, faultDelays, conversations, messages        atomic.Int64
+	rateLimited                                                                                           atomic.Int64
 }
 
 // Stats returns a snapshot of the counters.
@@ -87,7 +89,7 @@ func (s *Server) Stats() Stats {
 		EventsSent: c.eventsSent.Load(), PingsSent: c.pingsSent.Load(), Replayed: c.replayed.Load(), ReplayExpired: c.replayExpired.Load(),
 		ExpiredStreams: c.expiredStreams.Load(), FaultErrors: c.faultErrors.Load(), FaultThrottled: c.faultThrottled.Load(),
 		FaultDrops: c.faultDrops.Load(), FaultDuplicates: c.faultDuplicates.Load(), FaultDelays: c.faultDelays.Load(),
-		Conversations: c.conversations.Load(), Messages: c.messages.Load(),
+		Conversations: c.conversations.Load(), Messages: c.messages.Load(), RateLimited: c.rateLimited.Load(),
 	}
 }
 
