@@ -112,8 +112,11 @@ func TestWebhookDeliveriesMatchOpenAPI(t *testing.T) {
 		assert.Error(t, doc.ValidateWebhook(hook, nil, strict), "%s with an unknown key", name)
 		assert.Error(t, doc.ValidateSchema("WebhookPayload", strict), "%s with an unknown key", name)
 	}
-	assert.Error(t, doc.ValidateWebhook("closed", http.Header{}, mustJSON(t, activities.NewWebhookPayload(deliveries["closed"]))),
-		"a delivery without its signature headers")
+	closed := mustJSON(t, activities.NewWebhookPayload(deliveries["closed"]))
+	assert.Error(t, doc.ValidateWebhook("closed", http.Header{}, closed), "a delivery without its signature headers")
+	assert.Error(t, doc.ValidateWebhook("closed", http.Header{
+		activities.HeaderSignature: {"v1=abc"}, activities.HeaderTimestamp: {"1"}, activities.HeaderIdempotencyKey: {"c1"},
+	}, closed), "a malformed signature header")
 }
 
 func mustJSON(t *testing.T, v any) []byte {

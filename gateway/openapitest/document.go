@@ -85,7 +85,8 @@ func (d *Document) ValidateSchema(name string, body []byte) error {
 
 // ValidateWebhook validates a webhook body against the request body schema
 // of the webhook the document names hook, checking the documented
-// required headers are present in header (nil skips the header check).
+// required headers are present in header and every documented header
+// matches its schema (nil header skips the header check).
 func (d *Document) ValidateWebhook(hook string, header http.Header, body []byte) error {
 	op, ok := lookup(d.raw, "webhooks", hook, "post").(map[string]any)
 	if !ok {
@@ -93,10 +94,26 @@ func (d *Document) ValidateWebhook(hook string, header http.Header, body []byte)
 	}
 	if header != nil {
 		params, _ := op["parameters"].([]any)
-		for _, p := range params {
+		for i, p := range params {
 			pm, _ := p.(map[string]any)
-			if pm["in"] == "header" && pm["required"] == true && header.Get(pm["name"].(string)) == "" {
-				return fmt.Errorf("openapitest: webhook %s: header %s missing", hook, pm["name"])
+			name, _ := pm["name"].(string)
+			if pm["in"] != "header" {
+				continue
+			}
+			value := header.Get(name)
+			if value == "" {
+				if pm["required"] == true {
+					return fmt.Errorf("openapitest: webhook %s: header %s missing", hook, name)
+				}
+				continue
+			}
+			quoted, err := json.Marshal(value)
+			if err != nil {
+				return fmt.Errorf("openapitest: webhook %s: header %s: %w", hook, name, err)
+			}
+			ptr := fmt.Sprintf("#/webhooks/%s/post/parameters/%d/schema", escape(hook), i)
+			if err := d.validate(ptr, quoted); err != nil {
+				return fmt.Errorf("openapitest: webhook %s: header %s: %w", hook, name, err)
 			}
 		}
 	}
