@@ -8,6 +8,7 @@
 // Endpoints (all JSON; errors are {"error": "..."}):
 //
 //	GET  /healthz                               liveness (no auth)
+//	GET  /v1/openapi.json                       the OpenAPI 3.1 document of this API and the webhooks (no auth; the contract, held true by tests)
 //	GET  /v1/topics                             configured topics
 //	GET  /v1/availability?topic=…               {available, topic, nextOpen?, availableUntil?, offlineMessage}
 //	POST /v1/sessions                           {userId, topic, description, locale} → 201 new, 200 existing

@@ -102,6 +102,7 @@ type Gateway struct {
 	codec       http.Handler
 	log         *slog.Logger
 	mux         *http.ServeMux
+	patterns    []string // the API routes, as registered
 }
 
 // New validates opts and returns the handler.
@@ -147,23 +148,33 @@ func New(opts Options) (*Gateway, error) {
 	return g, nil
 }
 
+// routes registers the API. Every pattern registered with handle is
+// described in openapi.json (a test holds both lists equal); the codec
+// endpoint and the catch-all 404 are not part of the API.
 func (g *Gateway) routes() {
-	g.mux.HandleFunc("GET /healthz", g.healthz)
-	g.mux.Handle("GET /v1/topics", g.auth(g.listTopics))
-	g.mux.Handle("POST /v1/sessions", g.auth(g.startSession))
-	g.mux.Handle("GET /v1/sessions", g.auth(g.listSessions))
-	g.mux.Handle("GET /v1/sessions/{userId}", g.auth(g.sessionState))
-	g.mux.Handle("POST /v1/sessions/{userId}/messages", g.auth(g.sendMessage))
-	g.mux.Handle("POST /v1/sessions/{userId}/attachments", g.auth(g.sendAttachment))
-	g.mux.Handle("POST /v1/sessions/{userId}/close", g.auth(g.closeSession))
-	g.mux.HandleFunc("GET /v1/attachments/{sha256}", g.attachmentAccess)
-	g.mux.Handle("GET /v1/availability", g.auth(g.availability))
+	g.handle("GET /healthz", http.HandlerFunc(g.healthz))
+	g.handle("GET /v1/openapi.json", http.HandlerFunc(serveOpenAPI))
+	g.handle("GET /v1/topics", g.auth(g.listTopics))
+	g.handle("POST /v1/sessions", g.auth(g.startSession))
+	g.handle("GET /v1/sessions", g.auth(g.listSessions))
+	g.handle("GET /v1/sessions/{userId}", g.auth(g.sessionState))
+	g.handle("POST /v1/sessions/{userId}/messages", g.auth(g.sendMessage))
+	g.handle("POST /v1/sessions/{userId}/attachments", g.auth(g.sendAttachment))
+	g.handle("POST /v1/sessions/{userId}/close", g.auth(g.closeSession))
+	g.handle("GET /v1/attachments/{sha256}", http.HandlerFunc(g.attachmentAccess))
+	g.handle("GET /v1/availability", g.auth(g.availability))
 	if g.codec != nil {
 		g.mux.Handle(CodecPath, g.codec)
 	}
 	g.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		refuse(w, r, http.StatusNotFound, fmt.Sprintf("no endpoint %s %s", r.Method, r.URL.Path))
 	})
+}
+
+// handle registers an API route and remembers its pattern.
+func (g *Gateway) handle(pattern string, h http.Handler) {
+	g.mux.Handle(pattern, h)
+	g.patterns = append(g.patterns, pattern)
 }
 
 // ServeHTTP caps the request body and the time spent on the request, and

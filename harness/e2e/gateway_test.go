@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/liveagent-bridge/liveagent/activities"
 	"github.com/liveagent-bridge/liveagent/gateway"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -63,9 +64,11 @@ func (c *gatewayClient) state(user string) gateway.SessionStateResponse {
 }
 
 // A whole session driven through the gateway HTTP API on a real Temporal
-// server, the production worker and the MIAW emulator.
+// server, the production worker and the MIAW emulator. Every answer of the
+// gateway and every delivery is checked against the OpenAPI document.
 func TestGatewaySession(t *testing.T) {
 	s := newStack(t, emulator.Faults{})
+	contract := newContract(t)
 	g, err := gateway.New(gateway.Options{
 		Sessions:     s.starter,
 		Files:        s.store,
@@ -74,10 +77,21 @@ func TestGatewaySession(t *testing.T) {
 		MaxBodyBytes: s.cfg.Gateway.MaxBodyBytes,
 	})
 	require.NoError(t, err)
-	srv := httptest.NewServer(g)
+	srv := httptest.NewServer(contract.wrap(g))
 	t.Cleanup(srv.Close)
 	c := &gatewayClient{t: t, base: srv.URL}
 	const user = "u-gateway"
+
+	// The unauthenticated routes: liveness and the document itself.
+	for _, path := range []string{"/healthz", "/v1/openapi.json"} {
+		resp, err := http.Get(srv.URL + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, path)
+	}
+	var avail gateway.AvailabilityResponse
+	require.Equal(t, http.StatusOK, c.call(http.MethodGet, "/v1/availability?topic=HR", "", nil, &avail))
+	assert.True(t, avail.Available)
 
 	var topics gateway.TopicsResponse
 	require.Equal(t, http.StatusOK, c.call(http.MethodGet, "/v1/topics", "", nil, &topics))
@@ -193,7 +207,11 @@ func TestGatewaySession(t *testing.T) {
 	assert.Equal(t, string(workflows.UpdateClosed), res.Status)
 	require.Equal(t, http.StatusOK, c.postJSON("/v1/sessions/"+user+"/close",
 		gateway.CloseRequest{RequestID: "gw-close", Reason: "resolved"}, &res))
-	s.sink.await(t, user, "closed", func(d workflows.Delivery) bool { return d.Kind == workflows.DeliverClosed })
+	closed := s.sink.await(t, user, "closed", func(d workflows.Delivery) bool { return d.Kind == workflows.DeliverClosed })
+	require.NotNil(t, closed.Summary)
+	var final gateway.SessionStateResponse
+	require.Equal(t, http.StatusOK, c.call(http.MethodGet, activities.TranscriptPath(user, closed.Summary.RunID), "", nil, &final))
+	assert.Equal(t, string(workflows.StateClosed), final.State)
 	eventually(t, "state closed", func() bool { return c.state(user).State == string(workflows.StateClosed) })
 	var conflict gateway.ErrorResponse
 	require.Equal(t, http.StatusConflict, c.postJSON("/v1/sessions/"+user+"/messages",
@@ -207,4 +225,10 @@ func TestGatewaySession(t *testing.T) {
 	require.NoError(t, err)
 	unauth.Body.Close()
 	assert.Equal(t, http.StatusUnauthorized, unauth.StatusCode)
+
+	srv.Close() // every exchange has been validated
+	kinds := contract.check(t, s.sink.forUser(user))
+	for _, k := range []workflows.DeliveryKind{workflows.DeliverAgentMessage, workflows.DeliverSystem, workflows.DeliverClosed} {
+		assert.True(t, kinds[string(k)], "a %s delivery was checked", k)
+	}
 }
