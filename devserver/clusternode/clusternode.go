@@ -109,7 +109,8 @@ type NodeOptions struct {
 	// PortBase is the node's first port: frontend gRPC PortBase, frontend
 	// HTTP +1, history +2, matching +3, worker +4, and their membership
 	// (ringpop) ports +5 to +8. Nodes of one machine need bases at least 10
-	// apart.
+	// apart. Every port must be below 32768: the server stores membership
+	// ports in a smallint column.
 	PortBase int
 	// NumHistoryShards must be the same on every node of the cluster and
 	// never change once the database exists (default 4).
@@ -158,8 +159,8 @@ func NodeDynamicConfig() map[string]any {
 // connections; ctx bounds that wait. Stop the returned server when done.
 func StartNode(ctx context.Context, o NodeOptions) (temporal.Server, error) {
 	o = o.withDefaults()
-	if o.PortBase <= 0 || o.PortBase+8 > 65535 {
-		return nil, fmt.Errorf("clusternode: port base %d: need 1..65527", o.PortBase)
+	if o.PortBase <= 0 || o.PortBase+8 > 32767 {
+		return nil, fmt.Errorf("clusternode: port base %d: need 1..32759 (membership ports are stored as smallint)", o.PortBase)
 	}
 	conf := o.config()
 	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
