@@ -150,7 +150,7 @@ func (o NodeOptions) FrontendHTTPAddress() string { return o.withDefaults().addr
 func NodeDynamicConfig() map[string]any {
 	return map[string]any{
 		// A just-registered search attribute is usable at once.
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key().String(): true,
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key().String():      true,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key().String(): 100,
 	}
 }
