@@ -43,7 +43,8 @@ type webhookReceiver struct {
 // delivery is one distinct delivery id as the user saw it.
 type delivery struct {
 	workflows.Delivery
-	count int // how many times this id was posted (1 = never redelivered)
+	count int       // how many times this id was posted (1 = never redelivered)
+	at    time.Time // first arrival
 }
 
 type inbox struct {
@@ -122,7 +123,7 @@ func (h *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		prev.count++
 		h.redeliveries++
 	} else {
-		rec := &delivery{Delivery: d, count: 1}
+		rec := &delivery{Delivery: d, count: 1, at: time.Now()}
 		in.byID[d.ID] = rec
 		in.order = append(in.order, rec)
 	}
