@@ -145,13 +145,27 @@ func (o NodeOptions) FrontendAddress() string { return o.withDefaults().addr(0) 
 func (o NodeOptions) FrontendHTTPAddress() string { return o.withDefaults().addr(1) }
 
 // NodeDynamicConfig is the dynamic config every node runs with unless
-// NodeOptions.DynamicConfig overrides a key. See the README section "The
-// production shape on your machine" for why each value.
+// NodeOptions.DynamicConfig overrides a key. Besides two conveniences it pins
+// the settings that decide how long work owned by a lost node waits (README,
+// "Losing a node"): nothing may hold back the move of history shards and task
+// queue partitions to the survivors once the membership ring has dropped the
+// node, which ringpop does 5 s after it stops answering (not configurable).
 func NodeDynamicConfig() map[string]any {
 	return map[string]any{
 		// A just-registered search attribute is usable at once.
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key().String():      true,
+		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key().String(): true,
+		// The Web UI lists workflows often.
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key().String(): 100,
+		// Apply ring changes at once, not aligned to a period (default 0).
+		dynamicconfig.MatchingAlignMembershipChange.Key().String(): time.Duration(0),
+		dynamicconfig.HistoryAlignMembershipChange.Key().String():  time.Duration(0),
+		// Close a lost shard at once instead of lingering (default 0).
+		dynamicconfig.ShardLingerTimeLimit.Key().String(): time.Duration(0),
+		// A node that restarts joins the ring at once (default 0).
+		dynamicconfig.HistoryStartupMembershipJoinDelay.Key().String(): time.Duration(0),
+		// A task queue whose partition moved away is unloaded after this
+		// re-check (default 500ms), so pollers follow the new owner quickly.
+		dynamicconfig.MatchingMembershipUnloadDelay.Key().String(): 500 * time.Millisecond,
 	}
 }
 
