@@ -48,7 +48,7 @@ func main() {
 		address  = flag.String("temporal-address", "", "run on this Temporal (host:port, several comma-separated) instead of an embedded one")
 		ns       = flag.String("temporal-namespace", "default", "namespace of -temporal-address (with the live-agent search attributes)")
 		cluster  = flag.Bool("cluster", false, "run on a 2-node Temporal cluster on PostgreSQL started here, with a node SIGKILL and a PostgreSQL restart")
-		nodeDown = flag.Duration("node-down", 20*time.Second, "with -cluster: how long the killed node stays down")
+		nodeDown = flag.Duration("node-down", 30*time.Second, "with -cluster: how long the killed node stays down")
 		nodeLog  = flag.String("cluster-log-level", "warn", "with -cluster: the Temporal nodes' log level (logs in the cluster directory, kept on failure)")
 	)
 	flag.Parse()

@@ -15,40 +15,47 @@ const (
 	// faultsAfter is how long sessions exchange messages (with every
 	// emulator fault) before the server-side faults begin.
 	faultsAfter = 15 * time.Second
-	// quietLead is how long the emulator's faults are paused before the
-	// first server-side fault, so that no retry of an earlier emulator fault
-	// is still pending (the bridge's longest backoff is 30s) and every
-	// delay in the fault windows is the server's doing.
+	// quietLead is how long the emulator's and the webhook's faults are
+	// paused before the first server-side fault, so that no retry of an
+	// earlier injected fault is still pending (the bridge's longest backoff
+	// is 30s) and every delay in the fault windows is the server's doing.
 	quietLead = 35 * time.Second
-	// faultSettle extends each fault's window past its repair: messages sent
-	// then still meet the effects (ring changes as the node rejoins, pools
-	// reconnecting to PostgreSQL).
+	// faultSettle extends a window past its repair: messages sent then
+	// still meet the effects (pools reconnecting, partitions moving).
 	faultSettle = 15 * time.Second
 )
 
 // Fault kinds in Report.ClusterFaults.
 const (
-	FaultNodeKill        = "Temporal node SIGKILL"
+	// FaultNodeKill covers the messages in flight while one Temporal node
+	// is lost (SIGKILL): sent from the quiet lead until MaxNodeLossDelay
+	// before the node returns, so the return cannot touch one that meets
+	// the bound. Its longest delay must stay within MaxNodeLossDelay.
+	FaultNodeKill = "Temporal node SIGKILL"
+	// FaultNodeReturn covers the messages in flight while the killed node
+	// starts again and takes its shards and partitions back.
+	FaultNodeReturn = "Temporal node returns"
+	// FaultPostgresRestart covers the messages in flight while PostgreSQL
+	// restarts in immediate mode.
 	FaultPostgresRestart = "PostgreSQL restart"
 )
 
 // FaultDelay is one server-side fault and the messages it could delay: those
-// in flight at some moment of its window (from the fault to faultSettle after
-// the repair) and sent once the emulator's faults were paused.
+// sent within its send window that arrived after the fault began.
 type FaultDelay struct {
 	Fault       string
-	Start, End  time.Time
+	Start       time.Time     // the fault
 	Offset      time.Duration // Start, from the beginning of the run
-	Messages    int           // delivered messages in flight during the window
+	Messages    int           // delivered messages the window counts
 	MaxDelay    time.Duration // the longest of them, send to first arrival
-	Bound       time.Duration // 0: none
+	Bound       time.Duration // 0: reported, not bounded
 	RepairError string        // the node or PostgreSQL did not come back
 	// Slowest describes the slowest message: what, and when it was sent and
 	// arrived relative to the fault.
 	Slowest string
-	// quietSince is when the emulator's faults were paused: messages sent
-	// earlier may carry delays of those faults and are not counted.
-	quietSince time.Time
+
+	// sentFrom and sentTo bound the send times the window counts.
+	sentFrom, sentTo time.Time
 	// slowestUser is the user of the slowest message.
 	slowestUser string
 }
@@ -58,66 +65,75 @@ func (f FaultDelay) OK() bool {
 	return f.RepairError == "" && (f.Bound == 0 || f.MaxDelay <= f.Bound)
 }
 
-// clusterFaults kills one node and restarts PostgreSQL while sessions run.
-// Worker kills wait until it is done (done closes) and the emulator's faults
-// pause from quietLead before the first fault until after the last, so every
-// delay in its windows is the server's doing.
+// clusterFaults kills one node, starts it again, and restarts PostgreSQL
+// while sessions run. Worker kills wait until it is done (done closes), and
+// the emulator's and the webhook's faults pause from quietLead before the
+// first fault until after the last, so every delay in its windows is the
+// server's doing.
 type clusterFaults struct {
-	cluster    *devcluster.Cluster
-	emu        *emulator.Server
-	opts       Options
-	log        *slog.Logger
-	done       chan struct{}
-	mu         sync.Mutex
-	faults     []FaultDelay
-	quietSince time.Time
+	cluster *devcluster.Cluster
+	emu     *emulator.Server
+	hook    *webhookReceiver
+	opts    Options
+	log     *slog.Logger
+	done    chan struct{}
+	mu      sync.Mutex
+	faults  []FaultDelay
 }
 
-func newClusterFaults(c *devcluster.Cluster, emu *emulator.Server, opts Options, log *slog.Logger) *clusterFaults {
-	return &clusterFaults{cluster: c, emu: emu, opts: opts, log: log, done: make(chan struct{})}
+func newClusterFaults(c *devcluster.Cluster, emu *emulator.Server, hook *webhookReceiver, opts Options, log *slog.Logger) *clusterFaults {
+	return &clusterFaults{cluster: c, emu: emu, hook: hook, opts: opts, log: log, done: make(chan struct{})}
 }
 
 func (f *clusterFaults) run(ctx context.Context) {
 	defer close(f.done)
 	sleepCtx(ctx, faultsAfter)
-	f.log.Info("pausing the emulator's faults before the server-side faults", "for", quietLead)
+	f.log.Info("pausing the emulator's and the webhook's faults before the server-side faults", "for", quietLead)
 	f.emu.PauseFaults(true)
+	f.hook.pauseFailures(true)
 	defer func() {
 		f.emu.PauseFaults(false)
-		f.log.Info("emulator faults resumed")
+		f.hook.pauseFailures(false)
+		f.log.Info("emulator and webhook faults resumed")
 	}()
-	f.quietSince = time.Now()
+	quietSince := time.Now()
 	sleepCtx(ctx, quietLead)
-	node := int(f.opts.Seed % 2)
-	f.window(ctx, FaultNodeKill, f.opts.MaxNodeLossDelay, func() error {
-		f.log.Info("killing a Temporal node", "node", node)
-		if err := f.cluster.KillNode(node); err != nil {
-			return err
-		}
-		sleepCtx(ctx, f.opts.NodeDownFor)
-		f.log.Info("starting the Temporal node again", "node", node)
-		return f.cluster.StartNode(context.WithoutCancel(ctx), node)
-	})
-	f.window(ctx, FaultPostgresRestart, 0, func() error {
-		f.log.Info("restarting PostgreSQL (immediate shutdown)")
-		return f.cluster.RestartPostgres(ctx, 2*time.Second)
-	})
-}
-
-// window runs one fault and its repair, then waits faultSettle.
-func (f *clusterFaults) window(ctx context.Context, kind string, bound time.Duration, fault func() error) {
 	if ctx.Err() != nil {
 		return
 	}
-	fd := FaultDelay{Fault: kind, Start: time.Now(), Bound: bound, quietSince: f.quietSince}
-	if err := fault(); err != nil {
-		fd.RepairError = err.Error()
-		f.log.Error("cluster fault", "fault", kind, "error", err)
+
+	node := int(f.opts.Seed % 2)
+	kill := FaultDelay{Fault: FaultNodeKill, Start: time.Now(), Bound: f.opts.MaxNodeLossDelay, sentFrom: quietSince}
+	f.log.Info("killing a Temporal node", "node", node)
+	if err := f.cluster.KillNode(node); err != nil {
+		kill.RepairError = err.Error()
+	}
+	sleepCtx(ctx, f.opts.NodeDownFor)
+	back := FaultDelay{Fault: FaultNodeReturn, Start: time.Now()}
+	kill.sentTo = back.Start.Add(-kill.Bound)
+	back.sentFrom = kill.sentTo
+	f.log.Info("starting the Temporal node again", "node", node)
+	if err := f.cluster.StartNode(context.WithoutCancel(ctx), node); err != nil {
+		back.RepairError = err.Error()
 	}
 	sleepCtx(ctx, faultSettle)
-	fd.End = time.Now()
+	back.sentTo = time.Now()
+
+	pg := FaultDelay{Fault: FaultPostgresRestart, Start: time.Now(), sentFrom: back.sentTo}
+	f.log.Info("restarting PostgreSQL (immediate shutdown)")
+	if err := f.cluster.RestartPostgres(ctx, 2*time.Second); err != nil {
+		pg.RepairError = err.Error()
+	}
+	sleepCtx(ctx, faultSettle)
+	pg.sentTo = time.Now()
+
+	for _, fd := range []FaultDelay{kill, back, pg} {
+		if fd.RepairError != "" {
+			f.log.Error("cluster fault not repaired", "fault", fd.Fault, "error", fd.RepairError)
+		}
+	}
 	f.mu.Lock()
-	f.faults = append(f.faults, fd)
+	f.faults = append(f.faults, kill, back, pg)
 	f.mu.Unlock()
 }
 
@@ -132,7 +148,7 @@ func (f *clusterFaults) measure(outcomes []*sessionOutcome) []FaultDelay {
 		for _, o := range outcomes {
 			o.sentMu.Lock()
 			for _, t := range o.timings {
-				if t.sent.Before(fd.quietSince) || t.sent.After(fd.End) || t.arrived.Before(fd.Start) {
+				if t.sent.Before(fd.sentFrom) || !t.sent.Before(fd.sentTo) || t.arrived.Before(fd.Start) {
 					continue
 				}
 				fd.Messages++

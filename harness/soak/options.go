@@ -77,12 +77,15 @@ type Options struct {
 	// namespace) and adds server-side faults before the worker kills: one
 	// Temporal node is killed with SIGKILL and started again NodeDownFor
 	// later, then PostgreSQL restarts (immediate shutdown). The emulator's
-	// faults pause from shortly before the node kill until the database is
-	// back, so the messages in flight during each fault, which are timed,
-	// meet that fault alone; the node loss may delay none by more than
+	// and the webhook's faults pause from 35s before the node kill until
+	// the database is back, so the messages in flight during each fault,
+	// which are timed, meet that fault alone (see FaultNodeKill and the
+	// other kinds); the node loss may delay none by more than
 	// MaxNodeLossDelay.
 	Cluster *devcluster.Cluster
-	// NodeDownFor is how long the killed node stays down (default 20s).
+	// NodeDownFor is how long the killed node stays down (default 30s; at
+	// least MaxNodeLossDelay, so that messages sent while it is down can be
+	// timed before it returns).
 	NodeDownFor time.Duration
 	// MaxNodeLossDelay bounds the delay of any message in flight while a
 	// node is lost (default 15s).
@@ -181,7 +184,7 @@ func (o Options) withDefaults() Options {
 		}
 	}
 	if o.NodeDownFor == 0 {
-		o.NodeDownFor = 20 * time.Second
+		o.NodeDownFor = 30 * time.Second
 	}
 	if o.MaxNodeLossDelay == 0 {
 		o.MaxNodeLossDelay = 15 * time.Second
@@ -209,6 +212,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("soak: messages: must be at least 1, got %d", o.Messages)
 	case o.KillIntervalMin <= 0 || o.KillIntervalMax < o.KillIntervalMin:
 		return fmt.Errorf("soak: kill interval: need 0 < min (%s) <= max (%s)", o.KillIntervalMin, o.KillIntervalMax)
+	case o.Cluster != nil && o.NodeDownFor < o.MaxNodeLossDelay:
+		return fmt.Errorf("soak: node down for %s: must be at least the node loss bound %s", o.NodeDownFor, o.MaxNodeLossDelay)
 	case o.WebhookFailureRate >= 1:
 		return errors.New("soak: webhook failure rate: must be below 1")
 	}

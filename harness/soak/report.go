@@ -82,7 +82,7 @@ func (r *Report) OK() bool {
 }
 
 func (r *Report) clusterFaultsOK() bool {
-	if r.ClusterFaultsRequired && len(r.ClusterFaults) != 2 {
+	if r.ClusterFaultsRequired && len(r.ClusterFaults) != 3 {
 		return false
 	}
 	for _, f := range r.ClusterFaults {
@@ -138,8 +138,8 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 		}
 		fmt.Fprintf(tw, "%s at +%s\t%s\n", f.Fault, f.Offset.Round(time.Second), line)
 	}
-	if r.ClusterFaultsRequired && len(r.ClusterFaults) != 2 {
-		fmt.Fprintf(tw, "cluster faults\t%d of 2 ran\n", len(r.ClusterFaults))
+	if r.ClusterFaultsRequired && len(r.ClusterFaults) != 3 {
+		fmt.Fprintf(tw, "cluster faults\t%d of 3 ran\n", len(r.ClusterFaults))
 	}
 	fmt.Fprintf(tw, "user requests retried (same id)\t%d\n", r.UpdateRetries)
 	fmt.Fprintf(tw, "webhook\t%d posts, %d same-id redeliveries, %d injected 503s, %d bad signatures, %d malformed, %d idempotency-key mismatches\n",

@@ -195,7 +195,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	var chaosWG sync.WaitGroup
 	var faults *clusterFaults
 	if opts.Cluster != nil {
-		faults = newClusterFaults(opts.Cluster, emu, opts, log)
+		faults = newClusterFaults(opts.Cluster, emu, hook, opts, log)
 		chaosWG.Add(1)
 		go func() { defer chaosWG.Done(); faults.run(chaosCtx) }()
 	}

@@ -35,6 +35,7 @@ type webhookReceiver struct {
 
 	outageUntil    time.Time // refuse every delivery (503, not recorded) until then
 	outageRefusals int
+	failPaused     bool // no injected failures (pauseFailures)
 
 	srv      *http.Server
 	listener net.Listener
@@ -129,7 +130,7 @@ func (h *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// Simulate an assistant that processed the delivery but failed to
 	// acknowledge it: the sink must retry with the same id.
-	fail := h.failRate > 0 && h.rng.Float64() < h.failRate
+	fail := !h.failPaused && h.failRate > 0 && h.rng.Float64() < h.failRate
 	if fail {
 		h.injectedFailures++
 	}
@@ -140,6 +141,13 @@ func (h *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// pauseFailures suspends (true) or resumes the injected failures.
+func (h *webhookReceiver) pauseFailures(paused bool) {
+	h.mu.Lock()
+	h.failPaused = paused
+	h.mu.Unlock()
 }
 
 // startOutage makes the receiver refuse every delivery for d, as an
