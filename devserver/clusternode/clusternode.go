@@ -166,6 +166,14 @@ func NodeDynamicConfig() map[string]any {
 		// A task queue whose partition moved away is unloaded after this
 		// re-check (default 500ms), so pollers follow the new owner quickly.
 		dynamicconfig.MatchingMembershipUnloadDelay.Key().String(): 500 * time.Millisecond,
+		// One partition per task queue (default 4): a lost node then holds
+		// whole task queues, which the survivor loads at the ring change,
+		// instead of child partitions whose tasks and polls forward through
+		// a root partition that may itself be moving (measured: a workflow
+		// task waited 12 s after the ring change with 4 partitions). One
+		// partition carries far more than the bridge's task rate.
+		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key().String():  1,
+		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key().String(): 1,
 	}
 }
 
