@@ -174,6 +174,12 @@ func NodeDynamicConfig() map[string]any {
 		// partition carries far more than the bridge's task rate.
 		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key().String():  1,
 		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key().String(): 1,
+		// A poll parked on a node that no longer owns its task queue
+		// returns empty after this (default 1 min) and the worker polls
+		// again, now reaching the owner (measured: workflow tasks waited
+		// 40-50 s in a queue whose pollers were parked elsewhere). Costs one
+		// empty poll per poller per 10 s.
+		dynamicconfig.MatchingLongPollExpirationInterval.Key().String(): 10 * time.Second,
 	}
 }
 
