@@ -28,7 +28,7 @@ type Config struct {
 
 // Temporal says how to reach the Temporal frontend.
 type Temporal struct {
-	Address   string // temporal.address (host:port)
+	Address   string // temporal.address (host:port, or several comma-separated: one per frontend)
 	Namespace string // temporal.namespace
 	APIKey    string // temporal.api_key (secret; implies TLS)
 	TLS       TLS

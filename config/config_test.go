@@ -93,6 +93,10 @@ func TestValidConfigPasses(t *testing.T) {
 	require.NoError(t, c.Validate(), "the emulator is allowed with allow_any_host")
 
 	c = validConfig(t)
+	c.Temporal.Address = "10.0.0.1:7233, 10.0.0.2:7233"
+	require.NoError(t, c.Validate(), "several frontends, comma-separated")
+
+	c = validConfig(t)
 	c.Salesforce.OrgID = "00D000000000001AAA"
 	require.NoError(t, c.Validate(), "18-character org ids are accepted")
 }
@@ -117,6 +121,7 @@ func TestValidateRules(t *testing.T) {
 	}{
 		{"empty temporal address", func(c *Config) { c.Temporal.Address = "" }, "temporal.address", "host:port"},
 		{"temporal address without port", func(c *Config) { c.Temporal.Address = "localhost" }, "temporal.address", "host:port"},
+		{"temporal address list entry without port", func(c *Config) { c.Temporal.Address = "10.0.0.1:7233,10.0.0.2" }, "temporal.address", "comma-separated"},
 		{"empty namespace", func(c *Config) { c.Temporal.Namespace = " " }, "temporal.namespace", "empty"},
 		{"cert without key", func(c *Config) { c.Temporal.TLS.CertFile = "/tmp/x" }, "temporal.tls.key_file", "must be set"},
 		{"key without cert", func(c *Config) { c.Temporal.TLS.KeyFile = "/tmp/x" }, "temporal.tls.cert_file", "must be set"},

@@ -49,8 +49,10 @@ func (c *Config) Validate() error {
 
 func (c *Config) validateTemporal() error {
 	t := c.Temporal
-	if err := hostPort(t.Address); err != nil {
-		return fieldErr("temporal.address", "%s", err)
+	for addr := range strings.SplitSeq(t.Address, ",") {
+		if err := hostPort(strings.TrimSpace(addr)); err != nil {
+			return fieldErr("temporal.address", "%s (several frontends: comma-separated host:port)", err)
+		}
 	}
 	if strings.TrimSpace(t.Namespace) == "" {
 		return fieldErr("temporal.namespace", "must not be empty")

@@ -60,3 +60,9 @@ func (l *slogAdapter) With(tags ...tag.Tag) serverlog.Logger {
 	merged = append(merged, tags...)
 	return &slogAdapter{log: l.log, minLevel: l.minLevel, tags: merged}
 }
+
+// NewServerLogger is a Temporal server logger that forwards lines at or above
+// minLevel to log, for servers started outside Start (the cluster nodes).
+func NewServerLogger(log *slog.Logger, minLevel slog.Leveler) serverlog.Logger {
+	return &slogAdapter{log: log, minLevel: minLevel}
+}

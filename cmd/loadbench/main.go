@@ -6,7 +6,9 @@
 //
 //	go run ./cmd/loadbench -sessions 100,1000 -baseline -out bench.md
 //
-// It starts an embedded Temporal server, the MIAW emulator and the worker
+// It starts an embedded Temporal server (or runs on -temporal-address, or, with
+// -cluster, on a 2-node Temporal cluster on PostgreSQL it starts:
+// internal/devcluster), the MIAW emulator and the worker
 // binary (built into the user cache unless -worker-bin is given) as a
 // separate process. Progress goes to stderr, the table to stdout (and to
 // -out). Opening is bound by Salesforce's access-token limit (one request per
@@ -32,6 +34,7 @@ import (
 	"time"
 
 	"github.com/liveagent-bridge/liveagent/harness/bench"
+	"github.com/liveagent-bridge/liveagent/internal/devcluster"
 )
 
 func main() {
@@ -58,6 +61,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dbFile := fs.String("db-file", "", "keep Temporal's SQLite database in this file (default: in memory)")
 	workerBin := fs.String("worker-bin", "", "prebuilt worker binary (default: built from ./cmd/liveagent-worker into the user cache)")
 	workDir := fs.String("work-dir", "", "directory for keys, attachments and logs (default: a temporary directory, removed after a clean run)")
+	address := fs.String("temporal-address", "", "run on this Temporal (host:port, several comma-separated) instead of an embedded one")
+	namespace := fs.String("temporal-namespace", "default", "namespace of -temporal-address")
+	cluster := fs.Bool("cluster", false, "run on a 2-node Temporal cluster on PostgreSQL started here")
 	verbose := fs.Bool("v", false, "also print the emulator, Temporal and driver logs (warnings and errors) to stderr")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -80,6 +86,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if *verbose {
 		opts.ComponentLog = stderr
+	}
+	opts.TemporalAddress, opts.TemporalNamespace = *address, *namespace
+	if *cluster {
+		opts.Logger.Info("starting a 2-node Temporal cluster on PostgreSQL")
+		c, err := devcluster.Start(ctx, devcluster.Options{})
+		if err != nil {
+			fmt.Fprintf(stderr, "loadbench: %v\n", err)
+			return 1
+		}
+		defer func() {
+			if err := c.Stop(); err != nil {
+				fmt.Fprintf(stderr, "loadbench: stop cluster: %v\n", err)
+			}
+		}()
+		opts.TemporalAddress, opts.TemporalNamespace = c.Address(), c.Namespace()
+		opts.TemporalDescription = "a 2-node Temporal cluster on PostgreSQL (" + c.Address() + ")"
 	}
 	rep, err := bench.Run(ctx, opts)
 	if rep != nil {

@@ -4,7 +4,14 @@
 // prints the report and exits 1 when anything was lost, duplicated or
 // reordered, 2 when the soak could not run.
 //
+// By default it runs on an embedded dev server. -temporal-address runs it on
+// any Temporal (several frontends comma-separated); -cluster starts the
+// production shape (internal/devcluster: a 2-node Temporal cluster on
+// PostgreSQL) and adds its server-side faults: a node SIGKILL and a
+// PostgreSQL restart.
+//
 //	go run ./cmd/soak -sessions 200 -messages 20 -kills 10 -seed 1
+//	go run ./cmd/soak -cluster -sessions 50
 package main
 
 import (
@@ -18,6 +25,7 @@ import (
 	"time"
 
 	"github.com/liveagent-bridge/liveagent/harness/soak"
+	"github.com/liveagent-bridge/liveagent/internal/devcluster"
 )
 
 func main() {
@@ -37,6 +45,11 @@ func main() {
 		worker   = flag.String("worker", "", "prebuilt worker binary (default: go build ./cmd/liveagent-worker)")
 		workDir  = flag.String("workdir", "", "work directory (default: a temporary one, kept on failure)")
 		verbose  = flag.Bool("v", false, "log progress and emulator warnings")
+		address  = flag.String("temporal-address", "", "run on this Temporal (host:port, several comma-separated) instead of an embedded one")
+		ns       = flag.String("temporal-namespace", "default", "namespace of -temporal-address (with the live-agent search attributes)")
+		cluster  = flag.Bool("cluster", false, "run on a 2-node Temporal cluster on PostgreSQL started here, with a node SIGKILL and a PostgreSQL restart")
+		nodeDown = flag.Duration("node-down", 30*time.Second, "with -cluster: how long the killed node stays down")
+		nodeLog  = flag.String("cluster-log-level", "warn", "with -cluster: the Temporal nodes' log level (logs in the cluster directory, kept on failure)")
 	)
 	flag.Parse()
 
@@ -52,17 +65,47 @@ func main() {
 		Sessions: *sessions, Messages: *messages, Kills: *kills, Seed: *seed,
 		KillIntervalMin: *killMin, KillIntervalMax: *killMax, Timeout: *timeout,
 		AcceptDelay: *accept, WebhookOutage: *outage, Faults: &f, WorkerBinary: *worker, WorkDir: *workDir, Logger: logger,
+		TemporalAddress: *address, TemporalNamespace: *ns, NodeDownFor: *nodeDown,
 	}
 
+	if !*cluster {
+		*nodeLog = ""
+	}
+	os.Exit(run(opts, *nodeLog, logger))
+}
+
+// run runs the soak (on a cluster it starts and stops, when clusterLog names
+// the nodes' log level) and returns the exit code.
+func run(opts soak.Options, clusterLog string, logger *slog.Logger) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if clusterLog != "" {
+		logger.Info("starting a 2-node Temporal cluster on PostgreSQL")
+		c, err := devcluster.Start(ctx, devcluster.Options{LogLevel: clusterLog})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "soak:", err)
+			return 2
+		}
+		defer func() {
+			if err := c.Stop(); err != nil {
+				fmt.Fprintln(os.Stderr, "soak: stop cluster:", err)
+			}
+		}()
+		logger.Info("cluster up", "frontends", c.Address(), "dir", c.Dir())
+		opts.Cluster = c
+	}
 	rep, err := soak.Run(ctx, opts)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
-		os.Exit(2)
+		return 2
 	}
 	fmt.Print(rep)
 	if !rep.OK() {
-		os.Exit(1)
+		if opts.Cluster != nil {
+			opts.Cluster.KeepDir()
+			fmt.Printf("cluster logs (kept)   %s\n", opts.Cluster.Dir())
+		}
+		return 1
 	}
+	return 0
 }

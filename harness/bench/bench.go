@@ -19,13 +19,13 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/liveagent-bridge/liveagent/activities"
 	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
 	"github.com/liveagent-bridge/liveagent/internal/gobuild"
+	"github.com/liveagent-bridge/liveagent/internal/temporalclient"
 	"github.com/liveagent-bridge/liveagent/miaw"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
@@ -149,31 +149,38 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	}
 	defer emu.Close()
 
-	// Embedded Temporal.
-	maxN := slices.Max(opts.Sessions)
-	dyn := map[string]any{}
-	if 2*maxN > devserverCacheFloor {
-		dyn["history.hostLevelCacheMaxSize"] = 2 * maxN
+	// Temporal: external, or embedded.
+	address, namespace := opts.TemporalAddress, opts.TemporalNamespace
+	if address == "" {
+		maxN := slices.Max(opts.Sessions)
+		dyn := map[string]any{}
+		if 2*maxN > devserverCacheFloor {
+			dyn["history.hostLevelCacheMaxSize"] = 2 * maxN
+		}
+		startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+		ts, err := devtemporal.Start(startCtx, devtemporal.Options{
+			NoUI: true, DatabaseFile: opts.DatabaseFile, DynamicConfig: dyn,
+			Log: devtemporal.LogTo(compLog.With("component", "temporal")), LogLevel: "error",
+		})
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("bench: temporal: %w", err)
+		}
+		defer ts.Stop()
+		address, namespace = ts.FrontendAddress(), ts.Namespace()
 	}
-	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	ts, err := devtemporal.Start(startCtx, devtemporal.Options{
-		NoUI: true, DatabaseFile: opts.DatabaseFile, DynamicConfig: dyn,
-		Log: devtemporal.LogTo(compLog.With("component", "temporal")), LogLevel: "error",
-	})
-	cancel()
+	driverCfg := config.Default()
+	driverCfg.Temporal.Address, driverCfg.Temporal.Namespace = address, namespace
+	tc, err := temporalclient.Dial(ctx, driverCfg, compLog.With("component", "driver-client"))
 	if err != nil {
-		return nil, fmt.Errorf("bench: temporal: %w", err)
-	}
-	defer ts.Stop()
-	tc, err := client.Dial(client.Options{
-		HostPort:  ts.FrontendAddress(),
-		Namespace: ts.Namespace(),
-		Logger:    sdklog.NewStructuredLogger(compLog.With("component", "driver-client")),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("bench: dial temporal: %w", err)
+		return nil, fmt.Errorf("bench: %w", err)
 	}
 	defer tc.Close()
+	if opts.TemporalAddress != "" {
+		if err := temporalclient.EnsureSearchAttributes(ctx, tc, namespace); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
 
 	store, err := attachstore.Open(filepath.Join(workDir, "attachments"))
 	if err != nil {
@@ -192,8 +199,8 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	defer recv.close()
 
 	cfg := config.Default()
-	cfg.Temporal.Address = ts.FrontendAddress()
-	cfg.Temporal.Namespace = ts.Namespace()
+	cfg.Temporal.Address = address
+	cfg.Temporal.Namespace = namespace
 	cfg.Salesforce.SCRTURL = emuURL
 	cfg.Salesforce.AllowAnyHost = true
 	cfg.Salesforce.OrgID = benchOrgID
@@ -213,7 +220,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	cfg.Delivery.Mode = config.DeliveryWebhook
 	cfg.Delivery.WebhookURL = hookURL
 	cfg.Delivery.WebhookSecret = secretHex
-	cfg.Worker.ListenerSlots = max(cfg.Worker.ListenerSlots, maxN+100)
+	cfg.Worker.ListenerSlots = max(cfg.Worker.ListenerSlots, slices.Max(opts.Sessions)+100)
 	cfg.Log.Level = "warn"
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("bench: worker configuration: %w", err)
@@ -238,7 +245,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 		r.sampleTokens(samplerCtx)
 	}()
 
-	rep = &Report{Setup: r.setup(opts, ts)}
+	rep = &Report{Setup: r.setup(opts)}
 	var runErr error
 	for _, n := range opts.Sessions {
 		if ctx.Err() != nil {
@@ -291,9 +298,14 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	return rep, nil
 }
 
-func (r *run) setup(opts Options, ts *devtemporal.Server) Setup {
+func (r *run) setup(opts Options) Setup {
 	db := "SQLite in memory"
-	if opts.DatabaseFile != "" {
+	switch {
+	case opts.TemporalDescription != "":
+		db = opts.TemporalDescription
+	case opts.TemporalAddress != "":
+		db = opts.TemporalAddress
+	case opts.DatabaseFile != "":
 		db = "SQLite file " + opts.DatabaseFile
 	}
 	return Setup{
@@ -405,7 +417,9 @@ func (r *run) startMeasuredWorker(ctx context.Context) (*workerProc, string, err
 }
 
 func (r *run) startProxy() error {
-	p, err := startRPCCounter(r.cfg.Temporal.Address)
+	// The proxy forwards to one frontend: the first of a list.
+	first, _, _ := strings.Cut(r.cfg.Temporal.Address, ",")
+	p, err := startRPCCounter(first)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
 	}

@@ -53,6 +53,12 @@ type Options struct {
 	// DatabaseFile keeps Temporal's SQLite database in this file; empty (the
 	// default) keeps it in memory.
 	DatabaseFile string
+	// TemporalAddress, when set, runs on this Temporal instead of an
+	// embedded dev server (temporal.address syntax: several frontends
+	// comma-separated); TemporalNamespace (default "default") must exist.
+	// The session search attributes are registered when missing.
+	// TemporalDescription names it in the report (default: the address).
+	TemporalAddress, TemporalNamespace, TemporalDescription string
 	// WorkerBinary is a prebuilt ./cmd/liveagent-worker binary; empty builds one into
 	// the user cache (gobuild.CacheDir).
 	WorkerBinary string
@@ -105,6 +111,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CountRPCs == "" {
 		o.CountRPCs = "auto"
+	}
+	if o.TemporalNamespace == "" {
+		o.TemporalNamespace = "default"
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -34,6 +34,9 @@ type chaosLoop struct {
 	barrier chan<- struct{}
 	expired func() bool // an SSE stream ended at token expiry
 	log     *slog.Logger
+	// after, when set, holds back kills and the barrier until it closes
+	// (the cluster's server-side faults run first).
+	after <-chan struct{}
 
 	rng      *mathrand.Rand
 	opened   bool
@@ -46,7 +49,7 @@ func (c *chaosLoop) needExpiry() bool { return c.opts.Faults.TokenTTL > 0 && !c.
 
 // maybeOpen opens the barrier when its conditions hold.
 func (c *chaosLoop) maybeOpen() {
-	if c.opened {
+	if c.opened || !closed(c.after) {
 		return
 	}
 	kills := c.proc.counts().Kills
@@ -88,6 +91,13 @@ func (c *chaosLoop) lifetime() time.Duration {
 
 func (c *chaosLoop) run(ctx context.Context) {
 	c.rng = mathrand.New(mathrand.NewSource(c.opts.Seed))
+	if c.after != nil {
+		select {
+		case <-c.after:
+		case <-ctx.Done():
+			return
+		}
+	}
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
 	c.maybeOpen()
@@ -140,5 +150,18 @@ func (c *chaosLoop) incarnation(ctx context.Context, exited <-chan struct{}, tic
 			}
 			return
 		}
+	}
+}
+
+// closed reports whether ch is nil or closed.
+func closed(ch <-chan struct{}) bool {
+	if ch == nil {
+		return true
+	}
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
 }

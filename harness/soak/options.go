@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/internal/devcluster"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 )
 
@@ -55,7 +56,8 @@ type Options struct {
 	// Sessions×50ms, at most 10s).
 	StartSpread time.Duration
 	// PaceMax bounds the random pause before each message a side sends
-	// (default 400ms).
+	// (default 400ms; with a Cluster 10s, so that messages flow before,
+	// during and after the server-side faults).
 	PaceMax time.Duration
 	// AcceptDelay is how long the agent waits after the conversation reaches
 	// its queue before accepting (default 0: at once, as a fast agent
@@ -64,6 +66,30 @@ type Options struct {
 	AcceptDelay time.Duration
 	// Timeout bounds the whole run (default 20m).
 	Timeout time.Duration
+
+	// TemporalAddress, when set, runs the soak on this Temporal instead of
+	// an embedded dev server (temporal.address syntax: several frontends
+	// comma-separated). Its namespace, TemporalNamespace (default
+	// "default"), must exist with the live-agent search attributes.
+	TemporalAddress   string
+	TemporalNamespace string
+	// Cluster, when set, runs the soak on this cluster (its address and
+	// namespace) and adds server-side faults before the worker kills: one
+	// Temporal node is killed with SIGKILL and started again NodeDownFor
+	// later, then PostgreSQL restarts (immediate shutdown). The emulator's
+	// and the webhook's faults pause from 35s before the node kill until
+	// the database is back, so the messages in flight during each fault,
+	// which are timed, meet that fault alone (see FaultNodeKill and the
+	// other kinds); the node loss may delay none by more than
+	// MaxNodeLossDelay.
+	Cluster *devcluster.Cluster
+	// NodeDownFor is how long the killed node stays down (default 30s; at
+	// least MaxNodeLossDelay, so that messages sent while it is down can be
+	// timed before it returns).
+	NodeDownFor time.Duration
+	// MaxNodeLossDelay bounds the delay of any message in flight while a
+	// node is lost (default 15s).
+	MaxNodeLossDelay time.Duration
 
 	// ModuleRoot is the directory of the liveagent go.mod, where ./cmd/liveagent-worker is
 	// built (default: found with `go env GOMOD`).
@@ -153,6 +179,18 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PaceMax == 0 {
 		o.PaceMax = d.PaceMax
+		if o.Cluster != nil {
+			o.PaceMax = 10 * time.Second
+		}
+	}
+	if o.NodeDownFor == 0 {
+		o.NodeDownFor = 30 * time.Second
+	}
+	if o.MaxNodeLossDelay == 0 {
+		o.MaxNodeLossDelay = 15 * time.Second
+	}
+	if o.TemporalNamespace == "" {
+		o.TemporalNamespace = "default"
 	}
 	if o.Timeout == 0 {
 		o.Timeout = d.Timeout
@@ -174,6 +212,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("soak: messages: must be at least 1, got %d", o.Messages)
 	case o.KillIntervalMin <= 0 || o.KillIntervalMax < o.KillIntervalMin:
 		return fmt.Errorf("soak: kill interval: need 0 < min (%s) <= max (%s)", o.KillIntervalMin, o.KillIntervalMax)
+	case o.Cluster != nil && o.NodeDownFor < o.MaxNodeLossDelay:
+		return fmt.Errorf("soak: node down for %s: must be at least the node loss bound %s", o.NodeDownFor, o.MaxNodeLossDelay)
 	case o.WebhookFailureRate >= 1:
 		return errors.New("soak: webhook failure rate: must be below 1")
 	}

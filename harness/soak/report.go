@@ -53,6 +53,12 @@ type Report struct {
 	// kind, tokens, streams, events), flattened from emulator.Stats.
 	Faults map[string]int64
 
+	// ClusterFaults are the server-side faults of a run on a cluster, with
+	// the longest delay of a message in flight during each;
+	// ClusterFaultsRequired says they were asked for (all must have run).
+	ClusterFaults         []FaultDelay
+	ClusterFaultsRequired bool
+
 	Duration time.Duration
 	WorkDir  string // kept after a failed run
 	// Problems lists what went wrong, at most a few per session.
@@ -71,7 +77,20 @@ func (r *Report) OK() bool {
 		r.SessionsEnded == r.Sessions && r.SFClosed == r.Sessions && r.ClosedNotices == r.Sessions &&
 		r.WebhookBadSignatures == 0 && r.WebhookMalformed == 0 &&
 		r.WorkerKills >= r.KillsRequired && r.WorkerCrashes == 0 &&
+		r.clusterFaultsOK() &&
 		len(r.Problems) == 0
+}
+
+func (r *Report) clusterFaultsOK() bool {
+	if r.ClusterFaultsRequired && len(r.ClusterFaults) != 3 {
+		return false
+	}
+	for _, f := range r.ClusterFaults {
+		if !f.OK() {
+			return false
+		}
+	}
+	return true
 }
 
 // String renders the report as a table.
@@ -106,6 +125,22 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	fmt.Fprintf(tw, "attachments\t%d/%d intact, exactly once\n", r.AttachmentsOK, r.AttachmentsSent)
 	fmt.Fprintf(tw, "worker\t%d SIGKILLs (required ≥ %d), %d starts, %d unexpected exits\n",
 		r.WorkerKills, r.KillsRequired, r.WorkerStarts, r.WorkerCrashes)
+	for _, f := range r.ClusterFaults {
+		line := fmt.Sprintf("%d messages in flight, longest %s", f.Messages, f.MaxDelay.Round(time.Millisecond))
+		if f.Bound > 0 {
+			line += fmt.Sprintf(" (bound %s)", f.Bound)
+		}
+		if f.RepairError != "" {
+			line += "; NOT REPAIRED: " + f.RepairError
+		}
+		if f.Slowest != "" {
+			line += "; slowest " + f.Slowest
+		}
+		fmt.Fprintf(tw, "%s at +%s\t%s\n", f.Fault, f.Offset.Round(time.Second), line)
+	}
+	if r.ClusterFaultsRequired && len(r.ClusterFaults) != 3 {
+		fmt.Fprintf(tw, "cluster faults\t%d of 3 ran\n", len(r.ClusterFaults))
+	}
 	fmt.Fprintf(tw, "user requests retried (same id)\t%d\n", r.UpdateRetries)
 	fmt.Fprintf(tw, "webhook\t%d posts, %d same-id redeliveries, %d injected 503s, %d bad signatures, %d malformed, %d idempotency-key mismatches\n",
 		r.WebhookPosts, r.WebhookRedeliveries, r.WebhookInjectedFailures, r.WebhookBadSignatures, r.WebhookMalformed, r.WebhookKeyMismatches)

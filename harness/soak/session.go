@@ -125,6 +125,30 @@ type sessionOutcome struct {
 	closedNotice   bool // exactly one distinct "session closed" delivery
 	updateRetries  int
 	problems       []string
+
+	// sentAt is when each item (by token) was first handed to the bridge,
+	// both directions; timings pairs it with its first arrival.
+	sentMu  sync.Mutex
+	sentAt  map[string]time.Time
+	timings []msgTiming
+}
+
+// msgTiming is one delivered message: what, when it was sent and when it
+// arrived.
+type msgTiming struct {
+	token         string
+	sent, arrived time.Time
+}
+
+func (o *sessionOutcome) markSent(token string) {
+	o.sentMu.Lock()
+	defer o.sentMu.Unlock()
+	if o.sentAt == nil {
+		o.sentAt = make(map[string]time.Time)
+	}
+	if _, ok := o.sentAt[token]; !ok {
+		o.sentAt[token] = time.Now()
+	}
 }
 
 func (o *sessionOutcome) problemf(format string, args ...any) {
@@ -321,6 +345,7 @@ func (s *sessionRunner) findConversation() (emulator.ConversationInfo, bool) {
 func (s *sessionRunner) userSide(ctx context.Context) error {
 	for _, it := range s.spec.userItems {
 		s.pause(ctx)
+		s.out.markSent(it.token)
 		var res workflows.UpdateResult
 		var err error
 		if it.file != nil {
@@ -352,6 +377,7 @@ func (s *sessionRunner) userSide(ctx context.Context) error {
 func (s *sessionRunner) agentSide(ctx context.Context, conv string) error {
 	for _, it := range s.spec.agentItems {
 		s.pause(ctx)
+		s.out.markSent(it.token)
 		var err error
 		if it.file != nil {
 			_, err = s.emu.AgentSendFile(conv, it.file.name, it.file.mimeType, it.file.data)
@@ -500,6 +526,7 @@ func (s *sessionRunner) compare(conv string) (userGot, agentGot []string) {
 		userGot = s.userReceived(conv)
 	}
 	agentGot = s.agentReceived()
+	s.recordTimings(conv)
 	s.out.userDiff = CompareSequences(s.spec.expectedUser(), userGot)
 	s.out.agentDiff = CompareSequences(s.spec.expectedAgent(), agentGot)
 	if !s.out.userDiff.Clean() {
@@ -509,6 +536,45 @@ func (s *sessionRunner) compare(conv string) (userGot, agentGot []string) {
 		s.out.problemf("agent→user %+v; user saw %q", s.out.agentDiff, agentGot)
 	}
 	return userGot, agentGot
+}
+
+// recordTimings pairs every sent item with its first arrival: the emulator's
+// transcript time (user→agent) or the webhook's first delivery (agent→user).
+func (s *sessionRunner) recordTimings(conv string) {
+	arrived := map[string]time.Time{}
+	first := func(token string, at time.Time) {
+		if _, ok := arrived[token]; !ok {
+			arrived[token] = at
+		}
+	}
+	if conv != "" {
+		for _, e := range s.emu.Transcript(conv) {
+			switch {
+			case e.Role != "EndUser":
+			case e.Attachment != nil:
+				first(fileToken(e.Attachment.SHA256), e.At)
+			default:
+				first(textToken(e.Text), e.At)
+			}
+		}
+	}
+	for _, d := range s.hook.deliveries(s.spec.userID) {
+		switch {
+		case d.Kind != workflows.DeliverAgentMessage:
+		case d.Attachment != nil:
+			first(fileToken(d.Attachment.SHA256), d.at)
+		default:
+			first(textToken(d.Text), d.at)
+		}
+	}
+	s.out.sentMu.Lock()
+	defer s.out.sentMu.Unlock()
+	s.out.timings = s.out.timings[:0]
+	for token, sent := range s.out.sentAt {
+		if at, ok := arrived[token]; ok {
+			s.out.timings = append(s.out.timings, msgTiming{token: token, sent: sent, arrived: at})
+		}
+	}
 }
 
 // running reports whether the session workflow is still running (true when

@@ -15,12 +15,12 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
 	"github.com/liveagent-bridge/liveagent/internal/gobuild"
+	"github.com/liveagent-bridge/liveagent/internal/temporalclient"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -113,19 +113,24 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	}
 	defer emu.Close()
 
-	// Embedded Temporal (in memory, no UI).
-	ts, err := devtemporal.Start(ctx, devtemporal.Options{NoUI: true, Log: devtemporal.LogTo(log.With("component", "temporal")), LogLevel: "error"})
-	if err != nil {
-		return nil, fmt.Errorf("soak: temporal: %w", err)
+	// Temporal: the cluster, an external one, or embedded (in memory, no UI).
+	address, namespace := opts.TemporalAddress, opts.TemporalNamespace
+	if opts.Cluster != nil {
+		address, namespace = opts.Cluster.Address(), opts.Cluster.Namespace()
 	}
-	defer ts.Stop()
-	tc, err := client.Dial(client.Options{
-		HostPort:  ts.FrontendAddress(),
-		Namespace: ts.Namespace(),
-		Logger:    sdklog.NewStructuredLogger(quieter(log, slog.LevelWarn).With("component", "driver-client")),
-	})
+	if address == "" {
+		ts, err := devtemporal.Start(ctx, devtemporal.Options{NoUI: true, Log: devtemporal.LogTo(log.With("component", "temporal")), LogLevel: "error"})
+		if err != nil {
+			return nil, fmt.Errorf("soak: temporal: %w", err)
+		}
+		defer ts.Stop()
+		address, namespace = ts.FrontendAddress(), ts.Namespace()
+	}
+	driverCfg := config.Default()
+	driverCfg.Temporal.Address, driverCfg.Temporal.Namespace = address, namespace
+	tc, err := temporalclient.Dial(ctx, driverCfg, quieter(log, slog.LevelWarn).With("component", "driver-client"))
 	if err != nil {
-		return nil, fmt.Errorf("soak: dial temporal: %w", err)
+		return nil, fmt.Errorf("soak: %w", err)
 	}
 	defer tc.Close()
 
@@ -149,8 +154,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	// One configuration, validated here, drives both the worker process
 	// (through LIVEAGENT_* variables) and the session settings.
 	cfg := config.Default()
-	cfg.Temporal.Address = ts.FrontendAddress()
-	cfg.Temporal.Namespace = ts.Namespace()
+	cfg.Temporal.Address = address
+	cfg.Temporal.Namespace = namespace
 	cfg.Salesforce.SCRTURL = emuURL
 	cfg.Salesforce.AllowAnyHost = true
 	cfg.Salesforce.OrgID = soakOrgID
@@ -188,11 +193,20 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	killsDone := make(chan struct{})
 	chaosCtx, stopChaos := context.WithCancel(ctx)
 	var chaosWG sync.WaitGroup
+	var faults *clusterFaults
+	if opts.Cluster != nil {
+		faults = newClusterFaults(opts.Cluster, emu, hook, opts, log)
+		chaosWG.Add(1)
+		go func() { defer chaosWG.Done(); faults.run(chaosCtx) }()
+	}
 	chaosWG.Add(1)
 	go func() {
 		defer chaosWG.Done()
 		c := &chaosLoop{opts: opts, proc: proc, barrier: killsDone, log: log,
 			expired: func() bool { return emu.Stats().ExpiredStreams > 0 }}
+		if faults != nil {
+			c.after = faults.done
+		}
 		c.run(chaosCtx)
 	}()
 
@@ -215,6 +229,19 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	_ = proc.stop(10 * time.Second)
 
 	rep := r.report(outcomes)
+	if faults != nil {
+		rep.ClusterFaults = faults.measure(outcomes)
+		rep.ClusterFaultsRequired = true
+		for i, f := range rep.ClusterFaults {
+			rep.ClusterFaults[i].Offset = f.Start.Sub(began)
+			if !f.OK() && f.slowestUser != "" {
+				// The evidence: the history of the session that waited longest.
+				if path, err := dumpHistory(ctx, tc, r.historyDir, workflows.WorkflowID(f.slowestUser)); err == nil {
+					log.Info("history of the slowest session saved", "fault", f.Fault, "path", path)
+				}
+			}
+		}
+	}
 	wc := proc.counts()
 	rep.WorkerStarts, rep.WorkerKills, rep.WorkerCrashes = wc.Starts, wc.Kills, wc.Crashes
 	rep.KillsRequired = max(opts.Kills, 0)

@@ -35,6 +35,7 @@ type webhookReceiver struct {
 
 	outageUntil    time.Time // refuse every delivery (503, not recorded) until then
 	outageRefusals int
+	failPaused     bool // no injected failures (pauseFailures)
 
 	srv      *http.Server
 	listener net.Listener
@@ -43,7 +44,8 @@ type webhookReceiver struct {
 // delivery is one distinct delivery id as the user saw it.
 type delivery struct {
 	workflows.Delivery
-	count int // how many times this id was posted (1 = never redelivered)
+	count int       // how many times this id was posted (1 = never redelivered)
+	at    time.Time // first arrival
 }
 
 type inbox struct {
@@ -122,13 +124,13 @@ func (h *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		prev.count++
 		h.redeliveries++
 	} else {
-		rec := &delivery{Delivery: d, count: 1}
+		rec := &delivery{Delivery: d, count: 1, at: time.Now()}
 		in.byID[d.ID] = rec
 		in.order = append(in.order, rec)
 	}
 	// Simulate an assistant that processed the delivery but failed to
 	// acknowledge it: the sink must retry with the same id.
-	fail := h.failRate > 0 && h.rng.Float64() < h.failRate
+	fail := !h.failPaused && h.failRate > 0 && h.rng.Float64() < h.failRate
 	if fail {
 		h.injectedFailures++
 	}
@@ -139,6 +141,13 @@ func (h *webhookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// pauseFailures suspends (true) or resumes the injected failures.
+func (h *webhookReceiver) pauseFailures(paused bool) {
+	h.mu.Lock()
+	h.failPaused = paused
+	h.mu.Unlock()
 }
 
 // startOutage makes the receiver refuse every delivery for d, as an

@@ -32,19 +32,21 @@ func WithMetricsHandler(h client.MetricsHandler) ClientOption {
 	return func(o *client.Options) { o.MetricsHandler = h }
 }
 
-// ClientOptions builds the Temporal client options from cfg.Temporal: address,
-// namespace, API key credentials, TLS (system roots, an extra CA, mTLS client
+// ClientOptions builds the Temporal client options from cfg.Temporal: address
+// (one host:port, or several comma-separated: see frontendTarget), namespace, API key credentials, TLS (system roots, an extra CA, mTLS client
 // certificate, server name) and slog logging. An API key implies TLS.
 func ClientOptions(cfg *config.Config, logger *slog.Logger, opts ...ClientOption) (client.Options, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	t := cfg.Temporal
+	hostPort, dialOpts := frontendTarget(t.Address)
 	o := client.Options{
-		HostPort:  t.Address,
+		HostPort:  hostPort,
 		Namespace: t.Namespace,
 		Logger:    tlog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
 	}
+	o.ConnectionOptions.DialOptions = dialOpts
 	tlsCfg, err := tlsConfig(t)
 	if err != nil {
 		return client.Options{}, err
@@ -100,7 +102,7 @@ func Dial(ctx context.Context, cfg *config.Config, logger *slog.Logger, opts ...
 	}
 	c, err := client.DialContext(ctx, o)
 	if err != nil {
-		return nil, fmt.Errorf("dial temporal at %s (namespace %s): %w", o.HostPort, o.Namespace, err)
+		return nil, fmt.Errorf("dial temporal at %s (namespace %s): %w", cfg.Temporal.Address, o.Namespace, err)
 	}
 	return c, nil
 }

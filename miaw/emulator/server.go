@@ -53,7 +53,14 @@ type Server struct {
 	httpSrv *http.Server
 	wg      sync.WaitGroup
 	stats   statCounters
+	// faultsPaused suspends REST and SSE fault injection (PauseFaults).
+	faultsPaused atomic.Bool
 }
+
+// PauseFaults suspends (true) or resumes (false) the injected REST errors,
+// throttling and SSE drops, duplicates and delays, e.g. so a test can time
+// another fault on its own. Tokens keep Faults.TokenTTL.
+func (s *Server) PauseFaults(paused bool) { s.faultsPaused.Store(paused) }
 
 // Stats are counters of what the emulator did since New.
 type Stats struct {
@@ -369,7 +376,7 @@ func (s *Server) learnBaseURL(r *http.Request) {
 // restFault decides whether this REST call gets an injected 503 or 429 (0 = none).
 func (s *Server) restFault() int {
 	f := s.cfg.Faults
-	if f.ErrorRate == 0 && f.ThrottleRate == 0 {
+	if (f.ErrorRate == 0 && f.ThrottleRate == 0) || s.faultsPaused.Load() {
 		return 0
 	}
 	s.mu.Lock()

@@ -79,6 +79,10 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) {
 	// send writes one event (with fault injection); it returns false when the
 	// stream must end.
 	send := func(ev *sseEvent) bool {
+		faults := faults
+		if s.faultsPaused.Load() {
+			faults = Faults{}
+		}
 		if faults.EventDelay > 0 {
 			s.stats.faultDelays.Add(1)
 			select {
