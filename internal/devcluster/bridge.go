@@ -84,14 +84,9 @@ func StartBridge(ctx context.Context, c *Cluster, o BridgeOptions) (_ *Bridge, e
 	if err != nil {
 		return nil, fmt.Errorf("devcluster: %w", err)
 	}
-	binDir, err := gobuild.CacheDir(root)
-	if err != nil {
-		return nil, fmt.Errorf("devcluster: %w", err)
-	}
 	bins := map[string]string{}
 	for _, name := range []string{"liveagent-worker", "liveagent-gateway", "miaw-emulator"} {
-		bins[name] = filepath.Join(binDir, name)
-		if err := gobuild.Build(ctx, root, "./cmd/"+name, bins[name]); err != nil {
+		if bins[name], err = gobuild.Command(ctx, root, "", name); err != nil {
 			return nil, fmt.Errorf("devcluster: %w", err)
 		}
 	}

@@ -95,12 +95,8 @@ func Build(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("devcluster: %w (or set %s)", err, BinaryEnv)
 	}
-	dir, err := gobuild.CacheDir(root)
+	bin, err := gobuild.Command(ctx, root, "devserver", "liveagent-clusternode")
 	if err != nil {
-		return "", fmt.Errorf("devcluster: %w", err)
-	}
-	bin := filepath.Join(dir, "liveagent-clusternode")
-	if err := gobuild.Build(ctx, filepath.Join(root, "devserver"), "./cmd/liveagent-clusternode", bin); err != nil {
 		return "", fmt.Errorf("devcluster: %w", err)
 	}
 	return bin, nil

@@ -20,7 +20,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -245,12 +244,8 @@ func Build(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("devtemporal: %w (or set %s)", err, BinaryEnv)
 	}
-	dir, err := gobuild.CacheDir(root)
+	bin, err := gobuild.Command(ctx, root, "devserver", "liveagent-devserver")
 	if err != nil {
-		return "", fmt.Errorf("devtemporal: %w", err)
-	}
-	bin := filepath.Join(dir, "liveagent-devserver")
-	if err := gobuild.Build(ctx, filepath.Join(root, "devserver"), "./cmd/liveagent-devserver", bin); err != nil {
 		return "", fmt.Errorf("devtemporal: %w", err)
 	}
 	return bin, nil

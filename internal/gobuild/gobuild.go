@@ -54,6 +54,21 @@ func CacheDir(root string) (string, error) {
 	return dir, nil
 }
 
+// Command builds the main package ./cmd/<name> of the module in
+// root/subdir (subdir "" is the module at root) into CacheDir(root) and
+// returns the binary's path; concurrent callers build once (see Build).
+func Command(ctx context.Context, root, subdir, name string) (string, error) {
+	dir, err := CacheDir(root)
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, name)
+	if err := Build(ctx, filepath.Join(root, subdir), "./cmd/"+name, bin); err != nil {
+		return "", err
+	}
+	return bin, nil
+}
+
 // Build runs `go build -o out pkg` in dir, creating out's directory.
 // Concurrent builds of one out (parallel test packages) take turns on a lock
 // file beside it, so the later ones find the binary up to date; ctx ends the
