@@ -45,8 +45,6 @@ func validateRequest(r SessionRequest) error {
 		return errors.New("Settings.RoutingTopicField is empty")
 	case st.RoutingUserField == st.RoutingTopicField:
 		return fmt.Errorf("Settings.RoutingUserField and RoutingTopicField are both %q", st.RoutingUserField)
-	case validateHandoff(r) != nil:
-		return validateHandoff(r)
 	case st.RoutingResultTimeout < 0:
 		return fmt.Errorf("Settings.RoutingResultTimeout must not be negative, got %s", st.RoutingResultTimeout)
 	case st.IdleTimeout < 0:
@@ -57,7 +55,7 @@ func validateRequest(r SessionRequest) error {
 		return fmt.Errorf("Settings.ListenerHeartbeatTimeout must be 0 or between %s and %s, got %s",
 			MinListenerHeartbeatTimeout, MaxListenerHeartbeatTimeout, st.ListenerHeartbeatTimeout)
 	}
-	return nil
+	return validateHandoff(r)
 }
 
 // validateOpen rejects user updates once the session is ending.
