@@ -17,7 +17,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -27,9 +26,10 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/liveagent-bridge/liveagent/devserver/internal/cli"
 
 	uiserver "github.com/temporalio/ui-server/v2/server"
 	uiconfig "github.com/temporalio/ui-server/v2/server/config"
@@ -57,7 +57,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		logLevel      = fs.String("log-level", "warn", "lowest server log level written to stderr: debug, info, warn, error")
 		startTimeout  = fs.Duration("start-timeout", 3*time.Minute, "how long to wait for the node or UI to serve")
 		exitWithStdin = fs.Bool("exit-with-stdin", false, "stop when standard input closes (for a parent process)")
-		dynamic       = dynamicFlag{}
+		dynamic       = cli.DynamicConfig{}
 		uiPort        = fs.Int("port", 8233, "ui: Web UI port")
 		uiFrontend    = fs.String("frontend", "127.0.0.1:7233", "ui: frontend gRPC address the UI calls")
 		uiNamespace   = fs.String("namespace", "default", "ui: namespace shown first")
@@ -88,7 +88,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *exitWithStdin {
-		ctx = untilEOF(ctx, stdin)
+		ctx = cli.UntilEOF(ctx, stdin)
 	}
 	startCtx, cancel := context.WithTimeout(ctx, *startTimeout)
 	defer cancel()
@@ -173,35 +173,4 @@ func runUI(ctx, startCtx context.Context, conf uiconfig.Config, stdout, stderr i
 func printReady(w io.Writer, v map[string]string) {
 	b, _ := json.Marshal(v)
 	fmt.Fprintf(w, "%s\n", b)
-}
-
-// untilEOF returns a context cancelled when r reaches EOF (or fails).
-func untilEOF(parent context.Context, r io.Reader) context.Context {
-	ctx, cancel := context.WithCancel(parent)
-	go func() {
-		defer cancel()
-		_, _ = io.Copy(io.Discard, r)
-	}()
-	return ctx
-}
-
-// dynamicFlag collects -dynamic-config key=json-value pairs.
-type dynamicFlag map[string]any
-
-func (d dynamicFlag) String() string { return "" }
-
-func (d dynamicFlag) Set(s string) error {
-	key, raw, ok := strings.Cut(s, "=")
-	if !ok || key == "" {
-		return errors.New("want key=json-value")
-	}
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		return fmt.Errorf("value of %s is not JSON: %w", key, err)
-	}
-	if f, ok := v.(float64); ok && f == float64(int64(f)) {
-		v = int(f)
-	}
-	d[key] = v
-	return nil
 }

@@ -14,16 +14,16 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
+
+	"github.com/liveagent-bridge/liveagent/devserver/internal/cli"
 
 	"github.com/liveagent-bridge/liveagent/devserver"
 	"github.com/liveagent-bridge/liveagent/internal/devtemporal"
@@ -41,7 +41,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		logLevel      = fs.String("log-level", "warn", "lowest server log level written to stderr: debug, info, warn, error")
 		startTimeout  = fs.Duration("start-timeout", 2*time.Minute, "how long to wait for the server and UI to answer")
 		exitWithStdin = fs.Bool("exit-with-stdin", false, "stop when standard input closes (for a parent process)")
-		dynamic       = dynamicFlag{}
+		dynamic       = cli.DynamicConfig{}
 	)
 	fs.StringVar(&opts.Namespace, "namespace", "default", "namespace created on start")
 	fs.StringVar(&opts.IP, "ip", "127.0.0.1", "address the frontend and UI listen on")
@@ -71,7 +71,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if *exitWithStdin {
-		ctx = untilEOF(ctx, stdin)
+		ctx = cli.UntilEOF(ctx, stdin)
 	}
 
 	startCtx, cancel := context.WithTimeout(ctx, *startTimeout)
@@ -95,35 +95,4 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s\n", ready)
 	<-ctx.Done()
 	return 0
-}
-
-// untilEOF returns a context cancelled when r reaches EOF (or fails).
-func untilEOF(parent context.Context, r io.Reader) context.Context {
-	ctx, cancel := context.WithCancel(parent)
-	go func() {
-		defer cancel()
-		_, _ = io.Copy(io.Discard, r)
-	}()
-	return ctx
-}
-
-// dynamicFlag collects -dynamic-config key=json-value pairs.
-type dynamicFlag map[string]any
-
-func (d dynamicFlag) String() string { return "" }
-
-func (d dynamicFlag) Set(s string) error {
-	key, raw, ok := strings.Cut(s, "=")
-	if !ok || key == "" {
-		return errors.New("want key=json-value")
-	}
-	var v any
-	if err := json.Unmarshal([]byte(raw), &v); err != nil {
-		return fmt.Errorf("value of %s is not JSON: %w", key, err)
-	}
-	if f, ok := v.(float64); ok && f == float64(int64(f)) {
-		v = int(f)
-	}
-	d[key] = v
-	return nil
 }
