@@ -82,6 +82,8 @@ type Session struct {
 	AllowedAttachmentTypes []string // session.allowed_attachment_types
 	// ListenerHeartbeatTimeout: session.listener_heartbeat_timeout.
 	ListenerHeartbeatTimeout time.Duration
+	// ListenerShards: session.listener_shards (0 = one listener per session).
+	ListenerShards int
 	// HandoffExcludedTopics never forward the assistant's conversation.
 	HandoffExcludedTopics []string      // session.handoff_excluded_topics
 	RoutingResultTimeout  time.Duration // session.routing_result_timeout (0 = off)
@@ -195,6 +197,7 @@ func Default() *Config {
 			MaxMessageBytes:          4000,
 			MaxAttachmentBytes:       5 << 20,
 			ListenerHeartbeatTimeout: workflows.DefaultListenerHeartbeatTimeout,
+			ListenerShards:           DefaultListenerShards,
 			RoutingResultTimeout:     2 * time.Minute,
 		},
 		Attachments: Attachments{
@@ -266,6 +269,7 @@ func (c *Config) SessionSettings() workflows.Settings {
 		MaxAttachmentBytes:       c.Session.MaxAttachmentBytes,
 		AllowedAttachmentTypes:   cloneStrings(c.Session.AllowedAttachmentTypes),
 		ListenerHeartbeatTimeout: c.Session.ListenerHeartbeatTimeout,
+		ListenerShards:           c.Session.ListenerShards,
 		RoutingResultTimeout:     c.Session.RoutingResultTimeout,
 		IdleTimeout:              c.Session.IdleTimeout,
 		RoutingFailedMessage:     c.Session.RoutingFailedMessage,
@@ -280,6 +284,9 @@ func (c *Config) SessionSettings() workflows.Settings {
 }
 
 const redacted = "[redacted]"
+
+// DefaultListenerShards is session.listener_shards when unset.
+const DefaultListenerShards = 8
 
 // Redacted returns a deep copy with every secret (temporal.api_key,
 // delivery.webhook_secret, gateway.bearer_token, attachments.link_secret,

@@ -60,6 +60,7 @@
 //	  max_attachment_bytes: 5MiB     # max size of one user (assistant) upload; Salesforce takes at most 5 MB
 //	  allowed_attachment_types: []   # MIME types users may send; empty allows all
 //	  listener_heartbeat_timeout: 30s # listener heartbeats every third of it; 15s to 10m
+//	  listener_shards: 8             # >0: sessions share this many listener shards (one heartbeat each); 0: a listener per session
 //	  handoff_excluded_topics: []    # topics whose assistant conversation (summary, history) never reaches the agent
 //	  routing_result_timeout: 2m     # end a session Salesforce says nothing about this long after create (0 = off; 10s+)
 //	  idle_timeout: 0s               # end an accepted chat nobody writes in for this long (0 = off; 1m+)

@@ -71,6 +71,7 @@ func (c *Config) fields() []field {
 		{key: "session.topics", ptr: &c.Session.Topics},
 		{key: "session.accept_timeout", ptr: &c.Session.AcceptTimeout},
 		{key: "session.listener_heartbeat_timeout", ptr: &c.Session.ListenerHeartbeatTimeout},
+		{key: "session.listener_shards", ptr: &c.Session.ListenerShards},
 		{key: "session.timeout_message", ptr: &c.Session.TimeoutMessage},
 		{key: "session.greeting", ptr: &c.Session.Greeting},
 		{key: "session.agent_ended_message", ptr: &c.Session.AgentEndedMessage},

@@ -207,6 +207,9 @@ func (c *Config) validateSession() error {
 		return fieldErr("session.listener_heartbeat_timeout", "must be between %s and %s, got %s",
 			workflows.MinListenerHeartbeatTimeout, workflows.MaxListenerHeartbeatTimeout, t)
 	}
+	if n := s.ListenerShards; n < 0 || n > workflows.MaxListenerShards {
+		return fieldErr("session.listener_shards", "must be between 0 and %d, got %d", workflows.MaxListenerShards, n)
+	}
 	if strings.TrimSpace(s.TimeoutMessage) == "" {
 		return fieldErr("session.timeout_message", "must not be empty")
 	}

@@ -177,6 +177,11 @@ type Settings struct {
 	// on the Temporal server per open session, a shorter one a faster resume
 	// after a worker crash.
 	ListenerHeartbeatTimeout time.Duration
+	// ListenerShards, when > 0, makes the session join listener shard
+	// ShardOf(UserID, ListenerShards) instead of running its own listener
+	// (see ShardWorkflow); the worker keeps that many shards running. A
+	// session whose shard cannot be joined runs its own listener.
+	ListenerShards int `json:",omitempty"`
 }
 
 // DefaultListenerHeartbeatTimeout is the listener's heartbeat timeout when
@@ -280,6 +285,9 @@ const (
 	AgentConversationShut AgentEventKind = "conversation-closed" // CloseConversation
 	AgentReadAck          AgentEventKind = "read-ack"            // agent read a user message
 	AgentDeliveryAck      AgentEventKind = "delivery-ack"        // agent client received a user message
+	// AgentListenerFailed: the session's stream in its listener shard failed
+	// for good (Text says why); the session fails as if its own listener had.
+	AgentListenerFailed AgentEventKind = "listener-failed"
 )
 
 // AgentEvent is one Salesforce event for this session's conversation, already

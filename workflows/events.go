@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -45,6 +46,8 @@ func (s *session) handleAgentEvent(ctx workflow.Context, ev AgentEvent) {
 		s.onTyping(ctx, ev)
 	case AgentConversationShut:
 		s.end(CloseAgentEnded)
+	case AgentListenerFailed:
+		s.listenerFailure = temporal.NewApplicationError("listener shard: "+ev.Text, errTypeListenerFailed)
 	case AgentReadAck, AgentDeliveryAck:
 		// Receipts are not shown to the user; they only prove the agent side works.
 	default:

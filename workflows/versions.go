@@ -28,7 +28,18 @@ const (
 	// greeting is sent at once (and its failure reported to its caller)
 	// rather than kept. Legacy: v0-* to v3-*.
 	changeActiveBeforeGreeting = "active-before-greeting"
+	// changeListenerShards: a session with Settings.ListenerShards joins a
+	// listener shard instead of running its own listener. Asked only by
+	// such sessions; legacy: none (every recorded history predates the
+	// setting and runs its own listener).
+	changeListenerShards = "listener-shards"
 )
+
+// usesListenerShards reports whether a session configured for listener
+// shards joins one (asked only when Settings.ListenerShards > 0).
+func (s *session) usesListenerShards(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeListenerShards, workflow.DefaultVersion, 1) == 1
+}
 
 // activeBeforeGreeting reports whether this session becomes active before
 // its greeting is delivered (legacy sessions after).
@@ -93,5 +104,5 @@ func (s *session) releaseListener(ctx workflow.Context) {
 		s.stopListener(ctx) // legacy v0 (already stopped), v1
 		return
 	}
-	s.abandonListener()
+	s.abandonListener(ctx)
 }
