@@ -153,9 +153,13 @@ func TestShardMembership(t *testing.T) {
 	at(step(2), func() { env.SignalWorkflow(workflows.SignalShardJoin, b) })
 	at(step(3), func() { views = append(views, queryShard(t, env, -1)) })
 	at(step(4), func() { env.SignalWorkflow(workflows.SignalShardJoin, a2) })
-	at(step(5), func() { env.SignalWorkflow(workflows.SignalShardLeave, workflows.ShardLeave{UserID: "a", RunID: "a-run1"}) })
+	at(step(5), func() {
+		env.SignalWorkflow(workflows.SignalShardLeave, workflows.ShardLeave{UserID: "a", RunID: "a-run1"})
+	})
 	at(step(6), func() { views = append(views, queryShard(t, env, views[0].Version)) })
-	at(step(7), func() { env.SignalWorkflow(workflows.SignalShardLeave, workflows.ShardLeave{UserID: "b", RunID: "b-run1"}) })
+	at(step(7), func() {
+		env.SignalWorkflow(workflows.SignalShardLeave, workflows.ShardLeave{UserID: "b", RunID: "b-run1"})
+	})
 	at(step(8), func() {
 		views = append(views, queryShard(t, env, -1))
 		views = append(views, queryShard(t, env, views[2].Version))
