@@ -24,6 +24,8 @@ type Config struct {
 	Log         Log
 	// Availability is the availability.* section (availability.go).
 	Availability Availability
+	// Locales is the locales.* section (locales.go): per-locale texts.
+	Locales Locales
 }
 
 // Temporal says how to reach the Temporal frontend.
@@ -94,6 +96,19 @@ type Session struct {
 	TransferFailedMessage  string // session.transfer_failed_message
 	InactiveMessage        string // session.inactive_message
 	IdleMessage            string // session.idle_message
+	// Texts while waiting and chatting; "" shows the built-in English text.
+	// Placeholders in braces are filled in.
+	QueuePositionMessage    string // session.queue_position_message ({position})
+	WaitMessage             string // session.wait_message ({minutes}; 2 or more)
+	WaitOneMinuteMessage    string // session.wait_one_minute_message
+	WaitUnderAMinuteMessage string // session.wait_under_a_minute_message
+	TransferMessage         string // session.transfer_message
+	AgentJoinedMessage      string // session.agent_joined_message ({agent})
+	UnnamedAgent            string // session.unnamed_agent ({agent} when the name is unknown)
+	SendFailedMessage       string // session.send_failed_message
+	FileTooLargeMessage     string // session.file_too_large_message ({file})
+	FileTypeRefusedMessage  string // session.file_type_refused_message ({file})
+	AttachmentFailedMessage string // session.attachment_failed_message ({file})
 }
 
 // Routing names the routing attributes (hidden pre-chat fields) agreed with
@@ -259,7 +274,7 @@ func (c *Config) SessionSettings() workflows.Settings {
 		TimeoutMessage:           c.Session.TimeoutMessage,
 		Greeting:                 c.Session.Greeting,
 		AgentEndedMessage:        c.Session.AgentEndedMessage,
-		DefaultLocale:            c.Session.DefaultLocale,
+		DefaultLocale:            normalizedLocale(c.Session.DefaultLocale),
 		RoutingUserField:         c.Session.Routing.UserField,
 		RoutingTopicField:        c.Session.Routing.TopicField,
 		MaxMessageBytes:          c.Session.MaxMessageBytes,
@@ -276,6 +291,17 @@ func (c *Config) SessionSettings() workflows.Settings {
 		InactiveMessage:          c.Session.InactiveMessage,
 		IdleMessage:              c.Session.IdleMessage,
 		OfflineMessage:           c.Availability.OfflineMessage,
+		QueuePositionMessage:     c.Session.QueuePositionMessage,
+		WaitMessage:              c.Session.WaitMessage,
+		WaitOneMinuteMessage:     c.Session.WaitOneMinuteMessage,
+		WaitUnderAMinuteMessage:  c.Session.WaitUnderAMinuteMessage,
+		TransferMessage:          c.Session.TransferMessage,
+		AgentJoinedMessage:       c.Session.AgentJoinedMessage,
+		UnnamedAgent:             c.Session.UnnamedAgent,
+		SendFailedMessage:        c.Session.SendFailedMessage,
+		FileTooLargeMessage:      c.Session.FileTooLargeMessage,
+		FileTypeRefusedMessage:   c.Session.FileTypeRefusedMessage,
+		AttachmentFailedMessage:  c.Session.AttachmentFailedMessage,
 	}
 }
 
@@ -293,6 +319,7 @@ func (c *Config) Redacted() *Config {
 	r.Session.HandoffExcludedTopics = cloneStrings(c.Session.HandoffExcludedTopics)
 	r.Codec.CORSOrigins = cloneStrings(c.Codec.CORSOrigins)
 	r.Availability.Schedules = cloneSchedules(c.Availability.Schedules)
+	r.Locales = cloneLocales(c.Locales)
 	r.Temporal.APIKey = redact(c.Temporal.APIKey)
 	r.Delivery.WebhookSecret = redact(c.Delivery.WebhookSecret)
 	r.Gateway.BearerToken = redact(c.Gateway.BearerToken)
