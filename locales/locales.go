@@ -63,7 +63,8 @@ func Normalize(tag string) (string, error) {
 }
 
 // parse checks the subtags of a BCP 47 langtag (RFC 5646 section 2.1,
-// without the grandfathered and private-use-only forms) and returns the
+// without the grandfathered and private-use-only forms, the language an
+// ISO 639 code) and returns the
 // normalised language, script, region and variant subtags.
 func parse(parts []string) ([]string, error) {
 	for _, p := range parts {
@@ -76,17 +77,17 @@ func parse(parts []string) ([]string, error) {
 	}
 	i := 0
 	lang := parts[0]
-	if !isAlpha(lang) || len(lang) < 2 || len(lang) > 8 {
-		return nil, fmt.Errorf("language %q must be 2 to 8 letters", lang)
+	// RFC 5646 also allows 4 (reserved) and 5-8 letter (registered)
+	// languages; none is in use, and Salesforce takes ISO 639 codes only.
+	if !isAlpha(lang) || len(lang) < 2 || len(lang) > 3 {
+		return nil, fmt.Errorf("language %q must be an ISO 639 code of 2 or 3 letters", lang)
 	}
 	out := []string{strings.ToLower(lang)}
 	i++
-	// extlang: up to three 3-letter subtags after a 2-3 letter language.
-	if len(lang) <= 3 {
-		for n := 0; n < 3 && i < len(parts) && len(parts[i]) == 3 && isAlpha(parts[i]); n++ {
-			out = append(out, strings.ToLower(parts[i]))
-			i++
-		}
+	// extlang: up to three 3-letter subtags.
+	for n := 0; n < 3 && i < len(parts) && len(parts[i]) == 3 && isAlpha(parts[i]); n++ {
+		out = append(out, strings.ToLower(parts[i]))
+		i++
 	}
 	if i < len(parts) && len(parts[i]) == 4 && isAlpha(parts[i]) { // script
 		s := strings.ToLower(parts[i])

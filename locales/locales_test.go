@@ -45,7 +45,7 @@ func TestNormalizeAcceptsBCP47AndPOSIX(t *testing.T) {
 func TestNormalizeRejectsMalformedTags(t *testing.T) {
 	for _, in := range []string{
 		"f", "fr-", "-fr", "fr--CA", "fr_CA-x", "fr CA", "fr-CA!", "français",
-		"1fr", "fr-CA-u", "en-a-b", "x-private", "fr_CA.", "fr_CA@", "fr-CA-toolongvariant",
+		"1fr", "english", "fr-CA-u", "en-a-b", "x-private", "fr_CA.", "fr_CA@", "fr-CA-toolongvariant",
 		"en-US-x", strings.Repeat("a", 65), "fr\n", "fr-C",
 	} {
 		_, err := locales.Normalize(in)
