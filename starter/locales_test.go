@@ -113,4 +113,3 @@ func TestOfflineMessageInTheUsersLocale(t *testing.T) {
 	assert.Equal(t, "Nous sommes fermés.", off.Message)
 	tc.AssertNotCalled(t, "ExecuteWorkflow", mock.Anything, mock.Anything, mock.Anything, mock.Anything)
 }
-

@@ -18,7 +18,6 @@ func invalid(format string, args ...any) error {
 // visibility query.
 var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+:-]*$`)
 
-
 func validateUserID(id string) error {
 	if id == "" {
 		return invalid("user id is required")
