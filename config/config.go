@@ -46,11 +46,27 @@ type TLS struct {
 	ServerName string // temporal.tls.server_name
 }
 
-// Auth modes of the Salesforce side.
+// Auth modes of the Salesforce side. Only AuthVerified is accepted: Validate
+// refuses AuthGuest (guestUnsupported says why).
 const (
 	AuthVerified = "verified"
 	AuthGuest    = "guest"
 )
+
+// guestUnsupported is why salesforce.auth_mode guest is refused. A guest
+// (unauthenticated) end user's only credential is its Salesforce access
+// token: Salesforce issues no new token for the same anonymous identity once
+// it expires (the continuation-access-token endpoint returns a token for the
+// same subject with the same expiry; Salesforce's reference web client drops
+// the session on a 401 and never renews a guest), and a fresh unauthenticated
+// token is a new anonymous user who cannot see the conversation. A session
+// could only outlive a worker restart by keeping that bearer token itself in
+// workflow history or a store every worker shares, and would still end at
+// the token's (undocumented) expiry. Verified mode re-mints the same identity
+// from our signing key at any time, with nothing secret in history.
+const guestUnsupported = "guest is not supported: Salesforce never renews a guest's access token for the same anonymous user " +
+	"(a continuation token keeps its expiry; a new token is a new user), so guest chats would break at token expiry or a worker restart; " +
+	"use verified (Salesforce User Verification with our signing key)"
 
 // Salesforce configures the MIAW client (see miaw.Config).
 type Salesforce struct {
@@ -59,7 +75,7 @@ type Salesforce struct {
 	Deployment             string        // salesforce.deployment
 	CapabilitiesVersion    string        // salesforce.capabilities_version
 	Platform               string        // salesforce.platform
-	AuthMode               string        // salesforce.auth_mode: verified | guest
+	AuthMode               string        // salesforce.auth_mode: verified (guest is refused)
 	PrivateKeyFile         string        // salesforce.private_key_file
 	KeyID                  string        // salesforce.key_id
 	Issuer                 string        // salesforce.issuer

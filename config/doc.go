@@ -38,7 +38,7 @@
 //	  deployment: ""                 # required; Embedded Service deployment API name (Custom Client)
 //	  capabilities_version: "1"
 //	  platform: Web
-//	  auth_mode: verified            # verified | guest
+//	  auth_mode: verified            # verified only (guest is refused at start: Salesforce cannot renew a guest's token)
 //	  private_key_file: ""           # verified: PEM RSA private key (PKCS#1/PKCS#8) signing identity JWTs
 //	  key_id: ""                     # verified: JWT kid, the key's id in the Salesforce keyset
 //	  issuer: ""                     # verified: JWT iss, must equal the keyset's issuer

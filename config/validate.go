@@ -125,8 +125,9 @@ func (c *Config) validateSalesforce() error {
 			return fieldErr("salesforce.issuer", "must be set when salesforce.auth_mode is verified")
 		}
 	case AuthGuest:
+		return fieldErr("salesforce.auth_mode", "%s", guestUnsupported)
 	default:
-		return fieldErr("salesforce.auth_mode", "must be verified or guest, got %q", s.AuthMode)
+		return fieldErr("salesforce.auth_mode", "must be verified, got %q", s.AuthMode)
 	}
 	if s.SigningAlgorithm != "RS256" && s.SigningAlgorithm != "RS512" {
 		return fieldErr("salesforce.signing_algorithm", "must be RS256 or RS512, got %q", s.SigningAlgorithm)
