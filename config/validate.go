@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/liveagent-bridge/liveagent/codec"
+	"github.com/liveagent-bridge/liveagent/locales"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
@@ -38,6 +39,7 @@ func (c *Config) Validate() error {
 		c.validateSecrets,
 		c.validateLog,
 		c.validateAvailability,
+		c.validateLocales,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -123,8 +125,9 @@ func (c *Config) validateSalesforce() error {
 			return fieldErr("salesforce.issuer", "must be set when salesforce.auth_mode is verified")
 		}
 	case AuthGuest:
+		return fieldErr("salesforce.auth_mode", "%s", guestUnsupported)
 	default:
-		return fieldErr("salesforce.auth_mode", "must be verified or guest, got %q", s.AuthMode)
+		return fieldErr("salesforce.auth_mode", "must be verified, got %q", s.AuthMode)
 	}
 	if s.SigningAlgorithm != "RS256" && s.SigningAlgorithm != "RS512" {
 		return fieldErr("salesforce.signing_algorithm", "must be RS256 or RS512, got %q", s.SigningAlgorithm)
@@ -226,6 +229,11 @@ func (c *Config) validateSession() error {
 	}
 	if strings.TrimSpace(s.DefaultLocale) == "" {
 		return fieldErr("session.default_locale", "must not be empty")
+	}
+	if l, err := locales.Normalize(s.DefaultLocale); err != nil {
+		return fieldErr("session.default_locale", "%s", err)
+	} else if l == "" {
+		return fieldErr("session.default_locale", "must name a language (e.g. en_US)")
 	}
 	if strings.TrimSpace(s.Routing.UserField) == "" {
 		return fieldErr("session.routing.user_field", "must not be empty")

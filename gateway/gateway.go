@@ -26,7 +26,7 @@ type Sessions interface {
 	Close(ctx context.Context, userID, requestID, reason string) (workflows.UpdateResult, error)
 	StateOfRun(ctx context.Context, userID, runID string) (*workflows.SessionView, error)
 	ListOpen(ctx context.Context) ([]starter.SessionSummary, error)
-	Availability(ctx context.Context, topic string) (starter.Availability, error)
+	AvailabilityIn(ctx context.Context, topic, locale string) (starter.Availability, error)
 }
 
 // Files is the part of *attachstore.Store the gateway uses to serve stored

@@ -151,6 +151,20 @@ type Settings struct {
 	TransferFailedMessage  string `json:",omitempty"` // a transfer failed; the user waits again
 	InactiveMessage        string `json:",omitempty"` // Salesforce marked the session inactive
 	IdleMessage            string `json:",omitempty"` // the chat ended after IdleTimeout
+	// The texts below are shown while waiting and chatting; an empty one
+	// means the built-in English text (texts.go). Placeholders in braces
+	// are replaced: {position}, {minutes}, {agent}, {file}.
+	QueuePositionMessage    string `json:",omitempty"` // the user's place in the queue: {position}
+	WaitMessage             string `json:",omitempty"` // estimated wait of 2 minutes or more: {minutes}
+	WaitOneMinuteMessage    string `json:",omitempty"` // estimated wait of about a minute
+	WaitUnderAMinuteMessage string `json:",omitempty"` // estimated wait under a minute
+	TransferMessage         string `json:",omitempty"` // the agent transfers the chat
+	AgentJoinedMessage      string `json:",omitempty"` // another agent joined (transfer): {agent}
+	UnnamedAgent            string `json:",omitempty"` // {agent} when the agent's name is unknown
+	SendFailedMessage       string `json:",omitempty"` // a kept message could not be delivered
+	FileTooLargeMessage     string `json:",omitempty"` // Salesforce refused a kept file as too large: {file}
+	FileTypeRefusedMessage  string `json:",omitempty"` // Salesforce refused a kept file's type: {file}
+	AttachmentFailedMessage string `json:",omitempty"` // an agent's file could not be downloaded: {file}
 	// RoutingResultTimeout ends a session Salesforce says nothing about
 	// (no routing result, queue position or accept) this long after the
 	// conversation was created; 0 waits for the accept timeout alone.

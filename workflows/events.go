@@ -124,7 +124,7 @@ func (s *session) rejoin(ctx workflow.Context, ev AgentEvent) {
 	}
 	s.moveTo(ctx, phaseActive)
 	s.notifyWith(ctx, "joined/"+s.eventKey(ev), Delivery{
-		Text:       fmt.Sprintf(agentJoinedFormat, s.agentName),
+		Text:       s.req.Settings.agentJoinedText(s.agentName),
 		SenderName: s.agentName,
 	})
 }
@@ -149,7 +149,7 @@ func (s *session) onAgentJoined(ctx workflow.Context, ev AgentEvent) {
 	if s.phase == phaseTransferring || (previous != "" && previous != s.agentName) {
 		s.moveTo(ctx, phaseActive)
 		s.notifyWith(ctx, "joined/"+s.eventKey(ev), Delivery{
-			Text:       fmt.Sprintf(agentJoinedFormat, orDefault(s.agentName, "another agent")),
+			Text:       s.req.Settings.agentJoinedText(s.agentName),
 			SenderName: s.agentName,
 		})
 	}
@@ -183,7 +183,7 @@ func (s *session) onRoutingResult(ctx workflow.Context, ev AgentEvent) {
 	if !s.phase.accepted() && ev.EstimatedWait > 0 {
 		s.estimatedWait = ev.EstimatedWait
 		s.notifyWith(ctx, "wait/"+s.eventKey(ev), Delivery{
-			Text:          estimatedWaitText(ev.EstimatedWait),
+			Text:          s.req.Settings.waitText(ev.EstimatedWait),
 			EstimatedWait: ev.EstimatedWait,
 			QueuePosition: s.queuePosition,
 		})
@@ -197,7 +197,7 @@ func (s *session) startTransfer(ctx workflow.Context, ev AgentEvent) {
 	}
 	s.logger.Info("Transfer to another agent", "from", s.agentName)
 	s.moveTo(ctx, phaseTransferring)
-	s.notify(ctx, "transfer/"+s.eventKey(ev), transferMessage)
+	s.notify(ctx, "transfer/"+s.eventKey(ev), orDefault(s.req.Settings.TransferMessage, transferMessage))
 }
 
 // transferFailed puts the user back in the queue after a transfer found no
@@ -236,7 +236,7 @@ func (s *session) onQueuePosition(ctx workflow.Context, ev AgentEvent) {
 	}
 	s.queuePosition = ev.QueuePosition
 	s.notifyWith(ctx, "queue/"+s.eventKey(ev), Delivery{
-		Text:          fmt.Sprintf(queuePositionFormat, ev.QueuePosition),
+		Text:          s.req.Settings.queuePositionText(ev.QueuePosition),
 		QueuePosition: ev.QueuePosition,
 		EstimatedWait: s.estimatedWait,
 	})
@@ -292,7 +292,7 @@ func (s *session) onAgentMessage(ctx workflow.Context, ev AgentEvent) {
 		ref, err := s.downloadAttachment(ctx, ev.EntryID, a)
 		if err != nil {
 			s.logger.Error("Agent attachment download failed", "entryID", ev.EntryID, "attachmentID", a.ID, "error", err)
-			s.notify(ctx, id, fmt.Sprintf(attachmentFailedFormat, a.Name))
+			s.notify(ctx, id, fileText(s.req.Settings.AttachmentFailedMessage, attachmentFailedFormat, a.Name))
 			continue
 		}
 		s.addTranscript(TranscriptEntry{ID: id, At: at, From: FromAgent, SenderName: sender, Attachment: &ref})

@@ -30,6 +30,9 @@ type ConversationInfo struct {
 	RoutingStatus     string            `json:"routingStatus"`
 	UserTyping        bool              `json:"userTyping"`
 	Messages          int               `json:"messages"` // end-user messages and files received
+	// Language is the language the client created the conversation with
+	// (e.g. fr_CA).
+	Language string `json:"language,omitempty"`
 }
 
 // TranscriptEntry is one message as the agent side sees it.
@@ -63,7 +66,8 @@ func infoLocked(c *conversation) ConversationInfo {
 		attrs[k] = v
 	}
 	return ConversationInfo{ID: c.id, UserSubject: c.owner, State: c.state, Agent: c.agent, RoutingAttributes: attrs,
-		CreatedAt: c.createdAt, RoutingStatus: c.routingStatus, UserTyping: c.userTyping, Messages: c.userMessages}
+		CreatedAt: c.createdAt, RoutingStatus: c.routingStatus, UserTyping: c.userTyping, Messages: c.userMessages,
+		Language: c.language}
 }
 
 // Conversations lists all conversations, oldest first.
