@@ -104,10 +104,13 @@ type ListenerStats struct {
 	// after a resume (included in Signalled); CatchUpFailures counts
 	// catch-ups given up on a permanent listing error.
 	CaughtUp, CatchUpFailures int64
+	// Unsupported counts agent messages signalled as a notice because their
+	// message or format type cannot be shown (MetricUnsupportedContent).
+	Unsupported int64
 }
 
 type listenerCounters struct {
-	signalled, skipped, malformed, signalRetries, undeliverable, caughtUp, catchUpFailures atomic.Int64
+	signalled, skipped, malformed, signalRetries, undeliverable, caughtUp, catchUpFailures, unsupported atomic.Int64
 }
 
 // ListenerStats returns the listener counters.
@@ -120,6 +123,7 @@ func (a *Activities) ListenerStats() ListenerStats {
 		Undeliverable:   a.stats.undeliverable.Load(),
 		CaughtUp:        a.stats.caughtUp.Load(),
 		CatchUpFailures: a.stats.catchUpFailures.Load(),
+		Unsupported:     a.stats.unsupported.Load(),
 	}
 }
 

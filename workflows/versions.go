@@ -28,6 +28,13 @@ const (
 	// greeting is sent at once (and its failure reported to its caller)
 	// rather than kept. Legacy: v0-* to v3-*.
 	changeActiveBeforeGreeting = "active-before-greeting"
+	// changeRichContent: agent choices, forms and web views reach the user
+	// as structured data beside their fallback text, and a user's choice
+	// reply goes to Salesforce as a ChoicesResponse (rich.go). Asked only
+	// on those paths, so histories without rich content carry no marker.
+	// Legacy (none recorded): the fallback text only, and a choice reply is
+	// sent as its text.
+	changeRichContent = "rich-content"
 )
 
 // activeBeforeGreeting reports whether this session becomes active before
