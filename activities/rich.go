@@ -131,7 +131,7 @@ func (a *Activities) countUnsupported(ctx context.Context, ae workflows.AgentEve
 	a.stats.unsupported.Add(1)
 	if activity.IsActivity(ctx) {
 		activity.GetMetricsHandler(ctx).
-			WithTags(map[string]string{MetricTagContentType: strings.Trim(ae.Unsupported, `"`)}).
+			WithTags(map[string]string{MetricTagContentType: strings.ReplaceAll(ae.Unsupported, `"`, "")}).
 			Counter(MetricUnsupportedContent).Inc(1)
 	}
 }
