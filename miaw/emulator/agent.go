@@ -48,7 +48,7 @@ type TranscriptEntry struct {
 	WebView *WebViewInfo         `json:"webView,omitempty"`
 	Raw     map[string]any       `json:"raw,omitempty"`
 	Choice  *ChoicesResponseInfo `json:"choice,omitempty"`
-	At         time.Time `json:"at"`
+	At      time.Time            `json:"at"`
 	// Delivered and Read are the end user's acknowledgements of agent messages.
 	Delivered bool `json:"delivered,omitempty"`
 	Read      bool `json:"read,omitempty"`
