@@ -76,3 +76,27 @@ func TestChoiceWithoutOfferIsRefused(t *testing.T) {
 	u.requireRejected(t, `no agent message "nothing" offering a choice`)
 	require.NotContains(t, h.sf.SentTexts(), "Billing")
 }
+
+// A choice offered before continue-as-new can be answered in the next run:
+// the carried transcript keeps what was offered.
+func TestChoiceAnsweredAfterContinueAsNew(t *testing.T) {
+	h := newHarness(t)
+	conv := "0b0c4a52-2b0e-4c1e-9d53-3d8f1f2b7a10"
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	in := testInput()
+	in.Carry = &workflows.Carry{
+		State: workflows.StateActive, ConversationID: conv, StartedAt: start, WaitingSince: start, AgentName: "Ann",
+		LastEventID: "ev-10", SeenEntryIDs: []string{"entry-choice"},
+		Transcript: []workflows.TranscriptEntry{{ID: "entry-choice", From: workflows.FromAgent, Text: "Which team? Options: 1) Billing 2) Payroll", Choices: quickReplies()}},
+	}
+	picked := h.updateAt(time.Second, workflows.UpdateSendMessage, workflows.UserMessage{ID: "c1", Text: "Billing please",
+		Choice: &workflows.ChoiceReply{InReplyTo: "entry-choice", OptionID: "opt-b"}})
+	h.updateAt(5*time.Second, workflows.UpdateClose, workflows.UserClose{ID: "close-1"})
+	h.run(in)
+
+	picked.requireResult(t, workflows.UpdateSent)
+	sent := h.sf.Sent()
+	require.Len(t, sent, 1)
+	require.Equal(t, "Billing please", sent[0].Text, "the user's own words are kept as the text")
+	require.Equal(t, &workflows.ChoiceResponse{InReplyToMessageID: "miaw-msg-7", OptionID: "opt-b"}, sent[0].Choice)
+}
