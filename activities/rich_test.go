@@ -145,3 +145,24 @@ func TestWebhookPayloadRichContent(t *testing.T) {
 	back := NewWebhookPayload(d).Delivery()
 	assert.Equal(t, d.Choices.Options, back.Choices.Options)
 }
+
+// The listener signals unsupported content (never skips it) and counts it.
+func TestListenerCountsUnsupportedContent(t *testing.T) {
+	h := newListenerHarness(t)
+	hologram := mkEvent("ev-1", miaw.EventMessage, miaw.EntryMessage, miaw.RoleAgent, "Jane",
+		&miaw.MessagePayload{EntryType: "Message", ID: "p", AbstractMessage: miaw.AbstractMessage{MessageType: "HologramMessage"}})
+	hello := mkEvent("ev-2", miaw.EventMessage, miaw.EntryMessage, miaw.RoleAgent, "Jane", textMsg("Hello"))
+	h.sf.stream = scriptedStream(hologram, hello)
+	h.start(listenIn)
+	first, second := h.nextSignal(t), h.nextSignal(t)
+	assert.Equal(t, UnsupportedContentText, first.Text)
+	assert.Equal(t, `"HologramMessage"`, first.Unsupported)
+	assert.Equal(t, "Hello", second.Text)
+	h.cancel()
+	if err := h.wait(t); !isCancellation(err) {
+		t.Fatalf("listener returned %v, want cancellation", err)
+	}
+	st := h.a.ListenerStats()
+	assert.Equal(t, int64(2), st.Signalled)
+	assert.Equal(t, int64(1), st.Unsupported)
+}
