@@ -115,14 +115,17 @@ type ListenerStats struct {
 	// after a resume (included in Signalled); CatchUpFailures counts
 	// catch-ups given up on a permanent listing error.
 	CaughtUp, CatchUpFailures int64
+	// Unsupported counts agent messages signalled as a notice because their
+	// message or format type cannot be shown (MetricUnsupportedContent).
+	Unsupported int64
 	// ShardStreams is the number of streams the shard listeners of this
 	// process hold now; ShardQueryFailures counts failed membership queries.
 	ShardStreams, ShardQueryFailures int64
 }
 
 type listenerCounters struct {
-	signalled, skipped, malformed, signalRetries, undeliverable, caughtUp, catchUpFailures atomic.Int64
-	shardStreams, shardQueryFailures                                                       atomic.Int64
+	signalled, skipped, malformed, signalRetries, undeliverable, caughtUp, catchUpFailures, unsupported atomic.Int64
+	shardStreams, shardQueryFailures                                                                    atomic.Int64
 }
 
 // ListenerStats returns the listener counters.
@@ -135,6 +138,7 @@ func (a *Activities) ListenerStats() ListenerStats {
 		Undeliverable:   a.stats.undeliverable.Load(),
 		CaughtUp:        a.stats.caughtUp.Load(),
 		CatchUpFailures: a.stats.catchUpFailures.Load(),
+		Unsupported:     a.stats.unsupported.Load(),
 
 		ShardStreams:       a.stats.shardStreams.Load(),
 		ShardQueryFailures: a.stats.shardQueryFailures.Load(),

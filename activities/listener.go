@@ -263,6 +263,7 @@ func (l *listener) handle(ctx context.Context, ev miaw.Event) error {
 	l.recent.add(ae.EntryID)
 	l.handled(ev.Entry.TranscriptedTimestamp)
 	l.a.stats.signalled.Add(1)
+	l.a.countUnsupported(ctx, ae)
 	l.log.Debug("listener: event signalled", "event_id", ev.ID, "entry_id", ae.EntryID, "kind", ae.Kind)
 	l.advance(ctx, ev.ID, true)
 	return nil

@@ -22,6 +22,7 @@ import (
 type Sessions interface {
 	Start(ctx context.Context, req starter.StartRequest) (*starter.Session, error)
 	SendMessage(ctx context.Context, userID, messageID, text string) (workflows.UpdateResult, error)
+	SendChoice(ctx context.Context, userID, messageID, text string, choice workflows.ChoiceReply) (workflows.UpdateResult, error)
 	SendAttachment(ctx context.Context, userID, messageID, name, mimeType, caption string, r io.Reader) (workflows.UpdateResult, error)
 	Close(ctx context.Context, userID, requestID, reason string) (workflows.UpdateResult, error)
 	StateOfRun(ctx context.Context, userID, runID string) (*workflows.SessionView, error)

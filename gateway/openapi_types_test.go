@@ -38,10 +38,13 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		"Link": gateway.Link{}, "Attachment": gateway.Attachment{}, "SessionSummary": gateway.SessionSummary{},
 		"SessionsResponse": gateway.SessionsResponse{}, "WebhookLink": activities.WebhookLink{},
 		"WebhookAttachment": activities.WebhookAttachment{}, "WebhookSummary": activities.WebhookSummary{},
+		"Choices": activities.WebhookChoices{}, "ChoiceOption": activities.WebhookChoiceOption{},
+		"Form": activities.WebhookForm{}, "WebView": activities.WebhookWebView{},
 	}
 	requests := map[string]any{
 		"StartSessionRequest": gateway.StartSessionRequest{}, "HistoryEntry": gateway.HistoryEntry{},
 		"SendMessageRequest": gateway.SendMessageRequest{}, "CloseRequest": gateway.CloseRequest{},
+		"Choice": gateway.ChoiceRequest{},
 	}
 	for name, v := range answers {
 		s, ok := doc.Components.Schemas[name]

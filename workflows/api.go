@@ -248,6 +248,9 @@ type Carry struct {
 type UserMessage struct {
 	ID   string
 	Text string
+	// Choice, when set, answers an agent's Choices; Text may then be empty
+	// (the option's title is used).
+	Choice *ChoiceReply `json:",omitempty"`
 }
 
 // UserAttachment is the argument of UpdateSendAttachment. The bytes are in the
@@ -325,6 +328,14 @@ type AgentEvent struct {
 	WorkType      string        // AgentWorkResult
 	SessionStatus string        // AgentSessionStatus: Waiting | Active | Ended | ...
 	AckedEntryID  string        // AgentReadAck / AgentDeliveryAck
+
+	// Rich content of an AgentMessage (Text holds its fallback text).
+	Choices *Choices `json:",omitempty"`
+	Form    *Form    `json:",omitempty"`
+	WebView *WebView `json:",omitempty"`
+	// Unsupported names the message or format type of an AgentMessage this
+	// bridge cannot show (Text is then a notice saying so).
+	Unsupported string `json:",omitempty"`
 }
 
 // Link is a rich link shared by the agent.
@@ -369,6 +380,10 @@ type TranscriptEntry struct {
 	Text       string
 	Link       *Link
 	Attachment *AttachmentRef
+	Choices    *Choices     `json:",omitempty"` // agent: the options offered
+	Form       *Form        `json:",omitempty"` // agent: a form (answered in text)
+	WebView    *WebView     `json:",omitempty"` // agent: a page to open
+	Choice     *ChoiceReply `json:",omitempty"` // user: the option picked
 }
 
 // SessionView is the QueryState result.
@@ -465,6 +480,8 @@ type SendMessageInput struct {
 	MessageID      string // MIAW message id (UUID) derived from the user's message id
 	Text           string
 	Language       string
+	// Choice, when set, is sent as a MIAW ChoicesResponse instead of Text.
+	Choice *ChoiceResponse `json:",omitempty"`
 }
 
 // SendResult is the result of ActivitySendMessage and ActivitySendAttachment.
@@ -532,6 +549,9 @@ type Delivery struct {
 	Text          string
 	Link          *Link
 	Attachment    *AttachmentRef
+	Choices       *Choices `json:",omitempty"` // agent-message: options to pick from (Text is the fallback)
+	Form          *Form    `json:",omitempty"` // agent-message: a form (Text is the fallback)
+	WebView       *WebView `json:",omitempty"` // agent-message: a page to open (Text is the fallback)
 	State         State
 	CloseReason   CloseReason
 	Typing        bool

@@ -282,9 +282,12 @@ func (s *session) onAgentMessage(ctx workflow.Context, ev AgentEvent) {
 	sender := orDefault(ev.SenderName, s.agentName)
 	s.lastMessageAt = workflow.Now(ctx)
 	if ev.Text != "" || ev.Link != nil {
-		s.addTranscript(TranscriptEntry{ID: key, At: at, From: FromAgent, SenderName: sender, Text: ev.Text, Link: ev.Link})
+		choices, form, webView := s.richFields(ctx, ev)
+		s.addTranscript(TranscriptEntry{ID: key, At: at, From: FromAgent, SenderName: sender, Text: ev.Text, Link: ev.Link,
+			Choices: choices, Form: form, WebView: webView})
 		_ = s.deliver(ctx, Delivery{
 			ID: key, Kind: DeliverAgentMessage, At: at, SenderName: sender, Text: ev.Text, Link: ev.Link,
+			Choices: choices, Form: form, WebView: webView,
 		})
 	}
 	for i, a := range ev.Attachments {

@@ -106,7 +106,7 @@ func (s *session) send(ctx workflow.Context, item *outgoing) (UpdateResult, erro
 	)
 	if item.msg != nil {
 		id = item.msg.ID
-		res, err = s.sendMessage(ctx, "send user message", id, item.msg.Text)
+		res, err = s.sendMessage(ctx, "send user message", id, item.msg.Text, s.choiceResponse(ctx, item.msg))
 	} else {
 		id = item.att.ID
 		res, err = s.sendAttachment(ctx, *item.att)

@@ -154,7 +154,7 @@ func (s *session) open(ctx workflow.Context) error {
 
 	text := FirstMessage(s.req)
 	s.addTranscript(TranscriptEntry{ID: descriptionMessageID, At: workflow.Now(ctx), From: FromUser, Text: text})
-	sent, err := s.sendMessage(ctx, "send description", descriptionMessageID, text)
+	sent, err := s.sendMessage(ctx, "send description", descriptionMessageID, text, nil)
 	if err != nil {
 		return fmt.Errorf("send description: %w", err)
 	}

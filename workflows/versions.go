@@ -33,6 +33,13 @@ const (
 	// such sessions; legacy: none (every recorded history predates the
 	// setting and runs its own listener).
 	changeListenerShards = "listener-shards"
+	// changeRichContent: agent choices, forms and web views reach the user
+	// as structured data beside their fallback text, and a user's choice
+	// reply goes to Salesforce as a ChoicesResponse (rich.go). Asked only
+	// on those paths, so histories without rich content carry no marker.
+	// Legacy (none recorded): the fallback text only, and a choice reply is
+	// sent as its text.
+	changeRichContent = "rich-content"
 )
 
 // usesListenerShards reports whether a session configured for listener

@@ -44,7 +44,14 @@ type TranscriptEntry struct {
 	MessageID  string    `json:"messageId,omitempty"` // client message id (end user) or abstractMessage id (agent)
 	Attachment *FileInfo `json:"attachment,omitempty"`
 	LinkURL    string    `json:"linkUrl,omitempty"` // RichLink messages
-	At         time.Time `json:"at"`
+	// Rich content: what the agent offered (Choices, Form, WebView, or
+	// Raw for any other abstractMessage) and the end user's pick (Choice).
+	Choices *ChoicesInfo         `json:"choices,omitempty"`
+	Form    *FormInfo            `json:"form,omitempty"`
+	WebView *WebViewInfo         `json:"webView,omitempty"`
+	Raw     map[string]any       `json:"raw,omitempty"`
+	Choice  *ChoicesResponseInfo `json:"choice,omitempty"`
+	At      time.Time            `json:"at"`
 	// Delivered and Read are the end user's acknowledgements of agent messages.
 	Delivered bool `json:"delivered,omitempty"`
 	Read      bool `json:"read,omitempty"`
