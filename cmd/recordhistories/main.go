@@ -110,6 +110,11 @@ func run(out string, only []string, logger *slog.Logger) error {
 	}); err != nil {
 		return err
 	}
+	if err := newWorker(workflows.ListenerShardTaskQueue, func(r worker.Registry) {
+		workflows.RegisterShardListener(r, fakes)
+	}); err != nil {
+		return err
+	}
 
 	d := &driver{c: c, fakes: fakes, out: out, logger: logger}
 	for _, sc := range []struct {
@@ -127,6 +132,7 @@ func run(out string, only []string, logger *slog.Logger) error {
 		{"agents-offline", d.agentsOffline},
 		{"handoff", d.handoff},
 		{"rich-content", d.richContent},
+		{"sharded", d.sharded},
 	} {
 		if len(only) > 0 && !slices.Contains(only, sc.name) {
 			continue
@@ -267,7 +273,13 @@ func (d *driver) finish(ctx context.Context, user string, run client.WorkflowRun
 }
 
 func (d *driver) export(ctx context.Context, user, runID, name string) error {
-	iter := d.c.GetWorkflowHistory(ctx, workflows.WorkflowID(user), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	return d.exportWorkflow(ctx, workflows.WorkflowID(user), runID, name)
+}
+
+// exportWorkflow writes the history of workflowID's run runID (the latest
+// when empty) so far as <name>.json.
+func (d *driver) exportWorkflow(ctx context.Context, workflowID, runID, name string) error {
+	iter := d.c.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	hist := &historypb.History{}
 	for iter.HasNext() {
 		ev, err := iter.Next()
@@ -567,4 +579,44 @@ func (d *driver) handoff(ctx context.Context) error {
 		return err
 	}
 	return d.finish(ctx, user, run, "handoff", workflows.CloseUserClosed)
+}
+
+// sharded: a session with listener shards joins its shard (started here as
+// a worker would), gets its events from it, and leaves it when the user
+// closes. The shard's history so far (join, listener, leave) is recorded
+// too, as sharded-shard.
+func (d *driver) sharded(ctx context.Context) error {
+	const user, shards = "replay-sharded", 2
+	k := workflows.ShardOf(user, shards)
+	if _, err := d.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.ShardWorkflowID(k),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.ShardWorkflowName, workflows.ShardInput{Shard: k}); err != nil {
+		return fmt.Errorf("start shard %d: %w", k, err)
+	}
+	st := settings()
+	st.ListenerShards = shards
+	run, err := d.start(ctx, user, st, 0)
+	if err != nil {
+		return err
+	}
+	if err := d.waitFor(ctx, user, "waiting", inState(workflows.StateWaiting)); err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentMessage, SenderName: "Ann", SenderRole: "Agent", Text: "Hello from the shard."})
+	if err := d.waitFor(ctx, user, "agent message", agentLines(1)); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateClose, "c-1", workflows.UserClose{ID: "c-1"}); err != nil {
+		return err
+	}
+	if err := d.finish(ctx, user, run, "sharded", workflows.CloseUserClosed); err != nil {
+		return err
+	}
+	return d.exportWorkflow(ctx, workflows.ShardWorkflowID(k), "", "sharded-shard")
 }
