@@ -27,8 +27,10 @@ type fakeSF struct {
 	closed    map[string]bool // conversation id -> conversation closed
 	downloads map[string]*miaw.Download
 
-	// stream, when set, is run by Stream.
-	stream func(ctx context.Context, opts miaw.StreamOptions, handle func(miaw.Event) error) error
+	// stream, when set, is run by Stream; userStream, when set, instead,
+	// with the user whose stream it is.
+	stream     func(ctx context.Context, opts miaw.StreamOptions, handle func(miaw.Event) error) error
+	userStream func(ctx context.Context, userID string, opts miaw.StreamOptions, handle func(miaw.Event) error) error
 	// streamOpts records the options of every Stream call.
 	streamOpts []miaw.StreamOptions
 	// entries are what EntriesSince lists (those at or after since);
@@ -164,8 +166,11 @@ func (f *fakeSF) Stream(ctx context.Context, userID string, opts miaw.StreamOpti
 	f.mu.Lock()
 	f.calls = append(f.calls, "Stream")
 	f.streamOpts = append(f.streamOpts, opts)
-	stream := f.stream
+	stream, userStream := f.stream, f.userStream
 	f.mu.Unlock()
+	if userStream != nil {
+		return userStream(ctx, userID, opts, handle)
+	}
 	if stream == nil {
 		<-ctx.Done()
 		return ctx.Err()

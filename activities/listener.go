@@ -161,6 +161,9 @@ type listener struct {
 	log     *slog.Logger
 	hbEvery time.Duration
 	record  func(ctx context.Context, details ...any)
+	// track, when set, is told every cursor move (a shard keeps its
+	// members' cursors with it, and heartbeats them itself).
+	track func(cursor string, lastAt int64)
 
 	mu     sync.Mutex // guards cursor and lastAt and serialises heartbeats
 	cursor string
@@ -178,11 +181,15 @@ func (l *listener) currentCursor() string {
 }
 
 // advance moves the cursor to id and, if beat, heartbeats it at once.
+// track, when set, sees every move.
 func (l *listener) advance(ctx context.Context, id string, beat bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if id != "" {
 		l.cursor = id
+	}
+	if l.track != nil {
+		l.track(l.cursor, l.lastAt)
 	}
 	if beat {
 		l.record(ctx, l.cursor, l.lastAt)

@@ -257,11 +257,9 @@ func (h *shardHost) start(ctx context.Context, m workflows.ShardMember, fails in
 		cursor: validCursor(cur.LastEventID),
 		lastAt: cur.Since,
 		recent: newRecentIDs(recentEntryIDs),
-		record: func(_ context.Context, details ...any) {
-			c := workflows.ShardCursor{UserID: m.UserID, RunID: m.RunID}
-			c.LastEventID, _ = details[0].(string)
-			c.Since, _ = details[1].(int64)
-			h.setCursor(c)
+		record: func(context.Context, ...any) {}, // the shard heartbeats for all
+		track: func(cursor string, lastAt int64) {
+			h.setCursor(workflows.ShardCursor{UserID: m.UserID, RunID: m.RunID, LastEventID: cursor, Since: lastAt})
 		},
 	}
 	h.setCursor(cur)
@@ -275,6 +273,7 @@ func (h *shardHost) start(ctx context.Context, m workflows.ShardMember, fails in
 		err := l.stream(sctx)
 		select {
 		case h.exits <- shardExit{stream: st, err: err}:
+		case <-sctx.Done(): // stopped on purpose: stop waits for done
 		case <-h.quit:
 		}
 	}()

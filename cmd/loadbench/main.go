@@ -55,6 +55,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	hold := fs.Duration("hold", 30*time.Second, "quiet period with all sessions open (steady heartbeat rate, idle CPU)")
 	tokenRPM := fs.Int("token-rpm", 180, "access-token requests per minute per MIAW client (Salesforce allows 200 per org)")
 	hbTimeout := fs.Duration("listener-heartbeat-timeout", 0, "session.listener_heartbeat_timeout of the sessions (0 = default 30s; listeners heartbeat every third)")
+	shards := fs.Int("listener-shards", 0, "session.listener_shards (0 = the default)")
+	perSession := fs.Bool("per-session-listeners", false, "one listener activity per session (listener_shards 0), the design before shards")
 	openTimeout := fs.Duration("open-timeout", 0, "deadline for opening all sessions of one size (0 = from the token rate: N/rpm min × 1.5 + 2 min)")
 	closeTimeout := fs.Duration("close-timeout", 5*time.Minute, "deadline for closing all sessions of one size")
 	countRPCs := fs.String("count-rpcs", "auto", "how heartbeat/signal rates are measured: auto (worker metrics, else a counting gRPC proxy), on (proxy), off")
@@ -80,6 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts := bench.Options{
 		Sessions: sizes, Baseline: *baseline, Concurrency: *concurrency, Samples: *samples, SampleRate: *sampleRate,
 		Hold: *hold, TokenRPM: *tokenRPM, ListenerHeartbeatTimeout: *hbTimeout,
+		ListenerShards: *shards, PerSessionListeners: *perSession,
 		OpenTimeout: *openTimeout, CloseTimeout: *closeTimeout,
 		CountRPCs: *countRPCs, DatabaseFile: *dbFile, WorkerBinary: *workerBin, WorkDir: *workDir,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),

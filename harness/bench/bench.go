@@ -216,6 +216,12 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	if opts.ListenerHeartbeatTimeout > 0 {
 		cfg.Session.ListenerHeartbeatTimeout = opts.ListenerHeartbeatTimeout
 	}
+	switch {
+	case opts.PerSessionListeners:
+		cfg.Session.ListenerShards = 0
+	case opts.ListenerShards > 0:
+		cfg.Session.ListenerShards = opts.ListenerShards
+	}
 	cfg.Attachments.Dir = store.Dir()
 	cfg.Delivery.Mode = config.DeliveryWebhook
 	cfg.Delivery.WebhookURL = hookURL
@@ -313,6 +319,7 @@ func (r *run) setup(opts Options) Setup {
 		Concurrency: opts.Concurrency, Samples: opts.Samples, SampleRate: opts.SampleRate,
 		Hold: opts.Hold, TokenRPM: opts.TokenRPM, WorkerBinary: r.workerBin,
 		ListenerHeartbeatTimeout: r.cfg.Session.ListenerHeartbeatTimeout,
+		ListenerShards:           r.cfg.Session.ListenerShards,
 		ListenerSlots:            r.cfg.Worker.ListenerSlots, ActivitySlots: r.cfg.Worker.ActivitySlots,
 		HistoryCache: max(devserverCacheFloor, 2*slices.Max(opts.Sessions)),
 	}

@@ -38,6 +38,11 @@ type Options struct {
 	// ListenerHeartbeatTimeout is session.listener_heartbeat_timeout for the
 	// sessions (0 = the default, 30s).
 	ListenerHeartbeatTimeout time.Duration
+	// ListenerShards is session.listener_shards (0 = the default,
+	// config.DefaultListenerShards); PerSessionListeners sets it to 0, one
+	// listener activity per session, the design before shards.
+	ListenerShards      int
+	PerSessionListeners bool
 	// OpenTimeout bounds opening all sessions of one size. Zero derives it
 	// from the token rate: N/TokenRPM minutes × 1.5 + 2 minutes.
 	OpenTimeout time.Duration

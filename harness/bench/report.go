@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
 // Setup describes the machine and the knobs of a run.
@@ -19,11 +21,13 @@ type Setup struct {
 	TokenRPM    int
 	// ListenerHeartbeatTimeout of the sessions (listeners heartbeat every third).
 	ListenerHeartbeatTimeout time.Duration
-	WorkerBinary             string
-	ListenerSlots            int
-	ActivitySlots            int
-	HistoryCache             int
-	RPCProxy                 bool // the worker reached Temporal through the counting proxy
+	// ListenerShards is session.listener_shards (0: a listener per session).
+	ListenerShards int
+	WorkerBinary   string
+	ListenerSlots  int
+	ActivitySlots  int
+	HistoryCache   int
+	RPCProxy       bool // the worker reached Temporal through the counting proxy
 }
 
 // Row is one session count: the durable bridge and, with -baseline, the
@@ -122,9 +126,9 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	s := r.Setup
 	fmt.Fprintf(&b, "Load benchmark: %d CPUs, %s, Temporal on %s, MIAW emulator (no faults, SSE ping 30s), worker as a separate process "+
 		"(listener slots %d, activity slots %d), %d sessions opening at once, %d latency samples per direction at %.0f/s, hold %s, "+
-		"token limit %d/min per client, listener heartbeat timeout %s (a heartbeat every third), devserver history cache %d.\n\n",
+		"token limit %d/min per client, %s, devserver history cache %d.\n\n",
 		s.CPUs, s.GoVersion, s.Database, s.ListenerSlots, s.ActivitySlots, s.Concurrency, s.Samples, s.SampleRate, s.Hold, s.TokenRPM,
-		s.ListenerHeartbeatTimeout, s.HistoryCache)
+		s.listeners(), s.HistoryCache)
 	if s.RPCProxy {
 		b.WriteString("The worker exported no Temporal SDK request counters, so it reached Temporal through a transparent counting gRPC proxy " +
 			"(one extra loopback hop per worker call, included in the durable latencies); heartbeats and signals are exact call counts.\n\n")
@@ -218,3 +222,11 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 // Incomplete reports whether a size did not open all its sessions, lost
 // latency samples, failed to close sessions, or the run was interrupted.
 func (r *Report) Incomplete() bool { return r.problems() }
+
+// listeners says how the sessions' SSE streams were held.
+func (s Setup) listeners() string {
+	if s.ListenerShards > 0 {
+		return fmt.Sprintf("%d listener shards (one heartbeat every %s each, whatever the sessions)", s.ListenerShards, workflows.ShardHeartbeatTimeout/3)
+	}
+	return fmt.Sprintf("a listener per session (heartbeat timeout %s, a heartbeat every third)", s.ListenerHeartbeatTimeout)
+}
