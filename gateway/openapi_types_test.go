@@ -38,6 +38,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		"Link": gateway.Link{}, "Attachment": gateway.Attachment{}, "SessionSummary": gateway.SessionSummary{},
 		"SessionsResponse": gateway.SessionsResponse{}, "WebhookLink": activities.WebhookLink{},
 		"WebhookAttachment": activities.WebhookAttachment{}, "WebhookSummary": activities.WebhookSummary{},
+		"WebhookReceipt": activities.WebhookReceipt{},
 	}
 	requests := map[string]any{
 		"StartSessionRequest": gateway.StartSessionRequest{}, "HistoryEntry": gateway.HistoryEntry{},
@@ -61,7 +62,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 	// they have all of them.
 	all, _ := jsonFields(activities.WebhookPayload{})
 	var union []string
-	for _, kind := range []string{"AgentMessageDelivery", "SystemDelivery", "TypingDelivery", "ClosedDelivery"} {
+	for _, kind := range []string{"AgentMessageDelivery", "SystemDelivery", "TypingDelivery", "ClosedDelivery", "ReceiptDelivery"} {
 		props := slices.Collect(maps.Keys(doc.Components.Schemas[kind].Properties))
 		assert.Subset(t, all, props, kind)
 		union = append(union, props...)

@@ -51,6 +51,7 @@ type Client struct {
 	store           *attachstore.Store
 	availability    AvailabilityChecker // nil: always available
 	handoffExcluded []string            // topics whose assistant context is dropped
+	typing          typingCoalescer     // presence.go
 }
 
 // Option customises New.
