@@ -39,10 +39,12 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		"SessionsResponse": gateway.SessionsResponse{}, "WebhookLink": activities.WebhookLink{},
 		"WebhookAttachment": activities.WebhookAttachment{}, "WebhookSummary": activities.WebhookSummary{},
 		"WebhookReceipt": activities.WebhookReceipt{},
+		"TypingResponse": gateway.TypingResponse{}, "ReceiptsResponse": gateway.ReceiptsResponse{},
 	}
 	requests := map[string]any{
 		"StartSessionRequest": gateway.StartSessionRequest{}, "HistoryEntry": gateway.HistoryEntry{},
 		"SendMessageRequest": gateway.SendMessageRequest{}, "CloseRequest": gateway.CloseRequest{},
+		"TypingRequest": gateway.TypingRequest{}, "ReceiptsRequest": gateway.ReceiptsRequest{},
 	}
 	for name, v := range answers {
 		s, ok := doc.Components.Schemas[name]
