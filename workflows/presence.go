@@ -132,7 +132,22 @@ type presence struct {
 
 	receipts   []Receipt // agent receipts waiting for the next flush
 	receiptKey string    // event key of the first of them
+	// parked are receipts that named no known message while a send was in
+	// flight: Salesforce acknowledges a message before the send's answer
+	// (which names its entry id) reaches the workflow. The send's end
+	// matches them (matchParked).
+	parked []parkedReceipt
 }
+
+// parkedReceipt is an agent receipt waiting for its message's send.
+type parkedReceipt struct {
+	acked   string // the entry or MIAW message id Salesforce named
+	key     string // event key
+	receipt Receipt
+}
+
+// maxParkedReceipts bounds parked receipts; the oldest are dropped.
+const maxParkedReceipts = 100
 
 // idle reports whether no acknowledgement waits or is being sent.
 func (p *presence) idle() bool { return len(p.acks) == 0 && !p.acksInFlight }
@@ -351,11 +366,6 @@ func (s *session) onAgentReceipt(ctx workflow.Context, ev AgentEvent) {
 	if !s.tracksPresence(ctx) || s.ending != "" {
 		return // legacy: receipts were not shown to the user
 	}
-	id := s.userMessageIDFor(ev.AckedEntryID)
-	if id == "" {
-		s.logger.Debug("Receipt for an entry that is no user message", "ackedEntryID", ev.AckedEntryID, "kind", ev.Kind)
-		return
-	}
 	status := ReceiptDelivered
 	if ev.Kind == AgentReadAck {
 		status = ReceiptRead
@@ -365,10 +375,46 @@ func (s *session) onAgentReceipt(ctx workflow.Context, ev AgentEvent) {
 		at = workflow.Now(ctx)
 	}
 	p := &s.presence
-	if len(p.receipts) == 0 {
-		p.receiptKey = s.eventKey(ev)
+	id := s.userMessageIDFor(ev.AckedEntryID)
+	if id == "" {
+		if s.outbox.inFlight == nil {
+			s.logger.Debug("Receipt for an entry that is no user message", "ackedEntryID", ev.AckedEntryID, "kind", ev.Kind)
+			return
+		}
+		if len(p.parked) >= maxParkedReceipts {
+			p.parked = p.parked[1:]
+		}
+		p.parked = append(p.parked, parkedReceipt{acked: ev.AckedEntryID, key: s.eventKey(ev), receipt: Receipt{Status: status, At: at}})
+		return
 	}
-	p.receipts = append(p.receipts, Receipt{MessageID: id, Status: status, At: at})
+	p.keep(s.eventKey(ev), Receipt{MessageID: id, Status: status, At: at})
+}
+
+// keep adds a receipt to the next flush.
+func (p *presence) keep(key string, r Receipt) {
+	if len(p.receipts) == 0 {
+		p.receiptKey = key
+	}
+	p.receipts = append(p.receipts, r)
+}
+
+// matchParked gives the parked receipts of the message just sent (the
+// assistant's id, and the entry id Salesforce answered) to the next flush;
+// the main loop wakes for them. Receipts parked for no message in flight
+// any more are dropped.
+func (s *session) matchParked(id, entryID string) {
+	p := &s.presence
+	if len(p.parked) == 0 {
+		return
+	}
+	miawID := miawMessageID(s.conversationID, id)
+	for _, pr := range p.parked {
+		if pr.acked == entryID || pr.acked == miawID {
+			pr.receipt.MessageID = id
+			p.keep(pr.key, pr.receipt)
+		}
+	}
+	p.parked = nil
 }
 
 // flushReceipts delivers the receipts kept by onAgentReceipt, as one

@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"context"
 	"slices"
 	"sync"
 	"testing"
@@ -232,4 +233,29 @@ func TestAgentTypingCarriesAnExpiry(t *testing.T) {
 	require.False(t, typing[1].Typing)
 	require.True(t, typing[1].ExpiresAt.IsZero(), "a stop needs no expiry")
 	require.False(t, slices.ContainsFunc(h.sf.Delivered(), func(d workflows.Delivery) bool { return d.Kind == workflows.DeliverReceipt }))
+}
+
+// Salesforce may acknowledge a message before the send's answer (naming
+// its entry id) reaches the workflow: the receipt waits for the send.
+func TestAgentReceiptBeforeTheSendAnswered(t *testing.T) {
+	h := newHarness(t)
+	h.env.OnActivity(workflows.ActivitySendMessage, mock.Anything, mock.Anything).After(10 * time.Second).
+		Return(func(_ context.Context, in workflows.SendMessageInput) (workflows.SendResult, error) {
+			return workflows.SendResult{EntryID: "sf-" + in.MessageID}, nil
+		})
+	acceptEvents(h, 20*time.Second, "Ann")
+	h.updateAt(40*time.Second, workflows.UpdateSendMessage, workflows.UserMessage{ID: "m1", Text: "first"})
+	h.at(45*time.Second, func() {
+		conv := h.conversationID()
+		h.env.SignalWorkflow(workflows.SignalAgentEvent, workflows.AgentEvent{EventID: "ev-d1", EntryID: "ack-1",
+			Kind: workflows.AgentDeliveryAck, AckedEntryID: "sf-" + workflows.MIAWMessageID(conv, "m1")})
+	})
+	endAt(h, 2*time.Minute)
+	h.run(testInput())
+
+	deliveries := h.sf.Deliveries(workflows.DeliverReceipt)
+	require.Len(t, deliveries, 1)
+	require.Len(t, deliveries[0].Receipts, 1)
+	require.Equal(t, "m1", deliveries[0].Receipts[0].MessageID)
+	require.Equal(t, workflows.ReceiptDelivered, deliveries[0].Receipts[0].Status)
 }

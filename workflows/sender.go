@@ -116,6 +116,7 @@ func (s *session) send(ctx workflow.Context, item *outgoing) (UpdateResult, erro
 	}
 	s.sentEntryIDs[id] = res.EntryID
 	s.userSent()
+	s.matchParked(id, res.EntryID)
 	return UpdateResult{Status: UpdateSent, EntryID: res.EntryID}, nil
 }
 
