@@ -100,6 +100,10 @@ func TestPresence(t *testing.T) {
 	require.Equal(t, http.StatusConflict, c.postJSON("/v1/sessions/"+user+"/receipts",
 		gateway.ReceiptsRequest{Status: "read", MessageIDs: []string{"no-such-message"}}, &refused))
 	assert.Contains(t, refused.Error, "is not an agent message of this session")
+
+	// Every delivery, receipts included, is what the OpenAPI document says.
+	kinds := newContract(t).check(t, s.sink.forUser(user))
+	assert.True(t, kinds[string(workflows.DeliverReceipt)], "a receipt delivery was checked")
 }
 
 func hasReceipt(d workflows.Delivery, messageID string, status workflows.ReceiptStatus) bool {
