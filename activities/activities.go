@@ -57,8 +57,11 @@ type Activities struct {
 	SF Salesforce
 	// Temporal signals agent events to session workflows (a client.Client).
 	Temporal WorkflowSignaler
-	Store    *attachstore.Store
-	Sink     Sink
+	// Shards reads listener shard membership (a client.Client); only
+	// ListenShard needs it.
+	Shards ShardQuerier
+	Store  *attachstore.Store
+	Sink   Sink
 	// AttachmentBaseURL is where the assistant fetches stored attachments;
 	// AttachmentRef.URL is AttachmentBaseURL + "/" + sha256.
 	AttachmentBaseURL string
@@ -77,6 +80,7 @@ type Activities struct {
 	heartbeatEvery  time.Duration
 	recordHeartbeat func(ctx context.Context, details ...any)
 	signalBackoff   time.Duration
+	shardPoll       time.Duration
 
 	stats listenerCounters
 }
@@ -95,6 +99,13 @@ func (a *Activities) RegisterListener(r worker.ActivityRegistry) {
 	workflows.RegisterListener(r, a)
 }
 
+// RegisterShardListener registers the shard listener
+// (workflows.ActivityListenShard). Call it on the worker of
+// workflows.ListenerShardTaskQueue.
+func (a *Activities) RegisterShardListener(r worker.ActivityRegistry) {
+	workflows.RegisterShardListener(r, a)
+}
+
 // ListenerStats are cumulative counters of the listeners of this process.
 type ListenerStats struct {
 	Signalled     int64 // events signalled to a workflow
@@ -106,10 +117,17 @@ type ListenerStats struct {
 	// after a resume (included in Signalled); CatchUpFailures counts
 	// catch-ups given up on a permanent listing error.
 	CaughtUp, CatchUpFailures int64
+	// Unsupported counts agent messages signalled as a notice because their
+	// message or format type cannot be shown (MetricUnsupportedContent).
+	Unsupported int64
+	// ShardStreams is the number of streams the shard listeners of this
+	// process hold now; ShardQueryFailures counts failed membership queries.
+	ShardStreams, ShardQueryFailures int64
 }
 
 type listenerCounters struct {
-	signalled, skipped, malformed, signalRetries, undeliverable, caughtUp, catchUpFailures atomic.Int64
+	signalled, skipped, malformed, signalRetries, undeliverable, caughtUp, catchUpFailures, unsupported atomic.Int64
+	shardStreams, shardQueryFailures                                                                    atomic.Int64
 }
 
 // ListenerStats returns the listener counters.
@@ -122,6 +140,10 @@ func (a *Activities) ListenerStats() ListenerStats {
 		Undeliverable:   a.stats.undeliverable.Load(),
 		CaughtUp:        a.stats.caughtUp.Load(),
 		CatchUpFailures: a.stats.catchUpFailures.Load(),
+		Unsupported:     a.stats.unsupported.Load(),
+
+		ShardStreams:       a.stats.shardStreams.Load(),
+		ShardQueryFailures: a.stats.shardQueryFailures.Load(),
 	}
 }
 

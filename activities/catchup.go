@@ -52,6 +52,7 @@ func (l *listener) catchUp(ctx context.Context) error {
 		l.handled(e.TranscriptedTimestamp)
 		l.a.stats.signalled.Add(1)
 		l.a.stats.caughtUp.Add(1)
+		l.a.countUnsupported(ctx, ae)
 		n++
 		l.advance(ctx, "", true)
 	}

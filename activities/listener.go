@@ -114,14 +114,7 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 	defer func() { stop(); <-tickerDone }()
 
 	l.heartbeat(ctx) // tell the server we are alive and where we start
-	err := a.SF.Stream(streamCtx, in.UserID, miaw.StreamOptions{
-		LastEventID: l.cursor,
-		OnConnect: func(lastEventID string) error {
-			l.log.Debug("listener connected", "last_event_id", lastEventID)
-			l.connected(streamCtx, lastEventID)
-			return l.catchUp(streamCtx)
-		},
-	}, func(ev miaw.Event) error { return l.handle(streamCtx, ev) })
+	err := l.stream(streamCtx)
 
 	switch {
 	case ctx.Err() != nil && workflowGone(context.Cause(ctx)):
@@ -144,6 +137,21 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 		return err
 	}
 	return salesforceError(ctx, "listen", err)
+}
+
+// stream reads the user's stream from the listener's cursor until ctx ends
+// (ctx.Err()), the session workflow is gone (errWorkflowGone), a signal
+// fails for good (an ApplicationError) or the stream fails for good (a miaw
+// error); it catches up on every connect.
+func (l *listener) stream(ctx context.Context) error {
+	return l.a.SF.Stream(ctx, l.in.UserID, miaw.StreamOptions{
+		LastEventID: l.currentCursor(),
+		OnConnect: func(lastEventID string) error {
+			l.log.Debug("listener connected", "last_event_id", lastEventID)
+			l.connected(ctx, lastEventID)
+			return l.catchUp(ctx)
+		},
+	}, func(ev miaw.Event) error { return l.handle(ctx, ev) })
 }
 
 type listener struct {
@@ -255,6 +263,7 @@ func (l *listener) handle(ctx context.Context, ev miaw.Event) error {
 	l.recent.add(ae.EntryID)
 	l.handled(ev.Entry.TranscriptedTimestamp)
 	l.a.stats.signalled.Add(1)
+	l.a.countUnsupported(ctx, ae)
 	l.log.Debug("listener: event signalled", "event_id", ev.ID, "entry_id", ae.EntryID, "kind", ae.Kind)
 	l.advance(ctx, ev.ID, true)
 	return nil

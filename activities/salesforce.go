@@ -78,12 +78,22 @@ func (a *Activities) SendMessage(ctx context.Context, in workflows.SendMessageIn
 	if strings.TrimSpace(in.Text) == "" {
 		return workflows.SendResult{}, invalidInput("send message: Text is empty")
 	}
-	res, err := a.SF.SendMessage(ctx, in.UserID, in.ConversationID, miaw.TextMessage{
-		ID:           in.MessageID,
-		Text:         in.Text,
-		Language:     in.Language,
-		NoNewSession: true,
-	})
+	var (
+		res  *miaw.SendResult
+		err  error
+		sent bool
+	)
+	if in.Choice != nil {
+		res, sent, err = a.sendChoice(ctx, in)
+	}
+	if !sent {
+		res, err = a.SF.SendMessage(ctx, in.UserID, in.ConversationID, miaw.TextMessage{
+			ID:           in.MessageID,
+			Text:         in.Text,
+			Language:     in.Language,
+			NoNewSession: true,
+		})
+	}
 	if isConflict(err) {
 		a.logger().Info("message already sent", "conversation_id", in.ConversationID, "message_id", in.MessageID)
 		return workflows.SendResult{}, nil

@@ -101,9 +101,17 @@ func TranslateEvent(ev miaw.Event) (ae workflows.AgentEvent, keep bool, reason s
 }
 
 func translateMessage(ae workflows.AgentEvent, p miaw.MessagePayload) (workflows.AgentEvent, bool, string, error) {
-	sc := p.AbstractMessage.StaticContent
-	if sc == nil {
-		return ae, false, "unsupported message type " + quoteOr(p.AbstractMessage.MessageType, "(none)"), nil
+	am := p.AbstractMessage
+	sc := am.StaticContent
+	switch {
+	case am.MessageType == miaw.MessageTypeChoices || am.MessageType == miaw.MessageTypeForm:
+		return translateRich(ae, am), true, "", nil
+	case sc == nil:
+		return unsupportedContent(ae, quoteOr(am.MessageType, "(none)")), true, "", nil
+	case sc.FormatType == miaw.FormatWebView:
+		return translateRich(ae, am), true, "", nil
+	case !knownStaticFormats[sc.FormatType]:
+		return unsupportedContent(ae, am.MessageType+"/"+quoteOr(sc.FormatType, "(none)")), true, "", nil
 	}
 	ae.Text = sc.Text
 	switch sc.FormatType {

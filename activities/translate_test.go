@@ -187,7 +187,6 @@ func TestTranslateEventSkips(t *testing.T) {
 			{Operation: "remove", DisplayName: "Automated Process", Participant: miaw.Participant{Role: miaw.RoleSystem}}}})},
 		{"unmodelled type", miaw.Event{ID: "6", Type: "CONVERSATION_PROGRESS_INDICATOR", ConversationID: "conv-1", Entry: miaw.ConversationEntry{Identifier: "e6", EntryType: "ProgressIndicator"}}},
 		{"ping", miaw.Event{ID: "7", Type: miaw.EventPing}},
-		{"non-static message", mkEvent("8", miaw.EventMessage, miaw.EntryMessage, miaw.RoleChatbot, "Bot", &miaw.MessagePayload{AbstractMessage: miaw.AbstractMessage{MessageType: "ChoicesMessage"}})},
 		{"empty text", mkEvent("9", miaw.EventMessage, miaw.EntryMessage, miaw.RoleAgent, "Jane", textMsg(""))},
 	}
 	for _, tt := range tests {

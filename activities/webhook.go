@@ -70,6 +70,9 @@ type WebhookPayload struct {
 	Text                 string             `json:"text,omitempty"`
 	Link                 *WebhookLink       `json:"link,omitempty"`
 	Attachment           *WebhookAttachment `json:"attachment,omitempty"`
+	Choices              *WebhookChoices    `json:"choices,omitempty"`
+	Form                 *WebhookForm       `json:"form,omitempty"`
+	WebView              *WebhookWebView    `json:"webView,omitempty"`
 	State                string             `json:"state,omitempty"`
 	CloseReason          string             `json:"closeReason,omitempty"`
 	Typing               bool               `json:"typing,omitempty"`
@@ -134,6 +137,7 @@ func NewWebhookPayload(d workflows.Delivery) WebhookPayload {
 		ID: d.ID, WorkflowID: d.SessionID, UserID: d.UserID, Kind: string(d.Kind),
 		SenderName: d.SenderName, Text: d.Text, State: string(d.State), CloseReason: string(d.CloseReason),
 		Typing: d.Typing, QueuePosition: d.QueuePosition,
+		Choices: NewWebhookChoices(d.Choices), Form: NewWebhookForm(d.Form), WebView: NewWebhookWebView(d.WebView),
 	}
 	if !d.At.IsZero() {
 		at := d.At.UTC()
@@ -177,6 +181,7 @@ func (p WebhookPayload) Delivery() workflows.Delivery {
 		SenderName: p.SenderName, Text: p.Text, State: workflows.State(p.State),
 		CloseReason: workflows.CloseReason(p.CloseReason), Typing: p.Typing, QueuePosition: p.QueuePosition,
 		EstimatedWait: UnknownWait,
+		Choices:       p.Choices.choices(), Form: p.Form.form(), WebView: p.WebView.webView(),
 	}
 	if p.At != nil {
 		d.At = *p.At

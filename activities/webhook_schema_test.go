@@ -52,6 +52,16 @@ func TestWebhookDeliveriesMatchOpenAPI(t *testing.T) {
 			d.Attachment = &workflows.AttachmentRef{Name: "invoice.pdf", MimeType: "application/pdf", Size: 1234, SHA256: sum,
 				URL: "https://files.example.com/v1/attachments/" + sum}
 		}),
+		"choices": with(base("e4", workflows.DeliverAgentMessage, workflows.StateActive), func(d *workflows.Delivery) {
+			d.SenderName, d.Text = "Jane", "Which team? Options: 1) Billing 2) Payroll"
+			d.Choices = &workflows.Choices{Kind: workflows.ChoiceQuickReplies, MessageID: "m", Prompt: "Which team?",
+				Options: []workflows.ChoiceOption{{ID: "b", Title: "Billing", Subtitle: "invoices"}, {ID: "p", Title: "Payroll"}}}
+		}),
+		"form and web view": with(base("e5", workflows.DeliverAgentMessage, workflows.StateActive), func(d *workflows.Delivery) {
+			d.Text = "[The agent sent a form: Address]"
+			d.Form = &workflows.Form{Title: "Address", Message: "Where?"}
+			d.WebView = &workflows.WebView{URL: "https://example.com/pay", Title: "Pay"}
+		}),
 		"greeting": with(base("n1", workflows.DeliverSystem, workflows.StateRouting), func(d *workflows.Delivery) {
 			d.Text = "Connecting you to an agent."
 		}),

@@ -24,6 +24,8 @@ type Config struct {
 	Log         Log
 	// Availability is the availability.* section (availability.go).
 	Availability Availability
+	// Locales is the locales.* section (locales.go): per-locale texts.
+	Locales Locales
 }
 
 // Temporal says how to reach the Temporal frontend.
@@ -44,11 +46,27 @@ type TLS struct {
 	ServerName string // temporal.tls.server_name
 }
 
-// Auth modes of the Salesforce side.
+// Auth modes of the Salesforce side. Only AuthVerified is accepted: Validate
+// refuses AuthGuest (guestUnsupported says why).
 const (
 	AuthVerified = "verified"
 	AuthGuest    = "guest"
 )
+
+// guestUnsupported is why salesforce.auth_mode guest is refused. A guest
+// (unauthenticated) end user's only credential is its Salesforce access
+// token: Salesforce issues no new token for the same anonymous identity once
+// it expires (the continuation-access-token endpoint returns a token for the
+// same subject with the same expiry; Salesforce's reference web client drops
+// the session on a 401 and never renews a guest), and a fresh unauthenticated
+// token is a new anonymous user who cannot see the conversation. A session
+// could only outlive a worker restart by keeping that bearer token itself in
+// workflow history or a store every worker shares, and would still end at
+// the token's (undocumented) expiry. Verified mode re-mints the same identity
+// from our signing key at any time, with nothing secret in history.
+const guestUnsupported = "guest is not supported: Salesforce never renews a guest's access token for the same anonymous user " +
+	"(a continuation token keeps its expiry; a new token is a new user), so guest chats would break at token expiry or a worker restart; " +
+	"use verified (Salesforce User Verification with our signing key)"
 
 // Salesforce configures the MIAW client (see miaw.Config).
 type Salesforce struct {
@@ -57,7 +75,7 @@ type Salesforce struct {
 	Deployment             string        // salesforce.deployment
 	CapabilitiesVersion    string        // salesforce.capabilities_version
 	Platform               string        // salesforce.platform
-	AuthMode               string        // salesforce.auth_mode: verified | guest
+	AuthMode               string        // salesforce.auth_mode: verified (guest is refused)
 	PrivateKeyFile         string        // salesforce.private_key_file
 	KeyID                  string        // salesforce.key_id
 	Issuer                 string        // salesforce.issuer
@@ -82,6 +100,8 @@ type Session struct {
 	AllowedAttachmentTypes []string // session.allowed_attachment_types
 	// ListenerHeartbeatTimeout: session.listener_heartbeat_timeout.
 	ListenerHeartbeatTimeout time.Duration
+	// ListenerShards: session.listener_shards (0 = one listener per session).
+	ListenerShards int
 	// HandoffExcludedTopics never forward the assistant's conversation.
 	HandoffExcludedTopics []string      // session.handoff_excluded_topics
 	RoutingResultTimeout  time.Duration // session.routing_result_timeout (0 = off)
@@ -98,6 +118,19 @@ type Session struct {
 	TransferFailedMessage  string // session.transfer_failed_message
 	InactiveMessage        string // session.inactive_message
 	IdleMessage            string // session.idle_message
+	// Texts while waiting and chatting; "" shows the built-in English text.
+	// Placeholders in braces are filled in.
+	QueuePositionMessage    string // session.queue_position_message ({position})
+	WaitMessage             string // session.wait_message ({minutes}; 2 or more)
+	WaitOneMinuteMessage    string // session.wait_one_minute_message
+	WaitUnderAMinuteMessage string // session.wait_under_a_minute_message
+	TransferMessage         string // session.transfer_message
+	AgentJoinedMessage      string // session.agent_joined_message ({agent})
+	UnnamedAgent            string // session.unnamed_agent ({agent} when the name is unknown)
+	SendFailedMessage       string // session.send_failed_message
+	FileTooLargeMessage     string // session.file_too_large_message ({file})
+	FileTypeRefusedMessage  string // session.file_type_refused_message ({file})
+	AttachmentFailedMessage string // session.attachment_failed_message ({file})
 }
 
 // Routing names the routing attributes (hidden pre-chat fields) agreed with
@@ -199,6 +232,7 @@ func Default() *Config {
 			MaxMessageBytes:          4000,
 			MaxAttachmentBytes:       5 << 20,
 			ListenerHeartbeatTimeout: workflows.DefaultListenerHeartbeatTimeout,
+			ListenerShards:           DefaultListenerShards,
 			RoutingResultTimeout:     2 * time.Minute,
 			TypingQuietTime:          workflows.DefaultTypingQuietTime,
 			AgentTypingExpiry:        workflows.DefaultAgentTypingExpiry,
@@ -265,13 +299,14 @@ func (c *Config) SessionSettings() workflows.Settings {
 		TimeoutMessage:           c.Session.TimeoutMessage,
 		Greeting:                 c.Session.Greeting,
 		AgentEndedMessage:        c.Session.AgentEndedMessage,
-		DefaultLocale:            c.Session.DefaultLocale,
+		DefaultLocale:            normalizedLocale(c.Session.DefaultLocale),
 		RoutingUserField:         c.Session.Routing.UserField,
 		RoutingTopicField:        c.Session.Routing.TopicField,
 		MaxMessageBytes:          c.Session.MaxMessageBytes,
 		MaxAttachmentBytes:       c.Session.MaxAttachmentBytes,
 		AllowedAttachmentTypes:   cloneStrings(c.Session.AllowedAttachmentTypes),
 		ListenerHeartbeatTimeout: c.Session.ListenerHeartbeatTimeout,
+		ListenerShards:           c.Session.ListenerShards,
 		RoutingResultTimeout:     c.Session.RoutingResultTimeout,
 		IdleTimeout:              c.Session.IdleTimeout,
 		TypingQuietTime:          c.Session.TypingQuietTime,
@@ -284,10 +319,24 @@ func (c *Config) SessionSettings() workflows.Settings {
 		InactiveMessage:          c.Session.InactiveMessage,
 		IdleMessage:              c.Session.IdleMessage,
 		OfflineMessage:           c.Availability.OfflineMessage,
+		QueuePositionMessage:     c.Session.QueuePositionMessage,
+		WaitMessage:              c.Session.WaitMessage,
+		WaitOneMinuteMessage:     c.Session.WaitOneMinuteMessage,
+		WaitUnderAMinuteMessage:  c.Session.WaitUnderAMinuteMessage,
+		TransferMessage:          c.Session.TransferMessage,
+		AgentJoinedMessage:       c.Session.AgentJoinedMessage,
+		UnnamedAgent:             c.Session.UnnamedAgent,
+		SendFailedMessage:        c.Session.SendFailedMessage,
+		FileTooLargeMessage:      c.Session.FileTooLargeMessage,
+		FileTypeRefusedMessage:   c.Session.FileTypeRefusedMessage,
+		AttachmentFailedMessage:  c.Session.AttachmentFailedMessage,
 	}
 }
 
 const redacted = "[redacted]"
+
+// DefaultListenerShards is session.listener_shards when unset.
+const DefaultListenerShards = 8
 
 // Redacted returns a deep copy with every secret (temporal.api_key,
 // delivery.webhook_secret, gateway.bearer_token, attachments.link_secret,
@@ -301,6 +350,7 @@ func (c *Config) Redacted() *Config {
 	r.Session.HandoffExcludedTopics = cloneStrings(c.Session.HandoffExcludedTopics)
 	r.Codec.CORSOrigins = cloneStrings(c.Codec.CORSOrigins)
 	r.Availability.Schedules = cloneSchedules(c.Availability.Schedules)
+	r.Locales = cloneLocales(c.Locales)
 	r.Temporal.APIKey = redact(c.Temporal.APIKey)
 	r.Delivery.WebhookSecret = redact(c.Delivery.WebhookSecret)
 	r.Gateway.BearerToken = redact(c.Gateway.BearerToken)

@@ -83,11 +83,6 @@ func TestValidConfigPasses(t *testing.T) {
 	require.NoError(t, c.Validate(), "PKCS#8 keys are accepted")
 
 	c = validConfig(t)
-	c.Salesforce.AuthMode = AuthGuest
-	c.Salesforce.PrivateKeyFile, c.Salesforce.KeyID, c.Salesforce.Issuer = "", "", ""
-	require.NoError(t, c.Validate(), "guest mode needs no key")
-
-	c = validConfig(t)
 	c.Salesforce.SCRTURL = "http://127.0.0.1:8090"
 	c.Salesforce.AllowAnyHost = true
 	require.NoError(t, c.Validate(), "the emulator is allowed with allow_any_host")
@@ -138,7 +133,7 @@ func TestValidateRules(t *testing.T) {
 		{"missing deployment", func(c *Config) { c.Salesforce.Deployment = "" }, "salesforce.deployment", "must be set"},
 		{"empty capabilities version", func(c *Config) { c.Salesforce.CapabilitiesVersion = "" }, "salesforce.capabilities_version", "empty"},
 		{"empty platform", func(c *Config) { c.Salesforce.Platform = "" }, "salesforce.platform", "empty"},
-		{"bad auth mode", func(c *Config) { c.Salesforce.AuthMode = "oauth" }, "salesforce.auth_mode", "verified or guest"},
+		{"bad auth mode", func(c *Config) { c.Salesforce.AuthMode = "oauth" }, "salesforce.auth_mode", `must be verified, got "oauth"`},
 		{"verified without key file", func(c *Config) { c.Salesforce.PrivateKeyFile = "" }, "salesforce.private_key_file", "must be set"},
 		{"key file missing", func(c *Config) { c.Salesforce.PrivateKeyFile = "/nonexistent/key.pem" }, "salesforce.private_key_file", "does not exist"},
 		{"key file not PEM", func(c *Config) {
@@ -372,7 +367,9 @@ func TestLoadWithoutFileUsesEnvOnly(t *testing.T) {
 	t.Setenv("LIVEAGENT_SALESFORCE_ALLOW_ANY_HOST", "true")
 	t.Setenv("LIVEAGENT_SALESFORCE_ORG_ID", "00D000000000001")
 	t.Setenv("LIVEAGENT_SALESFORCE_DEPLOYMENT", "Dev")
-	t.Setenv("LIVEAGENT_SALESFORCE_AUTH_MODE", "guest")
+	t.Setenv("LIVEAGENT_SALESFORCE_PRIVATE_KEY_FILE", pkcs1KeyFile(t))
+	t.Setenv("LIVEAGENT_SALESFORCE_KEY_ID", "bridge-1")
+	t.Setenv("LIVEAGENT_SALESFORCE_ISSUER", "liveagent-bridge")
 	t.Setenv("LIVEAGENT_SESSION_TOPICS", "HR")
 	cfg, err := Load("")
 	require.NoError(t, err)

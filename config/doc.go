@@ -11,7 +11,8 @@
 // environment, lists are comma-separated ("HR,IT") and codec.keys is
 // "id=base64key,id2=base64key", and availability.schedules is a JSON array of
 // the same entries ([{"topics":["HR"],"time_zone":"Europe/Berlin",
-// "weekly":{"mon-fri":["09:00-17:00"]}}]). Durations use Go syntax (30s, 5m, 1h); byte
+// "weekly":{"mon-fri":["09:00-17:00"]}}]), and locales is a JSON object
+// ({"fr":{"greeting":"Bonjour"}}). Durations use Go syntax (30s, 5m, 1h); byte
 // counts are integers or take a KiB/MiB/GiB suffix (5MiB). Unknown keys in the
 // file are an error (typos never pass silently).
 //
@@ -37,7 +38,7 @@
 //	  deployment: ""                 # required; Embedded Service deployment API name (Custom Client)
 //	  capabilities_version: "1"
 //	  platform: Web
-//	  auth_mode: verified            # verified | guest
+//	  auth_mode: verified            # verified only (guest is refused at start: Salesforce cannot renew a guest's token)
 //	  private_key_file: ""           # verified: PEM RSA private key (PKCS#1/PKCS#8) signing identity JWTs
 //	  key_id: ""                     # verified: JWT kid, the key's id in the Salesforce keyset
 //	  issuer: ""                     # verified: JWT iss, must equal the keyset's issuer
@@ -60,6 +61,7 @@
 //	  max_attachment_bytes: 5MiB     # max size of one user (assistant) upload; Salesforce takes at most 5 MB
 //	  allowed_attachment_types: []   # MIME types users may send; empty allows all
 //	  listener_heartbeat_timeout: 30s # listener heartbeats every third of it; 15s to 10m
+//	  listener_shards: 8             # >0: sessions share this many listener shards (one heartbeat each); 0: a listener per session
 //	  handoff_excluded_topics: []    # topics whose assistant conversation (summary, history) never reaches the agent
 //	  routing_result_timeout: 2m     # end a session Salesforce says nothing about this long after create (0 = off; 10s+)
 //	  idle_timeout: 0s               # end an accepted chat nobody writes in for this long (0 = off; 1m+)
@@ -73,6 +75,18 @@
 //	  transfer_failed_message: ""    # a transfer failed; the user waits for another agent
 //	  inactive_message: ""           # Salesforce marked the session inactive (it stays open)
 //	  idle_message: ""               # the chat ended after idle_timeout
+//	  # Texts while waiting and chatting ("" = the built-in English text; {…} are filled in):
+//	  queue_position_message: ""     # "You are number {position} in the queue."
+//	  wait_message: ""               # "An agent will be with you in about {minutes} minutes." (2 or more)
+//	  wait_one_minute_message: ""    # "An agent will be with you in about 1 minute."
+//	  wait_under_a_minute_message: "" # "An agent will be with you in less than a minute."
+//	  transfer_message: ""           # "You are being transferred to another agent. Please wait."
+//	  agent_joined_message: ""       # "You are now chatting with {agent}." (after a transfer)
+//	  unnamed_agent: ""              # {agent} when the agent's name is unknown ("another agent")
+//	  send_failed_message: ""        # "Sorry, one of your messages could not be delivered to the agent."
+//	  file_too_large_message: ""     # Salesforce refused the user's file {file} as too large
+//	  file_type_refused_message: ""  # Salesforce refused the type of the user's file {file}
+//	  attachment_failed_message: ""  # the agent's file {file} could not be downloaded
 //	attachments:
 //	  dir: ./data/attachments        # content-addressed store of attachments
 //	  public_url: http://127.0.0.1:8081/v1/attachments   # base URL users fetch stored files from
@@ -113,4 +127,16 @@
 //	  #     mon-fri: ["09:00-12:30", "13:30-17:00"]
 //	  #     sat: ["22:00-06:00"]       # past midnight into Sunday; 00:00-24:00 is the whole day
 //	  #   holidays: ["2026-12-25"]     # local dates closed all day
+//	locales: {}                      # per-locale texts: locale (fr, fr_CA or fr-CA) -> text key -> text
+//	  # fr:                            # a session (or availability question) in fr, fr_CA, fr_BE… takes these
+//	  #   greeting: "Bonjour, un conseiller est là."
+//	  #   timeout_message: "Désolé, aucun conseiller n'est disponible."
+//	  #   offline_message: "Nos conseillers sont absents."
+//	  # fr_CA:                         # only what differs from fr; the rest falls back to fr, then the texts above
+//	  #   greeting: "Bonjour, un agent est là."
+//	  # Text keys: the session.* texts above (greeting, timeout_message, agent_ended_message,
+//	  # routing_failed_message … attachment_failed_message) and offline_message. Omit a key to
+//	  # fall back; only greeting may be "" (no greeting). The request's locale picks the chain
+//	  # (fr_CA -> fr -> these defaults); an unknown locale gets the defaults, its own code still
+//	  # goes to Salesforce. In the environment: a JSON object.
 package config

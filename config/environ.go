@@ -10,7 +10,7 @@ import (
 
 // Environ returns c as LIVEAGENT_<KEY>=value assignments, one for every key,
 // in the form Load reads back: lists comma-separated, codec.keys as
-// id=base64 pairs, availability.schedules as JSON, durations in Go syntax,
+// id=base64 pairs, availability.schedules and locales as JSON, durations in Go syntax,
 // byte counts as integers. It is how
 // a parent process configures a worker it starts (the soak and the load
 // benchmark do). The result holds secrets: pass it to a child process, never
@@ -61,6 +61,8 @@ func envValue(ptr any) string {
 		return strings.Join(pairs, ",")
 	case *[]Schedule:
 		return schedulesEnv(*p)
+	case *Locales:
+		return localesEnv(*p)
 	}
 	panic("config: unsupported field type in Environ")
 }

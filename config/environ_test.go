@@ -31,6 +31,7 @@ func TestEnvironRoundTrips(t *testing.T) {
 		{Topics: []string{"HR", "IT access"}, TimeZone: "Europe/Berlin", Weekly: map[string][]string{"mon-fri": {"09:00-12:00", "13:00-17:00"}}, Holidays: []string{"2026-12-25"}},
 		{Topics: []string{"*"}, TimeZone: "UTC", Weekly: map[string][]string{"sat": {"22:00-06:00"}}},
 	}
+	want.Locales = Locales{"fr": {"greeting": "Bonjour, à vous !", "offline_message": "Fermé, désolé."}, "fr_ca": {"idle_message": "Salut"}}
 	require.NoError(t, want.Validate())
 
 	env := want.Environ()

@@ -35,7 +35,7 @@ func fieldErr(key, format string, args ...any) *FieldError {
 // field binds one documented key to the Config field that holds it.
 type field struct {
 	key string
-	ptr any // *string, *bool, *int, *int64 (bytes), *time.Duration, *[]string, *map[string]string, *[]Schedule
+	ptr any // *string, *bool, *int, *int64 (bytes), *time.Duration, *[]string, *map[string]string, *[]Schedule, *Locales
 	// altEnv are environment variables honoured after LIVEAGENT_<KEY>.
 	altEnv []string
 }
@@ -71,6 +71,7 @@ func (c *Config) fields() []field {
 		{key: "session.topics", ptr: &c.Session.Topics},
 		{key: "session.accept_timeout", ptr: &c.Session.AcceptTimeout},
 		{key: "session.listener_heartbeat_timeout", ptr: &c.Session.ListenerHeartbeatTimeout},
+		{key: "session.listener_shards", ptr: &c.Session.ListenerShards},
 		{key: "session.timeout_message", ptr: &c.Session.TimeoutMessage},
 		{key: "session.greeting", ptr: &c.Session.Greeting},
 		{key: "session.agent_ended_message", ptr: &c.Session.AgentEndedMessage},
@@ -92,6 +93,17 @@ func (c *Config) fields() []field {
 		{key: "session.transfer_failed_message", ptr: &c.Session.TransferFailedMessage},
 		{key: "session.inactive_message", ptr: &c.Session.InactiveMessage},
 		{key: "session.idle_message", ptr: &c.Session.IdleMessage},
+		{key: "session.queue_position_message", ptr: &c.Session.QueuePositionMessage},
+		{key: "session.wait_message", ptr: &c.Session.WaitMessage},
+		{key: "session.wait_one_minute_message", ptr: &c.Session.WaitOneMinuteMessage},
+		{key: "session.wait_under_a_minute_message", ptr: &c.Session.WaitUnderAMinuteMessage},
+		{key: "session.transfer_message", ptr: &c.Session.TransferMessage},
+		{key: "session.agent_joined_message", ptr: &c.Session.AgentJoinedMessage},
+		{key: "session.unnamed_agent", ptr: &c.Session.UnnamedAgent},
+		{key: "session.send_failed_message", ptr: &c.Session.SendFailedMessage},
+		{key: "session.file_too_large_message", ptr: &c.Session.FileTooLargeMessage},
+		{key: "session.file_type_refused_message", ptr: &c.Session.FileTypeRefusedMessage},
+		{key: "session.attachment_failed_message", ptr: &c.Session.AttachmentFailedMessage},
 
 		{key: "attachments.dir", ptr: &c.Attachments.Dir},
 		{key: "attachments.public_url", ptr: &c.Attachments.PublicURL},
@@ -126,6 +138,8 @@ func (c *Config) fields() []field {
 		{key: "availability.offline_message", ptr: &c.Availability.OfflineMessage},
 		{key: "availability.salesforce_cache_ttl", ptr: &c.Availability.CacheTTL},
 		{key: "availability.schedules", ptr: &c.Availability.Schedules},
+
+		{key: "locales", ptr: &c.Locales},
 	}
 }
 
@@ -180,7 +194,9 @@ func load(path string) (*Config, error) {
 			return nil, fmt.Errorf("config: read %s: %s", path, oneLine(err.Error()))
 		}
 		for _, k := range v.AllKeys() {
-			if known[k] || strings.HasPrefix(k, "codec.keys.") {
+			// codec.keys and locales are maps (their entries are checked by
+			// decode and Validate).
+			if known[k] || strings.HasPrefix(k, "codec.keys.") || strings.HasPrefix(k, "locales.") {
 				continue
 			}
 			return nil, fieldErr(k, "unknown key (in %s)", path)
@@ -218,6 +234,8 @@ func defaultValue(ptr any) any {
 		return m
 	case *[]Schedule:
 		return nil // no default schedules
+	case *Locales:
+		return nil // no default locales: session.* texts for every locale
 	}
 	panic(fmt.Sprintf("config: unsupported field type %T", ptr))
 }
@@ -288,6 +306,12 @@ func decode(f field, raw any) error {
 			return fieldErr(f.key, "%s", err.Error())
 		}
 		*p = list
+	case *Locales:
+		l, err := decodeLocales(raw)
+		if err != nil {
+			return fieldErr(f.key, "%s", err.Error())
+		}
+		*p = l
 	default:
 		return fieldErr(f.key, "unsupported field type %T", f.ptr)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/liveagent-bridge/liveagent/codec"
+	"github.com/liveagent-bridge/liveagent/locales"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
@@ -45,6 +46,7 @@ func (c *Config) Validate() error {
 		c.validateSecrets,
 		c.validateLog,
 		c.validateAvailability,
+		c.validateLocales,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {
@@ -130,8 +132,9 @@ func (c *Config) validateSalesforce() error {
 			return fieldErr("salesforce.issuer", "must be set when salesforce.auth_mode is verified")
 		}
 	case AuthGuest:
+		return fieldErr("salesforce.auth_mode", "%s", guestUnsupported)
 	default:
-		return fieldErr("salesforce.auth_mode", "must be verified or guest, got %q", s.AuthMode)
+		return fieldErr("salesforce.auth_mode", "must be verified, got %q", s.AuthMode)
 	}
 	if s.SigningAlgorithm != "RS256" && s.SigningAlgorithm != "RS512" {
 		return fieldErr("salesforce.signing_algorithm", "must be RS256 or RS512, got %q", s.SigningAlgorithm)
@@ -214,6 +217,9 @@ func (c *Config) validateSession() error {
 		return fieldErr("session.listener_heartbeat_timeout", "must be between %s and %s, got %s",
 			workflows.MinListenerHeartbeatTimeout, workflows.MaxListenerHeartbeatTimeout, t)
 	}
+	if n := s.ListenerShards; n < 0 || n > workflows.MaxListenerShards {
+		return fieldErr("session.listener_shards", "must be between 0 and %d, got %d", workflows.MaxListenerShards, n)
+	}
 	if strings.TrimSpace(s.TimeoutMessage) == "" {
 		return fieldErr("session.timeout_message", "must not be empty")
 	}
@@ -238,6 +244,11 @@ func (c *Config) validateSession() error {
 	}
 	if strings.TrimSpace(s.DefaultLocale) == "" {
 		return fieldErr("session.default_locale", "must not be empty")
+	}
+	if l, err := locales.Normalize(s.DefaultLocale); err != nil {
+		return fieldErr("session.default_locale", "%s", err)
+	} else if l == "" {
+		return fieldErr("session.default_locale", "must name a language (e.g. en_US)")
 	}
 	if strings.TrimSpace(s.Routing.UserField) == "" {
 		return fieldErr("session.routing.user_field", "must not be empty")

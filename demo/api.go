@@ -96,6 +96,14 @@ func (c *gatewayClient) send(ctx context.Context, userID, messageID, text string
 	return out, err
 }
 
+// sendChoice answers the agent message inReplyTo with one of its options.
+func (c *gatewayClient) sendChoice(ctx context.Context, userID, messageID, inReplyTo, optionID string) (gateway.UpdateResponse, error) {
+	var out gateway.UpdateResponse
+	_, err := c.postJSON(ctx, "/v1/sessions/"+url.PathEscape(userID)+"/messages",
+		gateway.SendMessageRequest{MessageID: messageID, Choice: &gateway.ChoiceRequest{InReplyTo: inReplyTo, OptionID: optionID}}, &out)
+	return out, err
+}
+
 func (c *gatewayClient) upload(ctx context.Context, userID, messageID, caption, name, mimeType string, data []byte) (gateway.UpdateResponse, error) {
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)

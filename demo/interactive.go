@@ -3,12 +3,16 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
 // runInteractive lets a person type as the user while another person (or
@@ -46,7 +50,7 @@ func runInteractive(ctx context.Context, st *stack, out *printer, in io.Reader) 
 	if err := s.start(ctx, demoTopic, description); err != nil {
 		return err
 	}
-	out.plain("Type messages; /file <path> sends a file, /state shows the session, /close ends it.")
+	out.plain("Type messages; /file <path> sends a file, /pick <n> picks option n of the agent's last choices, /state shows the session, /close ends it.")
 
 	closed := make(chan struct{})
 	go func() {
@@ -90,6 +94,10 @@ func runInteractive(ctx context.Context, st *stack, out *printer, in io.Reader) 
 				continue
 			}
 			out.line("state %s, agent %q, queue position %d, %d transcript entries", stv.State, stv.AgentName, stv.QueuePosition, len(stv.Transcript))
+		case strings.HasPrefix(line, "/pick "):
+			if err := s.pickOption(ctx, id, strings.TrimSpace(strings.TrimPrefix(line, "/pick "))); err != nil {
+				out.logf("pick: %v", err)
+			}
 		case strings.HasPrefix(line, "/file "):
 			path := strings.TrimSpace(strings.TrimPrefix(line, "/file "))
 			data, err := os.ReadFile(path)
@@ -110,4 +118,29 @@ func runInteractive(ctx context.Context, st *stack, out *printer, in io.Reader) 
 			}
 		}
 	}
+}
+
+// pickOption answers the agent's latest choices with option n (1-based).
+func (s *session) pickOption(ctx context.Context, id, n string) error {
+	got, _ := s.recv.snapshot()
+	var offer *workflows.Delivery
+	for i := len(got) - 1; i >= 0 && offer == nil; i-- {
+		if isAgentChoices(got[i]) {
+			offer = &got[i]
+		}
+	}
+	if offer == nil {
+		return errors.New("the agent has offered no choices")
+	}
+	i, err := strconv.Atoi(n)
+	if err != nil || i < 1 || i > len(offer.Choices.Options) {
+		return fmt.Errorf("pick a number from 1 to %d", len(offer.Choices.Options))
+	}
+	opt := offer.Choices.Options[i-1]
+	res, err := s.api.sendChoice(ctx, s.userID, id, offer.ID, opt.ID)
+	if err != nil {
+		return err
+	}
+	s.out.line("you picked: %s -> %s", opt.Title, res.Status)
+	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/liveagent-bridge/liveagent/internal/syncbuf"
+	"github.com/liveagent-bridge/liveagent/miaw"
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 )
 
 // In interactive mode the terminal is the user and the emulator's agent
@@ -76,6 +78,23 @@ func TestInteractiveSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor("the agent's reply", func() bool { return strings.Contains(stdout.String(), "Bob Agent: hello from the console") })
+	if _, err := st.emu.AgentSendChoices(conv, miaw.FormatButtons, "Which office?", []emulator.ChoiceOption{{ID: "o-ber", Title: "Berlin"}, {ID: "o-par", Title: "Paris"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the choices", func() bool {
+		return strings.Contains(stdout.String(), "Bob Agent offers buttons: Which office? [Berlin] [Paris]")
+	})
+	if _, err := io.WriteString(typing, "/pick 2\n"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the pick at the agent", func() bool {
+		for _, e := range st.emu.Transcript(conv) {
+			if e.Choice != nil && len(e.Choice.OptionIDs) == 1 && e.Choice.OptionIDs[0] == "o-par" {
+				return true
+			}
+		}
+		return false
+	})
 	if _, err := io.WriteString(typing, "/close\n"); err != nil {
 		t.Fatal(err)
 	}

@@ -170,6 +170,12 @@ func (p *printer) delivery(d workflows.Delivery) {
 			p.line("%s sent a file: %s (%s, %d bytes) %s", who, a.Name, a.MimeType, a.Size, a.URL)
 		case d.Link != nil:
 			p.line("%s shared a link: %q %s", who, d.Link.Title, d.Link.URL)
+		case d.Choices != nil:
+			opts := make([]string, 0, len(d.Choices.Options))
+			for _, o := range d.Choices.Options {
+				opts = append(opts, "["+o.Title+"]")
+			}
+			p.line("%s offers %s: %s %s", who, d.Choices.Kind, d.Choices.Prompt, strings.Join(opts, " "))
 		default:
 			p.line("%s: %s", who, d.Text)
 		}

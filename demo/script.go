@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/liveagent-bridge/liveagent/gateway"
+	"github.com/liveagent-bridge/liveagent/miaw"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
@@ -23,15 +24,16 @@ const (
 
 // scriptedAgent plays Jane in the emulator: it accepts after acceptAfter,
 // answers each user message, shares a link and a file after its first reply
-// and ends the chat after the user's fifth message (the description, the
-// assistant's conversation file, two messages and a file).
+// and ends the chat after the user's sixth message (the description, the
+// assistant's conversation file, two messages, a file and a quick-reply
+// choice).
 func scriptedAgent(acceptAfter time.Duration) *emulator.ScriptedAgent {
 	return &emulator.ScriptedAgent{
 		Name:        agentName,
 		AcceptAfter: acceptAfter,
 		SendLink:    true,
 		SendFile:    true,
-		CloseAfter:  5,
+		CloseAfter:  6,
 		Reply: func(text string) string {
 			t := strings.ToLower(text)
 			switch {
@@ -40,7 +42,9 @@ func scriptedAgent(acceptAfter time.Duration) *emulator.ScriptedAgent {
 			case strings.Contains(t, "payslip"):
 				return "Hi, I'm Jane from HR. Let me look at your November payslip."
 			case strings.Contains(t, "timesheet"):
-				return "Thanks, I received your timesheet. I've corrected the payslip: the overtime will be paid on Friday."
+				return "Thanks, I received your timesheet. I've corrected the payslip."
+			case t == strings.ToLower(payNextPayslip), t == strings.ToLower(payTransfer):
+				return "Done: " + text + "."
 			case strings.Contains(t, "thank"):
 				return "You're welcome! I'm closing this chat now. Have a nice day."
 			case strings.Contains(t, "overtime"):
@@ -141,6 +145,12 @@ func runScripted(ctx context.Context, st *stack, out *printer) error {
 		return err
 	}
 
+	// Jane offers quick replies (played through the emulator's agent API);
+	// the assistant answers with the user's pick.
+	if err := s.pickQuickReply(ctx, st); err != nil {
+		return err
+	}
+
 	// Thanks; the agent closes the chat.
 	if err := s.say(ctx, "msg-2", "Great, thank you!"); err != nil {
 		return err
@@ -161,6 +171,45 @@ func isAgentText(d workflows.Delivery) bool {
 }
 
 func isClosed(d workflows.Delivery) bool { return d.Kind == workflows.DeliverClosed }
+
+func isAgentChoices(d workflows.Delivery) bool {
+	return d.Kind == workflows.DeliverAgentMessage && d.Choices != nil
+}
+
+// The quick replies Jane offers.
+const (
+	payNextPayslip = "With my December payslip"
+	payTransfer    = "As a separate transfer"
+)
+
+// pickQuickReply has Jane offer quick replies, and the assistant answer
+// with the user's pick (a choice, which reaches Salesforce as a
+// ChoicesResponse) and wait for Jane's confirmation.
+func (s *session) pickQuickReply(ctx context.Context, st *stack) error {
+	view, err := s.api.state(ctx, s.userID)
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	from := s.recv.count()
+	if _, err := st.emu.AgentSendChoices(view.ConversationID, miaw.FormatQuickReplies, "How would you like the overtime paid?",
+		[]emulator.ChoiceOption{{ID: "pay-payslip", Title: payNextPayslip}, {ID: "pay-transfer", Title: payTransfer}}); err != nil {
+		return fmt.Errorf("agent quick replies: %w", err)
+	}
+	offer, _, err := s.recv.await(ctx, from, "the agent's quick replies", isAgentChoices, nil)
+	if err != nil {
+		return err
+	}
+	pick := offer.Choices.Options[len(offer.Choices.Options)-1]
+	s.out.line("you picked: %s", pick.Title)
+	from = s.recv.count()
+	res, err := s.api.sendChoice(ctx, s.userID, "choice-1", offer.ID, pick.ID)
+	if err != nil {
+		return fmt.Errorf("send choice: %w", err)
+	}
+	s.out.line("assistant: sent choice-1 {inReplyTo: %s, optionId: %s} -> %s", offer.ID, pick.ID, res.Status)
+	_, _, err = s.recv.await(ctx, from, "the agent's confirmation", isAgentText, nil)
+	return err
+}
 
 func (s *session) start(ctx context.Context, topic, description string) error {
 	resp, status, err := s.api.start(ctx, gateway.StartSessionRequest{

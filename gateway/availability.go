@@ -10,8 +10,9 @@ import (
 	"github.com/liveagent-bridge/liveagent/starter"
 )
 
-// AvailabilityResponse answers GET /v1/availability?topic=…: whether a live
-// agent can be offered for the topic now. Times are RFC 3339 in UTC.
+// AvailabilityResponse answers GET /v1/availability?topic=…[&locale=…]:
+// whether a live agent can be offered for the topic now. Times are RFC 3339
+// in UTC.
 type AvailabilityResponse struct {
 	Available bool   `json:"available"`
 	Topic     string `json:"topic"`
@@ -21,7 +22,8 @@ type AvailabilityResponse struct {
 	// AvailableUntil is when the current open window ends; omitted when
 	// offline or when no end is known.
 	AvailableUntil string `json:"availableUntil,omitempty"`
-	// OfflineMessage is what the user is told while agents are offline.
+	// OfflineMessage is what the user is told while agents are offline, in
+	// the locale asked for (falling back as a session's texts do).
 	OfflineMessage string `json:"offlineMessage"`
 }
 
@@ -38,25 +40,30 @@ type OfflineResponse struct {
 	NextOpen string `json:"nextOpen,omitempty"`
 }
 
-// availability answers GET /v1/availability?topic=<topic>. A missing or
-// unknown topic, or another query parameter, is 400 with the reason.
+// availability answers GET /v1/availability?topic=<topic>[&locale=<locale>].
+// A missing or unknown topic, a malformed locale, or another query parameter
+// is 400 with the reason.
 func (g *Gateway) availability(w http.ResponseWriter, r *http.Request) {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		g.fail(w, r, badRequest("malformed query string (want ?topic=<topic>)"))
+		g.fail(w, r, badRequest("malformed query string (want ?topic=<topic>&locale=<locale>)"))
 		return
 	}
 	for name := range q {
-		if name != "topic" {
-			g.fail(w, r, badRequest("unknown query parameter %q (want topic)", name))
+		if name != "topic" && name != "locale" {
+			g.fail(w, r, badRequest("unknown query parameter %q (want topic, locale)", name))
 			return
 		}
+	}
+	if len(q["locale"]) > 1 {
+		g.fail(w, r, badRequest("at most one locale query parameter"))
+		return
 	}
 	if len(q["topic"]) != 1 || strings.TrimSpace(q.Get("topic")) == "" {
 		g.fail(w, r, badRequest("exactly one topic query parameter is required (one of: %s)", strings.Join(g.topics, ", ")))
 		return
 	}
-	a, err := g.sessions.Availability(r.Context(), q.Get("topic"))
+	a, err := g.sessions.AvailabilityIn(r.Context(), q.Get("topic"), q.Get("locale"))
 	if errors.Is(err, starter.ErrInvalid) {
 		g.fail(w, r, badRequest("%s", strings.TrimPrefix(err.Error(), starter.ErrInvalid.Error()+": ")))
 		return

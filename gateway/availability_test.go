@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,15 +14,25 @@ import (
 
 	"github.com/liveagent-bridge/liveagent/availability"
 	"github.com/liveagent-bridge/liveagent/gateway"
+	"github.com/liveagent-bridge/liveagent/locales"
 	"github.com/liveagent-bridge/liveagent/starter"
 )
 
-// Availability answers like a starter without a checker: always available.
-func (f *fakeSessions) Availability(_ context.Context, topic string) (starter.Availability, error) {
+// AvailabilityIn answers like a starter without a checker: always
+// available; the offline message is French for a French locale.
+func (f *fakeSessions) AvailabilityIn(_ context.Context, topic, locale string) (starter.Availability, error) {
 	if topic != "Payroll" && topic != "Benefits" {
 		return starter.Availability{}, fmt.Errorf("%w: topic %q is not configured (one of: Payroll, Benefits)", starter.ErrInvalid, topic)
 	}
-	return starter.Availability{Topic: topic, Decision: availability.Decision{Available: true}, OfflineMessage: starter.DefaultOfflineMessage}, nil
+	l, err := locales.Normalize(locale)
+	if err != nil {
+		return starter.Availability{}, fmt.Errorf("%w: %s", starter.ErrInvalid, err)
+	}
+	msg := starter.DefaultOfflineMessage
+	if strings.HasPrefix(l, "fr") {
+		msg = "Nos conseillers sont absents."
+	}
+	return starter.Availability{Topic: topic, Decision: availability.Decision{Available: true}, OfflineMessage: msg}, nil
 }
 
 // offlineSessions is fakeSessions with agents offline until next: starts are
@@ -31,8 +42,8 @@ type offlineSessions struct {
 	next time.Time
 }
 
-func (o offlineSessions) Availability(ctx context.Context, topic string) (starter.Availability, error) {
-	a, err := o.fakeSessions.Availability(ctx, topic)
+func (o offlineSessions) AvailabilityIn(ctx context.Context, topic, locale string) (starter.Availability, error) {
+	a, err := o.fakeSessions.AvailabilityIn(ctx, topic, locale)
 	if err == nil {
 		a.Decision = availability.Decision{NextOpen: o.next}
 		a.OfflineMessage = "We are closed, back at 9."
@@ -73,8 +84,8 @@ type untilSessions struct {
 	until time.Time
 }
 
-func (u untilSessions) Availability(ctx context.Context, topic string) (starter.Availability, error) {
-	a, err := u.fakeSessions.Availability(ctx, topic)
+func (u untilSessions) AvailabilityIn(ctx context.Context, topic, locale string) (starter.Availability, error) {
+	a, err := u.fakeSessions.AvailabilityIn(ctx, topic, locale)
 	a.AvailableUntil = u.until
 	return a, err
 }
@@ -84,12 +95,14 @@ func (u untilSessions) Availability(ctx context.Context, topic string) (starter.
 func TestAvailabilityBadRequests(t *testing.T) {
 	h := newHarness(t)
 	for query, reason := range map[string]string{
-		"":                           "exactly one topic query parameter is required (one of: Payroll, Benefits)",
-		"?topic=":                    "exactly one topic query parameter is required",
-		"?topic=Payroll&topic=HR":    "exactly one topic query parameter is required",
-		"?topic=Gardening":           `topic "Gardening" is not configured`,
-		"?topic=Payroll&user=u-1":    `unknown query parameter "user"`,
-		"?topic=Payroll&%zz=invalid": "malformed query string",
+		"":                                   "exactly one topic query parameter is required (one of: Payroll, Benefits)",
+		"?topic=":                            "exactly one topic query parameter is required",
+		"?topic=Payroll&topic=HR":            "exactly one topic query parameter is required",
+		"?topic=Gardening":                   `topic "Gardening" is not configured`,
+		"?topic=Payroll&user=u-1":            `unknown query parameter "user"`,
+		"?topic=Payroll&%zz=invalid":         "malformed query string",
+		"?topic=Payroll&locale=fr_CA-x":      `locale "fr_CA-x" mixes - and _`,
+		"?topic=Payroll&locale=fr&locale=de": "at most one locale query parameter",
 	} {
 		status, body := h.json(http.MethodGet, "/v1/availability"+query, "")
 		assert.Equal(t, http.StatusBadRequest, status, "%q: %v", query, body)
@@ -108,4 +121,15 @@ func TestStartWhileOfflineIsConflict(t *testing.T) {
 	require.Equal(t, http.StatusConflict, status)
 	assert.Equal(t, map[string]any{"error": gateway.ErrorAgentsOffline, "topic": "Payroll",
 		"message": "We are closed, back at 9.", "nextOpen": "2026-11-30T08:00:00Z"}, body)
+}
+
+// The locale query parameter asks for the offline message in that locale.
+func TestAvailabilityInALocale(t *testing.T) {
+	h := newHarness(t)
+	status, body := h.json(http.MethodGet, "/v1/availability?topic=Payroll&locale=fr-CA", "")
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	assert.Equal(t, "Nos conseillers sont absents.", body["offlineMessage"])
+	status, body = h.json(http.MethodGet, "/v1/availability?topic=Payroll&locale=", "")
+	require.Equal(t, http.StatusOK, status, "%v", body)
+	assert.Equal(t, starter.DefaultOfflineMessage, body["offlineMessage"])
 }

@@ -22,11 +22,12 @@ import (
 type Sessions interface {
 	Start(ctx context.Context, req starter.StartRequest) (*starter.Session, error)
 	SendMessage(ctx context.Context, userID, messageID, text string) (workflows.UpdateResult, error)
+	SendChoice(ctx context.Context, userID, messageID, text string, choice workflows.ChoiceReply) (workflows.UpdateResult, error)
 	SendAttachment(ctx context.Context, userID, messageID, name, mimeType, caption string, r io.Reader) (workflows.UpdateResult, error)
 	Close(ctx context.Context, userID, requestID, reason string) (workflows.UpdateResult, error)
 	StateOfRun(ctx context.Context, userID, runID string) (*workflows.SessionView, error)
 	ListOpen(ctx context.Context) ([]starter.SessionSummary, error)
-	Availability(ctx context.Context, topic string) (starter.Availability, error)
+	AvailabilityIn(ctx context.Context, topic, locale string) (starter.Availability, error)
 	Typing(ctx context.Context, userID string, typing bool) (starter.TypingResult, error)
 	Receipts(ctx context.Context, userID string, status workflows.ReceiptStatus, messageIDs []string) (workflows.ReceiptsResult, error)
 }

@@ -91,7 +91,21 @@ func (g *Gateway) sendMessage(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, err)
 		return
 	}
-	res, err := g.sessions.SendMessage(r.Context(), r.PathValue("userId"), req.MessageID, req.Text)
+	var (
+		res workflows.UpdateResult
+		err error
+	)
+	if c := req.Choice; c != nil {
+		if strings.TrimSpace(c.InReplyTo) == "" || strings.TrimSpace(c.OptionID) == "" {
+			g.fail(w, r, &requestError{status: http.StatusUnprocessableEntity,
+				msg: "choice needs inReplyTo (the agent message's id) and optionId (one of its options' ids)"})
+			return
+		}
+		res, err = g.sessions.SendChoice(r.Context(), r.PathValue("userId"), req.MessageID, req.Text,
+			workflows.ChoiceReply{InReplyTo: c.InReplyTo, OptionID: c.OptionID})
+	} else {
+		res, err = g.sessions.SendMessage(r.Context(), r.PathValue("userId"), req.MessageID, req.Text)
+	}
 	if err != nil {
 		g.fail(w, r, g.closedSession(r, err))
 		return
@@ -345,13 +359,16 @@ func (g *Gateway) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // rejectionStatus is the answer to an update the session refused or failed,
 // by the root cause's type: Salesforce's 413 and 415 for a user file stay
-// 413 and 415; anything else is a conflict (409).
+// 413 and 415; a choice the agent did not offer is 422; anything else is a
+// conflict (409).
 func rejectionStatus(errType string) int {
 	switch errType {
 	case activities.ErrTypeAttachmentTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case activities.ErrTypeUnsupportedFileType:
 		return http.StatusUnsupportedMediaType
+	case workflows.ErrTypeInvalidChoice:
+		return http.StatusUnprocessableEntity
 	}
 	return http.StatusConflict
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/activities"
 	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
@@ -48,6 +49,8 @@ type StartSessionResponse struct {
 type SendMessageRequest struct {
 	MessageID string `json:"messageId"`
 	Text      string `json:"text"`
+	// Choice, when set, answers an agent's choices; Text may then be empty.
+	Choice *ChoiceRequest `json:"choice,omitempty"`
 }
 
 // CloseRequest is the (optional) body of POST /v1/sessions/{userId}/close.
@@ -93,6 +96,12 @@ type TranscriptEntry struct {
 	Text       string      `json:"text,omitempty"`
 	Link       *Link       `json:"link,omitempty"`
 	Attachment *Attachment `json:"attachment,omitempty"`
+	// Rich content of an agent line (text is its plain-text fallback), or
+	// the option a user line picked.
+	Choices *activities.WebhookChoices `json:"choices,omitempty"`
+	Form    *activities.WebhookForm    `json:"form,omitempty"`
+	WebView *activities.WebhookWebView `json:"webView,omitempty"`
+	Choice  *ChoiceRequest             `json:"choice,omitempty"`
 }
 
 // Link is a rich link shared by the agent.
@@ -160,6 +169,7 @@ func stateResponse(v *workflows.SessionView) SessionStateResponse {
 		if a := e.Attachment; a != nil {
 			te.Attachment = &Attachment{Name: a.Name, MimeType: a.MimeType, Size: a.Size, SHA256: a.SHA256, URL: a.URL}
 		}
+		richTranscript(&te, e)
 		out.Transcript = append(out.Transcript, te)
 	}
 	return out

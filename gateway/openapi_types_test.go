@@ -40,11 +40,14 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		"WebhookAttachment": activities.WebhookAttachment{}, "WebhookSummary": activities.WebhookSummary{},
 		"WebhookReceipt": activities.WebhookReceipt{},
 		"TypingResponse": gateway.TypingResponse{}, "ReceiptsResponse": gateway.ReceiptsResponse{},
+		"Choices": activities.WebhookChoices{}, "ChoiceOption": activities.WebhookChoiceOption{},
+		"Form": activities.WebhookForm{}, "WebView": activities.WebhookWebView{},
 	}
 	requests := map[string]any{
 		"StartSessionRequest": gateway.StartSessionRequest{}, "HistoryEntry": gateway.HistoryEntry{},
 		"SendMessageRequest": gateway.SendMessageRequest{}, "CloseRequest": gateway.CloseRequest{},
 		"TypingRequest": gateway.TypingRequest{}, "ReceiptsRequest": gateway.ReceiptsRequest{},
+		"Choice": gateway.ChoiceRequest{},
 	}
 	for name, v := range answers {
 		s, ok := doc.Components.Schemas[name]

@@ -23,6 +23,8 @@
 //	liveagent_sessions_closed_total{reason}   closed sessions by close reason (workflow)
 //	liveagent_attachment_failures_total{direction="agent_to_user|user_to_agent"}
 //	                                          failed attachment download/upload attempts (activities)
+//	liveagent_unsupported_content_total{content_type}
+//	                                          agent messages of a type the bridge cannot show, delivered as a notice (listener)
 //	liveagent_miaw_*, liveagent_listener_*    MIAW client and SSE listener counters (package app)
 //	temporal_*                                Temporal SDK metrics, unprefixed so the
 //	                                          official SDK dashboards work as is

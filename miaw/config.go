@@ -15,7 +15,9 @@ const (
 	// the authenticated access-token endpoint (User Verification). Default.
 	AuthVerified AuthMode = "verified"
 	// AuthGuest uses the unauthenticated access-token endpoint; each userID
-	// gets its own anonymous Salesforce subject.
+	// gets its own anonymous Salesforce subject, and each renewal a new one:
+	// a guest's conversation does not survive its first token (the bridge's
+	// config refuses guest mode for that reason; see config.AuthGuest).
 	AuthGuest AuthMode = "guest"
 )
 

@@ -66,16 +66,30 @@ func (e *OfflineError) Is(target error) bool { return target == ErrOffline }
 
 // Availability says whether a live agent can be offered for topic now (one
 // of the configured topics), until when, or when next. Ask before offering
-// the user a human; Start asks again.
+// the user a human; Start asks again. The offline message is the default
+// locale's; AvailabilityIn gives the user's.
 func (c *Client) Availability(ctx context.Context, topic string) (Availability, error) {
+	return c.AvailabilityIn(ctx, topic, "")
+}
+
+// AvailabilityIn is Availability with the offline message in locale (as
+// StartRequest.Locale: "" is the default, an unknown one falls back to it;
+// a malformed one is ErrInvalid).
+func (c *Client) AvailabilityIn(ctx context.Context, topic, locale string) (Availability, error) {
 	if err := c.validateTopic(topic); err != nil {
 		return Availability{}, err
 	}
-	return c.check(ctx, topic)
+	l, err := validateLocale(locale)
+	if err != nil {
+		return Availability{}, err
+	}
+	return c.check(ctx, topic, c.settingsFor(l))
 }
 
-func (c *Client) check(ctx context.Context, topic string) (Availability, error) {
-	a := Availability{Topic: topic, OfflineMessage: c.settings.OfflineMessage, Decision: availability.Decision{Available: true}}
+// check asks the availability checker; settings are the user's (their
+// offline message).
+func (c *Client) check(ctx context.Context, topic string, settings workflows.Settings) (Availability, error) {
+	a := Availability{Topic: topic, OfflineMessage: settings.OfflineMessage, Decision: availability.Decision{Available: true}}
 	if c.availability == nil {
 		return a, nil
 	}

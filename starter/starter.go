@@ -21,6 +21,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/liveagent-bridge/liveagent/attachstore"
+	"github.com/liveagent-bridge/liveagent/locales"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
@@ -52,6 +53,7 @@ type Client struct {
 	availability    AvailabilityChecker // nil: always available
 	handoffExcluded []string            // topics whose assistant context is dropped
 	typing          typingCoalescer     // presence.go
+	locales         locales.Table       // per-locale texts (WithLocales)
 }
 
 // Option customises New.
@@ -77,7 +79,10 @@ type StartRequest struct {
 	UserID      string
 	Topic       string // one of the configured topics
 	Description string // the user's problem, sent to the agent as the first message
-	Locale      string // e.g. "en_US"; empty means the configured default
+	// Locale is the user's locale: a BCP 47 tag (fr-CA) or POSIX name
+	// (fr_CA); empty means the configured default. It picks the texts the
+	// user is shown (WithLocales) and goes to Salesforce as fr_CA.
+	Locale string
 	// Summary is the assistant's short summary of the conversation so far
 	// (at most MaxSummaryBytes); the agent reads it under the description.
 	Summary string
@@ -102,9 +107,12 @@ type Session struct {
 // available (WithAvailability): otherwise Start returns an *OfflineError
 // and starts nothing; the running session is returned whatever the hours.
 func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) {
-	if err := c.validateStart(req); err != nil {
+	locale, err := c.validateStart(req)
+	if err != nil {
 		return nil, err
 	}
+	req.Locale = locale
+	settings := c.settingsFor(locale)
 	summary, history, err := c.handoff(req)
 	if err != nil {
 		return nil, err
@@ -127,7 +135,7 @@ func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) 
 			workflows.SearchAttrUser.ValueSet(req.UserID),
 		),
 		StaticSummary: fmt.Sprintf("Live chat %s → %s", req.UserID, req.Topic),
-		StaticDetails: staticDetails(req, c.settings),
+		StaticDetails: staticDetails(req, settings),
 	}
 	in := workflows.SessionInput{Request: workflows.SessionRequest{
 		UserID:      req.UserID,
@@ -136,10 +144,10 @@ func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) 
 		Locale:      req.Locale,
 		Summary:     summary,
 		History:     history,
-		Settings:    c.settings,
+		Settings:    settings,
 	}}
 	if runningRunID == "" {
-		avail, err := c.check(ctx, req.Topic)
+		avail, err := c.check(ctx, req.Topic, settings)
 		if err != nil {
 			return nil, fmt.Errorf("start session %s: %w", id, err)
 		}

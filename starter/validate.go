@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/liveagent-bridge/liveagent/locales"
 )
 
 func invalid(format string, args ...any) error {
@@ -15,9 +17,6 @@ func invalid(format string, args ...any) error {
 // userIDPattern keeps user ids safe in a workflow id, a JWT subject and a
 // visibility query.
 var userIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._@+:-]*$`)
-
-// localePattern matches Salesforce-style locales: en, en_US, zh_Hant_TW.
-var localePattern = regexp.MustCompile(`^[a-z]{2,3}(_[A-Za-z]{4})?(_[A-Z]{2})?$`)
 
 func validateUserID(id string) error {
 	if id == "" {
@@ -64,18 +63,27 @@ func (c *Client) validateTopic(topic string) error {
 	return nil
 }
 
-func (c *Client) validateStart(req StartRequest) error {
+// validateStart checks req and returns its locale normalised (fr-CA ->
+// fr_CA; "" when none).
+func (c *Client) validateStart(req StartRequest) (string, error) {
 	if err := validateUserID(req.UserID); err != nil {
-		return err
+		return "", err
 	}
 	if err := c.validateTopic(req.Topic); err != nil {
-		return err
+		return "", err
 	}
 	if err := c.validateText("description", req.Description, true); err != nil {
-		return err
+		return "", err
 	}
-	if req.Locale != "" && !localePattern.MatchString(req.Locale) {
-		return invalid("locale %q must look like en_US", req.Locale)
+	return validateLocale(req.Locale)
+}
+
+// validateLocale normalises a locale the assistant sent: a malformed one is
+// ErrInvalid with the reason.
+func validateLocale(tag string) (string, error) {
+	l, err := locales.Normalize(tag)
+	if err != nil {
+		return "", invalid("%s", err)
 	}
-	return nil
+	return l, nil
 }

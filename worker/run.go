@@ -126,6 +126,10 @@ func Run(ctx context.Context, cfg *config.Config, opts ...Option) error {
 		return err
 	}
 	logger.Info("workers started", "task_queue", workflows.TaskQueue, "listener_task_queue", workflows.ListenerTaskQueue)
+	if err := EnsureShards(ctx, tc, cfg.Session.ListenerShards); err != nil {
+		// Sessions whose shard is not running run their own listener.
+		logger.Error("listener shards not started; sessions fall back to their own listeners", "error", err)
+	}
 	go sweepAttachments(ctx, w.acts.Store, cfg.Attachments.Retention, attachmentSweepEvery, logger)
 	if s.onStarted != nil {
 		s.onStarted()

@@ -25,6 +25,12 @@ import (
 // own cadence (activities.DefaultListenerHeartbeat) instead of adding calls.
 const ListenerHeartbeatThrottle = 10 * time.Second
 
+// ShardHeartbeatThrottle caps how long the SDK holds back a shard listener's
+// heartbeat: a third of workflows.ShardHeartbeatTimeout, so a beat may be
+// lost without the shard being taken for dead. There are only
+// session.listener_shards of them, whatever the number of sessions.
+const ShardHeartbeatThrottle = workflows.ShardHeartbeatTimeout / 3
+
 // workers is the pair of Temporal workers of one bridge process:
 //
 //   - on workflows.TaskQueue the session workflow and its short activities
@@ -33,9 +39,11 @@ const ListenerHeartbeatThrottle = 10 * time.Second
 //   - on workflows.ListenerTaskQueue only the SSE listener, at most
 //     worker.listener_slots at once (one per open session), so open streams
 //     can never starve the short activities.
+//   - on workflows.ListenerShardTaskQueue the listener shards' activities
+//     (session.listener_shards), each holding many sessions' streams.
 type workers struct {
-	main, listener sdkworker.Worker
-	acts           *activities.Activities
+	main, listener, shards sdkworker.Worker
+	acts                   *activities.Activities
 }
 
 // newWorkers builds the MIAW client from cfg.MIAW() (unless sf is given),
@@ -68,6 +76,7 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 	w.acts = &activities.Activities{
 		SF:                sf,
 		Temporal:          tc,
+		Shards:            tc,
 		Store:             store,
 		Sink:              sink,
 		AttachmentBaseURL: cfg.Attachments.PublicURL,
@@ -89,17 +98,29 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 		MaxHeartbeatThrottleInterval:       ListenerHeartbeatThrottle,
 	})
 	w.acts.RegisterListener(w.listener)
+
+	w.shards = sdkworker.New(tc, workflows.ListenerShardTaskQueue, sdkworker.Options{
+		MaxConcurrentActivityExecutionSize: max(cfg.Session.ListenerShards, 1),
+		DisableWorkflowWorker:              true,
+		MaxHeartbeatThrottleInterval:       ShardHeartbeatThrottle,
+	})
+	w.acts.RegisterShardListener(w.shards)
 	return w, nil
 }
 
 // start starts both workers (non-blocking); if the second fails the first
 // is stopped again.
 func (w *workers) start() error {
+	if err := w.shards.Start(); err != nil {
+		return fmt.Errorf("start shard listener worker on %s: %w", workflows.ListenerShardTaskQueue, err)
+	}
 	if err := w.listener.Start(); err != nil {
+		w.shards.Stop()
 		return fmt.Errorf("start listener worker on %s: %w", workflows.ListenerTaskQueue, err)
 	}
 	if err := w.main.Start(); err != nil {
 		w.listener.Stop()
+		w.shards.Stop()
 		return fmt.Errorf("start session worker on %s: %w", workflows.TaskQueue, err)
 	}
 	return nil
@@ -111,4 +132,5 @@ func (w *workers) start() error {
 func (w *workers) stop() {
 	w.main.Stop()
 	w.listener.Stop()
+	w.shards.Stop()
 }

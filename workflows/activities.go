@@ -81,3 +81,16 @@ func RegisterActivities(r worker.ActivityRegistry, a SessionActivities) {
 func RegisterListener(r worker.ActivityRegistry, l Listener) {
 	r.RegisterActivityWithOptions(l.ListenEvents, activity.RegisterOptions{Name: ActivityListen})
 }
+
+// ShardListener is the listener of a listener shard, run on
+// ListenerShardTaskQueue.
+type ShardListener interface {
+	// ListenShard is ActivityListenShard.
+	ListenShard(context.Context, ListenShardInput) (ListenShardResult, error)
+}
+
+// RegisterShardListener registers l as ActivityListenShard, on the worker of
+// ListenerShardTaskQueue.
+func RegisterShardListener(r worker.ActivityRegistry, l ShardListener) {
+	r.RegisterActivityWithOptions(l.ListenShard, activity.RegisterOptions{Name: ActivityListenShard})
+}

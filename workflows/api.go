@@ -151,6 +151,20 @@ type Settings struct {
 	TransferFailedMessage  string `json:",omitempty"` // a transfer failed; the user waits again
 	InactiveMessage        string `json:",omitempty"` // Salesforce marked the session inactive
 	IdleMessage            string `json:",omitempty"` // the chat ended after IdleTimeout
+	// The texts below are shown while waiting and chatting; an empty one
+	// means the built-in English text (texts.go). Placeholders in braces
+	// are replaced: {position}, {minutes}, {agent}, {file}.
+	QueuePositionMessage    string `json:",omitempty"` // the user's place in the queue: {position}
+	WaitMessage             string `json:",omitempty"` // estimated wait of 2 minutes or more: {minutes}
+	WaitOneMinuteMessage    string `json:",omitempty"` // estimated wait of about a minute
+	WaitUnderAMinuteMessage string `json:",omitempty"` // estimated wait under a minute
+	TransferMessage         string `json:",omitempty"` // the agent transfers the chat
+	AgentJoinedMessage      string `json:",omitempty"` // another agent joined (transfer): {agent}
+	UnnamedAgent            string `json:",omitempty"` // {agent} when the agent's name is unknown
+	SendFailedMessage       string `json:",omitempty"` // a kept message could not be delivered
+	FileTooLargeMessage     string `json:",omitempty"` // Salesforce refused a kept file as too large: {file}
+	FileTypeRefusedMessage  string `json:",omitempty"` // Salesforce refused a kept file's type: {file}
+	AttachmentFailedMessage string `json:",omitempty"` // an agent's file could not be downloaded: {file}
 	// RoutingResultTimeout ends a session Salesforce says nothing about
 	// (no routing result, queue position or accept) this long after the
 	// conversation was created; 0 waits for the accept timeout alone.
@@ -184,6 +198,11 @@ type Settings struct {
 	// (its ExpiresAt) when no typing-stopped follows (0 =
 	// DefaultAgentTypingExpiry).
 	AgentTypingExpiry time.Duration `json:",omitempty"`
+	// ListenerShards, when > 0, makes the session join listener shard
+	// ShardOf(UserID, ListenerShards) instead of running its own listener
+	// (see ShardWorkflow); the worker keeps that many shards running. A
+	// session whose shard cannot be joined runs its own listener.
+	ListenerShards int `json:",omitempty"`
 }
 
 // DefaultListenerHeartbeatTimeout is the listener's heartbeat timeout when
@@ -236,6 +255,9 @@ type Carry struct {
 type UserMessage struct {
 	ID   string
 	Text string
+	// Choice, when set, answers an agent's Choices; Text may then be empty
+	// (the option's title is used).
+	Choice *ChoiceReply `json:",omitempty"`
 }
 
 // UserAttachment is the argument of UpdateSendAttachment. The bytes are in the
@@ -287,6 +309,9 @@ const (
 	AgentConversationShut AgentEventKind = "conversation-closed" // CloseConversation
 	AgentReadAck          AgentEventKind = "read-ack"            // agent read a user message
 	AgentDeliveryAck      AgentEventKind = "delivery-ack"        // agent client received a user message
+	// AgentListenerFailed: the session's stream in its listener shard failed
+	// for good (Text says why); the session fails as if its own listener had.
+	AgentListenerFailed AgentEventKind = "listener-failed"
 )
 
 // AgentEvent is one Salesforce event for this session's conversation, already
@@ -310,6 +335,14 @@ type AgentEvent struct {
 	WorkType      string        // AgentWorkResult
 	SessionStatus string        // AgentSessionStatus: Waiting | Active | Ended | ...
 	AckedEntryID  string        // AgentReadAck / AgentDeliveryAck
+
+	// Rich content of an AgentMessage (Text holds its fallback text).
+	Choices *Choices `json:",omitempty"`
+	Form    *Form    `json:",omitempty"`
+	WebView *WebView `json:",omitempty"`
+	// Unsupported names the message or format type of an AgentMessage this
+	// bridge cannot show (Text is then a notice saying so).
+	Unsupported string `json:",omitempty"`
 }
 
 // Link is a rich link shared by the agent.
@@ -354,6 +387,10 @@ type TranscriptEntry struct {
 	Text       string
 	Link       *Link
 	Attachment *AttachmentRef
+	Choices    *Choices     `json:",omitempty"` // agent: the options offered
+	Form       *Form        `json:",omitempty"` // agent: a form (answered in text)
+	WebView    *WebView     `json:",omitempty"` // agent: a page to open
+	Choice     *ChoiceReply `json:",omitempty"` // user: the option picked
 }
 
 // SessionView is the QueryState result.
@@ -450,6 +487,8 @@ type SendMessageInput struct {
 	MessageID      string // MIAW message id (UUID) derived from the user's message id
 	Text           string
 	Language       string
+	// Choice, when set, is sent as a MIAW ChoicesResponse instead of Text.
+	Choice *ChoiceResponse `json:",omitempty"`
 }
 
 // SendResult is the result of ActivitySendMessage and ActivitySendAttachment.
@@ -518,6 +557,9 @@ type Delivery struct {
 	Text          string
 	Link          *Link
 	Attachment    *AttachmentRef
+	Choices       *Choices `json:",omitempty"` // agent-message: options to pick from (Text is the fallback)
+	Form          *Form    `json:",omitempty"` // agent-message: a form (Text is the fallback)
+	WebView       *WebView `json:",omitempty"` // agent-message: a page to open (Text is the fallback)
 	State         State
 	CloseReason   CloseReason
 	Typing        bool

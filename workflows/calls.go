@@ -28,7 +28,7 @@ func (s *session) createConversation(ctx workflow.Context) (CreateConversationRe
 
 // sendMessage sends text as the assistant's message messageID; summary
 // names it in the Web UI.
-func (s *session) sendMessage(ctx workflow.Context, summary, messageID, text string) (SendResult, error) {
+func (s *session) sendMessage(ctx workflow.Context, summary, messageID, text string, choice *ChoiceResponse) (SendResult, error) {
 	var res SendResult
 	err := workflow.ExecuteActivity(salesforceOptions(ctx, summary), ActivitySendMessage, SendMessageInput{
 		UserID:         s.req.UserID,
@@ -36,6 +36,7 @@ func (s *session) sendMessage(ctx workflow.Context, summary, messageID, text str
 		MessageID:      miawMessageID(s.conversationID, messageID),
 		Text:           text,
 		Language:       s.req.Locale,
+		Choice:         choice,
 	}).Get(ctx, &res)
 	return res, err
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 )
 
@@ -45,6 +46,8 @@ func (s *session) handleAgentEvent(ctx workflow.Context, ev AgentEvent) {
 		s.onTyping(ctx, ev)
 	case AgentConversationShut:
 		s.end(CloseAgentEnded)
+	case AgentListenerFailed:
+		s.listenerFailure = temporal.NewApplicationError("listener shard: "+ev.Text, errTypeListenerFailed)
 	case AgentReadAck, AgentDeliveryAck:
 		s.onAgentReceipt(ctx, ev)
 	default:
@@ -121,7 +124,7 @@ func (s *session) rejoin(ctx workflow.Context, ev AgentEvent) {
 	}
 	s.moveTo(ctx, phaseActive)
 	s.notifyWith(ctx, "joined/"+s.eventKey(ev), Delivery{
-		Text:       fmt.Sprintf(agentJoinedFormat, s.agentName),
+		Text:       s.req.Settings.agentJoinedText(s.agentName),
 		SenderName: s.agentName,
 	})
 }
@@ -146,7 +149,7 @@ func (s *session) onAgentJoined(ctx workflow.Context, ev AgentEvent) {
 	if s.phase == phaseTransferring || (previous != "" && previous != s.agentName) {
 		s.moveTo(ctx, phaseActive)
 		s.notifyWith(ctx, "joined/"+s.eventKey(ev), Delivery{
-			Text:       fmt.Sprintf(agentJoinedFormat, orDefault(s.agentName, "another agent")),
+			Text:       s.req.Settings.agentJoinedText(s.agentName),
 			SenderName: s.agentName,
 		})
 	}
@@ -180,7 +183,7 @@ func (s *session) onRoutingResult(ctx workflow.Context, ev AgentEvent) {
 	if !s.phase.accepted() && ev.EstimatedWait > 0 {
 		s.estimatedWait = ev.EstimatedWait
 		s.notifyWith(ctx, "wait/"+s.eventKey(ev), Delivery{
-			Text:          estimatedWaitText(ev.EstimatedWait),
+			Text:          s.req.Settings.waitText(ev.EstimatedWait),
 			EstimatedWait: ev.EstimatedWait,
 			QueuePosition: s.queuePosition,
 		})
@@ -194,7 +197,7 @@ func (s *session) startTransfer(ctx workflow.Context, ev AgentEvent) {
 	}
 	s.logger.Info("Transfer to another agent", "from", s.agentName)
 	s.moveTo(ctx, phaseTransferring)
-	s.notify(ctx, "transfer/"+s.eventKey(ev), transferMessage)
+	s.notify(ctx, "transfer/"+s.eventKey(ev), orDefault(s.req.Settings.TransferMessage, transferMessage))
 }
 
 // transferFailed puts the user back in the queue after a transfer found no
@@ -233,7 +236,7 @@ func (s *session) onQueuePosition(ctx workflow.Context, ev AgentEvent) {
 	}
 	s.queuePosition = ev.QueuePosition
 	s.notifyWith(ctx, "queue/"+s.eventKey(ev), Delivery{
-		Text:          fmt.Sprintf(queuePositionFormat, ev.QueuePosition),
+		Text:          s.req.Settings.queuePositionText(ev.QueuePosition),
 		QueuePosition: ev.QueuePosition,
 		EstimatedWait: s.estimatedWait,
 	})
@@ -286,9 +289,12 @@ func (s *session) onAgentMessage(ctx workflow.Context, ev AgentEvent) {
 	sender := orDefault(ev.SenderName, s.agentName)
 	s.lastMessageAt = workflow.Now(ctx)
 	if ev.Text != "" || ev.Link != nil {
-		s.addTranscript(TranscriptEntry{ID: key, At: at, From: FromAgent, SenderName: sender, Text: ev.Text, Link: ev.Link})
+		choices, form, webView := s.richFields(ctx, ev)
+		s.addTranscript(TranscriptEntry{ID: key, At: at, From: FromAgent, SenderName: sender, Text: ev.Text, Link: ev.Link,
+			Choices: choices, Form: form, WebView: webView})
 		_ = s.deliver(ctx, Delivery{
 			ID: key, Kind: DeliverAgentMessage, At: at, SenderName: sender, Text: ev.Text, Link: ev.Link,
+			Choices: choices, Form: form, WebView: webView,
 		})
 	}
 	for i, a := range ev.Attachments {
@@ -296,7 +302,7 @@ func (s *session) onAgentMessage(ctx workflow.Context, ev AgentEvent) {
 		ref, err := s.downloadAttachment(ctx, ev.EntryID, a)
 		if err != nil {
 			s.logger.Error("Agent attachment download failed", "entryID", ev.EntryID, "attachmentID", a.ID, "error", err)
-			s.notify(ctx, id, fmt.Sprintf(attachmentFailedFormat, a.Name))
+			s.notify(ctx, id, fileText(s.req.Settings.AttachmentFailedMessage, attachmentFailedFormat, a.Name))
 			continue
 		}
 		s.addTranscript(TranscriptEntry{ID: id, At: at, From: FromAgent, SenderName: sender, Attachment: &ref})

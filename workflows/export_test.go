@@ -12,3 +12,10 @@ const (
 	RoutingFailedMessage = routingFailedMessage
 	FailedMessage        = failedMessage
 )
+
+// SetShardContinueAsNewAfter sets the shard history bound until the test ends.
+func SetShardContinueAsNewAfter(t interface{ Cleanup(func()) }, n int) {
+	old := shardContinueAsNewAfter
+	shardContinueAsNewAfter = n
+	t.Cleanup(func() { shardContinueAsNewAfter = old })
+}

@@ -43,6 +43,15 @@ func (s *session) validateMessage(_ workflow.Context, m UserMessage) error {
 	if err := validateID(m.ID); err != nil {
 		return err
 	}
+	if m.Choice != nil {
+		opt, err := s.validateChoice(*m.Choice)
+		if err != nil {
+			return err
+		}
+		if m.Text == "" {
+			m.Text = opt.Title
+		}
+	}
 	if err := s.validateText("message text", m.Text, false); err != nil {
 		return err
 	}
@@ -81,7 +90,12 @@ func (s *session) onSendMessage(ctx workflow.Context, m UserMessage) (UpdateResu
 	if dup, ok := s.duplicate(m.ID); ok {
 		return dup, nil
 	}
-	s.addTranscript(TranscriptEntry{ID: m.ID, At: workflow.Now(ctx), From: FromUser, Text: m.Text})
+	if m.Choice != nil && m.Text == "" {
+		// The validator accepted the choice, so the option exists.
+		opt, _ := s.validateChoice(*m.Choice)
+		m.Text = opt.Title
+	}
+	s.addTranscript(TranscriptEntry{ID: m.ID, At: workflow.Now(ctx), From: FromUser, Text: m.Text, Choice: m.Choice})
 	s.lastMessageAt = workflow.Now(ctx)
 	return s.enqueue(ctx, &outgoing{msg: &m})
 }

@@ -106,7 +106,7 @@ func (s *session) send(ctx workflow.Context, item *outgoing) (UpdateResult, erro
 	)
 	if item.msg != nil {
 		id = item.msg.ID
-		res, err = s.sendMessage(ctx, "send user message", id, item.msg.Text)
+		res, err = s.sendMessage(ctx, "send user message", id, item.msg.Text, s.choiceResponse(ctx, item.msg))
 	} else {
 		id = item.att.ID
 		res, err = s.sendAttachment(ctx, *item.att)
@@ -134,24 +134,25 @@ func (s *session) forget(ctx workflow.Context, item *outgoing) {
 		}
 	}
 	if !item.waiter && s.state() == StateActive {
-		s.notify(ctx, "send-failed/"+id, sendFailedNotice(item))
+		s.notify(ctx, "send-failed/"+id, sendFailedNotice(s.req.Settings, item))
 	}
 }
 
 // sendFailedNotice says why a kept item was not sent, when Salesforce said
 // why it refused a file.
-func sendFailedNotice(item *outgoing) string {
+func sendFailedNotice(st Settings, item *outgoing) string {
+	failed := orDefault(st.SendFailedMessage, sendFailedMessage)
 	var appErr *temporal.ApplicationError
 	if item.att == nil || !errors.As(item.err, &appErr) {
-		return sendFailedMessage
+		return failed
 	}
 	switch appErr.Type() {
 	case ErrTypeAttachmentTooLarge:
-		return fmt.Sprintf(fileTooLargeFormat, item.att.Name)
+		return fileText(st.FileTooLargeMessage, fileTooLargeFormat, item.att.Name)
 	case ErrTypeUnsupportedFileType:
-		return fmt.Sprintf(fileTypeRefusedFormat, item.att.Name)
+		return fileText(st.FileTypeRefusedMessage, fileTypeRefusedFormat, item.att.Name)
 	}
-	return sendFailedMessage
+	return failed
 }
 
 // failWaitingSends ends every update still waiting in the outbox: the session

@@ -74,6 +74,7 @@ func newSession(ctx workflow.Context, in SessionInput) *session {
 		seenUserMessages:   newBoundedSet(maxSeenIDs, nil),
 		sentEntryIDs:       map[string]string{},
 		events:             workflow.GetSignalChannel(ctx, SignalAgentEvent),
+		shard:              -1,
 	}
 	if s.req.Locale == "" {
 		s.req.Locale = s.req.Settings.DefaultLocale
@@ -153,7 +154,7 @@ func (s *session) open(ctx workflow.Context) error {
 
 	text := FirstMessage(s.req)
 	s.addTranscript(TranscriptEntry{ID: descriptionMessageID, At: workflow.Now(ctx), From: FromUser, Text: text})
-	sent, err := s.sendMessage(ctx, "send description", descriptionMessageID, text)
+	sent, err := s.sendMessage(ctx, "send description", descriptionMessageID, text, nil)
 	if err != nil {
 		return fmt.Errorf("send description: %w", err)
 	}
@@ -257,7 +258,7 @@ func (s *session) broker(ctx workflow.Context) (_ exit, over bool) {
 // the live session.
 func (s *session) step(ctx workflow.Context, timer workflow.Future) (_ exit, over bool) {
 	err := workflow.Await(ctx, func() bool {
-		return s.events.Len() > 0 || s.ending != "" || s.listener.IsReady() || len(s.presence.receipts) > 0 ||
+		return s.events.Len() > 0 || s.ending != "" || s.listenerStopped() || len(s.presence.receipts) > 0 ||
 			(timer != nil && timer.IsReady()) ||
 			(!s.draining && s.continueAsNewWanted(ctx)) || (s.draining && s.drained(ctx))
 	})
@@ -269,12 +270,8 @@ func (s *session) step(ctx workflow.Context, timer workflow.Future) (_ exit, ove
 	if s.ending != "" {
 		return exit{reason: s.ending}, true
 	}
-	if s.listener.IsReady() {
-		err := s.listener.Get(ctx, nil)
-		if err == nil {
-			err = temporal.NewApplicationError("listener returned without being cancelled", errTypeListenerFailed)
-		}
-		return s.failed(ctx, fmt.Errorf("listener stopped: %w", err)), true
+	if s.listenerStopped() {
+		return s.failed(ctx, fmt.Errorf("listener stopped: %w", s.listenerError(ctx))), true
 	}
 	if !s.draining && s.continueAsNewWanted(ctx) {
 		s.logger.Info("Preparing to continue as new", "historyLength", workflow.GetInfo(ctx).GetCurrentHistoryLength())

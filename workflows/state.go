@@ -122,6 +122,11 @@ type session struct {
 
 	listener       workflow.Future
 	cancelListener workflow.CancelFunc
+	// shard is the listener shard this run joined (-1: none); see shard.go.
+	shard int
+	// listenerFailure is set when the shard reports this session's stream
+	// failed for good.
+	listenerFailure error
 }
 
 // view is the QueryState answer.

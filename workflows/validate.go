@@ -54,6 +54,8 @@ func validateRequest(r SessionRequest) error {
 	case st.ListenerHeartbeatTimeout != 0 && (st.ListenerHeartbeatTimeout < MinListenerHeartbeatTimeout || st.ListenerHeartbeatTimeout > MaxListenerHeartbeatTimeout):
 		return fmt.Errorf("Settings.ListenerHeartbeatTimeout must be 0 or between %s and %s, got %s",
 			MinListenerHeartbeatTimeout, MaxListenerHeartbeatTimeout, st.ListenerHeartbeatTimeout)
+	case st.ListenerShards < 0 || st.ListenerShards > MaxListenerShards:
+		return fmt.Errorf("Settings.ListenerShards must be between 0 and %d, got %d", MaxListenerShards, st.ListenerShards)
 	}
 	return validateHandoff(r)
 }

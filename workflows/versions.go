@@ -33,7 +33,25 @@ const (
 	// (presence.go). Legacy: every history recorded before it, which drops
 	// agent receipts; the change is asked only where presence does something.
 	changePresence = "presence"
+	// changeListenerShards: a session with Settings.ListenerShards joins a
+	// listener shard instead of running its own listener. Asked only by
+	// such sessions; legacy: none (every recorded history predates the
+	// setting and runs its own listener).
+	changeListenerShards = "listener-shards"
+	// changeRichContent: agent choices, forms and web views reach the user
+	// as structured data beside their fallback text, and a user's choice
+	// reply goes to Salesforce as a ChoicesResponse (rich.go). Asked only
+	// on those paths, so histories without rich content carry no marker.
+	// Legacy (none recorded): the fallback text only, and a choice reply is
+	// sent as its text.
+	changeRichContent = "rich-content"
 )
+
+// usesListenerShards reports whether a session configured for listener
+// shards joins one (asked only when Settings.ListenerShards > 0).
+func (s *session) usesListenerShards(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeListenerShards, workflow.DefaultVersion, 1) == 1
+}
 
 // activeBeforeGreeting reports whether this session becomes active before
 // its greeting is delivered (legacy sessions after).
@@ -98,5 +116,5 @@ func (s *session) releaseListener(ctx workflow.Context) {
 		s.stopListener(ctx) // legacy v0 (already stopped), v1
 		return
 	}
-	s.abandonListener()
+	s.abandonListener(ctx)
 }

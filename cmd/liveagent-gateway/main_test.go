@@ -23,6 +23,10 @@ import (
 
 func writeConfig(t *testing.T, temporalAddr, namespace, extra string) string {
 	t.Helper()
+	keyPath, _, err := emulator.GenerateKeyPair(t.TempDir(), "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
 	yaml := `temporal:
   address: ` + temporalAddr + `
   namespace: ` + namespace + `
@@ -30,7 +34,9 @@ salesforce:
   scrt_url: https://acme.my.salesforce-scrt.com
   org_id: 00D000000000001
   deployment: Live_Agent_Bridge
-  auth_mode: guest
+  private_key_file: ` + keyPath + `
+  key_id: k1
+  issuer: bridge-test
 session:
   topics: [Payroll, Benefits]
 attachments:

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 )
 
 // The production worker must stay small: it may link the Temporal SDK but
@@ -77,14 +79,44 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-const guestConfig = `salesforce:
+// minimalConfig is a valid configuration with a generated signing key.
+func minimalConfig(t *testing.T) string {
+	t.Helper()
+	keyPath, _, err := emulator.GenerateKeyPair(t.TempDir(), "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return `salesforce:
+  scrt_url: https://acme.my.salesforce-scrt.com
+  org_id: 00D000000000001
+  deployment: Bridge
+  private_key_file: ` + keyPath + `
+  key_id: k1
+  issuer: bridge-test
+session:
+  topics: [HR]
+`
+}
+
+// Guest mode stops the worker at start: exit 2, one line that says why.
+func TestGuestModeExitsTwoWithTheReason(t *testing.T) {
+	path := writeConfig(t, `salesforce:
   scrt_url: https://acme.my.salesforce-scrt.com
   org_id: 00D000000000001
   deployment: Bridge
   auth_mode: guest
 session:
   topics: [HR]
-`
+`)
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"-config", path}, &stdout, &stderr); code != 2 {
+		t.Fatalf("exit %d, want 2 (stderr %q)", code, stderr.String())
+	}
+	got := stderr.String()
+	if !strings.HasPrefix(got, "config: salesforce.auth_mode: guest is not supported: ") || strings.Count(got, "\n") != 1 {
+		t.Fatalf("stderr %q", got)
+	}
+}
 
 func writeConfig(t *testing.T, yaml string) string {
 	t.Helper()
@@ -99,7 +131,7 @@ func writeConfig(t *testing.T, yaml string) string {
 // key, without the key.
 func TestBadCodecKeyExitsTwoWithOneLine(t *testing.T) {
 	const shortKey = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" // 29 bytes
-	path := writeConfig(t, guestConfig+`codec:
+	path := writeConfig(t, minimalConfig(t)+`codec:
   enabled: true
   active_key_id: k1
   keys:
@@ -122,7 +154,7 @@ func TestMetricsListenBusyFailsAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	path := writeConfig(t, guestConfig+"log:\n  level: warn\ntemporal:\n  address: 127.0.0.1:1\nworker:\n  metrics_listen: "+busy.Addr().String()+"\n")
+	path := writeConfig(t, minimalConfig(t)+"log:\n  level: warn\ntemporal:\n  address: 127.0.0.1:1\nworker:\n  metrics_listen: "+busy.Addr().String()+"\n")
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"-config", path}, &stdout, &stderr); code != 1 {
 		t.Fatalf("exit %d, want 1 (stderr %q)", code, stderr.String())

@@ -31,6 +31,11 @@ func TestAvailabilityCommand(t *testing.T) {
 	assert.Contains(t, stdout, "HR: offline, next opening ")
 	assert.Contains(t, stdout, "HR is closed.\n")
 
+	t.Setenv("LIVEAGENT_LOCALES", `{"fr":{"offline_message":"RH est fermé."}}`)
+	code, stdout, stderr = cli(t, tc, "-config", writeConfig(t), "availability", "-topic", "HR", "-locale", "fr-CA")
+	assert.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "RH est fermé.\n", "the offline message in the locale, fr_CA falling back to fr")
+
 	code, _, stderr = cli(t, tc, "-config", writeConfig(t), "availability", "-topic", "Gardening")
 	assert.Equal(t, 2, code)
 	assert.Contains(t, stderr, `topic "Gardening" is not configured`)

@@ -40,7 +40,7 @@ salesforce:
   allow_any_host: true
   org_id: 00D000000000001
   deployment: Dev
-  auth_mode: guest
+` + signingKeyYAML(t) + `
 session:
   topics: [HR]
 attachments:

@@ -7,7 +7,7 @@
 //	liveagent [-config file] close -user u-42 [-reason "solved"]
 //	liveagent [-config file] state -user u-42
 //	liveagent [-config file] list
-//	liveagent [-config file] availability -topic HR
+//	liveagent [-config file] availability -topic HR [-locale fr-CA]
 //
 // It reads the same configuration as the worker (temporal.*, session.*,
 // attachments.dir, codec.*): with codec.enabled it encrypts what it sends and
@@ -56,7 +56,7 @@ commands:
   close      -user ID [-reason TEXT]                                   end the user's session
   state      -user ID                                                  show state and transcript
   list                                                                 list open sessions
-  availability -topic TOPIC                                           may a live agent be offered now?
+  availability -topic TOPIC [-locale en_US]                            may a live agent be offered now?
 `
 
 func main() {
@@ -214,11 +214,12 @@ func (c *command) dispatch(ctx context.Context, name string, args []string, stde
 		})
 	case "availability":
 		topic := fs.String("topic", "", "topic (one of session.topics)")
+		locale := fs.String("locale", "", "the offline message's locale, e.g. fr-CA (default session.default_locale)")
 		if err := parse(fs, args, false); err != nil {
 			return err
 		}
 		return c.with(ctx, false, func(s *starter.Client) error {
-			a, err := s.Availability(ctx, *topic)
+			a, err := s.AvailabilityIn(ctx, *topic, *locale)
 			if err != nil {
 				return err
 			}

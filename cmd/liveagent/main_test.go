@@ -19,6 +19,7 @@ import (
 	"go.temporal.io/sdk/mocks"
 
 	"github.com/liveagent-bridge/liveagent/config"
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
@@ -31,7 +32,7 @@ salesforce:
   allow_any_host: true
   org_id: 00D000000000001
   deployment: Dev
-  auth_mode: guest
+` + signingKeyYAML(t) + `
 session:
   topics: [HR]
 attachments:
@@ -39,6 +40,14 @@ attachments:
 	p := filepath.Join(dir, "c.yaml")
 	require.NoError(t, os.WriteFile(p, []byte(yaml), 0o600))
 	return p
+}
+
+// signingKeyYAML is the salesforce.* lines of a generated signing key.
+func signingKeyYAML(t *testing.T) string {
+	t.Helper()
+	keyPath, _, err := emulator.GenerateKeyPair(t.TempDir(), "k1")
+	require.NoError(t, err)
+	return "  private_key_file: " + keyPath + "\n  key_id: k1\n  issuer: cli-test"
 }
 
 // cli runs the program with tc as the Temporal client.

@@ -127,6 +127,7 @@ func run(out string, only []string, logger *slog.Logger) error {
 		{"agents-offline", d.agentsOffline},
 		{"handoff", d.handoff},
 		{"presence", d.presence},
+		{"rich-content", d.richContent},
 	} {
 		if len(only) > 0 && !slices.Contains(only, sc.name) {
 			continue
@@ -370,6 +371,45 @@ func (d *driver) userClose(ctx context.Context) error {
 		return err
 	}
 	return d.finish(ctx, user, run, "user-close", workflows.CloseUserClosed)
+}
+
+// richContent: the agent offers quick replies and a web view, the user
+// picks an option (sent as a choices response), then closes.
+func (d *driver) richContent(ctx context.Context) error {
+	const user = "replay-rich-content"
+	run, err := d.start(ctx, user, settings(), 0)
+	if err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{EntryID: "entry-choices", Kind: workflows.AgentMessage, SenderName: "Ann", SenderRole: "Agent",
+		Text: "Which team? Options: 1) Billing 2) Payroll",
+		Choices: &workflows.Choices{Kind: workflows.ChoiceQuickReplies, MessageID: "miaw-choices", Prompt: "Which team?",
+			Options: []workflows.ChoiceOption{{ID: "opt-billing", Title: "Billing"}, {ID: "opt-payroll", Title: "Payroll"}}}})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentMessage, SenderName: "Ann", SenderRole: "Agent",
+		Text: "Invoice: https://billing.example.com/invoice", WebView: &workflows.WebView{URL: "https://billing.example.com/invoice", Title: "Invoice"}})
+	offered := func(v workflows.SessionView) bool {
+		for _, e := range v.Transcript {
+			if e.ID == "entry-choices" {
+				return true
+			}
+		}
+		return false
+	}
+	if err := d.waitFor(ctx, user, "choice offered", offered); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateSendMessage, "m-1", workflows.UserMessage{ID: "m-1",
+		Choice: &workflows.ChoiceReply{InReplyTo: "entry-choices", OptionID: "opt-payroll"}}); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateClose, "close-1", workflows.UserClose{ID: "close-1", Reason: "solved"}); err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, "rich-content", workflows.CloseUserClosed)
 }
 
 func (d *driver) transfer(ctx context.Context) error {

@@ -19,7 +19,7 @@ import (
 // Every agent message reaches the user exactly once, in order, and the
 // session carries on.
 func TestOutageLongerThanReplayWindow(t *testing.T) {
-	s := newStackWith(t, emulator.Config{ReplayWindow: time.Nanosecond})
+	s := newShardedStack(t, emulator.Config{ReplayWindow: time.Nanosecond}, 0) // inspects the per-session listener's cursor
 	const user = "u-replay-window"
 	sess, conv := s.startAccepted(t, user, "Long outage ahead")
 	_, err := s.emu.AgentSend(conv, "before the outage")

@@ -105,7 +105,7 @@ func TestMessageRacingAgentEndStartsNoNewSession(t *testing.T) {
 // worker picks the session up, the listener resumes from its cursor and
 // events sent meanwhile reach the user once.
 func TestSessionSurvivesWorkerRestart(t *testing.T) {
-	s := newStack(t, emulator.Faults{})
+	s := newShardedStack(t, emulator.Config{}, 0) // TestListenerShardsCarrySessions restarts sharded sessions
 	ctx := context.Background()
 	const user = "u-restart"
 	sess, conv := s.startAccepted(t, user, "Deploy in progress")
@@ -155,6 +155,8 @@ func listenerState(t *testing.T, s *stack, workflowID string) enumspb.PendingAct
 func TestListenerSlotsNeverStarveShortActivities(t *testing.T) {
 	s := newBackendWith(t, emulator.Config{})
 	s.cfg.Worker.ListenerSlots = 1
+	s.cfg.Session.ListenerShards = 0 // per-session listeners take the slots
+	s.starter = starter.New(s.tc, s.cfg.SessionSettings(), s.store)
 	s.startWorker(t)
 	t.Cleanup(func() { s.stopWorker() })
 	ctx := context.Background()

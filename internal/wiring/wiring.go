@@ -16,7 +16,8 @@ import (
 	"github.com/liveagent-bridge/liveagent/starter"
 )
 
-// Starter returns the starter client for cfg (valid): its session settings,
+// Starter returns the starter client for cfg (valid): its session settings
+// and per-locale texts,
 // store (may be nil when attachments are not sent) and the availability
 // check of availability.*, which asks Salesforce's business-hours endpoint
 // through a MIAW client when availability.source is salesforce. It makes no
@@ -39,5 +40,6 @@ func Starter(cfg *config.Config, tc client.Client, store *attachstore.Store, log
 		return nil, err
 	}
 	return starter.New(tc, cfg.SessionSettings(), store, starter.WithAvailability(checker),
-		starter.WithHandoffExcludedTopics(cfg.Session.HandoffExcludedTopics...)), nil
+		starter.WithHandoffExcludedTopics(cfg.Session.HandoffExcludedTopics...),
+		starter.WithLocales(cfg.LocaleTable())), nil
 }

@@ -30,6 +30,9 @@ type ConversationInfo struct {
 	RoutingStatus     string            `json:"routingStatus"`
 	UserTyping        bool              `json:"userTyping"`
 	Messages          int               `json:"messages"` // end-user messages and files received
+	// Language is the language the client created the conversation with
+	// (e.g. fr_CA).
+	Language string `json:"language,omitempty"`
 }
 
 // TranscriptEntry is one message as the agent side sees it.
@@ -41,7 +44,14 @@ type TranscriptEntry struct {
 	MessageID  string    `json:"messageId,omitempty"` // client message id (end user) or abstractMessage id (agent)
 	Attachment *FileInfo `json:"attachment,omitempty"`
 	LinkURL    string    `json:"linkUrl,omitempty"` // RichLink messages
-	At         time.Time `json:"at"`
+	// Rich content: what the agent offered (Choices, Form, WebView, or
+	// Raw for any other abstractMessage) and the end user's pick (Choice).
+	Choices *ChoicesInfo         `json:"choices,omitempty"`
+	Form    *FormInfo            `json:"form,omitempty"`
+	WebView *WebViewInfo         `json:"webView,omitempty"`
+	Raw     map[string]any       `json:"raw,omitempty"`
+	Choice  *ChoicesResponseInfo `json:"choice,omitempty"`
+	At      time.Time            `json:"at"`
 	// Delivered and Read are the end user's acknowledgements of agent messages.
 	Delivered bool `json:"delivered,omitempty"`
 	Read      bool `json:"read,omitempty"`
@@ -63,7 +73,8 @@ func infoLocked(c *conversation) ConversationInfo {
 		attrs[k] = v
 	}
 	return ConversationInfo{ID: c.id, UserSubject: c.owner, State: c.state, Agent: c.agent, RoutingAttributes: attrs,
-		CreatedAt: c.createdAt, RoutingStatus: c.routingStatus, UserTyping: c.userTyping, Messages: c.userMessages}
+		CreatedAt: c.createdAt, RoutingStatus: c.routingStatus, UserTyping: c.userTyping, Messages: c.userMessages,
+		Language: c.language}
 }
 
 // Conversations lists all conversations, oldest first.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/google/uuid"
 	"github.com/liveagent-bridge/liveagent/miaw"
 )
 
@@ -159,6 +160,39 @@ func TestConsolePageInBrowser(t *testing.T) {
 	}
 
 	waitJS("attachment shown", `[...document.querySelectorAll("#transcript a.attachment")].some(a => a.textContent.includes("steps.txt"))`)
+
+	// Quick replies from the console; the user's pick shows in the transcript.
+	step("send quick replies",
+		chromedp.SendKeys(chromedp.ID("choices-prompt"), "Which team?"),
+		chromedp.SendKeys(chromedp.ID("choices-options"), "Billing, Payroll"),
+		chromedp.Click(chromedp.ID("send-choices-btn")),
+	)
+	var choices map[string]any
+	for choices == nil {
+		ev := st.next()
+		if ev.Name != miaw.EventMessage {
+			continue
+		}
+		_, _, p := ev.envelope(t)
+		am := p["abstractMessage"].(map[string]any)
+		if am["messageType"] != miaw.MessageTypeChoices {
+			t.Fatalf("expected a choices message, got %v", am)
+		}
+		choices = am
+	}
+	c := choices["choices"].(map[string]any)
+	items := c["optionItems"].([]any)
+	if c["formatType"] != miaw.FormatQuickReplies || c["text"] != "Which team?" || len(items) != 2 {
+		t.Fatalf("choices %v", c)
+	}
+	payroll := items[1].(map[string]any)["optionIdentifier"].(string)
+	if r := e.api("POST", "/conversation/"+conv+"/message", tok, map[string]any{"esDeveloperName": testDeploy,
+		"message": map[string]any{"id": uuid.NewString(), "messageType": "ChoicesResponseMessage", "inReplyToMessageId": choices["id"],
+			"choicesResponse": map[string]any{"formatType": "Selections", "selectedOptions": []any{map[string]any{"optionIdentifier": payroll}}}}}); r.status != 202 {
+		t.Fatalf("choices response: %d %s", r.status, r.body)
+	}
+	waitJS("options and pick shown", `[...document.querySelectorAll("#transcript li")].some(li => li.textContent.includes("[Billing] [Payroll]")) && `+
+		`[...document.querySelectorAll("#transcript li.role-EndUser")].some(li => li.textContent.includes("Payroll (picked "))`)
 	step("end chat", chromedp.Click(chromedp.ID("end-btn")))
 	for {
 		ev := st.next()

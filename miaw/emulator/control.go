@@ -125,6 +125,7 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 	action("timeout", func(id string) (any, error) { return nil, s.TimeoutQueue(id) })
 	action("fail-transfer", func(id string) (any, error) { return nil, s.FailTransfer(id) })
 	action("inactive", func(id string) (any, error) { return nil, s.MarkInactive(id) })
+	s.richControlRoutes(mux, p)
 	mux.HandleFunc("POST /emulator/v1/routing", func(w http.ResponseWriter, r *http.Request) {
 		var b struct {
 			Silent bool `json:"silent"`

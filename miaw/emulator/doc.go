@@ -43,6 +43,11 @@
 //     ReadAcknowledgement when the agent answers (or AgentRead).
 //   - Agent message, link (RichLink), file (Attachments, downloadable from
 //     /emulator/files/{id} on the emulator's own host) and typing.
+//   - Agent rich content: ChoicesMessage (Buttons, QuickReplies, Carousel),
+//     FormMessage (Inputs), WebView, or any raw abstractMessage. The end
+//     user's ChoicesResponseMessage must name a choices message of the
+//     conversation and options it offered (400 otherwise); it is recorded
+//     in the transcript (TranscriptEntry.Choice).
 //   - Transfer: ParticipantChanged (remove), routing status TRANSFER, then
 //     after Config.TransferDelay RoutingResult (Transfer), RoutingWorkResult
 //     (Accepted), ParticipantChanged (add).
@@ -56,12 +61,14 @@
 // # Agent side
 //
 // The agent side can be driven three ways: the Go API on *Server (Accept,
-// AgentSend, AgentSendLink, AgentSendFile, AgentTyping, AgentRead, Transfer, AgentEnd, TimeoutQueue, Conversations,
-// Transcript, UserPresence, Stats), the JSON control API that mirrors it
-// under /emulator/v1/ (GET conversations, GET conversations/{id}, GET
-// conversations/{id}/transcript, GET conversations/{id}/presence (the end
-// user's typing indicators and acknowledgements, as received), POST
-// conversations/{id}/accept|messages|links|files|typing|transfer|read|end|timeout,
+// AgentSend, AgentSendLink, AgentSendFile, AgentSendChoices, AgentSendForm,
+// AgentSendWebView, AgentSendRaw, AgentTyping, AgentRead, Transfer,
+// AgentEnd, TimeoutQueue, Conversations, Transcript, UserPresence, Stats),
+// the JSON control API that mirrors it under /emulator/v1/ (GET
+// conversations, GET conversations/{id}, GET conversations/{id}/transcript,
+// GET conversations/{id}/presence (the end user's typing indicators and
+// acknowledgements, as received), POST
+// conversations/{id}/accept|messages|links|files|choices|forms|webviews|raw|typing|transfer|read|end|timeout,
 // GET stats; 404 unknown conversation, 409 wrong state, 400 bad input), and
 // the agent console web page at /emulator/console. A ScriptedAgent accepts,
 // answers, shares a link and a file, and ends sessions on its own.

@@ -505,6 +505,7 @@ type messageRequest struct {
 			FormatType string `json:"formatType"`
 			Text       string `json:"text"`
 		} `json:"staticContent"`
+		ChoicesResponse json.RawMessage `json:"choicesResponse"`
 	} `json:"message"`
 	ESDeveloperName       string          `json:"esDeveloperName"`
 	IsNewMessagingSession bool            `json:"isNewMessagingSession"`
@@ -526,6 +527,9 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case m.ID == "":
 		writeError(w, http.StatusBadRequest, "message.id is required")
+		return
+	case m.MessageType == miaw.MessageTypeChoicesResponse:
+		s.handleChoicesResponse(w, r, claims, req)
 		return
 	case m.MessageType != "" && m.MessageType != "StaticContentMessage":
 		writeError(w, http.StatusBadRequest, fmt.Sprintf("Unsupported messageType %q", m.MessageType))

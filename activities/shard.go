@@ -1,0 +1,390 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+// ShardQuerier reads a listener shard's membership (a client.Client).
+type ShardQuerier interface {
+	QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error)
+}
+
+// DefaultShardPoll is how often a shard listener asks its shard workflow for
+// membership changes. A query writes nothing on the Temporal server; a new
+// member's stream opens within this long (its events wait in Salesforce's
+// stream meanwhile, nothing is lost).
+const DefaultShardPoll = 500 * time.Millisecond
+
+// Restart backoff of one member's stream after it ended on a transient
+// failure (the miaw client already reconnects dropped connections itself).
+const (
+	shardRestartMin = time.Second
+	shardRestartMax = 30 * time.Second
+)
+
+// ListenShard is the listener of one shard (workflows.ActivityListenShard),
+// registered on workflows.ListenerShardTaskQueue. It holds the SSE stream of
+// every member of the shard workflow in.ShardWorkflowID, each run like
+// ListenEvents runs its one stream (same catch-up, filtering, signalling of
+// the member's run only, duplicate guard), and heartbeats once for all: the
+// heartbeat details are every stream's cursor ([]workflows.ShardCursor), from
+// which a retried attempt, on whatever worker, resumes each stream.
+//
+// Membership: it queries the shard workflow every DefaultShardPoll and
+// starts, replaces (a member's run changed: continue-as-new) or stops streams
+// to match. A member whose run is gone (a signal answered NotFound) is
+// dropped and reported to the shard workflow with SignalShardLeave; one whose
+// stream fails for good is told with an AgentListenerFailed event; a stream
+// that ends otherwise is restarted with backoff.
+//
+// Returns: the cursors when the shard workflow drains (it is about to
+// continue as new); nil when the shard workflow is gone; the context error
+// when cancelled. Query failures are logged and retried at the next poll.
+func (a *Activities) ListenShard(ctx context.Context, in workflows.ListenShardInput) (workflows.ListenShardResult, error) {
+	if in.ShardWorkflowID == "" {
+		return workflows.ListenShardResult{}, invalidInput("listen shard: ShardWorkflowID is required")
+	}
+	if a.SF == nil || a.Temporal == nil || a.Shards == nil {
+		return workflows.ListenShardResult{}, invalidInput("listen shard: activities are not wired (SF, Temporal and Shards are required)")
+	}
+	h := &shardHost{
+		a:       a,
+		id:      in.ShardWorkflowID,
+		log:     a.logger().With("shard", in.ShardWorkflowID),
+		record:  a.recordHeartbeat,
+		version: -1,
+		streams: map[string]*shardStream{},
+		cursors: map[string]workflows.ShardCursor{},
+		gone:    map[string]string{},
+		retries: map[string]shardRetry{},
+		members: map[string]workflows.ShardMember{},
+		exits:   make(chan shardExit),
+		quit:    make(chan struct{}),
+	}
+	if h.record == nil {
+		h.record = activity.RecordHeartbeat
+	}
+	if activity.HasHeartbeatDetails(ctx) {
+		var cursors []workflows.ShardCursor
+		if err := activity.GetHeartbeatDetails(ctx, &cursors); err != nil {
+			h.log.Warn("shard listener: cannot decode heartbeat details; resuming from the members' cursors", "error", err)
+		}
+		for _, c := range cursors {
+			h.cursors[c.UserID] = c
+		}
+	}
+	pollEvery := a.shardPoll
+	if pollEvery <= 0 {
+		pollEvery = DefaultShardPoll
+	}
+	beatEvery := a.heartbeatEvery
+	if beatEvery <= 0 {
+		beatEvery = heartbeatCadence(activity.GetInfo(ctx).HeartbeatTimeout)
+	}
+	h.log.Info("shard listener starting", "resumed_streams", len(h.cursors), "attempt", activity.GetInfo(ctx).Attempt)
+	defer h.stopAll()
+
+	poll := time.NewTicker(pollEvery)
+	defer poll.Stop()
+	beat := time.NewTicker(beatEvery)
+	defer beat.Stop()
+	h.heartbeat(ctx)
+	for {
+		draining, err := h.poll(ctx)
+		if err != nil {
+			return workflows.ListenShardResult{}, err
+		}
+		if draining {
+			h.stopAll()
+			h.log.Info("shard listener handing over: the shard continues as new", "streams", len(h.cursors))
+			return workflows.ListenShardResult{Cursors: h.cursorList()}, nil
+		}
+		select {
+		case <-ctx.Done():
+			if workflowGone(context.Cause(ctx)) {
+				h.log.Info("shard listener stopping: the shard run is gone")
+				return workflows.ListenShardResult{}, nil
+			}
+			return workflows.ListenShardResult{}, ctx.Err()
+		case <-poll.C:
+		case <-beat.C:
+			h.heartbeat(ctx)
+		case ex := <-h.exits:
+			h.exited(ctx, ex)
+		}
+	}
+}
+
+// shardHost is one ListenShard attempt. Only its loop goroutine touches
+// members, streams, gone and retries; cursors are also written by streams.
+type shardHost struct {
+	a       *Activities
+	id      string
+	log     *slog.Logger
+	record  func(ctx context.Context, details ...any)
+	version int64 // membership version last applied
+
+	members map[string]workflows.ShardMember // membership last applied, by user
+	streams map[string]*shardStream          // running streams, by user
+	gone    map[string]string                // user → run found gone: not restarted
+	retries map[string]shardRetry            // by user: streams to restart later
+	exits   chan shardExit
+	quit    chan struct{} // closed when the attempt ends
+
+	mu      sync.Mutex
+	cursors map[string]workflows.ShardCursor // by user
+}
+
+type shardStream struct {
+	member workflows.ShardMember
+	cancel context.CancelFunc
+	done   chan struct{}
+	fails  int // consecutive failures before this start (restart backoff)
+}
+
+type shardRetry struct {
+	member workflows.ShardMember
+	at     time.Time
+	fails  int
+}
+
+type shardExit struct {
+	stream *shardStream
+	err    error
+}
+
+// poll applies membership changes and restarts streams whose backoff is
+// over; it reports whether the shard is draining. It fails only when the
+// shard workflow does not exist.
+func (h *shardHost) poll(ctx context.Context) (draining bool, err error) {
+	view, err := h.query(ctx)
+	if err != nil {
+		var notFound *serviceerror.NotFound
+		if errors.As(err, &notFound) && ctx.Err() == nil {
+			return false, temporal.NewNonRetryableApplicationError("listen shard: shard workflow "+h.id+" not found", ErrTypeInvalidInput, err)
+		}
+		if ctx.Err() == nil {
+			h.a.stats.shardQueryFailures.Add(1)
+			h.log.Warn("shard listener: membership query failed; retrying", "error", err)
+		}
+		return false, nil
+	}
+	if view.Draining {
+		return true, nil
+	}
+	if view.Version != h.version {
+		h.reconcile(ctx, view)
+	}
+	now := time.Now()
+	for user, r := range h.retries {
+		if now.Before(r.at) {
+			continue
+		}
+		delete(h.retries, user)
+		if m, ok := h.members[user]; ok && m.RunID == r.member.RunID {
+			h.start(ctx, m, r.fails)
+		}
+	}
+	return false, nil
+}
+
+func (h *shardHost) query(ctx context.Context) (workflows.ShardView, error) {
+	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var view workflows.ShardView
+	v, err := h.a.Shards.QueryWorkflow(qctx, h.id, "", workflows.QueryShardMembers, h.version)
+	if err != nil {
+		return view, err
+	}
+	if err := v.Get(&view); err != nil {
+		return view, fmt.Errorf("decode shard view: %w", err)
+	}
+	return view, nil
+}
+
+// reconcile makes the streams match view's members: a member that left or
+// whose run changed loses its stream; a new one (or the new run) gets one.
+func (h *shardHost) reconcile(ctx context.Context, view workflows.ShardView) {
+	want := make(map[string]workflows.ShardMember, len(view.Members))
+	for _, m := range view.Members {
+		want[m.UserID] = m
+	}
+	for user, st := range h.streams {
+		if m, ok := want[user]; !ok || m.RunID != st.member.RunID {
+			h.stop(st)
+		}
+	}
+	for user, old := range h.members {
+		if m, ok := want[user]; !ok || m.RunID != old.RunID {
+			delete(h.retries, user)
+			delete(h.gone, user)
+			if !ok {
+				h.dropCursor(user)
+			}
+		}
+	}
+	h.members, h.version = want, view.Version
+	for user, m := range want {
+		_, running := h.streams[user]
+		_, waiting := h.retries[user]
+		if !running && !waiting && h.gone[user] != m.RunID {
+			h.start(ctx, m, 0)
+		}
+	}
+}
+
+// start runs m's stream from its cursor: the one this shard holds for m's
+// run, else the one the shard workflow carried over, else m's join position.
+func (h *shardHost) start(ctx context.Context, m workflows.ShardMember, fails int) {
+	cur := h.cursorFor(m)
+	l := &listener{
+		a:      h.a,
+		in:     workflows.ListenInput{WorkflowID: m.WorkflowID, UserID: m.UserID, ConversationID: m.ConversationID},
+		runID:  m.RunID,
+		log:    h.log.With("workflow_id", m.WorkflowID, "conversation_id", m.ConversationID),
+		cursor: validCursor(cur.LastEventID),
+		lastAt: cur.Since,
+		recent: newRecentIDs(recentEntryIDs),
+		record: func(_ context.Context, details ...any) {
+			c := workflows.ShardCursor{UserID: m.UserID, RunID: m.RunID}
+			c.LastEventID, _ = details[0].(string)
+			c.Since, _ = details[1].(int64)
+			h.setCursor(c)
+		},
+	}
+	h.setCursor(cur)
+	sctx, cancel := context.WithCancel(ctx)
+	st := &shardStream{member: m, cancel: cancel, done: make(chan struct{}), fails: fails}
+	h.streams[m.UserID] = st
+	h.a.stats.shardStreams.Add(1)
+	go func() {
+		defer close(st.done)
+		defer h.a.stats.shardStreams.Add(-1)
+		err := l.stream(sctx)
+		select {
+		case h.exits <- shardExit{stream: st, err: err}:
+		case <-h.quit:
+		}
+	}()
+}
+
+// cursorFor is where m's stream starts.
+func (h *shardHost) cursorFor(m workflows.ShardMember) workflows.ShardCursor {
+	h.mu.Lock()
+	c, ok := h.cursors[m.UserID]
+	h.mu.Unlock()
+	switch {
+	case ok && c.RunID == m.RunID:
+		return c
+	case m.Resume != nil && m.Resume.RunID == m.RunID:
+		return *m.Resume
+	}
+	since := int64(0)
+	if m.Since > 0 {
+		since = max(m.Since-firstConnectLookback.Milliseconds(), 0)
+	}
+	return workflows.ShardCursor{UserID: m.UserID, RunID: m.RunID, LastEventID: m.LastEventID, Since: since}
+}
+
+// stop ends st's stream and waits for it.
+func (h *shardHost) stop(st *shardStream) {
+	st.cancel()
+	<-st.done
+	if h.streams[st.member.UserID] == st {
+		delete(h.streams, st.member.UserID)
+	}
+}
+
+// stopAll ends every stream; the attempt is over.
+func (h *shardHost) stopAll() {
+	select {
+	case <-h.quit:
+		return
+	default:
+	}
+	close(h.quit)
+	for _, st := range h.streams {
+		st.cancel()
+	}
+	for _, st := range h.streams {
+		<-st.done
+	}
+	clear(h.streams)
+}
+
+// exited handles a stream that ended by itself.
+func (h *shardHost) exited(ctx context.Context, ex shardExit) {
+	st, m := ex.stream, ex.stream.member
+	if h.streams[m.UserID] != st || ctx.Err() != nil {
+		return // stopped on purpose
+	}
+	delete(h.streams, m.UserID)
+	if errors.Is(ex.err, errWorkflowGone) {
+		h.gone[m.UserID] = m.RunID
+		h.log.Info("shard listener: session run is gone; dropping its stream", "workflow_id", m.WorkflowID, "run_id", m.RunID)
+		h.signal(ctx, h.id, "", workflows.SignalShardLeave, workflows.ShardLeave{UserID: m.UserID, RunID: m.RunID})
+		return
+	}
+	var appErr *temporal.ApplicationError
+	classified := ex.err
+	if !errors.As(classified, &appErr) {
+		classified = salesforceError(ctx, "listen", ex.err)
+	}
+	if errors.As(classified, &appErr) && appErr.NonRetryable() {
+		h.gone[m.UserID] = m.RunID
+		h.log.Error("shard listener: stream failed for good; telling the session", "workflow_id", m.WorkflowID, "error", classified)
+		h.signal(ctx, m.WorkflowID, m.RunID, workflows.SignalAgentEvent,
+			workflows.AgentEvent{Kind: workflows.AgentListenerFailed, Text: classified.Error()})
+		return
+	}
+	fails := st.fails + 1
+	wait := min(shardRestartMin<<min(fails-1, 5), shardRestartMax)
+	h.log.Warn("shard listener: stream ended; restarting it", "workflow_id", m.WorkflowID, "retry_in", wait, "error", ex.err)
+	h.retries[m.UserID] = shardRetry{member: m, at: time.Now().Add(wait), fails: fails}
+}
+
+// signal sends one signal, best effort: failures are logged.
+func (h *shardHost) signal(ctx context.Context, workflowID, runID, name string, arg any) {
+	sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := h.a.Temporal.SignalWorkflow(sctx, workflowID, runID, name, arg); err != nil {
+		h.log.Warn("shard listener: signal failed", "workflow_id", workflowID, "signal", name, "error", err)
+	}
+}
+
+func (h *shardHost) setCursor(c workflows.ShardCursor) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.cursors[c.UserID] = c
+}
+
+func (h *shardHost) dropCursor(user string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.cursors, user)
+}
+
+// cursorList is every stream's cursor, the heartbeat details.
+func (h *shardHost) cursorList() []workflows.ShardCursor {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cs := make([]workflows.ShardCursor, 0, len(h.cursors))
+	for _, c := range h.cursors {
+		cs = append(cs, c)
+	}
+	return cs
+}
+
+func (h *shardHost) heartbeat(ctx context.Context) { h.record(ctx, h.cursorList()) }
