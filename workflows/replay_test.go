@@ -53,6 +53,15 @@ func alteredSessionWorkflow(ctx workflow.Context, in workflows.SessionInput) (wo
 	return workflows.SessionWorkflow(ctx, in)
 }
 
+// alteredShardWorkflow is ShardWorkflow with an unversioned step first.
+func alteredShardWorkflow(ctx workflow.Context, in workflows.ShardInput) error {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
+	if err := workflow.ExecuteActivity(actx, "UnversionedNewStep").Get(ctx, nil); err != nil {
+		return err
+	}
+	return workflows.ShardWorkflow(ctx, in)
+}
+
 // TestReplayDetectsNondeterministicChange proves the replay test has teeth:
 // every recorded history fails against the altered workflow.
 func TestReplayDetectsNondeterministicChange(t *testing.T) {
@@ -60,6 +69,7 @@ func TestReplayDetectsNondeterministicChange(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(alteredSessionWorkflow, workflow.RegisterOptions{Name: workflows.WorkflowName})
+			r.RegisterWorkflowWithOptions(alteredShardWorkflow, workflow.RegisterOptions{Name: workflows.ShardWorkflowName})
 			// The replayer logs the expected panic with its stack; keep it quiet.
 			quiet := tlog.NewStructuredLogger(slog.New(slog.DiscardHandler))
 			err := r.ReplayWorkflowHistoryFromJSONFile(quiet, f)

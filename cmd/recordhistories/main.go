@@ -110,6 +110,11 @@ func run(out string, only []string, logger *slog.Logger) error {
 	}); err != nil {
 		return err
 	}
+	if err := newWorker(workflows.ListenerShardTaskQueue, func(r worker.Registry) {
+		workflows.RegisterShardListener(r, fakes)
+	}); err != nil {
+		return err
+	}
 
 	d := &driver{c: c, fakes: fakes, out: out, logger: logger}
 	for _, sc := range []struct {
@@ -126,8 +131,8 @@ func run(out string, only []string, logger *slog.Logger) error {
 		{"refused", d.refused},
 		{"agents-offline", d.agentsOffline},
 		{"handoff", d.handoff},
-		{"presence", d.presence},
 		{"rich-content", d.richContent},
+		{"sharded", d.sharded},
 	} {
 		if len(only) > 0 && !slices.Contains(only, sc.name) {
 			continue
@@ -268,7 +273,13 @@ func (d *driver) finish(ctx context.Context, user string, run client.WorkflowRun
 }
 
 func (d *driver) export(ctx context.Context, user, runID, name string) error {
-	iter := d.c.GetWorkflowHistory(ctx, workflows.WorkflowID(user), runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	return d.exportWorkflow(ctx, workflows.WorkflowID(user), runID, name)
+}
+
+// exportWorkflow writes the history of workflowID's run runID (the latest
+// when empty) so far as <name>.json.
+func (d *driver) exportWorkflow(ctx context.Context, workflowID, runID, name string) error {
+	iter := d.c.GetWorkflowHistory(ctx, workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	hist := &historypb.History{}
 	for iter.HasNext() {
 		ev, err := iter.Next()
@@ -570,65 +581,42 @@ func (d *driver) handoff(ctx context.Context) error {
 	return d.finish(ctx, user, run, "handoff", workflows.CloseUserClosed)
 }
 
-// presence: the user types (started; stopped by the message), the agent's
-// delivery and read receipts of the message, the user reads the agent's
-// answer, types again and goes quiet (stopped after the quiet time).
-func (d *driver) presence(ctx context.Context) error {
-	const user = "replay-presence"
+// sharded: a session with listener shards joins its shard (started here as
+// a worker would), gets its events from it, and leaves it when the user
+// closes. The shard's history so far (join, listener, leave) is recorded
+// too, as sharded-shard.
+func (d *driver) sharded(ctx context.Context) error {
+	const user, shards = "replay-sharded", 2
+	k := workflows.ShardOf(user, shards)
+	if _, err := d.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.ShardWorkflowID(k),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.ShardWorkflowName, workflows.ShardInput{Shard: k}); err != nil {
+		return fmt.Errorf("start shard %d: %w", k, err)
+	}
 	st := settings()
-	st.TypingQuietTime = time.Second
+	st.ListenerShards = shards
 	run, err := d.start(ctx, user, st, 0)
 	if err != nil {
+		return err
+	}
+	if err := d.waitFor(ctx, user, "waiting", inState(workflows.StateWaiting)); err != nil {
 		return err
 	}
 	d.accept(user, "Ann")
 	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
 		return err
 	}
-	typing := func(id string) error {
-		h, err := d.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: workflows.WorkflowID(user), UpdateName: workflows.UpdateTyping, UpdateID: id,
-			Args: []any{workflows.UserTyping{Typing: true}}, WaitForStage: client.WorkflowUpdateStageCompleted,
-		})
-		if err != nil {
-			return fmt.Errorf("update typing %s: %w", id, err)
-		}
-		return h.Get(ctx, nil)
-	}
-	if err := typing("typing-1"); err != nil {
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentMessage, SenderName: "Ann", SenderRole: "Agent", Text: "Hello from the shard."})
+	if err := d.waitFor(ctx, user, "agent message", agentLines(1)); err != nil {
 		return err
 	}
-	sent, err := d.update(ctx, user, workflows.UpdateSendMessage, "m-1", workflows.UserMessage{ID: "m-1", Text: "Is the refund on its way?"})
-	if err != nil {
+	if _, err := d.update(ctx, user, workflows.UpdateClose, "c-1", workflows.UserClose{ID: "c-1"}); err != nil {
 		return err
 	}
-	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentDeliveryAck, SenderName: "Ann", SenderRole: "Agent", AckedEntryID: sent.EntryID})
-	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentReadAck, SenderName: "Ann", SenderRole: "Agent", AckedEntryID: sent.EntryID})
-	d.emit(user, workflows.AgentEvent{EntryID: "agent-answer-1", Kind: workflows.AgentMessage, SenderName: "Ann", SenderRole: "Agent", Text: "Yes, within 3 days."})
-	if err := d.waitFor(ctx, user, "the answer", agentLines(1)); err != nil {
+	if err := d.finish(ctx, user, run, "sharded", workflows.CloseUserClosed); err != nil {
 		return err
 	}
-	h, err := d.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: workflows.WorkflowID(user), UpdateName: workflows.UpdateReceipts, UpdateID: "receipts-1",
-		Args:         []any{workflows.UserReceipts{Status: workflows.ReceiptRead, MessageIDs: []string{"agent-answer-1"}}},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return fmt.Errorf("update receipts: %w", err)
-	}
-	if err := h.Get(ctx, &workflows.ReceiptsResult{}); err != nil {
-		return fmt.Errorf("update receipts result: %w", err)
-	}
-	if err := typing("typing-2"); err != nil {
-		return err
-	}
-	deadline := time.Now().Add(time.Minute)
-	for len(d.fakes.Typing()) < 4 || len(d.fakes.Acknowledged()) < 1 || len(d.fakes.Deliveries(workflows.DeliverReceipt)) < 1 {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("timed out waiting for typing %v, acknowledgements and receipts", d.fakes.Typing())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentSessionStatus, SessionStatus: "Ended"})
-	return d.finish(ctx, user, run, "presence", workflows.CloseAgentEnded)
+	return d.exportWorkflow(ctx, workflows.ShardWorkflowID(k), "", "sharded-shard")
 }

@@ -164,6 +164,40 @@ func (f *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 	}
 }
 
+// ListenShard signals the events Emit scripts for every member of the shard
+// (read with QueryShardMembers) to the member's run, until it is cancelled
+// or the shard drains.
+func (f *Activities) ListenShard(ctx context.Context, in workflows.ListenShardInput) (workflows.ListenShardResult, error) {
+	c := activity.GetClient(ctx)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		activity.RecordHeartbeat(ctx)
+		v, err := c.QueryWorkflow(ctx, in.ShardWorkflowID, "", workflows.QueryShardMembers, int64(-1))
+		var view workflows.ShardView
+		if err == nil {
+			err = v.Get(&view)
+		}
+		if err == nil && view.Draining {
+			return workflows.ListenShardResult{}, nil
+		}
+		for _, m := range view.Members {
+			select {
+			case ev := <-f.script(m.WorkflowID):
+				if err := c.SignalWorkflow(ctx, m.WorkflowID, m.RunID, workflows.SignalAgentEvent, ev); err != nil {
+					return workflows.ListenShardResult{}, fmt.Errorf("signal %s: %w", m.WorkflowID, err)
+				}
+			default:
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return workflows.ListenShardResult{}, ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
 // Emit scripts ev for the listener of workflowID. At most 100 events wait
 // per workflow; Emit blocks beyond that.
 func (f *Activities) Emit(workflowID string, ev workflows.AgentEvent) {
