@@ -25,6 +25,8 @@ type Salesforce interface {
 	DownloadAttachment(ctx context.Context, userID string, att miaw.Attachment) (*miaw.Download, error)
 	Stream(ctx context.Context, userID string, opts miaw.StreamOptions, handle func(miaw.Event) error) error
 	EntriesSince(ctx context.Context, userID, conversationID string, sinceMillis int64) ([]miaw.ConversationEntry, error)
+	SendTyping(ctx context.Context, userID, conversationID string, started bool) error
+	Acknowledge(ctx context.Context, userID, conversationID string, acks ...miaw.Ack) error
 }
 
 // WorkflowSignaler is the part of client.Client the listener needs; a

@@ -37,6 +37,29 @@ type fakeSF struct {
 	// entriesSince records each call's since.
 	entries      []miaw.ConversationEntry
 	entriesSince []int64
+	// typing and acks record SendTyping and Acknowledge calls.
+	typing []bool
+	acks   [][]miaw.Ack
+}
+
+func (f *fakeSF) SendTyping(ctx context.Context, userID, conversationID string, started bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("SendTyping"); err != nil {
+		return err
+	}
+	f.typing = append(f.typing, started)
+	return nil
+}
+
+func (f *fakeSF) Acknowledge(ctx context.Context, userID, conversationID string, acks ...miaw.Ack) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.enter("Acknowledge"); err != nil {
+		return err
+	}
+	f.acks = append(f.acks, acks)
+	return nil
 }
 
 func newFakeSF() *fakeSF {

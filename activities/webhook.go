@@ -79,6 +79,21 @@ type WebhookPayload struct {
 	QueuePosition        int                `json:"queuePosition,omitempty"`
 	EstimatedWaitSeconds *int64             `json:"estimatedWaitSeconds,omitempty"`
 	Summary              *WebhookSummary    `json:"summary,omitempty"`
+	// ExpiresAt is set on a typing delivery with typing true: show the
+	// agent as typing until then at most, unless another typing delivery
+	// comes (Salesforce does not always send "stopped").
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	// Receipts are set on a receipt delivery.
+	Receipts []WebhookReceipt `json:"receipts,omitempty"`
+}
+
+// WebhookReceipt says the agent side received ("delivered") or read
+// ("read") one of the user's messages, named by the assistant's own
+// message id.
+type WebhookReceipt struct {
+	MessageID string    `json:"messageId"`
+	Status    string    `json:"status"`
+	At        time.Time `json:"at"`
 }
 
 // WebhookSummary sums a session up in its closed delivery.
@@ -138,6 +153,13 @@ func NewWebhookPayload(d workflows.Delivery) WebhookPayload {
 		secs := int64(d.EstimatedWait.Round(time.Second) / time.Second)
 		p.EstimatedWaitSeconds = &secs
 	}
+	if !d.ExpiresAt.IsZero() {
+		exp := d.ExpiresAt.UTC()
+		p.ExpiresAt = &exp
+	}
+	for _, r := range d.Receipts {
+		p.Receipts = append(p.Receipts, WebhookReceipt{MessageID: r.MessageID, Status: string(r.Status), At: r.At.UTC()})
+	}
 	if s := d.Summary; s != nil {
 		p.Summary = &WebhookSummary{
 			ClosedBy: string(s.ClosedBy), AgentName: s.AgentName,
@@ -172,6 +194,12 @@ func (p WebhookPayload) Delivery() workflows.Delivery {
 	}
 	if p.EstimatedWaitSeconds != nil {
 		d.EstimatedWait = time.Duration(*p.EstimatedWaitSeconds) * time.Second
+	}
+	if p.ExpiresAt != nil {
+		d.ExpiresAt = *p.ExpiresAt
+	}
+	for _, r := range p.Receipts {
+		d.Receipts = append(d.Receipts, workflows.Receipt{MessageID: r.MessageID, Status: workflows.ReceiptStatus(r.Status), At: r.At})
 	}
 	if s := p.Summary; s != nil {
 		d.Summary = &workflows.CloseSummary{

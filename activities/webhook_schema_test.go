@@ -22,6 +22,7 @@ var webhookOfKind = map[workflows.DeliveryKind]string{
 	workflows.DeliverSystem:       "system",
 	workflows.DeliverTyping:       "typing",
 	workflows.DeliverClosed:       "closed",
+	workflows.DeliverReceipt:      "receipt",
 }
 
 // Every delivery kind, as the WebhookSink really POSTs it (body and
@@ -31,7 +32,7 @@ var webhookOfKind = map[workflows.DeliveryKind]string{
 func TestWebhookDeliveriesMatchOpenAPI(t *testing.T) {
 	doc, err := openapitest.Load()
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"agentMessage", "system", "typing", "closed"}, doc.Webhooks())
+	assert.ElementsMatch(t, []string{"agentMessage", "system", "typing", "closed", "receipt"}, doc.Webhooks())
 
 	at := time.Date(2026, 11, 26, 10, 0, 0, 0, time.FixedZone("CET", 3600))
 	sum := strings.Repeat("ab", 32)
@@ -71,7 +72,11 @@ func TestWebhookDeliveriesMatchOpenAPI(t *testing.T) {
 			d.Text, d.SenderName = "Jane joined.", "Jane"
 		}),
 		"typing started": with(base("t1", workflows.DeliverTyping, workflows.StateActive), func(d *workflows.Delivery) {
-			d.SenderName, d.Typing = "Jane", true
+			d.SenderName, d.Typing, d.ExpiresAt = "Jane", true, at.Add(10*time.Second)
+		}),
+		"receipts": with(base("r1", workflows.DeliverReceipt, workflows.StateActive), func(d *workflows.Delivery) {
+			d.Receipts = []workflows.Receipt{{MessageID: "m-1", Status: workflows.ReceiptDelivered, At: at},
+				{MessageID: "m-1", Status: workflows.ReceiptRead, At: at.Add(time.Second)}}
 		}),
 		"typing stopped": with(base("t2", workflows.DeliverTyping, workflows.StateActive), func(d *workflows.Delivery) {
 			d.SenderName = "Jane"

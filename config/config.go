@@ -106,6 +106,10 @@ type Session struct {
 	HandoffExcludedTopics []string      // session.handoff_excluded_topics
 	RoutingResultTimeout  time.Duration // session.routing_result_timeout (0 = off)
 	IdleTimeout           time.Duration // session.idle_timeout (0 = off)
+	// TypingQuietTime: session.typing_quiet_time; AgentTypingExpiry:
+	// session.agent_typing_expiry (workflows.Settings).
+	TypingQuietTime   time.Duration
+	AgentTypingExpiry time.Duration
 	// Notices on the failure paths; "" shows the built-in English text.
 	RoutingFailedMessage   string // session.routing_failed_message
 	NoRoutingResultMessage string // session.no_routing_result_message
@@ -230,6 +234,8 @@ func Default() *Config {
 			ListenerHeartbeatTimeout: workflows.DefaultListenerHeartbeatTimeout,
 			ListenerShards:           DefaultListenerShards,
 			RoutingResultTimeout:     2 * time.Minute,
+			TypingQuietTime:          workflows.DefaultTypingQuietTime,
+			AgentTypingExpiry:        workflows.DefaultAgentTypingExpiry,
 		},
 		Attachments: Attachments{
 			Dir:              "./data/attachments",
@@ -303,6 +309,8 @@ func (c *Config) SessionSettings() workflows.Settings {
 		ListenerShards:           c.Session.ListenerShards,
 		RoutingResultTimeout:     c.Session.RoutingResultTimeout,
 		IdleTimeout:              c.Session.IdleTimeout,
+		TypingQuietTime:          c.Session.TypingQuietTime,
+		AgentTypingExpiry:        c.Session.AgentTypingExpiry,
 		RoutingFailedMessage:     c.Session.RoutingFailedMessage,
 		NoRoutingResultMessage:   c.Session.NoRoutingResultMessage,
 		RefusedMessage:           c.Session.RefusedMessage,

@@ -161,6 +161,8 @@ func TestValidateRules(t *testing.T) {
 		{"negative routing result timeout", func(c *Config) { c.Session.RoutingResultTimeout = -time.Minute }, "session.routing_result_timeout", "0 (off)"},
 		{"unknown handoff topic", func(c *Config) { c.Session.HandoffExcludedTopics = []string{"Gardening"} }, "session.handoff_excluded_topics", `"Gardening" is not one of session.topics`},
 		{"idle timeout too short", func(c *Config) { c.Session.IdleTimeout = 30 * time.Second }, "session.idle_timeout", "at least 1m0s"},
+		{"typing quiet time off", func(c *Config) { c.Session.TypingQuietTime = 0 }, "session.typing_quiet_time", "must be 1s to 1m0s"},
+		{"agent typing expiry too long", func(c *Config) { c.Session.AgentTypingExpiry = time.Hour }, "session.agent_typing_expiry", "must be 1s to 1m0s"},
 		{"empty locale", func(c *Config) { c.Session.DefaultLocale = "" }, "session.default_locale", "empty"},
 		{"empty user field", func(c *Config) { c.Session.Routing.UserField = "" }, "session.routing.user_field", "empty"},
 		{"empty topic field", func(c *Config) { c.Session.Routing.TopicField = "" }, "session.routing.topic_field", "empty"},

@@ -26,6 +26,13 @@ const (
 	MinIdleTimeout          = time.Minute
 )
 
+// Bounds of the typing times (session.typing_quiet_time,
+// session.agent_typing_expiry).
+const (
+	MinTypingTime = time.Second
+	MaxTypingTime = time.Minute
+)
+
 func (c *Config) Validate() error {
 	checks := []func() error{
 		c.validateTemporal,
@@ -226,6 +233,14 @@ func (c *Config) validateSession() error {
 	}
 	if t := s.IdleTimeout; t != 0 && t < MinIdleTimeout {
 		return fieldErr("session.idle_timeout", "must be 0 (off) or at least %s, got %s", MinIdleTimeout, t)
+	}
+	for _, f := range []struct {
+		key string
+		t   time.Duration
+	}{{"session.typing_quiet_time", s.TypingQuietTime}, {"session.agent_typing_expiry", s.AgentTypingExpiry}} {
+		if f.t < MinTypingTime || f.t > MaxTypingTime {
+			return fieldErr(f.key, "must be %s to %s, got %s", MinTypingTime, MaxTypingTime, f.t)
+		}
 	}
 	if strings.TrimSpace(s.DefaultLocale) == "" {
 		return fieldErr("session.default_locale", "must not be empty")

@@ -183,6 +183,10 @@ func (p *printer) delivery(d workflows.Delivery) {
 		if d.Typing {
 			p.line("(%s is typing…)", who)
 		}
+	case workflows.DeliverReceipt:
+		for _, r := range d.Receipts {
+			p.line("(receipt: the agent side %s %s)", r.Status, r.MessageID)
+		}
 	case workflows.DeliverSystem:
 		text := d.Text
 		if text == "" && d.QueuePosition > 0 {

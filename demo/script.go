@@ -101,7 +101,11 @@ func runScripted(ctx context.Context, st *stack, out *printer) error {
 		return err
 	}
 
-	// A message, retried with the same id: the bridge sends it once.
+	// The user types (the agent sees it), then a message, retried with
+	// the same id: the bridge sends it once (and the typing stops).
+	if err := s.showTyping(ctx, st); err != nil {
+		return err
+	}
 	from = s.recv.count()
 	text := "The overtime from 12 November (3 hours) is missing."
 	if err := s.say(ctx, "msg-1", text); err != nil {
@@ -112,10 +116,18 @@ func runScripted(ctx context.Context, st *stack, out *printer) error {
 		return fmt.Errorf("retry message: %w", err)
 	}
 	out.line("assistant: retried msg-1 with the same id -> %q (nothing is sent twice)", res.Status)
-	if _, _, err := s.recv.await(ctx, from, "the agent's answer", isAgentText, nil); err != nil {
+	answer, _, err := s.recv.await(ctx, from, "the agent's answer", isAgentText, nil)
+	if err != nil {
 		return err
 	}
 	if err := s.checkAgentSawOnce(ctx, st, text); err != nil {
+		return err
+	}
+	// The agent read msg-1 before answering: a receipt names it.
+	if _, _, err := s.recv.await(ctx, from, "the read receipt of msg-1", isReadReceipt("msg-1"), nil); err != nil {
+		return err
+	}
+	if err := s.readAgentMessage(ctx, answer); err != nil {
 		return err
 	}
 

@@ -28,6 +28,8 @@ type Sessions interface {
 	StateOfRun(ctx context.Context, userID, runID string) (*workflows.SessionView, error)
 	ListOpen(ctx context.Context) ([]starter.SessionSummary, error)
 	AvailabilityIn(ctx context.Context, topic, locale string) (starter.Availability, error)
+	Typing(ctx context.Context, userID string, typing bool) (starter.TypingResult, error)
+	Receipts(ctx context.Context, userID string, status workflows.ReceiptStatus, messageIDs []string) (workflows.ReceiptsResult, error)
 }
 
 // Files is the part of *attachstore.Store the gateway uses to serve stored
@@ -162,6 +164,8 @@ func (g *Gateway) routes() {
 	g.handle("POST /v1/sessions/{userId}/messages", g.auth(g.sendMessage))
 	g.handle("POST /v1/sessions/{userId}/attachments", g.auth(g.sendAttachment))
 	g.handle("POST /v1/sessions/{userId}/close", g.auth(g.closeSession))
+	g.handle("POST /v1/sessions/{userId}/typing", g.auth(g.typing))
+	g.handle("POST /v1/sessions/{userId}/receipts", g.auth(g.receipts))
 	g.handle("GET /v1/attachments/{sha256}", http.HandlerFunc(g.attachmentAccess))
 	g.handle("GET /v1/availability", g.auth(g.availability))
 	if g.codec != nil {

@@ -181,6 +181,7 @@ func TestOpenAPIContract(t *testing.T) {
 		{"file missing", main, "GET", "/v1/attachments/" + strings.Repeat("0", 64), "", "", "", 404},
 		{"file no store", bare, "GET", "/v1/attachments/" + sum, "", "", "", 404},
 	}
+	cases = append(cases, presenceContractCases(main)...)
 	seen := map[string]bool{}
 	for _, tc := range cases {
 		var failures []error

@@ -38,12 +38,15 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		"Link": gateway.Link{}, "Attachment": gateway.Attachment{}, "SessionSummary": gateway.SessionSummary{},
 		"SessionsResponse": gateway.SessionsResponse{}, "WebhookLink": activities.WebhookLink{},
 		"WebhookAttachment": activities.WebhookAttachment{}, "WebhookSummary": activities.WebhookSummary{},
+		"WebhookReceipt": activities.WebhookReceipt{},
+		"TypingResponse": gateway.TypingResponse{}, "ReceiptsResponse": gateway.ReceiptsResponse{},
 		"Choices": activities.WebhookChoices{}, "ChoiceOption": activities.WebhookChoiceOption{},
 		"Form": activities.WebhookForm{}, "WebView": activities.WebhookWebView{},
 	}
 	requests := map[string]any{
 		"StartSessionRequest": gateway.StartSessionRequest{}, "HistoryEntry": gateway.HistoryEntry{},
 		"SendMessageRequest": gateway.SendMessageRequest{}, "CloseRequest": gateway.CloseRequest{},
+		"TypingRequest": gateway.TypingRequest{}, "ReceiptsRequest": gateway.ReceiptsRequest{},
 		"Choice": gateway.ChoiceRequest{},
 	}
 	for name, v := range answers {
@@ -64,7 +67,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 	// they have all of them.
 	all, _ := jsonFields(activities.WebhookPayload{})
 	var union []string
-	for _, kind := range []string{"AgentMessageDelivery", "SystemDelivery", "TypingDelivery", "ClosedDelivery"} {
+	for _, kind := range []string{"AgentMessageDelivery", "SystemDelivery", "TypingDelivery", "ClosedDelivery", "ReceiptDelivery"} {
 		props := slices.Collect(maps.Keys(doc.Components.Schemas[kind].Properties))
 		assert.Subset(t, all, props, kind)
 		union = append(union, props...)

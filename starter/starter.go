@@ -52,6 +52,7 @@ type Client struct {
 	store           *attachstore.Store
 	availability    AvailabilityChecker // nil: always available
 	handoffExcluded []string            // topics whose assistant context is dropped
+	typing          typingCoalescer     // presence.go
 	locales         locales.Table       // per-locale texts (WithLocales)
 }
 

@@ -19,6 +19,7 @@ const (
 	ActivityListen             = "ListenEvents"
 	ActivityDownloadAttachment = "DownloadAttachment"
 	ActivityDeliver            = "DeliverToUser"
+	// ActivitySendTyping and ActivityAcknowledge are in presence.go.
 )
 
 // SessionActivities are the short activities a session runs on TaskQueue,
@@ -39,6 +40,10 @@ type SessionActivities interface {
 	DownloadAttachment(context.Context, DownloadInput) (AttachmentRef, error)
 	// DeliverToUser is ActivityDeliver.
 	DeliverToUser(context.Context, Delivery) error
+	// SendTyping is ActivitySendTyping.
+	SendTyping(context.Context, SendTypingInput) error
+	// AcknowledgeEntries is ActivityAcknowledge.
+	AcknowledgeEntries(context.Context, AcknowledgeInput) error
 }
 
 // Listener is the long-running SSE listener a session runs on
@@ -63,6 +68,8 @@ func RegisterActivities(r worker.ActivityRegistry, a SessionActivities) {
 		{ActivityEndConversation, a.EndConversation},
 		{ActivityDownloadAttachment, a.DownloadAttachment},
 		{ActivityDeliver, a.DeliverToUser},
+		{ActivitySendTyping, a.SendTyping},
+		{ActivityAcknowledge, a.AcknowledgeEntries},
 	} {
 		r.RegisterActivityWithOptions(act.fn, activity.RegisterOptions{Name: act.name})
 	}

@@ -191,6 +191,13 @@ type Settings struct {
 	// on the Temporal server per open session, a shorter one a faster resume
 	// after a worker crash.
 	ListenerHeartbeatTimeout time.Duration
+	// TypingQuietTime is how long after the user's last typing report the
+	// agent is told the user stopped typing (0 = DefaultTypingQuietTime).
+	TypingQuietTime time.Duration `json:",omitempty"`
+	// AgentTypingExpiry is how long an agent typing-started delivery holds
+	// (its ExpiresAt) when no typing-stopped follows (0 =
+	// DefaultAgentTypingExpiry).
+	AgentTypingExpiry time.Duration `json:",omitempty"`
 	// ListenerShards, when > 0, makes the session join listener shard
 	// ShardOf(UserID, ListenerShards) instead of running its own listener
 	// (see ShardWorkflow); the worker keeps that many shards running. A
@@ -533,6 +540,7 @@ const (
 	DeliverAgentMessage DeliveryKind = "agent-message" // text / link / attachment from the agent
 	DeliverSystem       DeliveryKind = "system"        // greeting, queue status, timeout, transfer
 	DeliverTyping       DeliveryKind = "typing"        // agent typing started/stopped
+	DeliverReceipt      DeliveryKind = "receipt"       // the agent side received or read user messages
 	DeliverClosed       DeliveryKind = "closed"        // the session ended
 )
 
@@ -559,4 +567,11 @@ type Delivery struct {
 	EstimatedWait time.Duration
 	// Summary is set on the closed delivery.
 	Summary *CloseSummary `json:",omitempty"`
+	// ExpiresAt is set on a typing delivery with Typing true: the agent
+	// counts as stopped typing from then on unless another typing delivery
+	// says otherwise (Salesforce does not always send "stopped").
+	ExpiresAt time.Time `json:",omitzero"`
+	// Receipts are set on a receipt delivery: which of the user's messages
+	// (by the assistant's own message ids) the agent side received or read.
+	Receipts []Receipt `json:",omitempty"`
 }

@@ -15,9 +15,9 @@ func (s *session) continueAsNewWanted(ctx workflow.Context) bool {
 }
 
 // drained reports whether nothing is in flight: no running update handler,
-// no send in progress, no buffered agent event.
+// no send in progress, no buffered agent event, no acknowledgement waiting.
 func (s *session) drained(ctx workflow.Context) bool {
-	return workflow.AllHandlersFinished(ctx) && s.outbox.inFlight == nil && s.events.Len() == 0
+	return workflow.AllHandlersFinished(ctx) && s.outbox.inFlight == nil && s.events.Len() == 0 && s.presence.idle()
 }
 
 // handOver stops the drained run's listener and handles the events it

@@ -38,6 +38,8 @@
 // assistant's message id is the idempotency key and maps deterministically to
 // the MIAW message id, so a retried update never sends twice. Agent events
 // arrive as SignalAgentEvent; an entry id already handled is dropped.
+// presence.go relays typing (UpdateTyping) and receipts (UpdateReceipts) to
+// Salesforce and the agent's receipts to the assistant (DeliverReceipt).
 // QueryState returns the state and transcript. Typed search attributes and
 // the current details make each session easy to find in the Temporal Web UI.
 // When Temporal suggests it, the run drains in-flight handlers and buffered

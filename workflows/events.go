@@ -49,7 +49,7 @@ func (s *session) handleAgentEvent(ctx workflow.Context, ev AgentEvent) {
 	case AgentListenerFailed:
 		s.listenerFailure = temporal.NewApplicationError("listener shard: "+ev.Text, errTypeListenerFailed)
 	case AgentReadAck, AgentDeliveryAck:
-		// Receipts are not shown to the user; they only prove the agent side works.
+		s.onAgentReceipt(ctx, ev)
 	default:
 		s.logger.Warn("Unknown agent event kind skipped", "kind", ev.Kind, "entryID", ev.EntryID)
 	}
@@ -263,12 +263,19 @@ func (s *session) onTyping(ctx workflow.Context, ev AgentEvent) {
 	if !s.phase.accepted() || s.ending != "" {
 		return
 	}
-	_ = s.deliver(ctx, Delivery{
+	d := Delivery{
 		ID:         "typing/" + s.eventKey(ev),
 		Kind:       DeliverTyping,
+		At:         workflow.Now(ctx),
 		SenderName: orDefault(ev.SenderName, s.agentName),
 		Typing:     ev.Kind == AgentTypingStarted,
-	})
+	}
+	if d.Typing {
+		// Salesforce may never send "stopped": the assistant stops showing
+		// the indicator at ExpiresAt unless another typing delivery comes.
+		d.ExpiresAt = d.At.Add(s.agentTypingExpiry())
+	}
+	_ = s.deliver(ctx, d)
 }
 
 // onAgentMessage delivers text/link, then each attachment: downloaded into
@@ -305,13 +312,15 @@ func (s *session) onAgentMessage(ctx workflow.Context, ev AgentEvent) {
 	}
 }
 
-// handleEvents handles every agent event already buffered. Reading only with
-// ReceiveAsync (never a blocking Receive) keeps undelivered signals in the
-// channel, where Len() sees them before continue-as-new.
+// handleEvents handles every agent event already buffered, then delivers
+// the receipts among them as one. Reading only with ReceiveAsync (never a
+// blocking Receive) keeps undelivered signals in the channel, where Len()
+// sees them before continue-as-new.
 func (s *session) handleEvents(ctx workflow.Context) {
 	for {
 		var ev AgentEvent
 		if !s.events.ReceiveAsync(&ev) {
+			s.flushReceipts(ctx)
 			return
 		}
 		s.handleAgentEvent(ctx, ev)

@@ -23,6 +23,8 @@ func (s *session) registerHandlers(ctx workflow.Context) error {
 		{UpdateSendMessage, s.onSendMessage, s.validateMessage},
 		{UpdateSendAttachment, s.onSendAttachment, s.validateAttachmentUpdate},
 		{UpdateClose, s.onClose, s.validateClose},
+		{UpdateTyping, s.onUserTyping, s.validateTyping},
+		{UpdateReceipts, s.onReceipts, s.validateReceipts},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{

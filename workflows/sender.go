@@ -115,6 +115,8 @@ func (s *session) send(ctx workflow.Context, item *outgoing) (UpdateResult, erro
 		return UpdateResult{}, fmt.Errorf("send %s to Salesforce: %w", id, err)
 	}
 	s.sentEntryIDs[id] = res.EntryID
+	s.userSent()
+	s.matchParked(id, res.EntryID)
 	return UpdateResult{Status: UpdateSent, EntryID: res.EntryID}, nil
 }
 

@@ -258,7 +258,7 @@ func (s *session) broker(ctx workflow.Context) (_ exit, over bool) {
 // the live session.
 func (s *session) step(ctx workflow.Context, timer workflow.Future) (_ exit, over bool) {
 	err := workflow.Await(ctx, func() bool {
-		return s.events.Len() > 0 || s.ending != "" || s.listenerStopped() ||
+		return s.events.Len() > 0 || s.ending != "" || s.listenerStopped() || len(s.presence.receipts) > 0 ||
 			(timer != nil && timer.IsReady()) ||
 			(!s.draining && s.continueAsNewWanted(ctx)) || (s.draining && s.drained(ctx))
 	})

@@ -117,6 +117,8 @@ type session struct {
 	handledEvents int // agent events handled in this run
 
 	outbox outbox
+	// presence is the typing and receipt state (presence.go).
+	presence presence
 
 	listener       workflow.Future
 	cancelListener workflow.CancelFunc

@@ -28,6 +28,11 @@ const (
 	// greeting is sent at once (and its failure reported to its caller)
 	// rather than kept. Legacy: v0-* to v3-*.
 	changeActiveBeforeGreeting = "active-before-greeting"
+	// changePresence: user typing reports and receipts are relayed to
+	// Salesforce and the agent's receipts are delivered to the assistant
+	// (presence.go). Legacy: every history recorded before it, which drops
+	// agent receipts; the change is asked only where presence does something.
+	changePresence = "presence"
 	// changeListenerShards: a session with Settings.ListenerShards joins a
 	// listener shard instead of running its own listener. Asked only by
 	// such sessions; legacy: none (every recorded history predates the

@@ -133,6 +133,7 @@ func run(out string, only []string, logger *slog.Logger) error {
 		{"handoff", d.handoff},
 		{"rich-content", d.richContent},
 		{"sharded", d.sharded},
+		{"presence", d.presence},
 	} {
 		if len(only) > 0 && !slices.Contains(only, sc.name) {
 			continue
@@ -619,4 +620,67 @@ func (d *driver) sharded(ctx context.Context) error {
 		return err
 	}
 	return d.exportWorkflow(ctx, workflows.ShardWorkflowID(k), "", "sharded-shard")
+}
+
+// presence: the user types (started; stopped by the message), the agent's
+// delivery and read receipts of the message, the user reads the agent's
+// answer, types again and goes quiet (stopped after the quiet time).
+func (d *driver) presence(ctx context.Context) error {
+	const user = "replay-presence"
+	st := settings()
+	st.TypingQuietTime = time.Second
+	run, err := d.start(ctx, user, st, 0)
+	if err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+		return err
+	}
+	typing := func(id string) error {
+		h, err := d.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+			WorkflowID: workflows.WorkflowID(user), UpdateName: workflows.UpdateTyping, UpdateID: id,
+			Args: []any{workflows.UserTyping{Typing: true}}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		if err != nil {
+			return fmt.Errorf("update typing %s: %w", id, err)
+		}
+		return h.Get(ctx, nil)
+	}
+	if err := typing("typing-1"); err != nil {
+		return err
+	}
+	sent, err := d.update(ctx, user, workflows.UpdateSendMessage, "m-1", workflows.UserMessage{ID: "m-1", Text: "Is the refund on its way?"})
+	if err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentDeliveryAck, SenderName: "Ann", SenderRole: "Agent", AckedEntryID: sent.EntryID})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentReadAck, SenderName: "Ann", SenderRole: "Agent", AckedEntryID: sent.EntryID})
+	d.emit(user, workflows.AgentEvent{EntryID: "agent-answer-1", Kind: workflows.AgentMessage, SenderName: "Ann", SenderRole: "Agent", Text: "Yes, within 3 days."})
+	if err := d.waitFor(ctx, user, "the answer", agentLines(1)); err != nil {
+		return err
+	}
+	h, err := d.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: workflows.WorkflowID(user), UpdateName: workflows.UpdateReceipts, UpdateID: "receipts-1",
+		Args:         []any{workflows.UserReceipts{Status: workflows.ReceiptRead, MessageIDs: []string{"agent-answer-1"}}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return fmt.Errorf("update receipts: %w", err)
+	}
+	if err := h.Get(ctx, &workflows.ReceiptsResult{}); err != nil {
+		return fmt.Errorf("update receipts result: %w", err)
+	}
+	if err := typing("typing-2"); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(time.Minute)
+	for len(d.fakes.Typing()) < 4 || len(d.fakes.Acknowledged()) < 1 || len(d.fakes.Deliveries(workflows.DeliverReceipt)) < 1 {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("timed out waiting for typing %v, acknowledgements and receipts", d.fakes.Typing())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentSessionStatus, SessionStatus: "Ended"})
+	return d.finish(ctx, user, run, "presence", workflows.CloseAgentEnded)
 }

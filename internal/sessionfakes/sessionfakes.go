@@ -55,6 +55,8 @@ type Activities struct {
 	ended       []workflows.EndConversationInput
 	downloads   []workflows.DownloadInput
 	delivered   []workflows.Delivery
+	typing      []workflows.SendTypingInput
+	acks        []workflows.AcknowledgeInput
 	scripts     map[string]chan workflows.AgentEvent // by workflow id
 }
 
@@ -285,4 +287,38 @@ func (f *Activities) DeliveredTexts(kind workflows.DeliveryKind) []string {
 		out = append(out, d.Text)
 	}
 	return out
+}
+
+// SendTyping records in.
+func (f *Activities) SendTyping(_ context.Context, in workflows.SendTypingInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.typing = append(f.typing, in)
+	return nil
+}
+
+// AcknowledgeEntries records in.
+func (f *Activities) AcknowledgeEntries(_ context.Context, in workflows.AcknowledgeInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.acks = append(f.acks, in)
+	return nil
+}
+
+// Typing returns the typing indicators sent, in order.
+func (f *Activities) Typing() []bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]bool, len(f.typing))
+	for i, in := range f.typing {
+		out[i] = in.Typing
+	}
+	return out
+}
+
+// Acknowledged returns the acknowledge-entries calls, in order.
+func (f *Activities) Acknowledged() []workflows.AcknowledgeInput {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.acks)
 }

@@ -45,6 +45,14 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"conversationId": id, "entries": s.Transcript(id)})
 	})
+	mux.HandleFunc("GET "+p+"/{id}/presence", func(w http.ResponseWriter, r *http.Request) {
+		out, err := s.UserPresence(r.PathValue("id"))
+		if err != nil {
+			writeControlError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
 	// action registers a body-less POST action.
 	action := func(path string, run func(id string) (any, error)) {
 		mux.HandleFunc("POST "+p+"/{id}/"+path, func(w http.ResponseWriter, r *http.Request) {

@@ -63,9 +63,11 @@
 // The agent side can be driven three ways: the Go API on *Server (Accept,
 // AgentSend, AgentSendLink, AgentSendFile, AgentSendChoices, AgentSendForm,
 // AgentSendWebView, AgentSendRaw, AgentTyping, AgentRead, Transfer,
-// AgentEnd, TimeoutQueue, Conversations, Transcript, Stats), the JSON control
-// API that mirrors it under /emulator/v1/ (GET conversations, GET
-// conversations/{id}, GET conversations/{id}/transcript, POST
+// AgentEnd, TimeoutQueue, Conversations, Transcript, UserPresence, Stats),
+// the JSON control API that mirrors it under /emulator/v1/ (GET
+// conversations, GET conversations/{id}, GET conversations/{id}/transcript,
+// GET conversations/{id}/presence (the end user's typing indicators and
+// acknowledgements, as received), POST
 // conversations/{id}/accept|messages|links|files|choices|forms|webviews|raw|typing|transfer|read|end|timeout,
 // GET stats; 404 unknown conversation, 409 wrong state, 400 bad input), and
 // the agent console web page at /emulator/console. A ScriptedAgent accepts,

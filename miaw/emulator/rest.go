@@ -779,6 +779,7 @@ func (s *Server) handleEntry(w http.ResponseWriter, r *http.Request) {
 	}
 	started := req.EntryType == miaw.EntryTypingStarted
 	c.userTyping = started
+	c.presence.addTyping(UserTypingRecord{Started: started, At: time.Now()})
 	event := miaw.EventTypingStopped
 	if started {
 		event = miaw.EventTypingStarted
@@ -826,6 +827,7 @@ func (s *Server) handleAcks(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, a := range req.Acks {
+		c.presence.addAck(UserAckRecord{EntryID: a.ConversationEntryID, Type: a.EntryType, At: time.Now()})
 		for i := range c.transcript {
 			te := &c.transcript[i]
 			if te.EntryID == a.ConversationEntryID && te.Role != miaw.RoleEndUser {

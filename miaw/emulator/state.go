@@ -82,9 +82,10 @@ type conversation struct {
 	undelivered   []string             // end-user entry ids without a delivery ack
 	unread        []string             // end-user entry ids without a read ack
 	userTyping    bool
-	inactive      bool        // the session went Inactive; the next end-user message revives it
-	inbound       []time.Time // accept times of recent end-user messages (MessageRate)
-	userMessages  int         // end-user messages and files in this conversation
+	presence      conversationPresence // what the end user's client reported (presence.go)
+	inactive      bool                 // the session went Inactive; the next end-user message revives it
+	inbound       []time.Time          // accept times of recent end-user messages (MessageRate)
+	userMessages  int                  // end-user messages and files in this conversation
 	// sessionMessages counts end-user messages in the current messaging
 	// session; waiting holds those that arrived before an agent accepted.
 	sessionMessages int
