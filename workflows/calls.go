@@ -70,7 +70,14 @@ func (s *session) downloadAttachment(ctx workflow.Context, entryID string, a Age
 	return ref, err
 }
 
+// deliverToUser runs ActivityDeliver as a local activity (current runs: its
+// result is one marker in the workflow task that asked for it, instead of
+// three activity events and a second workflow task), or as an activity
+// (legacy runs).
 func (s *session) deliverToUser(ctx workflow.Context, d Delivery) error {
+	if s.deliversLocally(ctx) {
+		return workflow.ExecuteLocalActivity(localDeliveryOptions(ctx), ActivityDeliver, d).Get(ctx, nil)
+	}
 	return workflow.ExecuteActivity(deliveryOptions(ctx, "deliver "+string(d.Kind)), ActivityDeliver, d).Get(ctx, nil)
 }
 

@@ -14,6 +14,9 @@ const (
 	// listenerAttemptTimeout bounds one listener attempt; a new attempt resumes
 	// from the heartbeated cursor, so this only caps a silently stuck stream.
 	listenerAttemptTimeout = 2 * time.Hour
+	// deliveryRetryWindow bounds the retries of one local delivery: in
+	// effect forever, as for the delivery activity, which has no bound.
+	deliveryRetryWindow = 365 * 24 * time.Hour
 )
 
 func retryPolicy(maxInterval time.Duration) *temporal.RetryPolicy {
@@ -45,6 +48,19 @@ func deliveryOptions(ctx workflow.Context, summary string) workflow.Context {
 		StartToCloseTimeout: 15 * time.Second,
 		RetryPolicy:         retryPolicy(time.Minute),
 		Summary:             summary,
+	})
+}
+
+// localDeliveryOptions is deliveryOptions for ActivityDeliver run as a
+// local activity: the same attempt timeout and unbounded retries (the SDK
+// turns long backoffs into workflow timers, so an assistant outage costs a
+// timer per retry, not a busy workflow task).
+func localDeliveryOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		// Unset, it would default to StartToCloseTimeout: one attempt's worth.
+		ScheduleToCloseTimeout: deliveryRetryWindow,
+		StartToCloseTimeout:    15 * time.Second,
+		RetryPolicy:            retryPolicy(time.Minute),
 	})
 }
 

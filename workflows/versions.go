@@ -38,6 +38,12 @@ const (
 	// such sessions; legacy: none (every recorded history predates the
 	// setting and runs its own listener).
 	changeListenerShards = "listener-shards"
+	// changeLocalDelivery: deliveries to the assistant run as local
+	// activities (a marker each) rather than activities (three events and
+	// one more workflow task each). Asked at every delivery; legacy: every
+	// history recorded before it (v4-* and older, and the scenarios
+	// recorded by feature branches before it).
+	changeLocalDelivery = "local-delivery"
 	// changeRichContent: agent choices, forms and web views reach the user
 	// as structured data beside their fallback text, and a user's choice
 	// reply goes to Salesforce as a ChoicesResponse (rich.go). Asked only
@@ -46,6 +52,11 @@ const (
 	// sent as its text.
 	changeRichContent = "rich-content"
 )
+
+// deliversLocally reports whether this run delivers with local activities.
+func (s *session) deliversLocally(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeLocalDelivery, workflow.DefaultVersion, 1) == 1
+}
 
 // usesListenerShards reports whether a session configured for listener
 // shards joins one (asked only when Settings.ListenerShards > 0).
