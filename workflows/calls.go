@@ -27,17 +27,24 @@ func (s *session) createConversation(ctx workflow.Context) (CreateConversationRe
 }
 
 // sendMessage sends text as the assistant's message messageID; summary
-// names it in the Web UI.
+// names it in the Web UI (legacy runs). Current runs send it as a local
+// activity: a marker in the workflow task that asked for it, instead of
+// three activity events and a second workflow task.
 func (s *session) sendMessage(ctx workflow.Context, summary, messageID, text string, choice *ChoiceResponse) (SendResult, error) {
-	var res SendResult
-	err := workflow.ExecuteActivity(salesforceOptions(ctx, summary), ActivitySendMessage, SendMessageInput{
+	in := SendMessageInput{
 		UserID:         s.req.UserID,
 		ConversationID: s.conversationID,
 		MessageID:      miawMessageID(s.conversationID, messageID),
 		Text:           text,
 		Language:       s.req.Locale,
 		Choice:         choice,
-	}).Get(ctx, &res)
+	}
+	var res SendResult
+	if s.sendsLocally(ctx) {
+		err := workflow.ExecuteLocalActivity(localSalesforceOptions(ctx), ActivitySendMessage, in).Get(ctx, &res)
+		return res, err
+	}
+	err := workflow.ExecuteActivity(salesforceOptions(ctx, summary), ActivitySendMessage, in).Get(ctx, &res)
 	return res, err
 }
 

@@ -38,6 +38,16 @@ func salesforceOptions(ctx workflow.Context, summary string) workflow.Context {
 	})
 }
 
+// localSalesforceOptions is salesforceOptions for a Salesforce call run as a
+// local activity (same attempt and total timeouts, same retries).
+func localSalesforceOptions(ctx workflow.Context) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout:    30 * time.Second,
+		ScheduleToCloseTimeout: 5 * time.Minute,
+		RetryPolicy:            retryPolicy(30 * time.Second),
+	})
+}
+
 // deliveryOptions is for ActivityDeliver (webhook to the assistant). A
 // delivery is retried until it succeeds or the assistant refuses it
 // permanently (a non-retryable error): an assistant outage delays what the

@@ -44,6 +44,10 @@ const (
 	// history recorded before it (v4-* and older, and the scenarios
 	// recorded by feature branches before it).
 	changeLocalDelivery = "local-delivery"
+	// changeLocalSend: user messages (and the description) are sent to
+	// Salesforce as local activities. Asked at every text send; legacy: every
+	// history recorded before it.
+	changeLocalSend = "local-send"
 	// changeRichContent: agent choices, forms and web views reach the user
 	// as structured data beside their fallback text, and a user's choice
 	// reply goes to Salesforce as a ChoicesResponse (rich.go). Asked only
@@ -56,6 +60,11 @@ const (
 // deliversLocally reports whether this run delivers with local activities.
 func (s *session) deliversLocally(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeLocalDelivery, workflow.DefaultVersion, 1) == 1
+}
+
+// sendsLocally reports whether this run sends messages with local activities.
+func (s *session) sendsLocally(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeLocalSend, workflow.DefaultVersion, 1) == 1
 }
 
 // usesListenerShards reports whether a session configured for listener

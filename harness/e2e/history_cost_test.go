@@ -1,0 +1,58 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+// historyLength is the number of events in the history of workflowID's
+// latest run.
+func historyLength(t *testing.T, s *stack, workflowID string) int {
+	t.Helper()
+	n := 0
+	it := s.tc.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		_, err := it.Next()
+		require.NoError(t, err)
+		n++
+	}
+	return n
+}
+
+// A brokered message costs at most 6 history events each way: the marginal
+// cost of one more agent message (signal, workflow task, delivery marker)
+// and of one more user message (update, workflow task, send), measured on
+// a live session by sending messages one at a time.
+func TestHistoryEventsPerBrokeredMessage(t *testing.T) {
+	s := newStackWith(t, emulator.Config{})
+	ctx := context.Background()
+	const user, messages = "u-history-cost", 5
+	sess, conv := s.startAccepted(t, user, "Counting events")
+
+	before := historyLength(t, s, sess.WorkflowID)
+	for i := range messages {
+		text := fmt.Sprintf("agent message %d", i)
+		_, err := s.emu.AgentSend(conv, text)
+		require.NoError(t, err)
+		s.sink.await(t, user, text, func(d workflows.Delivery) bool { return d.Text == text })
+	}
+	afterAgent := historyLength(t, s, sess.WorkflowID)
+	for i := range messages {
+		_, err := s.starter.SendMessage(ctx, user, fmt.Sprintf("m-%d", i), fmt.Sprintf("user message %d", i))
+		require.NoError(t, err)
+	}
+	afterUser := historyLength(t, s, sess.WorkflowID)
+
+	perAgent := float64(afterAgent-before) / messages
+	perUser := float64(afterUser-afterAgent) / messages
+	t.Logf("history events per message: agent→user %.1f, user→agent %.1f", perAgent, perUser)
+	require.LessOrEqual(t, perAgent, 6.0, "history events per agent message")
+	require.LessOrEqual(t, perUser, 6.0, "history events per user message")
+}
