@@ -26,10 +26,13 @@ func historyLength(t *testing.T, s *stack, workflowID string) int {
 	return n
 }
 
-// A brokered message costs at most 6 history events each way: the marginal
-// cost of one more agent message (signal, workflow task, delivery marker)
-// and of one more user message (update, workflow task, send), measured on
-// a live session by sending messages one at a time.
+// What a brokered message costs in history, measured on a live session by
+// sending messages one at a time: one more agent message costs at most 6
+// events (its signal, a workflow task, the delivery's marker); one more user
+// message at most 11 (its update accepted and completed, two workflow tasks,
+// the send's marker, and the agent's automatic delivery receipt: a signal,
+// a workflow task and the receipt delivery's marker), where it cost 11
+// before sends were local activities, without receipts.
 func TestHistoryEventsPerBrokeredMessage(t *testing.T) {
 	s := newStackWith(t, emulator.Config{})
 	ctx := context.Background()
@@ -54,5 +57,5 @@ func TestHistoryEventsPerBrokeredMessage(t *testing.T) {
 	perUser := float64(afterUser-afterAgent) / messages
 	t.Logf("history events per message: agent→user %.1f, user→agent %.1f", perAgent, perUser)
 	require.LessOrEqual(t, perAgent, 6.0, "history events per agent message")
-	require.LessOrEqual(t, perUser, 6.0, "history events per user message")
+	require.LessOrEqual(t, perUser, 11.0, "history events per user message")
 }
