@@ -31,8 +31,7 @@ func historyLength(t *testing.T, s *stack, workflowID string) int {
 // events (its signal, a workflow task, the delivery's marker); one more user
 // message at most 11 (its update accepted and completed, two workflow tasks,
 // the send's marker, and the agent's automatic delivery receipt: a signal,
-// a workflow task and the receipt delivery's marker), where it cost 11
-// before sends were local activities, without receipts.
+// a workflow task and the receipt delivery's marker).
 func TestHistoryEventsPerBrokeredMessage(t *testing.T) {
 	s := newStackWith(t, emulator.Config{})
 	ctx := context.Background()
