@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	mathrand "math/rand"
+	"sync"
 	"time"
 )
 
@@ -43,6 +44,33 @@ type chaosLoop struct {
 	killedAt time.Time // when the required kills were reached
 	// killsAtOpen is the kill count when the barrier opened.
 	killsAtOpen int
+
+	mu    sync.Mutex
+	kills []FaultDelay // one per SIGKILL, measured after the run
+}
+
+// FaultWorkerKill is the fault kind of Report.WorkerKillDelays.
+const FaultWorkerKill = "worker SIGKILL"
+
+// killWindow is how long before a kill a message may have been sent and
+// still be delayed by it (in flight in the killed worker).
+const killWindow = 5 * time.Second
+
+// recordKill notes a kill at now; messages sent from killWindow before it
+// until faultSettle after it, that arrived after it, are its delays.
+func (c *chaosLoop) recordKill(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.kills = append(c.kills, FaultDelay{Fault: FaultWorkerKill, Start: now,
+		sentFrom: now.Add(-killWindow), sentTo: now.Add(faultSettle)})
+}
+
+// killDelays measures every kill's delays.
+func (c *chaosLoop) killDelays(outcomes []*sessionOutcome) []FaultDelay {
+	c.mu.Lock()
+	kills := append([]FaultDelay(nil), c.kills...)
+	c.mu.Unlock()
+	return measureDelays(kills, outcomes)
 }
 
 func (c *chaosLoop) needExpiry() bool { return c.opts.Faults.TokenTTL > 0 && !c.expired() }
@@ -138,6 +166,8 @@ func (c *chaosLoop) incarnation(ctx context.Context, exited <-chan struct{}, tic
 		case <-killAt:
 			if err := c.proc.kill(); err != nil {
 				c.log.Error("kill worker", "error", err)
+			} else {
+				c.recordKill(time.Now())
 			}
 			c.log.Info("worker killed", "kills", c.proc.counts().Kills)
 			c.maybeOpen()

@@ -143,6 +143,12 @@ func (f *clusterFaults) measure(outcomes []*sessionOutcome) []FaultDelay {
 	f.mu.Lock()
 	faults := append([]FaultDelay(nil), f.faults...)
 	f.mu.Unlock()
+	return measureDelays(faults, outcomes)
+}
+
+// measureDelays fills each fault's message count and longest delay from the
+// sessions' timings.
+func measureDelays(faults []FaultDelay, outcomes []*sessionOutcome) []FaultDelay {
 	for i := range faults {
 		fd := &faults[i]
 		for _, o := range outcomes {

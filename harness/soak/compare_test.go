@@ -1,6 +1,9 @@
 package soak
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestCompareSequences(t *testing.T) {
 	exp := []string{"a", "b", "c", "d", "e"}
@@ -29,5 +32,19 @@ func TestCompareSequences(t *testing.T) {
 				t.Fatalf("Clean() = %v for %s", got.Clean(), tc.name)
 			}
 		})
+	}
+}
+
+func TestKillDelaySummaryNamesTheWorstKill(t *testing.T) {
+	if got := killDelaySummary(nil); got != "" {
+		t.Fatalf("no kills: %q", got)
+	}
+	got := killDelaySummary([]FaultDelay{
+		{Messages: 3, MaxDelay: 2 * time.Second, Offset: 10 * time.Second, Slowest: "a"},
+		{Messages: 4, MaxDelay: 11500 * time.Millisecond, Offset: 40 * time.Second, Slowest: "b"},
+	})
+	want := "7 messages in flight across 2 kills, longest 11.5s (kill at +40s; b)"
+	if got != want {
+		t.Fatalf("summary = %q, want %q", got, want)
 	}
 }

@@ -58,6 +58,10 @@ type Report struct {
 	// ClusterFaultsRequired says they were asked for (all must have run).
 	ClusterFaults         []FaultDelay
 	ClusterFaultsRequired bool
+	// WorkerKillDelays are the worker SIGKILLs, each with the longest delay
+	// of a message in flight (reported, not bounded: with one worker the
+	// next starts after a random pause, and a loaded machine stretches it).
+	WorkerKillDelays []FaultDelay
 
 	Duration time.Duration
 	WorkDir  string // kept after a failed run
@@ -125,6 +129,9 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	fmt.Fprintf(tw, "attachments\t%d/%d intact, exactly once\n", r.AttachmentsOK, r.AttachmentsSent)
 	fmt.Fprintf(tw, "worker\t%d SIGKILLs (required ≥ %d), %d starts, %d unexpected exits\n",
 		r.WorkerKills, r.KillsRequired, r.WorkerStarts, r.WorkerCrashes)
+	if line := killDelaySummary(r.WorkerKillDelays); line != "" {
+		fmt.Fprintf(tw, "delays across kills\t%s\n", line)
+	}
 	for _, f := range r.ClusterFaults {
 		line := fmt.Sprintf("%d messages in flight, longest %s", f.Messages, f.MaxDelay.Round(time.Millisecond))
 		if f.Bound > 0 {
@@ -225,4 +232,22 @@ func flattenValue(v reflect.Value, prefix string, out map[string]int64) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		out[prefix] = int64(v.Uint())
 	}
+}
+
+// killDelaySummary is one line on the delays across worker kills: messages
+// in flight and the longest delay, with its kill.
+func killDelaySummary(kills []FaultDelay) string {
+	if len(kills) == 0 {
+		return ""
+	}
+	n, worst := 0, -1
+	for i, k := range kills {
+		n += k.Messages
+		if worst < 0 || k.MaxDelay > kills[worst].MaxDelay {
+			worst = i
+		}
+	}
+	k := kills[worst]
+	return fmt.Sprintf("%d messages in flight across %d kills, longest %s (kill at +%s; %s)",
+		n, len(kills), k.MaxDelay.Round(time.Millisecond), k.Offset.Round(time.Second), k.Slowest)
 }

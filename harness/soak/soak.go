@@ -199,15 +199,15 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		chaosWG.Add(1)
 		go func() { defer chaosWG.Done(); faults.run(chaosCtx) }()
 	}
+	chaos := &chaosLoop{opts: opts, proc: proc, barrier: killsDone, log: log,
+		expired: func() bool { return emu.Stats().ExpiredStreams > 0 }}
+	if faults != nil {
+		chaos.after = faults.done
+	}
 	chaosWG.Add(1)
 	go func() {
 		defer chaosWG.Done()
-		c := &chaosLoop{opts: opts, proc: proc, barrier: killsDone, log: log,
-			expired: func() bool { return emu.Stats().ExpiredStreams > 0 }}
-		if faults != nil {
-			c.after = faults.done
-		}
-		c.run(chaosCtx)
+		chaos.run(chaosCtx)
 	}()
 
 	r := &run{
@@ -241,6 +241,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 				}
 			}
 		}
+	}
+	rep.WorkerKillDelays = chaos.killDelays(outcomes)
+	for i, k := range rep.WorkerKillDelays {
+		rep.WorkerKillDelays[i].Offset = k.Start.Sub(began)
 	}
 	wc := proc.counts()
 	rep.WorkerStarts, rep.WorkerKills, rep.WorkerCrashes = wc.Starts, wc.Kills, wc.Crashes
