@@ -107,12 +107,11 @@ func randomHex(n int) string {
 // the gateway (with the codec endpoint the Web UI decodes payloads through).
 // Payload encryption is on, with a random key made here. On error whatever
 // started is stopped again.
-func startStack(ctx context.Context, o stackOptions) (s *stack, err error) {
-	s = &stack{}
+func startStack(ctx context.Context, o stackOptions) (_ *stack, err error) {
+	s := &stack{}
 	defer func() {
 		if err != nil {
-			s.close()
-			s = nil
+			s.close() // s, not the named result: every error path returns nil
 		}
 	}()
 	s.dir, err = os.MkdirTemp("", "liveagent-demo-")
