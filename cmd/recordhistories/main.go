@@ -202,6 +202,12 @@ func (d *driver) emit(user string, ev workflows.AgentEvent) {
 	d.fakes.Emit(workflows.WorkflowID(user), ev)
 }
 
+// acceptAndWait has Ann accept user's session and waits until it is active.
+func (d *driver) acceptAndWait(ctx context.Context, user string) error {
+	d.accept(user, "Ann")
+	return d.waitFor(ctx, user, "active", inState(workflows.StateActive))
+}
+
 func (d *driver) accept(user, agent string) {
 	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentWorkResult, WorkType: "Accepted"})
 	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentJoined, SenderName: agent, SenderRole: "Agent"})
@@ -320,8 +326,7 @@ func (d *driver) accepted(ctx context.Context) error {
 	if _, err := d.update(ctx, user, workflows.UpdateSendMessage, "m-1", workflows.UserMessage{ID: "m-1", Text: "Are you there?"}); err != nil {
 		return err
 	}
-	d.accept(user, "Ann")
-	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+	if err := d.acceptAndWait(ctx, user); err != nil {
 		return err
 	}
 	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentTypingStarted, SenderName: "Ann"})
@@ -368,8 +373,7 @@ func (d *driver) userClose(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.accept(user, "Ann")
-	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+	if err := d.acceptAndWait(ctx, user); err != nil {
 		return err
 	}
 	if _, err := d.update(ctx, user, workflows.UpdateSendMessage, "m-1", workflows.UserMessage{ID: "m-1", Text: "Never mind, solved."}); err != nil {
@@ -393,8 +397,7 @@ func (d *driver) richContent(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.accept(user, "Ann")
-	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+	if err := d.acceptAndWait(ctx, user); err != nil {
 		return err
 	}
 	d.emit(user, workflows.AgentEvent{EntryID: "entry-choices", Kind: workflows.AgentMessage, SenderName: "Ann", SenderRole: "Agent",
@@ -504,8 +507,7 @@ func (d *driver) failurePaths(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.accept(user, "Ann")
-	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+	if err := d.acceptAndWait(ctx, user); err != nil {
 		return err
 	}
 	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentSessionStatus, SessionStatus: "Inactive"})
@@ -572,8 +574,7 @@ func (d *driver) handoff(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.accept(user, "Ann")
-	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+	if err := d.acceptAndWait(ctx, user); err != nil {
 		return err
 	}
 	if _, err := d.update(ctx, user, workflows.UpdateClose, "close-1", workflows.UserClose{ID: "close-1"}); err != nil {
@@ -605,8 +606,7 @@ func (d *driver) sharded(ctx context.Context) error {
 	if err := d.waitFor(ctx, user, "waiting", inState(workflows.StateWaiting)); err != nil {
 		return err
 	}
-	d.accept(user, "Ann")
-	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+	if err := d.acceptAndWait(ctx, user); err != nil {
 		return err
 	}
 	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentMessage, SenderName: "Ann", SenderRole: "Agent", Text: "Hello from the shard."})
@@ -633,8 +633,7 @@ func (d *driver) presence(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.accept(user, "Ann")
-	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+	if err := d.acceptAndWait(ctx, user); err != nil {
 		return err
 	}
 	typing := func(id string) error {
