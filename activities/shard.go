@@ -95,6 +95,11 @@ func (a *Activities) ListenShard(ctx context.Context, in workflows.ListenShardIn
 	}
 	h.log.Info("shard listener starting", "resumed_streams", len(h.cursors), "attempt", activity.GetInfo(ctx).Attempt)
 	defer h.stopAll()
+	// Resume every heartbeated stream at once: after a worker died, the
+	// shard workflow's membership query may be slow to answer (its cached
+	// worker is gone), and the streams need nothing but their cursors. The
+	// first membership read then stops those that left meanwhile.
+	h.resumeHeartbeated(ctx)
 
 	poll := time.NewTicker(pollEvery)
 	defer poll.Stop()
@@ -200,6 +205,19 @@ func (h *shardHost) poll(ctx context.Context) (draining bool, err error) {
 	return false, nil
 }
 
+// resumeHeartbeated starts the stream of every heartbeated cursor that
+// carries enough to run it, as if its member had been read.
+func (h *shardHost) resumeHeartbeated(ctx context.Context) {
+	for _, c := range h.cursorList() {
+		if c.WorkflowID == "" || c.ConversationID == "" {
+			continue // heartbeated by an older version: wait for the membership
+		}
+		m := workflows.ShardMember{UserID: c.UserID, WorkflowID: c.WorkflowID, RunID: c.RunID, ConversationID: c.ConversationID}
+		h.members[m.UserID] = m
+		h.start(ctx, m, 0)
+	}
+}
+
 func (h *shardHost) query(ctx context.Context) (workflows.ShardView, error) {
 	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -259,7 +277,8 @@ func (h *shardHost) start(ctx context.Context, m workflows.ShardMember, fails in
 		recent: newRecentIDs(recentEntryIDs),
 		record: func(context.Context, ...any) {}, // the shard heartbeats for all
 		track: func(cursor string, lastAt int64) {
-			h.setCursor(workflows.ShardCursor{UserID: m.UserID, RunID: m.RunID, LastEventID: cursor, Since: lastAt})
+			h.setCursor(workflows.ShardCursor{UserID: m.UserID, RunID: m.RunID, WorkflowID: m.WorkflowID,
+				ConversationID: m.ConversationID, LastEventID: cursor, Since: lastAt})
 		},
 	}
 	h.setCursor(cur)
@@ -294,7 +313,8 @@ func (h *shardHost) cursorFor(m workflows.ShardMember) workflows.ShardCursor {
 	if m.Since > 0 {
 		since = max(m.Since-firstConnectLookback.Milliseconds(), 0)
 	}
-	return workflows.ShardCursor{UserID: m.UserID, RunID: m.RunID, LastEventID: m.LastEventID, Since: since}
+	return workflows.ShardCursor{UserID: m.UserID, RunID: m.RunID, WorkflowID: m.WorkflowID,
+		ConversationID: m.ConversationID, LastEventID: m.LastEventID, Since: since}
 }
 
 // stop ends st's stream and waits for it.

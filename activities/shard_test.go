@@ -134,6 +134,13 @@ type shardHarness struct {
 
 func newShardHarness(t *testing.T, resume []workflows.ShardCursor) *shardHarness {
 	t.Helper()
+	return newShardHarnessWith(t, resume, nil, 0)
+}
+
+// newShardHarnessWith is newShardHarness whose streams emit events (by user)
+// from the start and whose membership starts at version.
+func newShardHarnessWith(t *testing.T, resume []workflows.ShardCursor, events map[string][]miaw.Event, version int64) *shardHarness {
+	t.Helper()
 	a, sf, env := testActivities(t)
 	h := &shardHarness{
 		a:       a,
@@ -142,6 +149,10 @@ func newShardHarness(t *testing.T, resume []workflows.ShardCursor) *shardHarness
 		beats:   make(chan []workflows.ShardCursor, 1000),
 		done:    make(chan error, 1),
 	}
+	for u, evs := range events {
+		h.streams.events[u] = evs
+	}
+	h.tmp.view.Version = version
 	sf.userStream = h.streams.run
 	a.Temporal, a.Shards = h.tmp, h.tmp
 	a.shardPoll = 5 * time.Millisecond
@@ -238,11 +249,33 @@ func TestShardListenerFollowsMembership(t *testing.T) {
 	if err := h.wait(t); err != nil {
 		t.Fatalf("drained shard listener returned %v", err)
 	}
-	if len(h.result.Cursors) != 1 || h.result.Cursors[0] != (workflows.ShardCursor{UserID: "a", RunID: "a-run2", LastEventID: "ev-a2", Since: h.result.Cursors[0].Since}) {
+	if len(h.result.Cursors) != 1 || h.result.Cursors[0] != (workflows.ShardCursor{UserID: "a", RunID: "a-run2",
+		WorkflowID: workflows.WorkflowID("a"), ConversationID: "conv-a", LastEventID: "ev-a2", Since: h.result.Cursors[0].Since}) {
 		t.Fatalf("drained cursors = %+v", h.result.Cursors)
 	}
 	if n := h.a.ListenerStats().ShardStreams; n != 0 {
 		t.Fatalf("%d streams left running after the drain", n)
+	}
+}
+
+// A retried attempt whose heartbeat names each stream's run and
+// conversation resumes them before the membership answers at all (after a
+// worker died, the shard workflow's query can be slow).
+func TestShardListenerResumesBeforeMembershipAnswers(t *testing.T) {
+	// The membership's version is the one a fresh attempt starts with, so
+	// every query answers "unchanged" and names no member.
+	h := newShardHarnessWith(t, []workflows.ShardCursor{
+		{UserID: "a", RunID: "a-run1", WorkflowID: workflows.WorkflowID("a"), ConversationID: "conv-a", LastEventID: "ev-a9", Since: 1},
+	}, map[string][]miaw.Event{"a": {agentTextIn("ev-a10", "conv-a", "after the takeover")}}, -1)
+	if err := waitFor(func() bool { return len(h.eventsTo("a-run1")) == 1 }); err != nil {
+		t.Fatalf("the heartbeated stream did not resume: starts %v", h.streams.startsOf("a"))
+	}
+	if got := h.streams.startsOf("a"); got[0] != "ev-a9" {
+		t.Fatalf("resumed from %q, want the heartbeated ev-a9", got[0])
+	}
+	h.cancel()
+	if err := h.wait(t); !isCancellation(err) {
+		t.Fatalf("cancelled shard listener returned %v", err)
 	}
 }
 

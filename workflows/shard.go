@@ -115,12 +115,16 @@ type ListenShardResult struct {
 }
 
 // ShardCursor is where the stream of UserID's run RunID is: its last event
-// id and the transcript time (Unix ms) of the newest entry handled.
+// id and the transcript time (Unix ms) of the newest entry handled. With
+// WorkflowID and ConversationID it is enough to resume the stream before
+// the membership is read again (a retried shard activity does).
 type ShardCursor struct {
-	UserID      string
-	RunID       string
-	LastEventID string `json:",omitempty"`
-	Since       int64  `json:",omitempty"`
+	UserID         string
+	RunID          string
+	WorkflowID     string `json:",omitempty"`
+	ConversationID string `json:",omitempty"`
+	LastEventID    string `json:",omitempty"`
+	Since          int64  `json:",omitempty"`
 }
 
 // ShardWorkflow keeps a listener shard's membership and runs its listener
