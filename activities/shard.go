@@ -8,7 +8,9 @@ import (
 	"sync"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
@@ -20,6 +22,19 @@ import (
 type ShardQuerier interface {
 	QueryWorkflow(ctx context.Context, workflowID, runID, queryType string, args ...any) (converter.EncodedValue, error)
 }
+
+// stickyResetter is the part of a client.Client that lets a failed
+// membership query be retried on the shard workflow's normal task queue.
+type stickyResetter interface {
+	WorkflowService() workflowservice.WorkflowServiceClient
+}
+
+// shardQueryTimeout bounds one membership query. A query is answered by the
+// worker that has the shard workflow cached; when that worker died, queries
+// wait on its sticky queue until they time out, so a failed query also
+// resets the workflow's stickiness (resetSticky) and the next one is
+// answered by any live worker.
+const shardQueryTimeout = 3 * time.Second
 
 // DefaultShardPoll is how often a shard listener asks its shard workflow for
 // membership changes. A query writes nothing on the Temporal server; a new
@@ -60,18 +75,19 @@ func (a *Activities) ListenShard(ctx context.Context, in workflows.ListenShardIn
 		return workflows.ListenShardResult{}, invalidInput("listen shard: activities are not wired (SF, Temporal and Shards are required)")
 	}
 	h := &shardHost{
-		a:       a,
-		id:      in.ShardWorkflowID,
-		log:     a.logger().With("shard", in.ShardWorkflowID),
-		record:  a.recordHeartbeat,
-		version: -1,
-		streams: map[string]*shardStream{},
-		cursors: map[string]workflows.ShardCursor{},
-		gone:    map[string]string{},
-		retries: map[string]shardRetry{},
-		members: map[string]workflows.ShardMember{},
-		exits:   make(chan shardExit),
-		quit:    make(chan struct{}),
+		a:         a,
+		id:        in.ShardWorkflowID,
+		namespace: activity.GetInfo(ctx).WorkflowNamespace,
+		log:       a.logger().With("shard", in.ShardWorkflowID),
+		record:    a.recordHeartbeat,
+		version:   -1,
+		streams:   map[string]*shardStream{},
+		cursors:   map[string]workflows.ShardCursor{},
+		gone:      map[string]string{},
+		retries:   map[string]shardRetry{},
+		members:   map[string]workflows.ShardMember{},
+		exits:     make(chan shardExit),
+		quit:      make(chan struct{}),
 	}
 	if h.record == nil {
 		h.record = activity.RecordHeartbeat
@@ -135,11 +151,12 @@ func (a *Activities) ListenShard(ctx context.Context, in workflows.ListenShardIn
 // shardHost is one ListenShard attempt. Only its loop goroutine touches
 // members, streams, gone and retries; cursors are also written by streams.
 type shardHost struct {
-	a       *Activities
-	id      string
-	log     *slog.Logger
-	record  func(ctx context.Context, details ...any)
-	version int64 // membership version last applied
+	a         *Activities
+	id        string
+	namespace string // of the shard workflow (the activity's)
+	log       *slog.Logger
+	record    func(ctx context.Context, details ...any)
+	version   int64 // membership version last applied
 
 	members map[string]workflows.ShardMember // membership last applied, by user
 	streams map[string]*shardStream          // running streams, by user
@@ -183,6 +200,7 @@ func (h *shardHost) poll(ctx context.Context) (draining bool, err error) {
 		if ctx.Err() == nil {
 			h.a.stats.shardQueryFailures.Add(1)
 			h.log.Warn("shard listener: membership query failed; retrying", "error", err)
+			h.resetSticky(ctx)
 		}
 		return false, nil
 	}
@@ -218,8 +236,26 @@ func (h *shardHost) resumeHeartbeated(ctx context.Context) {
 	}
 }
 
+// resetSticky makes the shard workflow's next task (and query) go to its
+// normal task queue, not to the sticky queue of a worker that may be dead.
+func (h *shardHost) resetSticky(ctx context.Context) {
+	r, ok := h.a.Shards.(stickyResetter)
+	if !ok || h.namespace == "" {
+		return
+	}
+	rctx, cancel := context.WithTimeout(ctx, shardQueryTimeout)
+	defer cancel()
+	_, err := r.WorkflowService().ResetStickyTaskQueue(rctx, &workflowservice.ResetStickyTaskQueueRequest{
+		Namespace: h.namespace,
+		Execution: &commonpb.WorkflowExecution{WorkflowId: h.id},
+	})
+	if err != nil {
+		h.log.Warn("shard listener: cannot reset the shard workflow's sticky queue", "error", err)
+	}
+}
+
 func (h *shardHost) query(ctx context.Context) (workflows.ShardView, error) {
-	qctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	qctx, cancel := context.WithTimeout(ctx, shardQueryTimeout)
 	defer cancel()
 	var view workflows.ShardView
 	v, err := h.a.Shards.QueryWorkflow(qctx, h.id, "", workflows.QueryShardMembers, h.version)
