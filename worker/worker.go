@@ -41,11 +41,15 @@ const ShardHeartbeatThrottle = workflows.ShardHeartbeatTimeout / 3
 // schedule-to-start timeout): measured on a loaded 2-core machine, such
 // tasks waited 94 s and 37 s, until a new worker process with no sticky
 // backlog polled the normal queue (README, "Losing a node").
+//
+// Two pollers, as many as the SDK's default: the point is which queues they
+// poll, not more concurrent polls on a CPU-starved worker (soaks at load
+// average 20 with up to 10 pollers did no better).
 func workflowTaskPollers() sdkworker.PollerBehavior {
 	return sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{
 		InitialNumberOfPollers: 2,
 		MinimumNumberOfPollers: 2, // one normal and one sticky
-		MaximumNumberOfPollers: 10,
+		MaximumNumberOfPollers: 2,
 	})
 }
 
