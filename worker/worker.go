@@ -31,6 +31,28 @@ const ListenerHeartbeatThrottle = 10 * time.Second
 // session.listener_shards of them, whatever the number of sessions.
 const ShardHeartbeatThrottle = workflows.ShardHeartbeatTimeout / 3
 
+// workflowTaskPollers is how the session worker polls for workflow tasks:
+// the SDK's autoscaling pollers, which always keep one poll on the normal
+// task queue open beside the sticky ones. The SDK's default (a simple
+// maximum of 2 mixed pollers) sends every poll to the worker's sticky queue
+// while the server reports a sticky backlog, so on a busy worker the normal
+// queue is not polled at all. That is where a workflow task goes when its
+// sticky queue was lost with a Temporal node (after the 5 s sticky
+// schedule-to-start timeout): measured on a loaded 2-core machine, such
+// tasks waited 94 s and 37 s, until a new worker process with no sticky
+// backlog polled the normal queue (README, "Losing a node").
+//
+// Two pollers, as many as the SDK's default: the point is which queues they
+// poll, not more concurrent polls on a CPU-starved worker (soaks at load
+// average 20 with up to 10 pollers did no better).
+func workflowTaskPollers() sdkworker.PollerBehavior {
+	return sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{
+		InitialNumberOfPollers: 2,
+		MinimumNumberOfPollers: 2, // one normal and one sticky
+		MaximumNumberOfPollers: 2,
+	})
+}
+
 // workers is the pair of Temporal workers of one bridge process:
 //
 //   - on workflows.TaskQueue the session workflow and its short activities
@@ -88,6 +110,7 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 	w.main = sdkworker.New(tc, workflows.TaskQueue, sdkworker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.Worker.ActivitySlots,
 		WorkerStopTimeout:                  stopTimeout,
+		WorkflowTaskPollerBehavior:         workflowTaskPollers(),
 	})
 	workflows.Register(w.main)
 	w.acts.Register(w.main)

@@ -168,7 +168,11 @@ func (p *postgres) start(ctx context.Context) error {
 		// busy 2-core machine is. Commits still reach the OS before they
 		// return (synchronous_commit stays on), so a PostgreSQL crash or
 		// restart (RestartPostgres) loses nothing committed.
-		"-c", "fsync=off", "-c", "full_page_writes=off")
+		"-c", "fsync=off", "-c", "full_page_writes=off",
+		// Lock waits longer than deadlock_timeout (1 s) go to postgres.log
+		// with the holders' pids: what a stalled shard waited on.
+		"-c", "log_lock_waits=on",
+		"-c", "log_line_prefix=%m [%p] %c ")
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// SIGINT is PostgreSQL's fast shutdown; it comes when this process dies.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: p.cred, Pdeathsig: syscall.SIGINT}
