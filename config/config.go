@@ -130,6 +130,7 @@ type Session struct {
 	SendFailedMessage       string // session.send_failed_message
 	FileTooLargeMessage     string // session.file_too_large_message ({file})
 	FileTypeRefusedMessage  string // session.file_type_refused_message ({file})
+	FileUploadFailedMessage string // session.file_upload_failed_message ({file})
 	AttachmentFailedMessage string // session.attachment_failed_message ({file})
 }
 
@@ -329,6 +330,7 @@ func (c *Config) SessionSettings() workflows.Settings {
 		SendFailedMessage:        c.Session.SendFailedMessage,
 		FileTooLargeMessage:      c.Session.FileTooLargeMessage,
 		FileTypeRefusedMessage:   c.Session.FileTypeRefusedMessage,
+		FileUploadFailedMessage:  c.Session.FileUploadFailedMessage,
 		AttachmentFailedMessage:  c.Session.AttachmentFailedMessage,
 	}
 }

@@ -86,6 +86,7 @@
 //	  send_failed_message: ""        # "Sorry, one of your messages could not be delivered to the agent."
 //	  file_too_large_message: ""     # Salesforce refused the user's file {file} as too large
 //	  file_type_refused_message: ""  # Salesforce refused the type of the user's file {file}
+//	  file_upload_failed_message: "" # Salesforce reported later that the user's file {file} failed
 //	  attachment_failed_message: ""  # the agent's file {file} could not be downloaded
 //	attachments:
 //	  dir: ./data/attachments        # content-addressed store of attachments

@@ -103,6 +103,7 @@ func (c *Config) fields() []field {
 		{key: "session.send_failed_message", ptr: &c.Session.SendFailedMessage},
 		{key: "session.file_too_large_message", ptr: &c.Session.FileTooLargeMessage},
 		{key: "session.file_type_refused_message", ptr: &c.Session.FileTypeRefusedMessage},
+		{key: "session.file_upload_failed_message", ptr: &c.Session.FileUploadFailedMessage},
 		{key: "session.attachment_failed_message", ptr: &c.Session.AttachmentFailedMessage},
 
 		{key: "attachments.dir", ptr: &c.Attachments.Dir},

@@ -164,6 +164,7 @@ type Settings struct {
 	SendFailedMessage       string `json:",omitempty"` // a kept message could not be delivered
 	FileTooLargeMessage     string `json:",omitempty"` // Salesforce refused a kept file as too large: {file}
 	FileTypeRefusedMessage  string `json:",omitempty"` // Salesforce refused a kept file's type: {file}
+	FileUploadFailedMessage string `json:",omitempty"` // Salesforce reported a sent file's upload failed later: {file}
 	AttachmentFailedMessage string `json:",omitempty"` // an agent's file could not be downloaded: {file}
 	// RoutingResultTimeout ends a session Salesforce says nothing about
 	// (no routing result, queue position or accept) this long after the
@@ -309,6 +310,9 @@ const (
 	AgentConversationShut AgentEventKind = "conversation-closed" // CloseConversation
 	AgentReadAck          AgentEventKind = "read-ack"            // agent read a user message
 	AgentDeliveryAck      AgentEventKind = "delivery-ack"        // agent client received a user message
+	// AgentUploadFailed: Salesforce reported after accepting it that a user's
+	// file upload failed (a MessageUpdated entry; FailedUploads says which).
+	AgentUploadFailed AgentEventKind = "upload-failed"
 	// AgentListenerFailed: the session's stream in its listener shard failed
 	// for good (Text says why); the session fails as if its own listener had.
 	AgentListenerFailed AgentEventKind = "listener-failed"
@@ -340,6 +344,8 @@ type AgentEvent struct {
 	Choices *Choices `json:",omitempty"`
 	Form    *Form    `json:",omitempty"`
 	WebView *WebView `json:",omitempty"`
+	// FailedUploads are the user's files of an AgentUploadFailed.
+	FailedUploads []FailedUpload `json:",omitempty"`
 	// Unsupported names the message or format type of an AgentMessage this
 	// bridge cannot show (Text is then a notice saying so).
 	Unsupported string `json:",omitempty"`
@@ -357,6 +363,15 @@ type AgentAttachment struct {
 	Name     string
 	MimeType string
 	URL      string
+}
+
+// FailedUpload is one user file Salesforce reports as not uploaded after
+// all. MessageID is the id the file's message was sent with (the user's
+// message id, as Salesforce echoes it: case may differ).
+type FailedUpload struct {
+	MessageID string
+	FileName  string
+	ErrorType string // Salesforce's reason, e.g. AttachmentTooLarge
 }
 
 // AttachmentRef is a stored attachment as shown to the user: metadata and a

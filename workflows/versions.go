@@ -45,6 +45,11 @@ const (
 	// Legacy (none recorded): the fallback text only, and a choice reply is
 	// sent as its text.
 	changeRichContent = "rich-content"
+	// changeLateUploadFailure: a user file Salesforce reports as failed after
+	// accepting it (MessageUpdated) is told to the user by name
+	// (uploads.go). Asked only when such a report arrives; legacy (none
+	// recorded): the report is logged and dropped.
+	changeLateUploadFailure = "late-upload-failure"
 )
 
 // usesListenerShards reports whether a session configured for listener

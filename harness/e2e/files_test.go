@@ -198,3 +198,62 @@ func TestQueuedFileRefusedIsExplained(t *testing.T) {
 	require.Equal(t, http.StatusOK, status, "%v", out)
 	assert.Equal(t, string(workflows.UpdateSent), out["status"])
 }
+
+// A user file Salesforce accepted (202) and then reports as failed (its
+// asynchronous upload result, a MessageUpdated entry) is told to the user as
+// a failure naming the file, once, with a text for Salesforce's reason.
+func TestLateUploadFailureIsTold(t *testing.T) {
+	s := newBackend(t, emulator.Faults{})
+	c, _ := newGateway(t, s)
+	s.startWorker(t)
+	t.Cleanup(func() { s.stopWorker() })
+	const user = "u-late-upload"
+	_, conv := s.startAccepted(t, user, "Here is my report")
+
+	for _, f := range []struct{ id, name string }{{"Report-1", "report.pdf"}, {"photo-1", "photo.png"}} {
+		status, out := upload(t, c, user, f.id, f.name, "application/octet-stream", []byte("bytes of "+f.name))
+		require.Equal(t, http.StatusOK, status, "%v", out)
+		require.Equal(t, string(workflows.UpdateSent), out["status"])
+	}
+	// Salesforce names the file's message by the id the bridge sent it with.
+	miawID := func(name string) string {
+		for _, e := range s.emu.Transcript(conv) {
+			if e.Attachment != nil && e.Attachment.Name == name {
+				return e.MessageID
+			}
+		}
+		t.Fatalf("%s not at the emulator", name)
+		return ""
+	}
+	_, err := s.emu.FailUpload(conv, miawID("report.pdf"), "StorageLimitExceeded")
+	require.NoError(t, err)
+	failed := s.sink.await(t, user, "the late failure of report.pdf", func(d workflows.Delivery) bool {
+		return d.Kind == workflows.DeliverSystem && strings.Contains(d.Text, `"report.pdf"`)
+	})
+	assert.Equal(t, `Sorry, your file "report.pdf" did not reach the agent after all.`, failed.Text)
+	_, err = s.emu.FailUpload(conv, miawID("photo.png"), "AttachmentTooLarge")
+	require.NoError(t, err)
+	tooLarge := s.sink.await(t, user, "the late failure of photo.png", func(d workflows.Delivery) bool {
+		return d.Kind == workflows.DeliverSystem && strings.Contains(d.Text, `"photo.png"`)
+	})
+	assert.Contains(t, tooLarge.Text, "too large")
+
+	// The chat carries on, and each failure was told once.
+	_, err = s.emu.AgentSend(conv, "Could you send it again, smaller?")
+	require.NoError(t, err)
+	s.sink.await(t, user, "the agent's next message", func(d workflows.Delivery) bool {
+		return d.Kind == workflows.DeliverAgentMessage && d.Text == "Could you send it again, smaller?"
+	})
+	told := 0
+	for _, d := range s.sink.forUser(user) {
+		if d.Kind == workflows.DeliverSystem && strings.Contains(d.Text, `"report.pdf"`) {
+			told++
+		}
+	}
+	assert.Equal(t, 1, told, "the failure of report.pdf told once")
+	var inTranscript bool
+	for _, e := range c.state(user).Transcript {
+		inTranscript = inTranscript || e.Text == failed.Text
+	}
+	assert.True(t, inTranscript, "the failure notice is in the transcript")
+}
