@@ -110,6 +110,11 @@ type Session struct {
 	// session.agent_typing_expiry (workflows.Settings).
 	TypingQuietTime   time.Duration
 	AgentTypingExpiry time.Duration
+	// MessageRate: session.message_rate messages per
+	// session.message_rate_window to Salesforce per conversation
+	// (workflows.Settings.MessageRate; 0 = no pacing).
+	MessageRate       int
+	MessageRateWindow time.Duration
 	// Notices on the failure paths; "" shows the built-in English text.
 	RoutingFailedMessage   string // session.routing_failed_message
 	NoRoutingResultMessage string // session.no_routing_result_message
@@ -237,6 +242,8 @@ func Default() *Config {
 			RoutingResultTimeout:     2 * time.Minute,
 			TypingQuietTime:          workflows.DefaultTypingQuietTime,
 			AgentTypingExpiry:        workflows.DefaultAgentTypingExpiry,
+			MessageRate:              22,
+			MessageRateWindow:        time.Minute,
 		},
 		Attachments: Attachments{
 			Dir:              "./data/attachments",
@@ -312,6 +319,7 @@ func (c *Config) SessionSettings() workflows.Settings {
 		IdleTimeout:              c.Session.IdleTimeout,
 		TypingQuietTime:          c.Session.TypingQuietTime,
 		AgentTypingExpiry:        c.Session.AgentTypingExpiry,
+		MessageRate:              workflows.MessageRate{Count: c.Session.MessageRate, Window: c.Session.MessageRateWindow},
 		RoutingFailedMessage:     c.Session.RoutingFailedMessage,
 		NoRoutingResultMessage:   c.Session.NoRoutingResultMessage,
 		RefusedMessage:           c.Session.RefusedMessage,

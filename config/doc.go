@@ -67,6 +67,8 @@
 //	  idle_timeout: 0s               # end an accepted chat nobody writes in for this long (0 = off; 1m+)
 //	  typing_quiet_time: 5s          # the agent is told the user stopped typing this long after the last report (1s to 1m)
 //	  agent_typing_expiry: 10s       # an agent typing delivery's expiresAt is this long after it (1s to 1m)
+//	  message_rate: 22               # user messages per message_rate_window sent to Salesforce per conversation (0 = no pacing)
+//	  message_rate_window: 1m        # the pacing window (1s to 1h)
 //	  # Notices on the failure paths ("" = the built-in English text):
 //	  routing_failed_message: ""     # routing found no agent
 //	  no_routing_result_message: ""  # routing said nothing within routing_result_timeout

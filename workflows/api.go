@@ -172,7 +172,13 @@ type Settings struct {
 	RoutingResultTimeout time.Duration `json:",omitempty"`
 	// IdleTimeout ends an accepted chat after this long without a message
 	// either way; 0 never does.
-	IdleTimeout   time.Duration `json:",omitempty"`
+	IdleTimeout time.Duration `json:",omitempty"`
+	// MessageRate paces the user's messages and files to Salesforce: at most
+	// MessageRate.Count per MessageRate.Window are sent, later ones are kept
+	// (never dropped or reordered) and answered UpdateQueued with
+	// QueuedPaced until the window frees. Zero values do not pace (a 429's
+	// Retry-After is honoured either way).
+	MessageRate   MessageRate `json:",omitempty"`
 	DefaultLocale string
 	// RoutingUserField and RoutingTopicField are the routing attribute (hidden
 	// pre-chat field) names agreed with the customer's Salesforce team.
@@ -288,11 +294,28 @@ const (
 	UpdateClosed    UpdateStatus = "closed"    // the session is closed (UpdateClose)
 )
 
+// Why an update was answered UpdateQueued (UpdateResult.QueuedReason).
+const (
+	QueuedWaitingForAgent = "waiting-for-agent" // no agent has accepted yet (or the chat is moving to a new run)
+	QueuedPaced           = "paced"             // Salesforce's message rate for the conversation is used up for now
+)
+
 // UpdateResult is returned by every user update.
 type UpdateResult struct {
 	Status  UpdateStatus
 	EntryID string // Salesforce conversation entry id when known
+	// QueuedReason says why a queued item waits (QueuedWaitingForAgent,
+	// QueuedPaced); "" for other statuses and in legacy runs.
+	QueuedReason string `json:",omitempty"`
 }
+
+// MessageRate is Settings.MessageRate: Count messages per Window.
+type MessageRate struct {
+	Count  int           `json:",omitempty"`
+	Window time.Duration `json:",omitempty"`
+}
+
+func (r MessageRate) enabled() bool { return r.Count > 0 && r.Window > 0 }
 
 // AgentEventKind classifies what the listener saw on the SSE stream.
 type AgentEventKind string

@@ -50,6 +50,11 @@ const (
 	// (uploads.go). Asked only when such a report arrives; legacy (none
 	// recorded): the report is logged and dropped.
 	changeLateUploadFailure = "late-upload-failure"
+	// changePacing: with Settings.MessageRate, a message over the rate is
+	// kept and answered queued (QueuedPaced) and the sender waits for the
+	// window (pacing.go). Asked only when the rate is used up; legacy (none
+	// recorded): the message waits for the send, 429s retried.
+	changePacing = "pacing"
 )
 
 // usesListenerShards reports whether a session configured for listener

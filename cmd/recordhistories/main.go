@@ -135,6 +135,7 @@ func run(out string, only []string, logger *slog.Logger) error {
 		{"sharded", d.sharded},
 		{"presence", d.presence},
 		{"late-upload-failure", d.lateUploadFailure},
+		{"paced", d.paced},
 	} {
 		if len(only) > 0 && !slices.Contains(only, sc.name) {
 			continue
@@ -423,6 +424,44 @@ func (d *driver) richContent(ctx context.Context) error {
 		return err
 	}
 	return d.finish(ctx, user, run, "rich-content", workflows.CloseUserClosed)
+}
+
+// paced: with a message rate of 2 per 2 s the user sends three messages
+// back to back; the third is answered queued (paced) and sent when the
+// window frees; then the user closes.
+func (d *driver) paced(ctx context.Context) error {
+	const user = "replay-paced"
+	st := settings()
+	st.MessageRate = workflows.MessageRate{Count: 2, Window: 2 * time.Second}
+	run, err := d.start(ctx, user, st, 0)
+	if err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+		return err
+	}
+	for i := 1; i <= 3; i++ {
+		id := fmt.Sprintf("m-%d", i)
+		res, err := d.update(ctx, user, workflows.UpdateSendMessage, id, workflows.UserMessage{ID: id, Text: fmt.Sprintf("question %d", i)})
+		if err != nil {
+			return err
+		}
+		if i == 3 && res.QueuedReason != workflows.QueuedPaced {
+			return fmt.Errorf("third message answered %+v, want queued (paced)", res)
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
+	for !slices.Contains(d.fakes.SentTexts(), "question 3") {
+		if time.Now().After(deadline) {
+			return errors.New("the paced message was not sent")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateClose, "close-1", workflows.UserClose{ID: "close-1", Reason: "done"}); err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, "paced", workflows.CloseUserClosed)
 }
 
 // lateUploadFailure: the user sends a file, Salesforce reports later that
