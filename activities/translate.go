@@ -91,6 +91,8 @@ func TranslateEvent(ev miaw.Event) (ae workflows.AgentEvent, keep bool, reason s
 			return ae, false, "", fmt.Errorf("%w: %s event %q does not say which entry it acknowledges", ErrMalformedEvent, entryType, ev.ID)
 		}
 	case miaw.CloseConversationPayload:
+	case miaw.MessageUpdatedPayload:
+		return translateMessageUpdated(ae, p)
 	default:
 		return ae, false, "", fmt.Errorf("%w: %s event %q has a %T payload", ErrMalformedEvent, entryType, ev.ID, payload)
 	}
@@ -142,6 +144,26 @@ func translateMessage(ae workflows.AgentEvent, p miaw.MessagePayload) (workflows
 	return ae, true, "", nil
 }
 
+// translateMessageUpdated keeps a MessageUpdated that reports failed
+// uploads of the user's files (whoever Salesforce names as its sender: the
+// updated message is the user's own); other updates are not for the
+// workflow.
+func translateMessageUpdated(ae workflows.AgentEvent, p miaw.MessageUpdatedPayload) (workflows.AgentEvent, bool, string, error) {
+	failed := p.FailedUploads()
+	if len(failed) == 0 {
+		return ae, false, "message update without a failed upload", nil
+	}
+	if p.AbstractMessage.ID == "" {
+		return ae, false, "", fmt.Errorf("%w: MessageUpdated %q does not say which message it updates", ErrMalformedEvent, ae.EntryID)
+	}
+	for _, a := range failed {
+		ae.FailedUploads = append(ae.FailedUploads, workflows.FailedUpload{
+			MessageID: p.AbstractMessage.ID, FileName: a.Name, ErrorType: firstNonEmpty(a.UploadResult.ErrorType, "Unknown"),
+		})
+	}
+	return ae, true, "", nil
+}
+
 func translateParticipants(ae workflows.AgentEvent, p miaw.ParticipantChangedPayload) (workflows.AgentEvent, bool, string, error) {
 	// Several entries may arrive in one event; an added agent wins over a
 	// removed one (the net effect of a transfer is an agent present).
@@ -185,6 +207,7 @@ var kindForEntry = map[string]workflows.AgentEventKind{
 	miaw.EntryCloseConversation:    workflows.AgentConversationShut,
 	miaw.EntryReadAck:              workflows.AgentReadAck,
 	miaw.EntryDeliveryAck:          workflows.AgentDeliveryAck,
+	miaw.EntryMessageUpdated:       workflows.AgentUploadFailed,
 }
 
 var entryTypeForEvent = map[string]string{
@@ -199,6 +222,7 @@ var entryTypeForEvent = map[string]string{
 	miaw.EventCloseConversation:    miaw.EntryCloseConversation,
 	miaw.EventReadAck:              miaw.EntryReadAck,
 	miaw.EventDeliveryAck:          miaw.EntryDeliveryAck,
+	miaw.EventMessageUpdated:       miaw.EntryMessageUpdated,
 }
 
 // echoEntryTypes are the entries the end user authors; with sender role
@@ -232,6 +256,8 @@ func payloadMatches(entryType string, payload any) bool {
 		return entryType == miaw.EntryReadAck || entryType == miaw.EntryDeliveryAck
 	case miaw.CloseConversationPayload:
 		return entryType == miaw.EntryCloseConversation
+	case miaw.MessageUpdatedPayload:
+		return entryType == miaw.EntryMessageUpdated
 	}
 	return false
 }
@@ -257,6 +283,8 @@ func deref(p any) any {
 	case *miaw.AcknowledgementPayload:
 		return derefOr(v)
 	case *miaw.CloseConversationPayload:
+		return derefOr(v)
+	case *miaw.MessageUpdatedPayload:
 		return derefOr(v)
 	}
 	return p
@@ -288,6 +316,8 @@ func payloadID(p any) string {
 	case miaw.AcknowledgementPayload:
 		return v.ID
 	case miaw.CloseConversationPayload:
+		return v.ID
+	case miaw.MessageUpdatedPayload:
 		return v.ID
 	}
 	return ""

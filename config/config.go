@@ -110,6 +110,11 @@ type Session struct {
 	// session.agent_typing_expiry (workflows.Settings).
 	TypingQuietTime   time.Duration
 	AgentTypingExpiry time.Duration
+	// MessageRate: session.message_rate messages per
+	// session.message_rate_window to Salesforce per conversation
+	// (workflows.Settings.MessageRate; 0 = no pacing).
+	MessageRate       int
+	MessageRateWindow time.Duration
 	// Notices on the failure paths; "" shows the built-in English text.
 	RoutingFailedMessage   string // session.routing_failed_message
 	NoRoutingResultMessage string // session.no_routing_result_message
@@ -130,6 +135,7 @@ type Session struct {
 	SendFailedMessage       string // session.send_failed_message
 	FileTooLargeMessage     string // session.file_too_large_message ({file})
 	FileTypeRefusedMessage  string // session.file_type_refused_message ({file})
+	FileUploadFailedMessage string // session.file_upload_failed_message ({file})
 	AttachmentFailedMessage string // session.attachment_failed_message ({file})
 }
 
@@ -236,6 +242,8 @@ func Default() *Config {
 			RoutingResultTimeout:     2 * time.Minute,
 			TypingQuietTime:          workflows.DefaultTypingQuietTime,
 			AgentTypingExpiry:        workflows.DefaultAgentTypingExpiry,
+			MessageRate:              22,
+			MessageRateWindow:        time.Minute,
 		},
 		Attachments: Attachments{
 			Dir:              "./data/attachments",
@@ -311,6 +319,7 @@ func (c *Config) SessionSettings() workflows.Settings {
 		IdleTimeout:              c.Session.IdleTimeout,
 		TypingQuietTime:          c.Session.TypingQuietTime,
 		AgentTypingExpiry:        c.Session.AgentTypingExpiry,
+		MessageRate:              workflows.MessageRate{Count: c.Session.MessageRate, Window: c.Session.MessageRateWindow},
 		RoutingFailedMessage:     c.Session.RoutingFailedMessage,
 		NoRoutingResultMessage:   c.Session.NoRoutingResultMessage,
 		RefusedMessage:           c.Session.RefusedMessage,
@@ -329,6 +338,7 @@ func (c *Config) SessionSettings() workflows.Settings {
 		SendFailedMessage:        c.Session.SendFailedMessage,
 		FileTooLargeMessage:      c.Session.FileTooLargeMessage,
 		FileTypeRefusedMessage:   c.Session.FileTypeRefusedMessage,
+		FileUploadFailedMessage:  c.Session.FileUploadFailedMessage,
 		AttachmentFailedMessage:  c.Session.AttachmentFailedMessage,
 	}
 }

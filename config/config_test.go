@@ -163,6 +163,8 @@ func TestValidateRules(t *testing.T) {
 		{"idle timeout too short", func(c *Config) { c.Session.IdleTimeout = 30 * time.Second }, "session.idle_timeout", "at least 1m0s"},
 		{"typing quiet time off", func(c *Config) { c.Session.TypingQuietTime = 0 }, "session.typing_quiet_time", "must be 1s to 1m0s"},
 		{"agent typing expiry too long", func(c *Config) { c.Session.AgentTypingExpiry = time.Hour }, "session.agent_typing_expiry", "must be 1s to 1m0s"},
+		{"negative message rate", func(c *Config) { c.Session.MessageRate = -1 }, "session.message_rate", "0 (no pacing)"},
+		{"message rate window too short", func(c *Config) { c.Session.MessageRateWindow = time.Millisecond }, "session.message_rate_window", "must be 1s to 1h"},
 		{"empty locale", func(c *Config) { c.Session.DefaultLocale = "" }, "session.default_locale", "empty"},
 		{"empty user field", func(c *Config) { c.Session.Routing.UserField = "" }, "session.routing.user_field", "empty"},
 		{"empty topic field", func(c *Config) { c.Session.Routing.TopicField = "" }, "session.routing.topic_field", "empty"},

@@ -67,6 +67,8 @@
 //	  idle_timeout: 0s               # end an accepted chat nobody writes in for this long (0 = off; 1m+)
 //	  typing_quiet_time: 5s          # the agent is told the user stopped typing this long after the last report (1s to 1m)
 //	  agent_typing_expiry: 10s       # an agent typing delivery's expiresAt is this long after it (1s to 1m)
+//	  message_rate: 22               # user messages per message_rate_window sent to Salesforce per conversation (0 = no pacing)
+//	  message_rate_window: 1m        # the pacing window (1s to 1h)
 //	  # Notices on the failure paths ("" = the built-in English text):
 //	  routing_failed_message: ""     # routing found no agent
 //	  no_routing_result_message: ""  # routing said nothing within routing_result_timeout
@@ -86,6 +88,7 @@
 //	  send_failed_message: ""        # "Sorry, one of your messages could not be delivered to the agent."
 //	  file_too_large_message: ""     # Salesforce refused the user's file {file} as too large
 //	  file_type_refused_message: ""  # Salesforce refused the type of the user's file {file}
+//	  file_upload_failed_message: "" # Salesforce reported later that the user's file {file} failed
 //	  attachment_failed_message: ""  # the agent's file {file} could not be downloaded
 //	attachments:
 //	  dir: ./data/attachments        # content-addressed store of attachments

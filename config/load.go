@@ -86,6 +86,8 @@ func (c *Config) fields() []field {
 		{key: "session.idle_timeout", ptr: &c.Session.IdleTimeout},
 		{key: "session.typing_quiet_time", ptr: &c.Session.TypingQuietTime},
 		{key: "session.agent_typing_expiry", ptr: &c.Session.AgentTypingExpiry},
+		{key: "session.message_rate", ptr: &c.Session.MessageRate},
+		{key: "session.message_rate_window", ptr: &c.Session.MessageRateWindow},
 		{key: "session.routing_failed_message", ptr: &c.Session.RoutingFailedMessage},
 		{key: "session.no_routing_result_message", ptr: &c.Session.NoRoutingResultMessage},
 		{key: "session.refused_message", ptr: &c.Session.RefusedMessage},
@@ -103,6 +105,7 @@ func (c *Config) fields() []field {
 		{key: "session.send_failed_message", ptr: &c.Session.SendFailedMessage},
 		{key: "session.file_too_large_message", ptr: &c.Session.FileTooLargeMessage},
 		{key: "session.file_type_refused_message", ptr: &c.Session.FileTypeRefusedMessage},
+		{key: "session.file_upload_failed_message", ptr: &c.Session.FileUploadFailedMessage},
 		{key: "session.attachment_failed_message", ptr: &c.Session.AttachmentFailedMessage},
 
 		{key: "attachments.dir", ptr: &c.Attachments.Dir},

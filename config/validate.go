@@ -234,6 +234,12 @@ func (c *Config) validateSession() error {
 	if t := s.IdleTimeout; t != 0 && t < MinIdleTimeout {
 		return fieldErr("session.idle_timeout", "must be 0 (off) or at least %s, got %s", MinIdleTimeout, t)
 	}
+	if s.MessageRate < 0 || s.MessageRate > 1000 {
+		return fieldErr("session.message_rate", "must be 0 (no pacing) to 1000, got %d", s.MessageRate)
+	}
+	if w := s.MessageRateWindow; s.MessageRate > 0 && (w < time.Second || w > time.Hour) {
+		return fieldErr("session.message_rate_window", "must be 1s to 1h, got %s", w)
+	}
 	for _, f := range []struct {
 		key string
 		t   time.Duration

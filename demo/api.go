@@ -145,13 +145,17 @@ func (c *gatewayClient) state(ctx context.Context, userID string) (gateway.Sessi
 }
 
 // download fetches a stored attachment from its AttachmentRef URL (served by
-// the gateway, bearer-authenticated) and returns its size and SHA-256.
-func (c *gatewayClient) download(ctx context.Context, rawURL string) (int64, string, error) {
+// the gateway) and returns its size and SHA-256. With bearer it sends the
+// gateway's bearer token; without, it is what an end user's browser does
+// with a signed link.
+func (c *gatewayClient) download(ctx context.Context, rawURL string, bearer bool) (int64, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rawURL, nil)
 	if err != nil {
 		return 0, "", err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if bearer {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return 0, "", fmt.Errorf("download %s: %w", rawURL, err)

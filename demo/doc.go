@@ -12,8 +12,9 @@
 // over the gateway's HTTP API: it asks for an agent with a topic and a
 // description, shows the wait (elapsed time, queue position), exchanges
 // messages both ways (retrying one with the same id to show it is sent once),
-// receives a link and a file from the agent (downloaded through the gateway
-// and checked against its SHA-256), uploads a file, and exits 0 once the agent
+// receives a link and a file from the agent (opened as the user's browser
+// would, through its signed, expiring link without the gateway's bearer
+// token, and checked against its SHA-256), uploads a file, and exits 0 once the agent
 // has closed the session. It prints the Web UI page of the session.
 //
 // As in production with codec.enabled, every workflow payload is encrypted

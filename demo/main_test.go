@@ -34,6 +34,8 @@ func TestScriptedSessionCompletes(t *testing.T) {
 		"Jane Agent: Hi, I'm Jane from HR.",
 		"Jane Agent shared a link:",
 		"Jane Agent sent a file: agent-notes.txt",
+		"user's browser: opened agent-notes.txt through its signed link (expires ",
+		"no bearer token: ",
 		"(matches)",
 		"you: The overtime from 12 November (3 hours) is missing.",
 		"assistant: the user is typing -> forwarded true",

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/liveagent-bridge/liveagent/attachstore"
 	"github.com/liveagent-bridge/liveagent/gateway"
 	"github.com/liveagent-bridge/liveagent/miaw"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
@@ -284,8 +286,9 @@ func (s *session) say(ctx context.Context, id, text string) error {
 	return nil
 }
 
-// fetchAgentFiles downloads every file the agent shared so far through its
-// AttachmentRef URL and checks its SHA-256.
+// fetchAgentFiles opens every file the agent shared so far as the user's
+// browser would: through the signed, expiring link of its delivery, without
+// the gateway's bearer token; it checks the SHA-256.
 func (s *session) fetchAgentFiles(ctx context.Context) error {
 	got, _ := s.recv.snapshot()
 	for _, d := range got {
@@ -293,15 +296,23 @@ func (s *session) fetchAgentFiles(ctx context.Context) error {
 			continue
 		}
 		a := d.Attachment
-		u := a.URL + "?" + url.Values{"name": {a.Name}, "type": {a.MimeType}}.Encode()
-		n, sum, err := s.api.download(ctx, u)
+		u, err := url.Parse(a.URL)
+		if err != nil || u.Query().Get(attachstore.LinkSignatureParam) == "" {
+			return fmt.Errorf("the link to %s is not signed: %s", a.Name, a.URL)
+		}
+		n, sum, err := s.api.download(ctx, a.URL, false)
 		if err != nil {
 			return err
 		}
 		if sum != a.SHA256 || n != a.Size {
 			return fmt.Errorf("downloaded %s: %d bytes sha256 %s, announced %d bytes sha256 %s", a.Name, n, sum, a.Size, a.SHA256)
 		}
-		s.out.line("assistant: downloaded %s: %d bytes, sha256 %s (matches)", a.Name, n, sum)
+		expires := u.Query().Get(attachstore.LinkExpiresParam)
+		if sec, err := strconv.ParseInt(expires, 10, 64); err == nil {
+			expires = time.Unix(sec, 0).UTC().Format(time.RFC3339)
+		}
+		s.out.line("user's browser: opened %s through its signed link (expires %s), no bearer token: %d bytes, sha256 %s (matches)",
+			a.Name, expires, n, sum)
 	}
 	return nil
 }

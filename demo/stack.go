@@ -202,6 +202,9 @@ func startStack(ctx context.Context, o stackOptions) (_ *stack, err error) {
 	cfg.Session.AcceptTimeout = o.acceptTimeout
 	cfg.Attachments.Dir = filepath.Join(s.dir, "attachments")
 	cfg.Attachments.PublicURL = s.gatewayURL + "/v1/attachments"
+	// Links to stored files are signed and expire: the user's browser opens
+	// an agent's file without the gateway's bearer token.
+	cfg.Attachments.LinkSecret = randomHex(32)
 	cfg.Delivery.Mode = config.DeliveryWebhook
 	cfg.Delivery.WebhookURL = webhookURL
 	cfg.Delivery.WebhookSecret = secret
@@ -282,9 +285,14 @@ func startStack(ctx context.Context, o stackOptions) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	links, err := cfg.LinkSigner()
+	if err != nil {
+		return nil, err
+	}
 	gw, err := gateway.New(gateway.Options{
 		Sessions:     sessions,
 		Files:        store,
+		Links:        links,
 		BearerToken:  s.token,
 		Topics:       cfg.Session.Topics,
 		MaxBodyBytes: cfg.Gateway.MaxBodyBytes,

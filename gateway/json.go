@@ -64,6 +64,8 @@ type UpdateResponse struct {
 	// Status is sent, queued, duplicate or closed (workflows.UpdateStatus).
 	Status  string `json:"status"`
 	EntryID string `json:"entryId,omitempty"`
+	// QueuedReason says why a queued item waits: waiting-for-agent or paced.
+	QueuedReason string `json:"queuedReason,omitempty"`
 }
 
 // TopicsResponse answers GET /v1/topics.
@@ -141,7 +143,7 @@ type ErrorResponse struct {
 }
 
 func updateResponse(r workflows.UpdateResult) UpdateResponse {
-	return UpdateResponse{Status: string(r.Status), EntryID: r.EntryID}
+	return UpdateResponse{Status: string(r.Status), EntryID: r.EntryID, QueuedReason: r.QueuedReason}
 }
 
 func stateResponse(v *workflows.SessionView) SessionStateResponse {

@@ -224,6 +224,7 @@ var texts = []text{
 	{"send_failed_message", func(s *workflows.Settings) *string { return &s.SendFailedMessage }},
 	{"file_too_large_message", func(s *workflows.Settings) *string { return &s.FileTooLargeMessage }},
 	{"file_type_refused_message", func(s *workflows.Settings) *string { return &s.FileTypeRefusedMessage }},
+	{"file_upload_failed_message", func(s *workflows.Settings) *string { return &s.FileUploadFailedMessage }},
 	{"attachment_failed_message", func(s *workflows.Settings) *string { return &s.AttachmentFailedMessage }},
 }
 

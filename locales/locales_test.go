@@ -108,6 +108,7 @@ func TestResolveReachesEveryKey(t *testing.T) {
 		got.InactiveMessage, got.IdleMessage, got.QueuePositionMessage, got.WaitMessage, got.WaitOneMinuteMessage,
 		got.WaitUnderAMinuteMessage, got.TransferMessage, got.AgentJoinedMessage, got.UnnamedAgent,
 		got.SendFailedMessage, got.FileTooLargeMessage, got.FileTypeRefusedMessage, got.AttachmentFailedMessage,
+		got.FileUploadFailedMessage,
 	} {
 		require.True(t, strings.HasPrefix(v, "fr:"), "a settings text was not set: %q", v)
 		seen[v] = true

@@ -20,7 +20,11 @@ const (
 	EventCloseConversation    = "CONVERSATION_CLOSE_CONVERSATION"
 	EventSessionStatusChanged = "CONVERSATION_SESSION_STATUS_CHANGED"
 	EventQueuePosition        = "CONVERSATION_QUEUE_POSITION"
-	EventPing                 = "ping"
+	// EventMessageUpdated is a guessed name for a MessageUpdated entry's own
+	// event [?]; such entries are also accepted under EventMessage, which is
+	// where the emulator sends them (miaw-api.md §1.8).
+	EventMessageUpdated = "CONVERSATION_MESSAGE_UPDATED"
+	EventPing           = "ping"
 )
 
 // Entry types carried in conversationEntry.entryType and entryPayload.entryType.
@@ -36,6 +40,9 @@ const (
 	EntryCloseConversation    = "CloseConversation"
 	EntrySessionStatusChanged = "SessionStatusChanged"
 	EntryQueuePosition        = "QueuePosition"
+	// EntryMessageUpdated: Salesforce updated an earlier message, e.g. with
+	// the late result of a user's file upload (MessageUpdatedPayload).
+	EntryMessageUpdated = "MessageUpdated"
 )
 
 // Participant roles (sender.role).
@@ -155,6 +162,9 @@ type Attachment struct {
 	MimeType    string `json:"mimeType"`
 	URL         string `json:"url"`
 	ReferenceID string `json:"referenceId,omitempty"`
+	// UploadResult is Salesforce's verdict on a user's upload, when given
+	// (null on messages as first sent; see MessageUpdatedPayload).
+	UploadResult *AttachmentUploadResult `json:"attachmentUploadResult,omitempty"`
 }
 
 // ParticipantChangedPayload is entryType ParticipantChanged.
@@ -254,6 +264,7 @@ var knownEvents = map[string]bool{
 	EventMessage: true, EventParticipantChanged: true, EventRoutingResult: true, EventRoutingWorkResult: true,
 	EventDeliveryAck: true, EventReadAck: true, EventTypingStarted: true, EventTypingStopped: true,
 	EventCloseConversation: true, EventSessionStatusChanged: true, EventQueuePosition: true,
+	EventMessageUpdated: true,
 }
 
 // eventForEntry names the SSE event of each entry type.
@@ -262,7 +273,7 @@ var eventForEntry = map[string]string{
 	EntryRoutingWorkResult: EventRoutingWorkResult, EntryDeliveryAck: EventDeliveryAck, EntryReadAck: EventReadAck,
 	EntryTypingStarted: EventTypingStarted, EntryTypingStopped: EventTypingStopped,
 	EntryCloseConversation: EventCloseConversation, EntrySessionStatusChanged: EventSessionStatusChanged,
-	EntryQueuePosition: EventQueuePosition,
+	EntryQueuePosition: EventQueuePosition, EntryMessageUpdated: EventMessage,
 }
 
 // eventEnvelope is the SSE data object.
@@ -431,6 +442,8 @@ func decodePayload(entryType string, raw json.RawMessage) (any, error) {
 		p = &SessionStatusChangedPayload{}
 	case EntryQueuePosition:
 		p = &QueuePositionPayload{}
+	case EntryMessageUpdated:
+		p = &MessageUpdatedPayload{}
 	default:
 		return nil, nil
 	}

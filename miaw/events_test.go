@@ -141,8 +141,8 @@ func TestDecodeSkipsPingAndUnknown(t *testing.T) {
 		}
 	}
 	// A known event carrying an entry type we do not model has a nil payload.
-	ev, err := DecodeEvent(EventMessage, "1", sseData(testConvID, "MessageUpdated", "e", agent, `{"entryType":"MessageUpdated","id":"u"}`))
-	if err != nil || ev.Payload != nil || ev.Entry.EntryType != "MessageUpdated" {
+	ev, err := DecodeEvent(EventMessage, "1", sseData(testConvID, "SessionContext", "e", agent, `{"entryType":"SessionContext","id":"u"}`))
+	if err != nil || ev.Payload != nil || ev.Entry.EntryType != "SessionContext" {
 		t.Errorf("unmodelled entry type: %+v, %v", ev, err)
 	}
 	// A missing envelope entryType is taken from the payload.

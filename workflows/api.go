@@ -164,6 +164,7 @@ type Settings struct {
 	SendFailedMessage       string `json:",omitempty"` // a kept message could not be delivered
 	FileTooLargeMessage     string `json:",omitempty"` // Salesforce refused a kept file as too large: {file}
 	FileTypeRefusedMessage  string `json:",omitempty"` // Salesforce refused a kept file's type: {file}
+	FileUploadFailedMessage string `json:",omitempty"` // Salesforce reported a sent file's upload failed later: {file}
 	AttachmentFailedMessage string `json:",omitempty"` // an agent's file could not be downloaded: {file}
 	// RoutingResultTimeout ends a session Salesforce says nothing about
 	// (no routing result, queue position or accept) this long after the
@@ -171,7 +172,13 @@ type Settings struct {
 	RoutingResultTimeout time.Duration `json:",omitempty"`
 	// IdleTimeout ends an accepted chat after this long without a message
 	// either way; 0 never does.
-	IdleTimeout   time.Duration `json:",omitempty"`
+	IdleTimeout time.Duration `json:",omitempty"`
+	// MessageRate paces the user's messages and files to Salesforce: at most
+	// MessageRate.Count per MessageRate.Window are sent, later ones are kept
+	// (never dropped or reordered) and answered UpdateQueued with
+	// QueuedPaced until the window frees. Zero values do not pace (a 429's
+	// Retry-After is honoured either way).
+	MessageRate   MessageRate `json:",omitempty"`
 	DefaultLocale string
 	// RoutingUserField and RoutingTopicField are the routing attribute (hidden
 	// pre-chat field) names agreed with the customer's Salesforce team.
@@ -287,11 +294,28 @@ const (
 	UpdateClosed    UpdateStatus = "closed"    // the session is closed (UpdateClose)
 )
 
+// Why an update was answered UpdateQueued (UpdateResult.QueuedReason).
+const (
+	QueuedWaitingForAgent = "waiting-for-agent" // no agent has accepted yet (or the chat is moving to a new run)
+	QueuedPaced           = "paced"             // Salesforce's message rate for the conversation is used up for now
+)
+
 // UpdateResult is returned by every user update.
 type UpdateResult struct {
 	Status  UpdateStatus
 	EntryID string // Salesforce conversation entry id when known
+	// QueuedReason says why a queued item waits (QueuedWaitingForAgent,
+	// QueuedPaced); "" for other statuses and in legacy runs.
+	QueuedReason string `json:",omitempty"`
 }
+
+// MessageRate is Settings.MessageRate: Count messages per Window.
+type MessageRate struct {
+	Count  int           `json:",omitempty"`
+	Window time.Duration `json:",omitempty"`
+}
+
+func (r MessageRate) enabled() bool { return r.Count > 0 && r.Window > 0 }
 
 // AgentEventKind classifies what the listener saw on the SSE stream.
 type AgentEventKind string
@@ -309,6 +333,9 @@ const (
 	AgentConversationShut AgentEventKind = "conversation-closed" // CloseConversation
 	AgentReadAck          AgentEventKind = "read-ack"            // agent read a user message
 	AgentDeliveryAck      AgentEventKind = "delivery-ack"        // agent client received a user message
+	// AgentUploadFailed: Salesforce reported after accepting it that a user's
+	// file upload failed (a MessageUpdated entry; FailedUploads says which).
+	AgentUploadFailed AgentEventKind = "upload-failed"
 	// AgentListenerFailed: the session's stream in its listener shard failed
 	// for good (Text says why); the session fails as if its own listener had.
 	AgentListenerFailed AgentEventKind = "listener-failed"
@@ -340,6 +367,8 @@ type AgentEvent struct {
 	Choices *Choices `json:",omitempty"`
 	Form    *Form    `json:",omitempty"`
 	WebView *WebView `json:",omitempty"`
+	// FailedUploads are the user's files of an AgentUploadFailed.
+	FailedUploads []FailedUpload `json:",omitempty"`
 	// Unsupported names the message or format type of an AgentMessage this
 	// bridge cannot show (Text is then a notice saying so).
 	Unsupported string `json:",omitempty"`
@@ -357,6 +386,15 @@ type AgentAttachment struct {
 	Name     string
 	MimeType string
 	URL      string
+}
+
+// FailedUpload is one user file Salesforce reports as not uploaded after
+// all. MessageID is the id the file's message was sent with (the user's
+// message id, as Salesforce echoes it: case may differ).
+type FailedUpload struct {
+	MessageID string
+	FileName  string
+	ErrorType string // Salesforce's reason, e.g. AttachmentTooLarge
 }
 
 // AttachmentRef is a stored attachment as shown to the user: metadata and a

@@ -27,6 +27,7 @@ const (
 	sendFailedMessage        = "Sorry, one of your messages could not be delivered to the agent."
 	fileTooLargeFormat       = "Sorry, your file %q is too large for the agent's chat; it was not delivered."
 	fileTypeRefusedFormat    = "Sorry, the agent's chat does not accept files like %q; it was not delivered."
+	fileUploadFailedFormat   = "Sorry, your file %q did not reach the agent after all."
 	agentJoinedFormat        = "You are now chatting with %s."
 	queuePositionFormat      = "You are number %d in the queue."
 	attachmentFailedFormat   = "The agent shared the file %q, but it could not be downloaded."

@@ -50,6 +50,8 @@ func (s *session) handleAgentEvent(ctx workflow.Context, ev AgentEvent) {
 		s.listenerFailure = temporal.NewApplicationError("listener shard: "+ev.Text, errTypeListenerFailed)
 	case AgentReadAck, AgentDeliveryAck:
 		s.onAgentReceipt(ctx, ev)
+	case AgentUploadFailed:
+		s.onUploadFailed(ctx, ev)
 	default:
 		s.logger.Warn("Unknown agent event kind skipped", "kind", ev.Kind, "entryID", ev.EntryID)
 	}

@@ -138,7 +138,12 @@ func (s *session) enqueue(ctx workflow.Context, item *outgoing) (UpdateResult, e
 	if s.state() != StateActive || s.draining {
 		s.outbox.items = append(s.outbox.items, item)
 		s.refreshDetails(ctx)
-		return UpdateResult{Status: UpdateQueued}, nil
+		return UpdateResult{Status: UpdateQueued, QueuedReason: QueuedWaitingForAgent}, nil
+	}
+	if s.overRate(ctx) {
+		s.outbox.items = append(s.outbox.items, item)
+		s.refreshDetails(ctx)
+		return UpdateResult{Status: UpdateQueued, QueuedReason: QueuedPaced}, nil
 	}
 	item.waiter = true
 	s.outbox.items = append(s.outbox.items, item)

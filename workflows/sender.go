@@ -83,6 +83,12 @@ func (s *session) startSender(ctx workflow.Context) {
 			if err := workflow.Await(ctx, func() bool { return s.outbox.stopped || canSend() }); err != nil || s.outbox.stopped {
 				return
 			}
+			if err := s.awaitRate(ctx); err != nil {
+				return
+			}
+			if s.outbox.stopped || !canSend() {
+				continue
+			}
 			item := s.outbox.items[0]
 			s.outbox.items = s.outbox.items[1:]
 			s.outbox.inFlight = item
@@ -114,6 +120,7 @@ func (s *session) send(ctx workflow.Context, item *outgoing) (UpdateResult, erro
 	if err != nil {
 		return UpdateResult{}, fmt.Errorf("send %s to Salesforce: %w", id, err)
 	}
+	s.recordSend(ctx)
 	s.sentEntryIDs[id] = res.EntryID
 	s.userSent()
 	s.matchParked(id, res.EntryID)

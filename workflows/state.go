@@ -117,6 +117,8 @@ type session struct {
 	handledEvents int // agent events handled in this run
 
 	outbox outbox
+	// pacing is when this run last sent to Salesforce (pacing.go).
+	pacing pacing
 	// presence is the typing and receipt state (presence.go).
 	presence presence
 

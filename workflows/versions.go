@@ -55,6 +55,16 @@ const (
 	// Legacy (none recorded): the fallback text only, and a choice reply is
 	// sent as its text.
 	changeRichContent = "rich-content"
+	// changeLateUploadFailure: a user file Salesforce reports as failed after
+	// accepting it (MessageUpdated) is told to the user by name
+	// (uploads.go). Asked only when such a report arrives; legacy (none
+	// recorded): the report is logged and dropped.
+	changeLateUploadFailure = "late-upload-failure"
+	// changePacing: with Settings.MessageRate, a message over the rate is
+	// kept and answered queued (QueuedPaced) and the sender waits for the
+	// window (pacing.go). Asked only when the rate is used up; legacy (none
+	// recorded): the message waits for the send, 429s retried.
+	changePacing = "pacing"
 )
 
 // deliversLocally reports whether this run delivers with local activities.

@@ -317,6 +317,10 @@ func printResult(w io.Writer, what, id string, res workflows.UpdateResult) {
 	case workflows.UpdateSent:
 		fmt.Fprintf(w, "%s %s sent (entry %s).\n", what, id, res.EntryID)
 	case workflows.UpdateQueued:
+		if res.QueuedReason == workflows.QueuedPaced {
+			fmt.Fprintf(w, "%s %s queued: Salesforce's message rate is used up for now; it is sent in order shortly.\n", what, id)
+			break
+		}
 		fmt.Fprintf(w, "%s %s queued: it is sent once an agent accepts.\n", what, id)
 	case workflows.UpdateDuplicate:
 		fmt.Fprintf(w, "%s %s was already sent; nothing done.\n", what, id)

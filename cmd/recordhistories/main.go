@@ -134,6 +134,8 @@ func run(out string, only []string, logger *slog.Logger) error {
 		{"rich-content", d.richContent},
 		{"sharded", d.sharded},
 		{"presence", d.presence},
+		{"late-upload-failure", d.lateUploadFailure},
+		{"paced", d.paced},
 	} {
 		if len(only) > 0 && !slices.Contains(only, sc.name) {
 			continue
@@ -425,6 +427,80 @@ func (d *driver) richContent(ctx context.Context) error {
 		return err
 	}
 	return d.finish(ctx, user, run, "rich-content", workflows.CloseUserClosed)
+}
+
+// paced: with a message rate of 2 per 2 s the user sends three messages
+// back to back; the third is answered queued (paced) and sent when the
+// window frees; then the user closes.
+func (d *driver) paced(ctx context.Context) error {
+	const user = "replay-paced"
+	st := settings()
+	st.MessageRate = workflows.MessageRate{Count: 2, Window: 2 * time.Second}
+	run, err := d.start(ctx, user, st, 0)
+	if err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+		return err
+	}
+	for i := 1; i <= 3; i++ {
+		id := fmt.Sprintf("m-%d", i)
+		res, err := d.update(ctx, user, workflows.UpdateSendMessage, id, workflows.UserMessage{ID: id, Text: fmt.Sprintf("question %d", i)})
+		if err != nil {
+			return err
+		}
+		if i == 3 && res.QueuedReason != workflows.QueuedPaced {
+			return fmt.Errorf("third message answered %+v, want queued (paced)", res)
+		}
+	}
+	deadline := time.Now().Add(time.Minute)
+	for !slices.Contains(d.fakes.SentTexts(), "question 3") {
+		if time.Now().After(deadline) {
+			return errors.New("the paced message was not sent")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateClose, "close-1", workflows.UserClose{ID: "close-1", Reason: "done"}); err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, "paced", workflows.CloseUserClosed)
+}
+
+// lateUploadFailure: the user sends a file, Salesforce reports later that
+// its upload failed (a MessageUpdated), the user is told by name, then
+// closes.
+func (d *driver) lateUploadFailure(ctx context.Context) error {
+	const user = "replay-late-upload-failure"
+	run, err := d.start(ctx, user, settings(), 0)
+	if err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateSendAttachment, "file-1", workflows.UserAttachment{ID: "file-1", Name: "report.pdf",
+		MimeType: "application/pdf", Size: 4, SHA256: strings.Repeat("ab", 32)}); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{EntryID: "entry-upload-failed", Kind: workflows.AgentUploadFailed, SenderRole: "EndUser",
+		FailedUploads: []workflows.FailedUpload{{MessageID: "miaw-file-1", FileName: "report.pdf", ErrorType: "StorageLimitExceeded"}}})
+	told := func(v workflows.SessionView) bool {
+		for _, e := range v.Transcript {
+			if e.From == workflows.FromSystem && strings.Contains(e.Text, `"report.pdf"`) {
+				return true
+			}
+		}
+		return false
+	}
+	if err := d.waitFor(ctx, user, "the failure told", told); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateClose, "close-1", workflows.UserClose{ID: "close-1", Reason: "done"}); err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, "late-upload-failure", workflows.CloseUserClosed)
 }
 
 func (d *driver) transfer(ctx context.Context) error {

@@ -144,3 +144,116 @@ func TestGatewayFiles(t *testing.T) {
 		gateway.SendMessageRequest{MessageID: "after-refusals", Text: "still there?"}, &res))
 	assert.Equal(t, string(workflows.UpdateSent), res.Status)
 }
+
+// A file the user sends while waiting for an agent is kept (queued) and sent
+// once one accepts; if Salesforce then refuses it (413 too large, 415 type),
+// no caller is left to answer, so the user is told by a notice naming the
+// file, and the session carries on.
+func TestQueuedFileRefusedIsExplained(t *testing.T) {
+	s := newBackendWith(t, emulator.Config{
+		MaxFileBytes:     1 << 20,
+		BlockedMimeTypes: append(slices.Clone(emulator.DefaultBlockedMimeTypes), "application/zip"),
+	})
+	c, _ := newGateway(t, s)
+	s.startWorker(t)
+	t.Cleanup(func() { s.stopWorker() })
+	const user = "u-queued-files"
+	var started gateway.StartSessionResponse
+	require.Equal(t, http.StatusCreated, c.postJSON("/v1/sessions",
+		gateway.StartSessionRequest{UserID: user, Topic: "HR", Description: "My scan and logs"}, &started))
+	conv := s.conversationOf(t, user)
+
+	// Both files are within our own 5 MiB limit, so both are kept.
+	status, out := upload(t, c, user, "queued-big", "scan.pdf", "application/pdf", bytes.Repeat([]byte("s"), 2<<20))
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	assert.Equal(t, string(workflows.UpdateQueued), out["status"])
+	status, out = upload(t, c, user, "queued-zip", "logs.zip", "application/zip", []byte("PK\x03\x04 zip bytes"))
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	assert.Equal(t, string(workflows.UpdateQueued), out["status"])
+	var res gateway.UpdateResponse
+	require.Equal(t, http.StatusOK, c.postJSON("/v1/sessions/"+user+"/messages",
+		gateway.SendMessageRequest{MessageID: "queued-text", Text: "Did you get my files?"}, &res))
+	assert.Equal(t, string(workflows.UpdateQueued), res.Status)
+
+	require.NoError(t, s.emu.Accept(conv, agentName))
+	tooBig := s.sink.await(t, user, "the notice naming the refused large file", func(d workflows.Delivery) bool {
+		return d.Kind == workflows.DeliverSystem && strings.Contains(d.Text, `"scan.pdf"`)
+	})
+	assert.Contains(t, tooBig.Text, "too large")
+	refused := s.sink.await(t, user, "the notice naming the refused file type", func(d workflows.Delivery) bool {
+		return d.Kind == workflows.DeliverSystem && strings.Contains(d.Text, `"logs.zip"`)
+	})
+	assert.Contains(t, refused.Text, "does not accept files like")
+	// The message kept behind them still reaches the agent, and nothing of
+	// the refused files does.
+	s.awaitUserEntry(t, conv, "the text kept behind the refused files", func(e emulator.TranscriptEntry) bool {
+		return e.Text == "Did you get my files?"
+	})
+	for _, e := range s.emu.Transcript(conv) {
+		assert.Nil(t, e.Attachment, "a refused file reached the agent: %+v", e)
+	}
+	// The assistant may send a smaller scan instead, and now it is sent.
+	eventually(t, user+" active", func() bool { return c.state(user).State == string(workflows.StateActive) })
+	status, out = upload(t, c, user, "smaller-scan", "scan-small.pdf", "application/pdf", []byte("small scan"))
+	require.Equal(t, http.StatusOK, status, "%v", out)
+	assert.Equal(t, string(workflows.UpdateSent), out["status"])
+}
+
+// A user file Salesforce accepted (202) and then reports as failed (its
+// asynchronous upload result, a MessageUpdated entry) is told to the user as
+// a failure naming the file, once, with a text for Salesforce's reason.
+func TestLateUploadFailureIsTold(t *testing.T) {
+	s := newBackend(t, emulator.Faults{})
+	c, _ := newGateway(t, s)
+	s.startWorker(t)
+	t.Cleanup(func() { s.stopWorker() })
+	const user = "u-late-upload"
+	_, conv := s.startAccepted(t, user, "Here is my report")
+
+	for _, f := range []struct{ id, name string }{{"Report-1", "report.pdf"}, {"photo-1", "photo.png"}} {
+		status, out := upload(t, c, user, f.id, f.name, "application/octet-stream", []byte("bytes of "+f.name))
+		require.Equal(t, http.StatusOK, status, "%v", out)
+		require.Equal(t, string(workflows.UpdateSent), out["status"])
+	}
+	// Salesforce names the file's message by the id the bridge sent it with.
+	miawID := func(name string) string {
+		for _, e := range s.emu.Transcript(conv) {
+			if e.Attachment != nil && e.Attachment.Name == name {
+				return e.MessageID
+			}
+		}
+		t.Fatalf("%s not at the emulator", name)
+		return ""
+	}
+	_, err := s.emu.FailUpload(conv, miawID("report.pdf"), "StorageLimitExceeded")
+	require.NoError(t, err)
+	failed := s.sink.await(t, user, "the late failure of report.pdf", func(d workflows.Delivery) bool {
+		return d.Kind == workflows.DeliverSystem && strings.Contains(d.Text, `"report.pdf"`)
+	})
+	assert.Equal(t, `Sorry, your file "report.pdf" did not reach the agent after all.`, failed.Text)
+	_, err = s.emu.FailUpload(conv, miawID("photo.png"), "AttachmentTooLarge")
+	require.NoError(t, err)
+	tooLarge := s.sink.await(t, user, "the late failure of photo.png", func(d workflows.Delivery) bool {
+		return d.Kind == workflows.DeliverSystem && strings.Contains(d.Text, `"photo.png"`)
+	})
+	assert.Contains(t, tooLarge.Text, "too large")
+
+	// The chat carries on, and each failure was told once.
+	_, err = s.emu.AgentSend(conv, "Could you send it again, smaller?")
+	require.NoError(t, err)
+	s.sink.await(t, user, "the agent's next message", func(d workflows.Delivery) bool {
+		return d.Kind == workflows.DeliverAgentMessage && d.Text == "Could you send it again, smaller?"
+	})
+	told := 0
+	for _, d := range s.sink.forUser(user) {
+		if d.Kind == workflows.DeliverSystem && strings.Contains(d.Text, `"report.pdf"`) {
+			told++
+		}
+	}
+	assert.Equal(t, 1, told, "the failure of report.pdf told once")
+	var inTranscript bool
+	for _, e := range c.state(user).Transcript {
+		inTranscript = inTranscript || e.Text == failed.Text
+	}
+	assert.True(t, inTranscript, "the failure notice is in the transcript")
+}

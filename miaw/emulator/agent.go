@@ -65,6 +65,9 @@ type FileInfo struct {
 	Size     int    `json:"size"`
 	SHA256   string `json:"sha256"` // hex
 	URL      string `json:"url"`    // download URL on the emulator
+	// UploadError is the error type of a late upload failure reported with
+	// FailUpload (end-user files only).
+	UploadError string `json:"uploadError,omitempty"`
 }
 
 func infoLocked(c *conversation) ConversationInfo {

@@ -126,6 +126,13 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 	action("fail-transfer", func(id string) (any, error) { return nil, s.FailTransfer(id) })
 	action("inactive", func(id string) (any, error) { return nil, s.MarkInactive(id) })
 	s.richControlRoutes(mux, p)
+	mux.HandleFunc("POST "+p+"/{id}/upload-failures", func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			MessageID string `json:"messageId"`
+			ErrorType string `json:"errorType"`
+		}
+		s.controlDo(w, r, &b, func(id string) (any, error) { return entry(s.FailUpload(id, b.MessageID, b.ErrorType)) })
+	})
 	mux.HandleFunc("POST /emulator/v1/routing", func(w http.ResponseWriter, r *http.Request) {
 		var b struct {
 			Silent bool `json:"silent"`
