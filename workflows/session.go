@@ -41,6 +41,9 @@ func SessionWorkflow(ctx workflow.Context, in SessionInput) (SessionResult, erro
 		}
 	}
 	s.shutdown(ctx, x.reason)
+	if s.offersSurvey(ctx, x.err) {
+		s.awaitSurvey(ctx)
+	}
 	return s.result(), x.err
 }
 

@@ -45,6 +45,12 @@ const (
 	// Legacy (none recorded): the fallback text only, and a choice reply is
 	// sent as its text.
 	changeRichContent = "rich-content"
+	// changeSurvey: a closed session with Settings.SurveyWindow waits that
+	// long for a post-chat survey before it completes (survey.go). Asked
+	// only when a window is configured and the session qualifies, so no
+	// history recorded before it (none has a window) carries the marker.
+	// Legacy: complete at once.
+	changeSurvey = "survey"
 )
 
 // usesListenerShards reports whether a session configured for listener
