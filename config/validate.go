@@ -24,6 +24,9 @@ import (
 const (
 	MinRoutingResultTimeout = 10 * time.Second
 	MinIdleTimeout          = time.Minute
+	// Bounds of session.survey_window when it is not 0.
+	MinSurveyWindow = time.Minute
+	MaxSurveyWindow = 24 * time.Hour
 )
 
 // Bounds of the typing times (session.typing_quiet_time,
@@ -233,6 +236,9 @@ func (c *Config) validateSession() error {
 	}
 	if t := s.IdleTimeout; t != 0 && t < MinIdleTimeout {
 		return fieldErr("session.idle_timeout", "must be 0 (off) or at least %s, got %s", MinIdleTimeout, t)
+	}
+	if t := s.SurveyWindow; t != 0 && (t < MinSurveyWindow || t > MaxSurveyWindow) {
+		return fieldErr("session.survey_window", "must be 0 (no survey) or %s to %s, got %s", MinSurveyWindow, MaxSurveyWindow, t)
 	}
 	for _, f := range []struct {
 		key string
