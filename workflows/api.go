@@ -455,6 +455,9 @@ type CloseSummary struct {
 	// RunID is the run whose QueryState holds the final transcript (the
 	// gateway serves it at GET /v1/sessions/{userId}?runId=<RunID>).
 	RunID string
+	// SurveyUntil is when the session's post-chat survey window ends
+	// (UpdateSurvey on RunID until then); zero when it takes no survey.
+	SurveyUntil time.Time `json:",omitzero"`
 }
 
 // StreamPositionInput is the argument of ActivityStreamPosition, which

@@ -132,6 +132,7 @@ type session struct {
 	// survey, survey once one was recorded, finishing once a new start
 	// asked the window to end (finishReason says who).
 	surveyOpen   bool
+	surveyUntil  time.Time // the window's end; zero: no survey
 	survey       *Survey
 	finishing    bool
 	finishReason string

@@ -91,29 +91,35 @@ func ValidateSurvey(v Survey) error {
 	return nil
 }
 
-// offersSurvey reports whether this closed session waits for a survey: a
-// window is configured, it closed without failing, an agent chatted with
-// the user, and no new start asked to finish it. The version is asked only
+// surveyDeadline is when the survey window of a session closing for
+// reason ends, or zero when it offers none: it does when a window is
+// configured, it did not fail or get cancelled, an agent chatted with the
+// user, and no new start asked to finish it. The version is asked only
 // then (never in sessions without a window, so every history recorded
-// before the change replays unchanged).
-func (s *session) offersSurvey(ctx workflow.Context, err error) bool {
-	if s.req.Settings.SurveyWindow <= 0 || err != nil || s.acceptedAt.IsZero() || s.finishing {
-		return false
+// before the change replays unchanged). It is decided before the closed
+// delivery, whose summary tells the assistant (CloseSummary.SurveyUntil).
+func (s *session) surveyDeadline(ctx workflow.Context, reason CloseReason) time.Time {
+	if s.req.Settings.SurveyWindow <= 0 || reason == CloseFailed || reason == CloseCancelled ||
+		s.acceptedAt.IsZero() || s.finishing {
+		return time.Time{}
 	}
-	return workflow.GetVersion(ctx, changeSurvey, workflow.DefaultVersion, 1) == 1
+	if workflow.GetVersion(ctx, changeSurvey, workflow.DefaultVersion, 1) != 1 {
+		return time.Time{}
+	}
+	return workflow.Now(ctx).Add(s.req.Settings.SurveyWindow)
 }
 
-// awaitSurvey is the survey window: one timer, until a survey is recorded,
-// a new start finishes the window or the window runs out. Late agent
-// events are dropped, never delivered.
-func (s *session) awaitSurvey(ctx workflow.Context) {
+// awaitSurvey is the survey window until deadline: one timer, until a
+// survey is recorded, a new start finishes the window or the window runs
+// out. Late agent events are dropped, never delivered.
+func (s *session) awaitSurvey(ctx workflow.Context, deadline time.Time) {
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
 	timerCtx, cancelTimer := workflow.WithCancel(dctx)
 	defer cancelTimer()
 	s.surveyOpen = true
 	s.logger.Info("Waiting for a survey", "surveyWindow", s.req.Settings.SurveyWindow)
-	timer := workflow.NewTimerWithOptions(timerCtx, s.req.Settings.SurveyWindow,
+	timer := workflow.NewTimerWithOptions(timerCtx, max(deadline.Sub(workflow.Now(dctx)), time.Millisecond),
 		workflow.TimerOptions{Summary: surveyTimerSummary})
 	err := workflow.Await(dctx, func() bool {
 		return s.survey != nil || s.finishing || timer.IsReady() || ctx.Err() != nil

@@ -53,7 +53,10 @@ func TestSurveyRecordedAfterClose(t *testing.T) {
 	final := h.finalView()
 	require.False(t, final.SurveyOpen)
 	require.Equal(t, res.Survey, final.Survey)
-	require.Len(t, h.sf.Deliveries(workflows.DeliverClosed), 1, "the closed notice is delivered once")
+	closed := h.sf.Deliveries(workflows.DeliverClosed)
+	require.Len(t, closed, 1, "the closed notice is delivered once")
+	require.NotNil(t, closed[0].Summary)
+	require.Equal(t, closed[0].At.Add(15*time.Minute), closed[0].Summary.SurveyUntil, "the closed delivery tells when the window ends")
 	require.Equal(t, int64(1), mh.counter(workflows.MetricSurveyRatings+"{rating=4}"))
 }
 
@@ -116,6 +119,7 @@ func TestNoSurveyWithoutAgentOrWindow(t *testing.T) {
 		h.run(surveyInput(0))
 		closeUpd.requireResult(t, workflows.UpdateClosed)
 		require.Nil(t, h.result().Survey)
+		require.True(t, h.result().Summary.SurveyUntil.IsZero())
 		require.Less(t, h.env.Now().Sub(h.finalView().StartedAt), time.Minute)
 	})
 }

@@ -90,6 +90,7 @@ func TestPostChatSurvey(t *testing.T) {
 		closed := s.awaitClosed(t, user, workflows.CloseUserClosed)
 		require.NotNil(t, closed.Summary)
 		require.Equal(t, runID, closed.Summary.RunID)
+		assert.False(t, closed.Summary.SurveyUntil.IsZero(), "the closed delivery offers the survey")
 		eventually(t, "survey window open", func() bool { return c.state(user).SurveyOpen })
 		assert.Equal(t, string(workflows.StateClosed), c.state(user).State)
 		eventually(t, "closed session not listed as open", func() bool { return !c.listed(user) })
