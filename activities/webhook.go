@@ -55,7 +55,8 @@ const (
 //	    "agentName": "Jane", "waitSeconds": 42, "chatSeconds": 300,
 //	    "userMessages": 4, "agentMessages": 5,
 //	    "runId": "…",               // the final run, whose state holds the transcript
-//	    "transcriptPath": "/v1/sessions/u-42?runId=…"   // on the gateway
+//	    "transcriptPath": "/v1/sessions/u-42?runId=…",  // on the gateway
+//	    "surveyUntil": "…"          // post-chat survey window's end, when it takes one
 //	  }
 //	}
 type WebhookPayload struct {
@@ -108,6 +109,10 @@ type WebhookSummary struct {
 	// TranscriptPath is where the gateway serves the session's final state
 	// and transcript, relative to the gateway's base URL.
 	TranscriptPath string `json:"transcriptPath"`
+	// SurveyUntil is when the session's post-chat survey window ends (POST
+	// /v1/sessions/{userId}/survey with runId until then); omitted when it
+	// takes no survey.
+	SurveyUntil *time.Time `json:"surveyUntil,omitempty"`
 }
 
 // TranscriptPath is the gateway path of the final state of a user's
@@ -167,6 +172,10 @@ func NewWebhookPayload(d workflows.Delivery) WebhookPayload {
 			UserMessages: s.UserMessages, AgentMessages: s.AgentMessages,
 			RunID: s.RunID, TranscriptPath: TranscriptPath(d.UserID, s.RunID),
 		}
+		if !s.SurveyUntil.IsZero() {
+			until := s.SurveyUntil.UTC()
+			p.Summary.SurveyUntil = &until
+		}
 	}
 	return p
 }
@@ -206,6 +215,9 @@ func (p WebhookPayload) Delivery() workflows.Delivery {
 			ClosedBy: workflows.ClosedBy(s.ClosedBy), AgentName: s.AgentName,
 			WaitTime: time.Duration(s.WaitSeconds) * time.Second, ChatTime: time.Duration(s.ChatSeconds) * time.Second,
 			UserMessages: s.UserMessages, AgentMessages: s.AgentMessages, RunID: s.RunID,
+		}
+		if s.SurveyUntil != nil {
+			d.Summary.SurveyUntil = *s.SurveyUntil
 		}
 	}
 	return d

@@ -106,6 +106,9 @@ type Session struct {
 	HandoffExcludedTopics []string      // session.handoff_excluded_topics
 	RoutingResultTimeout  time.Duration // session.routing_result_timeout (0 = off)
 	IdleTimeout           time.Duration // session.idle_timeout (0 = off)
+	// SurveyWindow: session.survey_window, how long a closed session an
+	// agent chatted in takes a post-chat survey (0 = no survey).
+	SurveyWindow time.Duration
 	// TypingQuietTime: session.typing_quiet_time; AgentTypingExpiry:
 	// session.agent_typing_expiry (workflows.Settings).
 	TypingQuietTime   time.Duration
@@ -317,6 +320,7 @@ func (c *Config) SessionSettings() workflows.Settings {
 		ListenerShards:           c.Session.ListenerShards,
 		RoutingResultTimeout:     c.Session.RoutingResultTimeout,
 		IdleTimeout:              c.Session.IdleTimeout,
+		SurveyWindow:             c.Session.SurveyWindow,
 		TypingQuietTime:          c.Session.TypingQuietTime,
 		AgentTypingExpiry:        c.Session.AgentTypingExpiry,
 		MessageRate:              workflows.MessageRate{Count: c.Session.MessageRate, Window: c.Session.MessageRateWindow},

@@ -161,6 +161,8 @@ func TestValidateRules(t *testing.T) {
 		{"negative routing result timeout", func(c *Config) { c.Session.RoutingResultTimeout = -time.Minute }, "session.routing_result_timeout", "0 (off)"},
 		{"unknown handoff topic", func(c *Config) { c.Session.HandoffExcludedTopics = []string{"Gardening"} }, "session.handoff_excluded_topics", `"Gardening" is not one of session.topics`},
 		{"idle timeout too short", func(c *Config) { c.Session.IdleTimeout = 30 * time.Second }, "session.idle_timeout", "at least 1m0s"},
+		{"survey window too short", func(c *Config) { c.Session.SurveyWindow = 30 * time.Second }, "session.survey_window", "1m0s to 24h0m0s"},
+		{"survey window too long", func(c *Config) { c.Session.SurveyWindow = 25 * time.Hour }, "session.survey_window", "1m0s to 24h0m0s"},
 		{"typing quiet time off", func(c *Config) { c.Session.TypingQuietTime = 0 }, "session.typing_quiet_time", "must be 1s to 1m0s"},
 		{"agent typing expiry too long", func(c *Config) { c.Session.AgentTypingExpiry = time.Hour }, "session.agent_typing_expiry", "must be 1s to 1m0s"},
 		{"negative message rate", func(c *Config) { c.Session.MessageRate = -1 }, "session.message_rate", "0 (no pacing)"},
@@ -490,6 +492,9 @@ func TestMappers(t *testing.T) {
 	assert.Equal(t, 4000, s.MaxMessageBytes)
 	assert.Equal(t, int64(5<<20), s.MaxAttachmentBytes)
 	assert.Equal(t, []string{"image/png"}, s.AllowedAttachmentTypes)
+	assert.Zero(t, s.SurveyWindow, "no survey unless configured")
+	c.Session.SurveyWindow = 15 * time.Minute
+	assert.Equal(t, 15*time.Minute, c.SessionSettings().SurveyWindow)
 	s.Topics[0] = "changed"
 	assert.Equal(t, "HR", c.Session.Topics[0], "settings do not alias the config")
 }

@@ -65,6 +65,7 @@
 //	  handoff_excluded_topics: []    # topics whose assistant conversation (summary, history) never reaches the agent
 //	  routing_result_timeout: 2m     # end a session Salesforce says nothing about this long after create (0 = off; 10s+)
 //	  idle_timeout: 0s               # end an accepted chat nobody writes in for this long (0 = off; 1m+)
+//	  survey_window: 0s              # a closed chat takes a post-chat survey this long (0 = no survey; 1m to 24h)
 //	  typing_quiet_time: 5s          # the agent is told the user stopped typing this long after the last report (1s to 1m)
 //	  agent_typing_expiry: 10s       # an agent typing delivery's expiresAt is this long after it (1s to 1m)
 //	  message_rate: 22               # user messages per message_rate_window sent to Salesforce per conversation (0 = no pacing)

@@ -84,6 +84,7 @@ func (c *Config) fields() []field {
 		{key: "session.handoff_excluded_topics", ptr: &c.Session.HandoffExcludedTopics},
 		{key: "session.routing_result_timeout", ptr: &c.Session.RoutingResultTimeout},
 		{key: "session.idle_timeout", ptr: &c.Session.IdleTimeout},
+		{key: "session.survey_window", ptr: &c.Session.SurveyWindow},
 		{key: "session.typing_quiet_time", ptr: &c.Session.TypingQuietTime},
 		{key: "session.agent_typing_expiry", ptr: &c.Session.AgentTypingExpiry},
 		{key: "session.message_rate", ptr: &c.Session.MessageRate},

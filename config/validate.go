@@ -24,6 +24,9 @@ import (
 const (
 	MinRoutingResultTimeout = 10 * time.Second
 	MinIdleTimeout          = time.Minute
+	// Bounds of session.survey_window when it is not 0.
+	MinSurveyWindow = time.Minute
+	MaxSurveyWindow = 24 * time.Hour
 )
 
 // Bounds of the typing times (session.typing_quiet_time,
@@ -239,6 +242,9 @@ func (c *Config) validateSession() error {
 	}
 	if w := s.MessageRateWindow; s.MessageRate > 0 && (w < time.Second || w > time.Hour) {
 		return fieldErr("session.message_rate_window", "must be 1s to 1h, got %s", w)
+	}
+	if t := s.SurveyWindow; t != 0 && (t < MinSurveyWindow || t > MaxSurveyWindow) {
+		return fieldErr("session.survey_window", "must be 0 (no survey) or %s to %s, got %s", MinSurveyWindow, MaxSurveyWindow, t)
 	}
 	for _, f := range []struct {
 		key string

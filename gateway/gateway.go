@@ -30,6 +30,7 @@ type Sessions interface {
 	AvailabilityIn(ctx context.Context, topic, locale string) (starter.Availability, error)
 	Typing(ctx context.Context, userID string, typing bool) (starter.TypingResult, error)
 	Receipts(ctx context.Context, userID string, status workflows.ReceiptStatus, messageIDs []string) (workflows.ReceiptsResult, error)
+	Survey(ctx context.Context, userID, runID string, survey workflows.Survey) (workflows.UpdateResult, error)
 }
 
 // Files is the part of *attachstore.Store the gateway uses to serve stored
@@ -166,6 +167,7 @@ func (g *Gateway) routes() {
 	g.handle("POST /v1/sessions/{userId}/close", g.auth(g.closeSession))
 	g.handle("POST /v1/sessions/{userId}/typing", g.auth(g.typing))
 	g.handle("POST /v1/sessions/{userId}/receipts", g.auth(g.receipts))
+	g.handle("POST /v1/sessions/{userId}/survey", g.auth(g.survey))
 	g.handle("GET /v1/attachments/{sha256}", http.HandlerFunc(g.attachmentAccess))
 	g.handle("GET /v1/availability", g.auth(g.availability))
 	if g.codec != nil {

@@ -45,6 +45,7 @@ type fakeSessions struct {
 	stateView  *workflows.SessionView
 	stateRunID string          // the run id of the last state request
 	completed  map[string]bool // finished workflows: updates find no session
+	surveys    map[string]workflows.Survey
 }
 
 func newFake() *fakeSessions {

@@ -367,7 +367,7 @@ func rejectionStatus(errType string) int {
 		return http.StatusRequestEntityTooLarge
 	case activities.ErrTypeUnsupportedFileType:
 		return http.StatusUnsupportedMediaType
-	case workflows.ErrTypeInvalidChoice:
+	case workflows.ErrTypeInvalidChoice, workflows.ErrTypeInvalidSurvey:
 		return http.StatusUnprocessableEntity
 	}
 	return http.StatusConflict

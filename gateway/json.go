@@ -61,7 +61,8 @@ type CloseRequest struct {
 
 // UpdateResponse answers messages, attachments and close.
 type UpdateResponse struct {
-	// Status is sent, queued, duplicate or closed (workflows.UpdateStatus).
+	// Status is sent, queued, duplicate, closed or (survey) recorded
+	// (workflows.UpdateStatus).
 	Status  string `json:"status"`
 	EntryID string `json:"entryId,omitempty"`
 	// QueuedReason says why a queued item waits: waiting-for-agent or paced.
@@ -87,6 +88,10 @@ type SessionStateResponse struct {
 	WaitingSince         *time.Time        `json:"waitingSince,omitempty"`
 	CloseReason          string            `json:"closeReason,omitempty"`
 	Transcript           []TranscriptEntry `json:"transcript"`
+	// SurveyOpen is true while the closed session takes a survey (POST
+	// /v1/sessions/{userId}/survey); Survey is the one recorded.
+	SurveyOpen bool    `json:"surveyOpen,omitempty"`
+	Survey     *Survey `json:"survey,omitempty"`
 }
 
 // TranscriptEntry is one line of the conversation as the user sees it.
@@ -174,6 +179,7 @@ func stateResponse(v *workflows.SessionView) SessionStateResponse {
 		richTranscript(&te, e)
 		out.Transcript = append(out.Transcript, te)
 	}
+	surveyResponse(&out, v)
 	return out
 }
 

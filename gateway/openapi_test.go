@@ -86,6 +86,7 @@ func TestOpenAPIContract(t *testing.T) {
 			{ID: "e2", At: at, From: workflows.FromAgent, SenderName: "Jane", Attachment: &workflows.AttachmentRef{
 				Name: "a.pdf", MimeType: "application/pdf", Size: int64(len(pdf)), SHA256: sum, URL: "http://files.test/" + sum}},
 		},
+		Survey: &workflows.Survey{Rating: 4, Comment: "helpful", At: at},
 	}
 	fake.completed = map[string]bool{"u-done": true}
 	main := newGateway(t, fake, func(o *gateway.Options) { o.Files = fakeFiles{sum: pdf}; o.Links = links })
@@ -182,6 +183,7 @@ func TestOpenAPIContract(t *testing.T) {
 		{"file no store", bare, "GET", "/v1/attachments/" + sum, "", "", "", 404},
 	}
 	cases = append(cases, presenceContractCases(main)...)
+	cases = append(cases, surveyContractCases(main)...)
 	seen := map[string]bool{}
 	for _, tc := range cases {
 		var failures []error

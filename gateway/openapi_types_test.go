@@ -42,12 +42,13 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		"TypingResponse": gateway.TypingResponse{}, "ReceiptsResponse": gateway.ReceiptsResponse{},
 		"Choices": activities.WebhookChoices{}, "ChoiceOption": activities.WebhookChoiceOption{},
 		"Form": activities.WebhookForm{}, "WebView": activities.WebhookWebView{},
+		"Survey": gateway.Survey{},
 	}
 	requests := map[string]any{
 		"StartSessionRequest": gateway.StartSessionRequest{}, "HistoryEntry": gateway.HistoryEntry{},
 		"SendMessageRequest": gateway.SendMessageRequest{}, "CloseRequest": gateway.CloseRequest{},
 		"TypingRequest": gateway.TypingRequest{}, "ReceiptsRequest": gateway.ReceiptsRequest{},
-		"Choice": gateway.ChoiceRequest{},
+		"Choice": gateway.ChoiceRequest{}, "SurveyRequest": gateway.SurveyRequest{},
 	}
 	for name, v := range answers {
 		s, ok := doc.Components.Schemas[name]

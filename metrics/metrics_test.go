@@ -96,6 +96,7 @@ func TestBridgeMetricNames(t *testing.T) {
 	}
 	closed(workflows.CloseAcceptTimeout).Inc(2)
 	closed(workflows.CloseUserClosed).Inc(1)
+	wf.WithTags(map[string]string{workflows.MetricTagRating: "5"}).Counter(workflows.MetricSurveyRatings).Inc(1)
 	act := reg.TemporalMetricsHandler().WithTags(map[string]string{
 		"namespace": "default", "task_queue": workflows.TaskQueue,
 		"activity_type": workflows.ActivityDownloadAttachment, "workflow_type": workflows.WorkflowName,
@@ -111,6 +112,7 @@ func TestBridgeMetricNames(t *testing.T) {
 	// Label values are sanitized the Prometheus way: "accept-timeout" → "accept_timeout".
 	require.Equal(t, 2.0, find(mfs, "liveagent_sessions_closed_total", map[string]string{"reason": "accept_timeout"}).GetCounter().GetValue())
 	require.Equal(t, 1.0, find(mfs, "liveagent_sessions_closed_total", map[string]string{"reason": "user_closed"}).GetCounter().GetValue())
+	require.Equal(t, 1.0, find(mfs, "liveagent_survey_ratings_total", map[string]string{"rating": "5"}).GetCounter().GetValue())
 	fail := find(mfs, "liveagent_attachment_failures_total", map[string]string{
 		"direction": "agent_to_user", "activity_type": workflows.ActivityDownloadAttachment,
 	})

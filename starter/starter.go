@@ -106,6 +106,9 @@ type Session struct {
 // ALLOW_DUPLICATE). A new session is started only while live agents are
 // available (WithAvailability): otherwise Start returns an *OfflineError
 // and starts nothing; the running session is returned whatever the hours.
+// A closed (or closing) session that still runs, waiting for its post-chat
+// survey, is never returned: Start ends its survey window (UpdateFinish),
+// waits for it to complete and starts a new session.
 func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) {
 	locale, err := c.validateStart(req)
 	if err != nil {
@@ -117,12 +120,43 @@ func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) 
 	if err != nil {
 		return nil, err
 	}
+	in := workflows.SessionInput{Request: workflows.SessionRequest{
+		UserID:      req.UserID,
+		Topic:       req.Topic,
+		Description: req.Description,
+		Locale:      req.Locale,
+		Summary:     summary,
+		History:     history,
+		Settings:    settings,
+	}}
+	// A closed session still waiting for its survey (session.survey_window)
+	// keeps the workflow id running: it is finished first, and the start is
+	// made again, so a new start never returns a closed session.
+	for range maxLingerFinishes {
+		s, lingering, err := c.startOnce(ctx, req, settings, in)
+		if err != nil || !lingering {
+			return s, err
+		}
+	}
+	return nil, fmt.Errorf("start session %s: the previous session kept running after being finished %d times",
+		workflows.WorkflowID(req.UserID), maxLingerFinishes)
+}
+
+// maxLingerFinishes bounds how often one Start finishes a closed session's
+// survey window before starting: more than once only when other starts
+// for the same user race with it.
+const maxLingerFinishes = 3
+
+// startOnce starts the session or returns the running one; lingering
+// reports that the running one was a closed session in its survey window,
+// now finished (the caller starts again).
+func (c *Client) startOnce(ctx context.Context, req StartRequest, settings workflows.Settings, in workflows.SessionInput) (_ *Session, lingering bool, _ error) {
 	id := workflows.WorkflowID(req.UserID)
 	// A running session found here is the one USE_EXISTING will return;
 	// comparing run ids tells the caller whether it already existed.
 	runningRunID, err := c.runningRunID(ctx, id)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	opts := client.StartWorkflowOptions{
 		ID:                       id,
@@ -137,34 +171,31 @@ func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) 
 		StaticSummary: fmt.Sprintf("Live chat %s → %s", req.UserID, req.Topic),
 		StaticDetails: staticDetails(req, settings),
 	}
-	in := workflows.SessionInput{Request: workflows.SessionRequest{
-		UserID:      req.UserID,
-		Topic:       req.Topic,
-		Description: req.Description,
-		Locale:      req.Locale,
-		Summary:     summary,
-		History:     history,
-		Settings:    settings,
-	}}
 	if runningRunID == "" {
 		avail, err := c.check(ctx, req.Topic, settings)
 		if err != nil {
-			return nil, fmt.Errorf("start session %s: %w", id, err)
+			return nil, false, fmt.Errorf("start session %s: %w", id, err)
 		}
 		if !avail.Available {
-			return nil, &OfflineError{Topic: req.Topic, Message: avail.OfflineMessage, NextOpen: avail.NextOpen}
+			return nil, false, &OfflineError{Topic: req.Topic, Message: avail.OfflineMessage, NextOpen: avail.NextOpen}
 		}
 		in.Request.AvailableUntil = avail.AvailableUntil
 	}
 	run, err := c.tc.ExecuteWorkflow(ctx, opts, workflows.WorkflowName, in)
 	if err != nil {
-		return nil, fmt.Errorf("start session %s: %w", id, err)
+		return nil, false, fmt.Errorf("start session %s: %w", id, err)
 	}
-	return &Session{
-		WorkflowID: run.GetID(),
-		RunID:      run.GetRunID(),
-		Existing:   runningRunID != "" && runningRunID == run.GetRunID(),
-	}, nil
+	existing := runningRunID != "" && runningRunID == run.GetRunID()
+	if existing {
+		finished, err := c.finishLinger(ctx, id, run.GetRunID())
+		if err != nil {
+			return nil, false, fmt.Errorf("start session %s: %w", id, err)
+		}
+		if finished {
+			return nil, true, nil
+		}
+	}
+	return &Session{WorkflowID: run.GetID(), RunID: run.GetRunID(), Existing: existing}, false, nil
 }
 
 func staticDetails(req StartRequest, s workflows.Settings) string {
@@ -300,9 +331,15 @@ func (c *Client) Close(ctx context.Context, userID, requestID, reason string) (w
 // assistant's id, so a retried call is deduplicated by Temporal (and, across
 // continue-as-new, by the workflow itself).
 func (c *Client) update(ctx context.Context, userID, name, updateID string, arg any) (workflows.UpdateResult, error) {
+	return c.updateRun(ctx, userID, "", name, updateID, arg)
+}
+
+// updateRun is update of one run of the user's session ("" is the latest).
+func (c *Client) updateRun(ctx context.Context, userID, runID, name, updateID string, arg any) (workflows.UpdateResult, error) {
 	id := workflows.WorkflowID(userID)
 	handle, err := c.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   id,
+		RunID:        runID,
 		UpdateName:   name,
 		UpdateID:     updateID,
 		Args:         []any{arg},
@@ -414,10 +451,14 @@ type SessionSummary struct {
 	StartTime      time.Time
 }
 
-// OpenSessionsQuery is the visibility query ListOpen runs.
-const OpenSessionsQuery = `WorkflowType = "` + workflows.WorkflowName + `" AND ExecutionStatus = "Running"`
+// OpenSessionsQuery is the visibility query ListOpen runs: running
+// sessions, except closed ones still waiting for their post-chat survey
+// (session.survey_window), whose state search attribute is closed.
+const OpenSessionsQuery = `WorkflowType = "` + workflows.WorkflowName + `" AND ExecutionStatus = "Running" AND ` +
+	`LiveAgentState != "` + string(workflows.StateClosed) + `"`
 
-// ListOpen lists the running sessions of the namespace, newest first.
+// ListOpen lists the open sessions of the namespace (running and not
+// closed), newest first.
 func (c *Client) ListOpen(ctx context.Context) ([]SessionSummary, error) {
 	var out []SessionSummary
 	var token []byte

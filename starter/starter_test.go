@@ -183,6 +183,7 @@ func TestStartReturnsExistingSession(t *testing.T) {
 	}, nil)
 	tc.On("ExecuteWorkflow", mock.Anything, mock.Anything, workflows.WorkflowName, mock.Anything).
 		Return(runMock(t, wfID, "run-1"), nil)
+	finishRefused(t, tc, "run-1")
 	s, err := c.Start(context.Background(), StartRequest{UserID: "u-42", Topic: "HR", Description: "again"})
 	require.NoError(t, err)
 	assert.True(t, s.Existing)

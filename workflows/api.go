@@ -210,6 +210,10 @@ type Settings struct {
 	// (see ShardWorkflow); the worker keeps that many shards running. A
 	// session whose shard cannot be joined runs its own listener.
 	ListenerShards int `json:",omitempty"`
+	// SurveyWindow, when > 0, keeps a session an agent chatted in waiting
+	// this long after it closed for the user's post-chat survey
+	// (UpdateSurvey, survey.go); 0 completes at once.
+	SurveyWindow time.Duration `json:",omitempty"`
 }
 
 // DefaultListenerHeartbeatTimeout is the listener's heartbeat timeout when
@@ -444,6 +448,10 @@ type SessionView struct {
 	WaitingSince   time.Time
 	CloseReason    CloseReason
 	Transcript     []TranscriptEntry
+	// SurveyOpen is true while the closed session takes a survey
+	// (UpdateSurvey); Survey is the one recorded, if any.
+	SurveyOpen bool    `json:",omitempty"`
+	Survey     *Survey `json:",omitempty"`
 }
 
 // SessionResult is the workflow result.
@@ -454,6 +462,9 @@ type SessionResult struct {
 	// Summary is the closed delivery's summary (nil in sessions closed
 	// before summaries existed).
 	Summary *CloseSummary `json:",omitempty"`
+	// Survey is the user's post-chat survey, when one was recorded in the
+	// survey window (Settings.SurveyWindow).
+	Survey *Survey `json:",omitempty"`
 }
 
 // ClosedBy says which side ended a session.
@@ -482,6 +493,9 @@ type CloseSummary struct {
 	// RunID is the run whose QueryState holds the final transcript (the
 	// gateway serves it at GET /v1/sessions/{userId}?runId=<RunID>).
 	RunID string
+	// SurveyUntil is when the session's post-chat survey window ends
+	// (UpdateSurvey on RunID until then); zero when it takes no survey.
+	SurveyUntil time.Time `json:",omitzero"`
 }
 
 // StreamPositionInput is the argument of ActivityStreamPosition, which

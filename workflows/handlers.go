@@ -25,6 +25,8 @@ func (s *session) registerHandlers(ctx workflow.Context) error {
 		{UpdateClose, s.onClose, s.validateClose},
 		{UpdateTyping, s.onUserTyping, s.validateTyping},
 		{UpdateReceipts, s.onReceipts, s.validateReceipts},
+		{UpdateSurvey, s.onSurvey, s.validateSurvey},
+		{UpdateFinish, s.onFinish, s.validateFinish},
 	}
 	for _, u := range updates {
 		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler, workflow.UpdateHandlerOptions{

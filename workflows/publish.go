@@ -36,6 +36,7 @@ func (s *session) result() SessionResult {
 		CloseReason:    s.closeReason,
 		Messages:       len(s.transcript),
 		Summary:        s.summary,
+		Survey:         s.survey,
 	}
 }
 

@@ -41,6 +41,9 @@ func SessionWorkflow(ctx workflow.Context, in SessionInput) (SessionResult, erro
 		}
 	}
 	s.shutdown(ctx, x.reason)
+	if !s.surveyUntil.IsZero() {
+		s.awaitSurvey(ctx, s.surveyUntil)
+	}
 	return s.result(), x.err
 }
 
@@ -312,7 +315,9 @@ func (s *session) shutdown(ctx workflow.Context, reason CloseReason) {
 		}
 	}
 	s.stopListenerBeforeClosedNotice(dctx)
+	s.surveyUntil = s.surveyDeadline(dctx, reason)
 	s.summary = s.closeSummary(dctx, reason)
+	s.summary.SurveyUntil = s.surveyUntil
 	_ = s.deliver(dctx, Delivery{ID: s.noticeID(dctx, "closed"), Kind: DeliverClosed, State: StateClosed,
 		CloseReason: reason, Summary: s.summary})
 	s.moveTo(dctx, phaseClosed)

@@ -129,6 +129,15 @@ type session struct {
 	// listenerFailure is set when the shard reports this session's stream
 	// failed for good.
 	listenerFailure error
+
+	// Survey window (survey.go): surveyOpen while the closed run takes a
+	// survey, survey once one was recorded, finishing once a new start
+	// asked the window to end (finishReason says who).
+	surveyOpen   bool
+	surveyUntil  time.Time // the window's end; zero: no survey
+	survey       *Survey
+	finishing    bool
+	finishReason string
 }
 
 // view is the QueryState answer.
@@ -145,6 +154,8 @@ func (s *session) view() SessionView {
 		WaitingSince:   s.waitingSince,
 		CloseReason:    s.closeReason,
 		Transcript:     append([]TranscriptEntry(nil), s.transcript...),
+		SurveyOpen:     s.surveyOpen,
+		Survey:         s.survey,
 	}
 }
 

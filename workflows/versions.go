@@ -65,6 +65,12 @@ const (
 	// window (pacing.go). Asked only when the rate is used up; legacy (none
 	// recorded): the message waits for the send, 429s retried.
 	changePacing = "pacing"
+	// changeSurvey: a closed session with Settings.SurveyWindow waits that
+	// long for a post-chat survey before it completes (survey.go). Asked
+	// only when a window is configured and the session qualifies, so no
+	// history recorded before it (none has a window) carries the marker.
+	// Legacy: complete at once.
+	changeSurvey = "survey"
 )
 
 // deliversLocally reports whether this run delivers with local activities.

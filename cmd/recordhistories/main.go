@@ -136,6 +136,7 @@ func run(out string, only []string, logger *slog.Logger) error {
 		{"presence", d.presence},
 		{"late-upload-failure", d.lateUploadFailure},
 		{"paced", d.paced},
+		{"survey", d.survey},
 	} {
 		if len(only) > 0 && !slices.Contains(only, sc.name) {
 			continue
@@ -389,6 +390,32 @@ func (d *driver) userClose(ctx context.Context) error {
 		return err
 	}
 	return d.finish(ctx, user, run, "user-close", workflows.CloseUserClosed)
+}
+
+// survey: an agent chats, the user closes, the closed session waits in its
+// survey window, takes a rating with a comment and completes.
+func (d *driver) survey(ctx context.Context) error {
+	const user = "replay-survey"
+	st := settings()
+	st.SurveyWindow = 10 * time.Minute
+	run, err := d.start(ctx, user, st, 0)
+	if err != nil {
+		return err
+	}
+	d.accept(user, "Ann")
+	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateClose, "close-1", workflows.UserClose{ID: "close-1", Reason: "solved"}); err != nil {
+		return err
+	}
+	if err := d.waitFor(ctx, user, "survey window", func(v workflows.SessionView) bool { return v.SurveyOpen }); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateSurvey, "survey-1", workflows.Survey{Rating: 5, Comment: "Quick & kind."}); err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, "survey", workflows.CloseUserClosed)
 }
 
 // richContent: the agent offers quick replies and a web view, the user
