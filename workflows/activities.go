@@ -19,6 +19,7 @@ const (
 	ActivityListen             = "ListenEvents"
 	ActivityDownloadAttachment = "DownloadAttachment"
 	ActivityDeliver            = "DeliverToUser"
+	ActivityRecentEvents       = "RecentEvents"
 	// ActivitySendTyping and ActivityAcknowledge are in presence.go.
 )
 
@@ -40,6 +41,8 @@ type SessionActivities interface {
 	DownloadAttachment(context.Context, DownloadInput) (AttachmentRef, error)
 	// DeliverToUser is ActivityDeliver.
 	DeliverToUser(context.Context, Delivery) error
+	// RecentEvents is ActivityRecentEvents.
+	RecentEvents(context.Context, RecentEventsInput) ([]AgentEvent, error)
 	// SendTyping is ActivitySendTyping.
 	SendTyping(context.Context, SendTypingInput) error
 	// AcknowledgeEntries is ActivityAcknowledge.
@@ -68,6 +71,7 @@ func RegisterActivities(r worker.ActivityRegistry, a SessionActivities) {
 		{ActivityEndConversation, a.EndConversation},
 		{ActivityDownloadAttachment, a.DownloadAttachment},
 		{ActivityDeliver, a.DeliverToUser},
+		{ActivityRecentEvents, a.RecentEvents},
 		{ActivitySendTyping, a.SendTyping},
 		{ActivityAcknowledge, a.AcknowledgeEntries},
 	} {

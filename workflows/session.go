@@ -190,8 +190,11 @@ func (s *session) waitForAgent(ctx workflow.Context) (_ exit, over bool) {
 			return exit{}, false
 		case !timer.IsReady():
 			continue
-		case reason == CloseNoRoutingResult && s.phase != phaseWaiting:
+		case reason == CloseNoRoutingResult && (s.phase != phaseWaiting || s.routingAnsweredMeanwhile(ctx)):
 			// Routing answered after all: wait on for the next deadline.
+			if s.phase.accepted() {
+				return exit{}, false
+			}
 			deadline, reason = s.waitDeadline()
 			timer = s.deadlineTimer(timerCtx, deadline, acceptTimerSummary)
 			continue

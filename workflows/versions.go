@@ -71,6 +71,11 @@ const (
 	// history recorded before it (none has a window) carries the marker.
 	// Legacy: complete at once.
 	changeSurvey = "survey"
+	// changeRoutingCheck: before closing a session for want of a routing
+	// result, ask Salesforce's entries list whether routing answered while
+	// the listener was behind (routingcheck.go). Asked only when that
+	// deadline passes; legacy: close at once.
+	changeRoutingCheck = "routing-check"
 )
 
 // deliversLocally reports whether this run delivers with local activities.

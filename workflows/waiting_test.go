@@ -126,6 +126,31 @@ func TestNoRoutingResultEndsSession(t *testing.T) {
 	closed := h.sf.Deliveries(workflows.DeliverClosed)
 	require.Len(t, closed, 1)
 	require.Less(t, closed[0].At.Sub(h.finalView().StartedAt), 2*time.Minute)
+	calls := h.sf.RecentCalls()
+	require.Len(t, calls, 1, "Salesforce was asked once whether routing answered")
+	require.Equal(t, h.conversationID(), calls[0].ConversationID)
+}
+
+// A routing answer the listener missed (its stream down) is found in
+// Salesforce's entries list when the no-routing-result deadline passes: the
+// session waits on, and an accept found there makes it active.
+func TestRoutingAnswerMissedByTheListenerIsFoundBeforeGivingUp(t *testing.T) {
+	h := newHarness(t)
+	h.sf.RecentEventsResult = []workflows.AgentEvent{
+		{EntryID: "rr-1", Kind: workflows.AgentRoutingResult, RoutingType: "Initial", FailureType: "None", EstimatedWait: -1},
+		{EntryID: "wr-1", Kind: workflows.AgentWorkResult, WorkType: "Accepted"},
+		{EntryID: "pc-1", Kind: workflows.AgentJoined, SenderName: "Ann", SenderRole: "Agent"},
+	}
+	in := testInput()
+	in.Request.Settings.RoutingResultTimeout = time.Minute
+	// The stream catches up later and repeats the accept: dropped as seen.
+	h.signalAt(2*time.Minute, workflows.AgentEvent{EventID: "ev-9", EntryID: "wr-1", Kind: workflows.AgentWorkResult, WorkType: "Accepted"})
+	h.updateAt(3*time.Minute, workflows.UpdateClose, workflows.UserClose{ID: "c1"})
+	h.run(in)
+
+	require.Equal(t, workflows.CloseUserClosed, h.result().CloseReason)
+	require.Len(t, h.sf.RecentCalls(), 1)
+	require.Contains(t, h.sf.DeliveredTexts(workflows.DeliverSystem), testSettings().Greeting, "the accept found in Salesforce greeted the user")
 }
 
 // A routing answer before RoutingResultTimeout keeps the user waiting for

@@ -47,8 +47,11 @@ type Activities struct {
 	DeliverErr func(context.Context, workflows.Delivery) error
 	// Logger, when set, logs every delivery.
 	Logger *slog.Logger
+	// RecentEventsResult is what RecentEvents answers.
+	RecentEventsResult []workflows.AgentEvent
 
 	mu          sync.Mutex
+	recentCalls []workflows.RecentEventsInput
 	created     []workflows.CreateConversationInput
 	sent        []workflows.SendMessageInput
 	attachments []workflows.SendAttachmentInput
@@ -140,6 +143,21 @@ func (f *Activities) DeliverToUser(ctx context.Context, d workflows.Delivery) er
 	defer f.mu.Unlock()
 	f.delivered = append(f.delivered, d)
 	return nil
+}
+
+// RecentEvents returns RecentEventsResult (nil: none) and records the call.
+func (f *Activities) RecentEvents(_ context.Context, in workflows.RecentEventsInput) ([]workflows.AgentEvent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.recentCalls = append(f.recentCalls, in)
+	return f.RecentEventsResult, nil
+}
+
+// RecentCalls returns the RecentEvents calls, in order.
+func (f *Activities) RecentCalls() []workflows.RecentEventsInput {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.recentCalls)
 }
 
 // ListenEvents signals the events Emit scripts for in.WorkflowID to that
