@@ -77,7 +77,7 @@ func (a *Activities) ListenShard(ctx context.Context, in workflows.ListenShardIn
 	h := &shardHost{
 		a:         a,
 		id:        in.ShardWorkflowID,
-		namespace: activity.GetInfo(ctx).WorkflowNamespace,
+		namespace: activity.GetInfo(ctx).Namespace,
 		log:       a.logger().With("shard", in.ShardWorkflowID),
 		record:    a.recordHeartbeat,
 		version:   -1,
