@@ -226,7 +226,7 @@ func (r *Report) Incomplete() bool { return r.problems() }
 // listeners says how the sessions' SSE streams were held.
 func (s Setup) listeners() string {
 	if s.ListenerShards > 0 {
-		return fmt.Sprintf("%d listener shards (one heartbeat every %s each, whatever the sessions)", s.ListenerShards, workflows.ShardHeartbeatTimeout/3)
+		return fmt.Sprintf("%d listener shards (one heartbeat every %s each, whatever the sessions)", s.ListenerShards, (workflows.ShardHeartbeatTimeout / 3).Round(100*time.Millisecond))
 	}
 	return fmt.Sprintf("a listener per session (heartbeat timeout %s, a heartbeat every third)", s.ListenerHeartbeatTimeout)
 }

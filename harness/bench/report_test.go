@@ -46,8 +46,15 @@ func TestWriteMarkdown(t *testing.T) {
 	if !rep.Incomplete() {
 		t.Fatal("a report with an incomplete size is not Incomplete")
 	}
-	if !strings.Contains(out, "listener heartbeat timeout 30s (a heartbeat every third)") {
-		t.Errorf("setup line lacks the heartbeat timeout:\n%s", out)
+	if !strings.Contains(out, "a listener per session (heartbeat timeout 30s, a heartbeat every third)") {
+		t.Errorf("setup line lacks the per-session listeners' heartbeat timeout:\n%s", out)
+	}
+	sharded := *rep
+	sharded.Setup.ListenerShards = 8
+	var shardedOut strings.Builder
+	sharded.WriteMarkdown(&shardedOut)
+	if !strings.Contains(shardedOut.String(), "8 listener shards (one heartbeat every 3.3s each") {
+		t.Errorf("setup line lacks the listener shards:\n%s", shardedOut.String())
 	}
 	rep.Rows = rep.Rows[:1]
 	if rep.Incomplete() {
