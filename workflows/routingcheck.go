@@ -32,7 +32,9 @@ func (s *session) routingAnsweredMeanwhile(ctx workflow.Context) bool {
 	err := workflow.ExecuteActivity(salesforceOptions(ctx, "check routing"), ActivityRecentEvents, RecentEventsInput{
 		UserID:         s.req.UserID,
 		ConversationID: s.conversationID,
-		SinceMillis:    s.waitingSince.UnixMilli(),
+		// The whole (young) conversation: routing answers the description,
+		// transcribed before the session counted itself waiting.
+		SinceMillis: 0,
 	}).Get(ctx, &events)
 	if err != nil {
 		s.logger.Warn("Cannot ask Salesforce whether routing answered", "error", err)

@@ -129,6 +129,7 @@ func TestNoRoutingResultEndsSession(t *testing.T) {
 	calls := h.sf.RecentCalls()
 	require.Len(t, calls, 1, "Salesforce was asked once whether routing answered")
 	require.Equal(t, h.conversationID(), calls[0].ConversationID)
+	require.Zero(t, calls[0].SinceMillis, "the whole conversation: routing answers the description, before the session waits")
 }
 
 // A routing answer the listener missed (its stream down) is found in
