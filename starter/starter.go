@@ -303,8 +303,14 @@ func (c *Client) SendAttachment(ctx context.Context, userID, messageID, name, mi
 		Caption:  caption,
 	}
 	res, err := c.update(ctx, userID, workflows.UpdateSendAttachment, messageID, att)
-	if err != nil {
+	if errors.Is(err, ErrRejected) || errors.Is(err, ErrNoSession) || errors.Is(err, ErrInvalid) {
 		return refused(err)
+	}
+	if err != nil {
+		// The outcome is unknown (a timeout, a server unavailable): the
+		// session may well have accepted the file and send it later, so it
+		// stays stored; a retry with the same id finds the same answer.
+		return workflows.UpdateResult{}, err
 	}
 	return res, nil
 }

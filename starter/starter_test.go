@@ -437,3 +437,19 @@ func TestSendAttachmentRemovesRefusedFile(t *testing.T) {
 	require.ErrorIs(t, err, ErrNoSession)
 	assert.True(t, store.Has(key), "content stored before was removed")
 }
+
+// A file whose update ends with an unknown outcome (a timeout, the server
+// unavailable) stays stored: the session may have accepted it and send it
+// later, after the assistant's retry with the same id got the same answer.
+func TestSendAttachmentKeepsFileWhenTheOutcomeIsUnknown(t *testing.T) {
+	c, tc, store := newTestClient(t)
+	content := []byte("payslip-flying") // within the test client's 16-byte limit
+	sum := sha256.Sum256(content)
+	key := hex.EncodeToString(sum[:])
+	tc.On("UpdateWorkflow", mock.Anything, mock.Anything).
+		Return(nil, serviceerror.NewUnavailable("frontend restarting")).Once()
+	_, err := c.SendAttachment(context.Background(), "u-42", "a-1", "p.pdf", "application/pdf", "", bytes.NewReader(content))
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, ErrRejected)
+	assert.True(t, store.Has(key), "a file the session may have accepted was removed")
+}
