@@ -402,8 +402,7 @@ func (d *driver) survey(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.accept(user, "Ann")
-	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+	if err := d.acceptAndWait(ctx, user); err != nil {
 		return err
 	}
 	if _, err := d.update(ctx, user, workflows.UpdateClose, "close-1", workflows.UserClose{ID: "close-1", Reason: "solved"}); err != nil {
@@ -467,8 +466,7 @@ func (d *driver) paced(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.accept(user, "Ann")
-	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+	if err := d.acceptAndWait(ctx, user); err != nil {
 		return err
 	}
 	for i := 1; i <= 3; i++ {
@@ -503,8 +501,7 @@ func (d *driver) lateUploadFailure(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.accept(user, "Ann")
-	if err := d.waitFor(ctx, user, "active", inState(workflows.StateActive)); err != nil {
+	if err := d.acceptAndWait(ctx, user); err != nil {
 		return err
 	}
 	if _, err := d.update(ctx, user, workflows.UpdateSendAttachment, "file-1", workflows.UserAttachment{ID: "file-1", Name: "report.pdf",
