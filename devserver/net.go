@@ -3,6 +3,7 @@ package devserver
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/url"
@@ -24,9 +25,21 @@ func portOrFree(ip string, port int) (int, error) {
 	return port, nil
 }
 
-// freePort asks the kernel for a free TCP port on ip. There is a small window
-// in which another process could take it; acceptable for a dev server.
+// freePort finds a free TCP port on ip in 20000-32767, below the kernel's
+// ephemeral range: a port chosen here is released before the server binds
+// it, and in that window an outgoing connection from any process (parallel
+// test packages make thousands) could take an ephemeral one. Falls back to a
+// kernel-chosen port when that range is full.
 func freePort(ip string) (int, error) {
+	for range 100 {
+		port := 20000 + rand.IntN(32767-20000)
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		return port, nil
+	}
 	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)

@@ -102,8 +102,22 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return start(ctx, bin, opts)
+	// The server picks its internal ports free and binds them a moment later;
+	// another process can take one in between. A fresh start picks others.
+	for attempt := 1; ; attempt++ {
+		s, err := start(ctx, bin, opts)
+		if !errors.Is(err, errPortTaken) || attempt == startAttempts {
+			return s, err
+		}
+	}
 }
+
+// startAttempts bounds the starts retried because a port was taken.
+const startAttempts = 3
+
+// errPortTaken marks a start that failed because a port the server chose was
+// bound by someone else before the server bound it.
+var errPortTaken = errors.New("a port was taken before the server bound it")
 
 // start runs bin with opts and waits for its Ready line.
 func start(ctx context.Context, bin string, opts Options) (*Server, error) {
@@ -156,6 +170,9 @@ func start(ctx context.Context, bin string, opts Options) (*Server, error) {
 	case line, ok := <-lines:
 		if !ok {
 			<-s.exited
+			if tail.portTaken() {
+				return nil, fmt.Errorf("devtemporal: server exited before serving (%v): %w: %s", s.waitErr, errPortTaken, tail.String())
+			}
 			return nil, fmt.Errorf("devtemporal: server exited before serving (%v): %s", s.waitErr, tail.String())
 		}
 		if err := json.Unmarshal([]byte(line), &s.ready); err != nil || s.ready.FrontendAddress == "" {
@@ -266,25 +283,57 @@ func LogTo(log *slog.Logger) io.Writer {
 	return pw
 }
 
-// tailBuffer keeps the last max bytes written to it.
+// tailBuffer keeps the last max bytes written to it, and the line a Go panic
+// starts with, which a long stack trace would push out of the tail.
 type tailBuffer struct {
-	mu  sync.Mutex
-	max int
-	b   []byte
+	mu        sync.Mutex
+	max       int
+	b         []byte
+	panicLine string
+	addrInUse bool
 }
 
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	start := len(t.b)
 	t.b = append(t.b, p...)
+	// Scan from the start of the line p continues, so a line split across
+	// writes is seen whole.
+	if i := strings.LastIndexByte(string(t.b[:start]), '\n'); i >= 0 {
+		start = i + 1
+	} else {
+		start = 0
+	}
+	lines := strings.Split(string(t.b[start:]), "\n")
+	for i, line := range lines {
+		complete := i < len(lines)-1
+		if complete && t.panicLine == "" && strings.HasPrefix(line, "panic: ") {
+			t.panicLine = line
+		}
+		if strings.Contains(line, "address already in use") {
+			t.addrInUse = true
+		}
+	}
 	if len(t.b) > t.max {
 		t.b = t.b[len(t.b)-t.max:]
 	}
 	return len(p), nil
 }
 
+// portTaken reports whether the server failed to bind an address in use.
+func (t *tailBuffer) portTaken() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.addrInUse
+}
+
 func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return strings.TrimSpace(string(t.b))
+	tail := strings.TrimSpace(string(t.b))
+	if t.panicLine != "" && !strings.Contains(tail, t.panicLine) {
+		return t.panicLine + "\n...\n" + tail
+	}
+	return tail
 }
