@@ -84,6 +84,7 @@ type Salesforce struct {
 	AllowAnyHost           bool          // salesforce.allow_any_host
 	AttachmentHosts        []string      // salesforce.attachment_hosts
 	TokenRequestsPerMinute int           // salesforce.token_requests_per_minute
+	TokenStoreDir          string        // salesforce.token_store_dir ("" = tokens stay in each process)
 }
 
 // Session holds the session settings handed to every new workflow.
@@ -298,6 +299,7 @@ func (c *Config) MIAW() miaw.Config {
 		MaxDownloadBytes:       c.Attachments.MaxDownloadBytes,
 		MaxAttachmentBytes:     c.Session.MaxAttachmentBytes,
 		TokenRequestsPerMinute: c.Salesforce.TokenRequestsPerMinute,
+		TokenStoreDir:          c.Salesforce.TokenStoreDir,
 	}
 }
 

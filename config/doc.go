@@ -47,6 +47,7 @@
 //	  allow_any_host: false          # true ONLY for the emulator: allows http:// and any host
 //	  attachment_hosts: []           # extra hosts agent attachments may be downloaded from
 //	  token_requests_per_minute: 180 # org-wide cap on access-token calls (Salesforce allows 200)
+//	  token_store_dir: ""            # directory the workers share for sealed access tokens ("" = per process)
 //	session:
 //	  topics: []                     # required; the topics a session may be opened for
 //	  accept_timeout: 5m             # how long to wait for an agent to accept

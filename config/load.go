@@ -67,6 +67,7 @@ func (c *Config) fields() []field {
 		{key: "salesforce.allow_any_host", ptr: &c.Salesforce.AllowAnyHost},
 		{key: "salesforce.attachment_hosts", ptr: &c.Salesforce.AttachmentHosts},
 		{key: "salesforce.token_requests_per_minute", ptr: &c.Salesforce.TokenRequestsPerMinute},
+		{key: "salesforce.token_store_dir", ptr: &c.Salesforce.TokenStoreDir},
 
 		{key: "session.topics", ptr: &c.Session.Topics},
 		{key: "session.accept_timeout", ptr: &c.Session.AcceptTimeout},

@@ -174,6 +174,12 @@ func (c *Client) Token(ctx context.Context, userID string) (*Token, error) {
 		if t := c.tokens.get(userID); t != nil && c.fresh(t) {
 			return t, nil
 		}
+		// Another worker may hold a valid token for this user (a stream it
+		// held has moved here): Salesforce's token budget is org-wide.
+		if t := c.storedToken(userID); t != nil {
+			c.tokens.put(userID, t)
+			return t, nil
+		}
 		// Detached from the first caller's ctx so its cancellation does not
 		// fail the other waiters; bounded instead.
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
@@ -183,6 +189,7 @@ func (c *Client) Token(ctx context.Context, userID string) (*Token, error) {
 			return nil, err
 		}
 		c.tokens.put(userID, t)
+		c.storeToken(userID, t)
 		return t, nil
 	})
 	select {
@@ -363,9 +370,12 @@ func (c *Client) RevokeToken(ctx context.Context, userID string) error {
 	}
 	t := c.tokens.get(userID)
 	if t == nil {
+		t = c.storedToken(userID)
+	}
+	if t == nil {
 		return nil
 	}
-	c.tokens.invalidate(userID, t.AccessToken)
+	c.dropToken(userID, t.AccessToken)
 	if c.cfg.AuthMode != AuthVerified {
 		return nil
 	}

@@ -40,10 +40,11 @@ type Client struct {
 	log     *slog.Logger
 	now     func() time.Time
 	tokens  tokenCache
+	store   *tokenStore // nil without Config.TokenStoreDir
 	flight  singleflight.Group
 	limiter *rate.Limiter
 	stats   struct {
-		tokenRequests, reconnects, malformed, skipped atomic.Int64
+		tokenRequests, storedTokens, reconnects, malformed, skipped atomic.Int64
 	}
 }
 
@@ -91,6 +92,11 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 			return nil, err
 		}
 		c.key = key
+		if cfg.TokenStoreDir != "" {
+			if c.store, err = openTokenStore(cfg.TokenStoreDir, key, c.orgID, cfg.DeploymentName); err != nil {
+				return nil, err
+			}
+		}
 	}
 	return c, nil
 }
@@ -98,6 +104,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 // Stats are counters since New.
 type Stats struct {
 	TokenRequests   int64 // access-token and continuation-token calls made
+	StoredTokens    int64 // tokens taken from the token store instead of minted
 	Reconnects      int64 // stream reconnections (after the first connect)
 	MalformedEvents int64 // events that failed to decode (logged and skipped)
 	SkippedEvents   int64 // ping and unknown event types (skipped)
@@ -107,6 +114,7 @@ type Stats struct {
 func (c *Client) Stats() Stats {
 	return Stats{
 		TokenRequests:   c.stats.tokenRequests.Load(),
+		StoredTokens:    c.stats.storedTokens.Load(),
 		Reconnects:      c.stats.reconnects.Load(),
 		MalformedEvents: c.stats.malformed.Load(),
 		SkippedEvents:   c.stats.skipped.Load(),
@@ -138,7 +146,7 @@ func (c *Client) do(ctx context.Context, userID, op string, cl call, out any) er
 		return err
 	}
 	c.log.Info("miaw: access token rejected, renewing", "op", op, "user", userID)
-	c.tokens.invalidate(userID, tok.AccessToken)
+	c.dropToken(userID, tok.AccessToken)
 	if tok, err = c.Token(ctx, userID); err != nil {
 		return fmt.Errorf("miaw: %s: %w", op, err)
 	}

@@ -80,6 +80,11 @@ type Config struct {
 	// TokenRequestsPerMinute caps access-token calls for the whole org
 	// (Salesforce allows 200/min/org). Default 180.
 	TokenRequestsPerMinute int
+	// TokenStoreDir, when set (verified mode), keeps access tokens sealed in
+	// this directory so every worker sharing it reuses a valid token instead
+	// of spending the org's token budget (see tokenstore.go). Empty: tokens
+	// live in this process only.
+	TokenStoreDir string
 }
 
 // withDefaults returns c with defaults filled in and strings trimmed.
@@ -156,6 +161,9 @@ func (c Config) Validate() error {
 			return fieldError("issuer", "is required in verified auth mode (must equal the keyset Issuer)")
 		}
 	case AuthGuest:
+		if c.TokenStoreDir != "" {
+			return fieldError("token_store_dir", "needs verified auth mode (a guest token is an identity of its own, not shareable)")
+		}
 	default:
 		return fieldError("auth_mode", "must be %q or %q, got %q", AuthVerified, AuthGuest, c.AuthMode)
 	}

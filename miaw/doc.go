@@ -53,7 +53,10 @@
 // no readable exp we assume 5 minutes. Renewals are single-flighted per user,
 // and all token calls share an org-wide rate limiter (TokenRequestsPerMinute,
 // default 180; Salesforce allows 200 per minute per org). Any call answered
-// 401 drops the token, mints a new one and is retried once.
+// 401 drops the token, mints a new one and is retried once. With
+// Config.TokenStoreDir, tokens are also kept sealed in a directory the
+// workers share, and a worker takes a valid stored token before minting one
+// (tokenstore.go): a takeover of many streams then costs no token budget.
 // Client.RevokeToken calls DELETE .../authorization/authenticated/access-token
 // (a 401 there means already revoked and counts as success).
 //

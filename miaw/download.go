@@ -63,7 +63,7 @@ func (c *Client) DownloadAttachment(ctx context.Context, userID string, att Atta
 		}
 		d, status, err = c.fetch(ctx, &hc, op, endpoint, u, tok.AccessToken)
 		if status == http.StatusUnauthorized { // our token expired meanwhile: once more with a fresh one
-			c.tokens.invalidate(userID, tok.AccessToken)
+			c.dropToken(userID, tok.AccessToken)
 			if tok, terr = c.Token(ctx, userID); terr != nil {
 				return nil, fmt.Errorf("miaw: %s: %w", op, terr)
 			}

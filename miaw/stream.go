@@ -112,7 +112,7 @@ func (c *Client) Stream(ctx context.Context, userID string, opts StreamOptions, 
 			// Expired or revoked token: renew and resume. The first renewal
 			// is immediate; repeated 401s back off like any failure, and
 			// fresh tokens refused again and again mean a permanent problem.
-			c.tokens.invalidate(userID, tok.AccessToken)
+			c.dropToken(userID, tok.AccessToken)
 			if res.delivered == 0 {
 				rejected++
 			}

@@ -11,6 +11,7 @@ import (
 // scrape time:
 //
 //	liveagent_miaw_token_requests_total     access- and continuation-token calls of the MIAW client
+//	liveagent_miaw_stored_tokens_total      access tokens taken from the shared token store instead of minted
 //	liveagent_miaw_stream_reconnects_total  SSE stream reconnections of the MIAW client
 //	liveagent_miaw_malformed_events_total   SSE events that failed to decode (logged, skipped)
 //	liveagent_miaw_skipped_events_total     ping and unknown SSE event types
@@ -30,6 +31,8 @@ type workerCollector struct{ w *workers }
 var (
 	descTokenRequests = prometheus.NewDesc(metrics.Namespace+"_miaw_token_requests_total",
 		"Access-token and continuation-token requests the MIAW client sent to Salesforce.", nil, nil)
+	descStoredTokens = prometheus.NewDesc(metrics.Namespace+"_miaw_stored_tokens_total",
+		"Access tokens the MIAW client took from the shared token store instead of asking Salesforce.", nil, nil)
 	descReconnects = prometheus.NewDesc(metrics.Namespace+"_miaw_stream_reconnects_total",
 		"SSE stream reconnections of the MIAW client after the first connect.", nil, nil)
 	descMalformed = prometheus.NewDesc(metrics.Namespace+"_miaw_malformed_events_total",
@@ -43,7 +46,7 @@ var (
 )
 
 func (c *workerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descTokenRequests, descReconnects, descMalformed, descSkipped, descListenerEvents, descSignalRetries} {
+	for _, d := range []*prometheus.Desc{descTokenRequests, descStoredTokens, descReconnects, descMalformed, descSkipped, descListenerEvents, descSignalRetries} {
 		ch <- d
 	}
 }
@@ -54,6 +57,7 @@ func (c *workerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s, ok := c.w.miawStats(); ok {
 		counter(descTokenRequests, s.TokenRequests)
+		counter(descStoredTokens, s.StoredTokens)
 		counter(descReconnects, s.Reconnects)
 		counter(descMalformed, s.MalformedEvents)
 		counter(descSkipped, s.SkippedEvents)

@@ -37,11 +37,12 @@ func gather(t *testing.T, reg prometheus.Gatherer) map[string]float64 {
 }
 
 func TestRegisterMetrics(t *testing.T) {
-	w := &workers{acts: &activities.Activities{SF: statsSF{stats: miaw.Stats{TokenRequests: 3, Reconnects: 2, MalformedEvents: 1, SkippedEvents: 5}}}}
+	w := &workers{acts: &activities.Activities{SF: statsSF{stats: miaw.Stats{TokenRequests: 3, StoredTokens: 4, Reconnects: 2, MalformedEvents: 1, SkippedEvents: 5}}}}
 	reg := prometheus.NewPedanticRegistry()
 	require.NoError(t, registerMetrics(reg, w))
 	assert.Equal(t, map[string]float64{
 		"liveagent_miaw_token_requests_total":                    3,
+		"liveagent_miaw_stored_tokens_total":                     4,
 		"liveagent_miaw_stream_reconnects_total":                 2,
 		"liveagent_miaw_malformed_events_total":                  1,
 		"liveagent_miaw_skipped_events_total":                    5,
