@@ -201,6 +201,7 @@ func startStack(ctx context.Context, o stackOptions) (_ *stack, err error) {
 	cfg.Session.Topics = demoTopics
 	cfg.Session.AcceptTimeout = o.acceptTimeout
 	cfg.Attachments.Dir = filepath.Join(s.dir, "attachments")
+	cfg.Salesforce.TokenStoreDir = filepath.Join(s.dir, "tokens")
 	cfg.Attachments.PublicURL = s.gatewayURL + "/v1/attachments"
 	// Links to stored files are signed and expire: the user's browser opens
 	// an agent's file without the gateway's bearer token.

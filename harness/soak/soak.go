@@ -165,6 +165,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	cfg.Salesforce.KeyID = soakKeyID
 	cfg.Salesforce.Issuer = soakIssuer
 	cfg.Salesforce.TokenRequestsPerMinute = 200
+	// Each restarted worker takes the tokens of the one killed, as workers
+	// sharing a store do in production.
+	cfg.Salesforce.TokenStoreDir = filepath.Join(workDir, "tokens")
 	cfg.Session.Topics = []string{soakTopic}
 	// The agent accepts within seconds; a session still waiting after three
 	// minutes missed its accept, so fail it sooner than the 5m default.

@@ -140,6 +140,7 @@ func StartBridge(ctx context.Context, c *Cluster, o BridgeOptions) (_ *Bridge, e
 	cfg.Salesforce.KeyID, cfg.Salesforce.Issuer = kid, issuer
 	cfg.Session.Topics = []string{"Payroll", "Benefits", "Leave", "IT access"}
 	cfg.Attachments.Dir = filepath.Join(dir, "attachments")
+	cfg.Salesforce.TokenStoreDir = filepath.Join(dir, "tokens") // the two workers share tokens
 	cfg.Attachments.PublicURL = b.GatewayURL + "/v1/attachments"
 	cfg.Gateway.Listen = o.GatewayAddr
 	cfg.Gateway.BearerToken = b.BearerToken
