@@ -150,6 +150,7 @@ func TestStartNewSession(t *testing.T) {
 
 	assert.Equal(t, wfID, opts.ID)
 	assert.Equal(t, workflows.TaskQueue, opts.TaskQueue)
+	assert.Equal(t, workflows.WorkflowTaskTimeout, opts.WorkflowTaskTimeout, "a lost task moves on after 5 s, not the server's 10 s")
 	assert.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING, opts.WorkflowIDConflictPolicy)
 	assert.Equal(t, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, opts.WorkflowIDReusePolicy)
 	assert.Equal(t, "Live chat u-42 → HR", opts.StaticSummary)

@@ -22,6 +22,7 @@ func EnsureShards(ctx context.Context, tc client.Client, n int) error {
 		_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID:                       workflows.ShardWorkflowID(k),
 			TaskQueue:                workflows.TaskQueue,
+			WorkflowTaskTimeout:      workflows.WorkflowTaskTimeout,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		}, workflows.ShardWorkflowName, workflows.ShardInput{Shard: k})

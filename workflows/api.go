@@ -15,6 +15,14 @@ const (
 	ListenerTaskQueue = "live-agent-listener"
 )
 
+// WorkflowTaskTimeout is the workflow task timeout sessions and listener
+// shards start with (continued runs keep it). A task whose worker, or whose
+// Temporal node, was lost while it ran is given to another worker only after
+// this long, so it bounds the delay such a loss adds to a message (the
+// server's default is 10 s). Tasks take milliseconds; a local activity that
+// runs longer keeps its task alive by heartbeating it.
+const WorkflowTaskTimeout = 5 * time.Second
+
 // Names of the workflow and its message handlers. They are part of the
 // persisted contract: renaming one breaks running sessions.
 const (
