@@ -44,8 +44,10 @@ const (
 	// MaxListenerShards bounds Settings.ListenerShards.
 	MaxListenerShards = 1024
 	// ShardHeartbeatTimeout is the shard activity's heartbeat timeout: a
-	// shard lost with its worker resumes on another within about this long.
-	ShardHeartbeatTimeout = 10 * time.Second
+	// shard lost with its worker resumes on another within about this long
+	// (plus at most shardRetryMaxInterval). The shard heartbeats three times
+	// per timeout, so N shards write 3N/5 heartbeats per second in all.
+	ShardHeartbeatTimeout = 5 * time.Second
 )
 
 // shardContinueAsNewAfter bounds a shard run's history (joins and leaves);
@@ -176,6 +178,12 @@ func ShardWorkflow(ctx workflow.Context, in ShardInput) error {
 	}
 }
 
+// shardRetryMaxInterval caps the pause before a shard listener's next
+// attempt. Its attempts pile up over a deployment's life (each worker lost
+// while holding it is one), so the usual growing backoff would soon add
+// seconds to every takeover; a retry costs one connect per stream.
+const shardRetryMaxInterval = time.Second
+
 // shardListenerOptions is for ActivityListenShard: retried forever, and
 // lost with its worker after ShardHeartbeatTimeout.
 func shardListenerOptions(ctx workflow.Context) workflow.Context {
@@ -186,7 +194,7 @@ func shardListenerOptions(ctx workflow.Context) workflow.Context {
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    500 * time.Millisecond,
 			BackoffCoefficient: 2,
-			MaximumInterval:    5 * time.Second,
+			MaximumInterval:    shardRetryMaxInterval,
 		},
 		Summary: "listen to the shard's Salesforce streams",
 	})

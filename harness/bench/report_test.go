@@ -53,7 +53,7 @@ func TestWriteMarkdown(t *testing.T) {
 	sharded.Setup.ListenerShards = 8
 	var shardedOut strings.Builder
 	sharded.WriteMarkdown(&shardedOut)
-	if !strings.Contains(shardedOut.String(), "8 listener shards (one heartbeat every 3.3s each") {
+	if !strings.Contains(shardedOut.String(), "8 listener shards (one heartbeat every 1.7s each") {
 		t.Errorf("setup line lacks the listener shards:\n%s", shardedOut.String())
 	}
 	rep.Rows = rep.Rows[:1]
