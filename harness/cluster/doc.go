@@ -5,6 +5,7 @@
 // the fault soak runs at CI size with a node SIGKILL and a PostgreSQL restart
 // on top of its emulator faults and worker kills.
 //
-// The tests skip in -short mode and when PostgreSQL is not installed, unless
-// REQUIRE_POSTGRES=1 (CI), which makes a missing PostgreSQL a failure.
+// The tests run only with REQUIRE_POSTGRES=1, which also makes a missing
+// PostgreSQL a failure, and never in -short mode. CI runs them in a step of
+// their own after the rest of the suite (.ci/run).
 package cluster
