@@ -541,6 +541,29 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "message.staticContent.text is required")
 		return
 	}
+	s.postUserMessage(w, r, claims, req, func(*conversation) (userMessage, bool) {
+		return userMessage{
+			abstract: map[string]any{"messageType": "StaticContentMessage", "id": m.ID, "inReplyToMessageId": nullable(m.InReplyToMessageID),
+				"references": []any{}, "staticContent": map[string]any{"formatType": miaw.FormatText, "text": m.StaticContent.Text}},
+			text: m.StaticContent.Text,
+		}, true
+	})
+}
+
+// userMessage is what one end-user message send adds: its abstractMessage
+// and how the agent's transcript shows it.
+type userMessage struct {
+	abstract map[string]any
+	text     string
+	choice   *ChoicesResponseInfo
+}
+
+// postUserMessage is the path every end-user message send shares: the
+// deployment, the caller's own conversation, a message id seen before
+// answered as before, then build (under s.mu; it may refuse by writing the
+// error and returning false), pacing and the messaging session, and finally
+// the entry emitted, remembered by message id and handed to the agent side.
+func (s *Server) postUserMessage(w http.ResponseWriter, r *http.Request, claims *accessClaims, req messageRequest, build func(c *conversation) (userMessage, bool)) {
 	if !s.deploymentOK(w, req.ESDeveloperName, false) {
 		return
 	}
@@ -550,11 +573,12 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	if prev, dup := c.sent[m.ID]; dup {
+	if prev, dup := c.sent[req.Message.ID]; dup {
 		writeAccepted(w, prev)
 		return
 	}
-	if !s.inboundAllowedLocked(w, c) {
+	um, ok := build(c)
+	if !ok || !s.inboundAllowedLocked(w, c) {
 		return
 	}
 	if !s.sessionForMessageLocked(w, c, req.IsNewMessagingSession, req.RoutingAttributes, req.Language) {
@@ -562,13 +586,12 @@ func (s *Server) handleMessage(w http.ResponseWriter, r *http.Request) {
 	}
 	ts := millis(time.Now())
 	sender, name := endUserParticipant(c)
-	am := map[string]any{"messageType": "StaticContentMessage", "id": m.ID, "inReplyToMessageId": nullable(m.InReplyToMessageID),
-		"references": []any{}, "staticContent": map[string]any{"formatType": miaw.FormatText, "text": m.StaticContent.Text}}
 	entryID := s.emitLocked(c, entrySpec{event: miaw.EventMessage, entryType: miaw.EntryMessage, sender: sender, displayName: name,
-		clientTS: ts, payload: map[string]any{"abstractMessage": am, "messageReason": nil}})
+		clientTS: ts, payload: map[string]any{"abstractMessage": um.abstract, "messageReason": nil}})
 	res := sentEntry{entryID: entryID, clientTimestamp: ts}
-	c.sent[m.ID] = res
-	s.userMessageLocked(c, TranscriptEntry{EntryID: entryID, Role: miaw.RoleEndUser, Sender: name, Text: m.StaticContent.Text, MessageID: m.ID, At: time.Now()})
+	c.sent[req.Message.ID] = res
+	s.userMessageLocked(c, TranscriptEntry{EntryID: entryID, Role: miaw.RoleEndUser, Sender: name, Text: um.text,
+		MessageID: req.Message.ID, At: time.Now(), Choice: um.choice})
 	writeAccepted(w, res)
 }
 

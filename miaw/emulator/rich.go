@@ -198,64 +198,40 @@ func (s *Server) handleChoicesResponse(w http.ResponseWriter, r *http.Request, c
 		writeError(w, http.StatusBadRequest, "message.inReplyToMessageId is required for a ChoicesResponseMessage")
 		return
 	}
-	if !s.deploymentOK(w, req.ESDeveloperName, false) {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.ownedConversationLocked(w, claims, r.PathValue("id"))
-	if c == nil {
-		return
-	}
-	if prev, dup := c.sent[m.ID]; dup {
-		writeAccepted(w, prev)
-		return
-	}
-	var offered *ChoicesInfo
-	for i := range c.transcript {
-		if e := c.transcript[i]; e.Role == miaw.RoleAgent && e.MessageID == m.InReplyToMessageID && e.Choices != nil {
-			offered = e.Choices
-		}
-	}
-	if offered == nil {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("no choices message %q in this conversation", m.InReplyToMessageID))
-		return
-	}
-	var ids, titles []string
-	for _, sel := range cr.SelectedOptions {
-		title := ""
-		for _, o := range offered.Options {
-			if o.ID == sel.OptionIdentifier {
-				title = o.Title
+	s.postUserMessage(w, r, claims, req, func(c *conversation) (userMessage, bool) {
+		var offered *ChoicesInfo
+		for i := range c.transcript {
+			if e := c.transcript[i]; e.Role == miaw.RoleAgent && e.MessageID == m.InReplyToMessageID && e.Choices != nil {
+				offered = e.Choices
 			}
 		}
-		if title == "" {
-			writeError(w, http.StatusBadRequest, fmt.Sprintf("option %q was not offered by message %q", sel.OptionIdentifier, m.InReplyToMessageID))
-			return
+		if offered == nil {
+			writeError(w, http.StatusBadRequest, fmt.Sprintf("no choices message %q in this conversation", m.InReplyToMessageID))
+			return userMessage{}, false
 		}
-		ids, titles = append(ids, sel.OptionIdentifier), append(titles, title)
-	}
-	if !s.inboundAllowedLocked(w, c) {
-		return
-	}
-	if !s.sessionForMessageLocked(w, c, req.IsNewMessagingSession, req.RoutingAttributes, req.Language) {
-		return
-	}
-	ts := millis(time.Now())
-	sender, name := endUserParticipant(c)
-	selected := make([]any, 0, len(ids))
-	for _, id := range ids {
-		selected = append(selected, map[string]any{"optionIdentifier": id})
-	}
-	am := map[string]any{"messageType": miaw.MessageTypeChoicesResponse, "id": m.ID, "inReplyToMessageId": m.InReplyToMessageID,
-		"references": []any{}, "choicesResponse": map[string]any{"formatType": miaw.FormatSelections, "selectedOptions": selected}}
-	entryID := s.emitLocked(c, entrySpec{event: miaw.EventMessage, entryType: miaw.EntryMessage, sender: sender, displayName: name,
-		clientTS: ts, payload: map[string]any{"abstractMessage": am, "messageReason": nil}})
-	res := sentEntry{entryID: entryID, clientTimestamp: ts}
-	c.sent[m.ID] = res
-	s.userMessageLocked(c, TranscriptEntry{EntryID: entryID, Role: miaw.RoleEndUser, Sender: name, Text: strings.Join(titles, ", "),
-		MessageID: m.ID, At: time.Now(), Choice: &ChoicesResponseInfo{InReplyToMessageID: m.InReplyToMessageID, OptionIDs: ids}})
-	writeAccepted(w, res)
+		var ids, titles []string
+		selected := make([]any, 0, len(cr.SelectedOptions))
+		for _, sel := range cr.SelectedOptions {
+			title := ""
+			for _, o := range offered.Options {
+				if o.ID == sel.OptionIdentifier {
+					title = o.Title
+				}
+			}
+			if title == "" {
+				writeError(w, http.StatusBadRequest, fmt.Sprintf("option %q was not offered by message %q", sel.OptionIdentifier, m.InReplyToMessageID))
+				return userMessage{}, false
+			}
+			ids, titles = append(ids, sel.OptionIdentifier), append(titles, title)
+			selected = append(selected, map[string]any{"optionIdentifier": sel.OptionIdentifier})
+		}
+		return userMessage{
+			abstract: map[string]any{"messageType": miaw.MessageTypeChoicesResponse, "id": m.ID, "inReplyToMessageId": m.InReplyToMessageID,
+				"references": []any{}, "choicesResponse": map[string]any{"formatType": miaw.FormatSelections, "selectedOptions": selected}},
+			text:   strings.Join(titles, ", "),
+			choice: &ChoicesResponseInfo{InReplyToMessageID: m.InReplyToMessageID, OptionIDs: ids},
+		}, true
+	})
 }
 
 // richControlRoutes adds the control API's rich agent messages under p
