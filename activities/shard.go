@@ -36,6 +36,16 @@ type stickyResetter interface {
 // answered by any live worker.
 const shardQueryTimeout = 3 * time.Second
 
+// After a failed membership query the next waits 1 s per consecutive
+// failure, up to shardQueryBackoffMax: an overloaded worker or server is not
+// asked again every DefaultShardPoll. The sticky queue is reset at most once
+// per shardStickyResetEvery: once moves the workflow off a dead worker, and
+// each reset costs the next task a full replay.
+const (
+	shardQueryBackoffMax  = 5 * time.Second
+	shardStickyResetEvery = 30 * time.Second
+)
+
 // DefaultShardPoll is how often a shard listener asks its shard workflow for
 // membership changes. A query writes nothing on the Temporal server; a new
 // member's stream opens within this long (its events wait in Salesforce's
@@ -110,18 +120,28 @@ func (a *Activities) ListenShard(ctx context.Context, in workflows.ListenShardIn
 		beatEvery = heartbeatCadence(activity.GetInfo(ctx).HeartbeatTimeout)
 	}
 	h.log.Info("shard listener starting", "resumed_streams", len(h.cursors), "attempt", activity.GetInfo(ctx).Attempt)
-	defer h.stopAll()
 	// Resume every heartbeated stream at once: after a worker died, the
 	// shard workflow's membership query may be slow to answer (its cached
 	// worker is gone), and the streams need nothing but their cursors. The
 	// first membership read then stops those that left meanwhile.
 	h.resumeHeartbeated(ctx)
 
+	// Heartbeats have a goroutine of their own: a membership query or
+	// sticky reset that takes seconds on a loaded server must not make the
+	// shard look dead (every stream would restart, adding to the load).
+	h.heartbeat(ctx)
+	beating := make(chan struct{})
+	go func() {
+		defer close(beating)
+		h.beatLoop(ctx, beatEvery)
+	}()
+	defer func() {
+		h.stopAll()
+		<-beating
+	}()
+
 	poll := time.NewTicker(pollEvery)
 	defer poll.Stop()
-	beat := time.NewTicker(beatEvery)
-	defer beat.Stop()
-	h.heartbeat(ctx)
 	for {
 		draining, err := h.poll(ctx)
 		if err != nil {
@@ -140,8 +160,6 @@ func (a *Activities) ListenShard(ctx context.Context, in workflows.ListenShardIn
 			}
 			return workflows.ListenShardResult{}, ctx.Err()
 		case <-poll.C:
-		case <-beat.C:
-			h.heartbeat(ctx)
 		case ex := <-h.exits:
 			h.exited(ctx, ex)
 		}
@@ -164,6 +182,10 @@ type shardHost struct {
 	retries map[string]shardRetry            // by user: streams to restart later
 	exits   chan shardExit
 	quit    chan struct{} // closed when the attempt ends
+
+	queryFailures int       // consecutive failed membership queries
+	queryAfter    time.Time // no membership query before this (backoff)
+	lastReset     time.Time // last sticky-queue reset
 
 	mu      sync.Mutex
 	cursors map[string]workflows.ShardCursor // by user
@@ -191,6 +213,10 @@ type shardExit struct {
 // over; it reports whether the shard is draining. It fails only when the
 // shard workflow does not exist.
 func (h *shardHost) poll(ctx context.Context) (draining bool, err error) {
+	if time.Now().Before(h.queryAfter) {
+		h.restartDue(ctx)
+		return false, nil
+	}
 	view, err := h.query(ctx)
 	if err != nil {
 		var notFound *serviceerror.NotFound
@@ -199,17 +225,30 @@ func (h *shardHost) poll(ctx context.Context) (draining bool, err error) {
 		}
 		if ctx.Err() == nil {
 			h.a.stats.shardQueryFailures.Add(1)
-			h.log.Warn("shard listener: membership query failed; retrying", "error", err)
-			h.resetSticky(ctx)
+			h.queryFailures++
+			h.queryAfter = time.Now().Add(min(time.Duration(h.queryFailures)*time.Second, shardQueryBackoffMax))
+			h.log.Warn("shard listener: membership query failed; retrying", "error", err, "failures", h.queryFailures)
+			if time.Since(h.lastReset) >= shardStickyResetEvery {
+				h.lastReset = time.Now()
+				h.resetSticky(ctx)
+			}
 		}
+		h.restartDue(ctx)
 		return false, nil
 	}
+	h.queryFailures = 0
 	if view.Draining {
 		return true, nil
 	}
 	if view.Version != h.version {
 		h.reconcile(ctx, view)
 	}
+	h.restartDue(ctx)
+	return false, nil
+}
+
+// restartDue restarts the streams whose restart backoff is over.
+func (h *shardHost) restartDue(ctx context.Context) {
 	now := time.Now()
 	for user, r := range h.retries {
 		if now.Before(r.at) {
@@ -220,7 +259,6 @@ func (h *shardHost) poll(ctx context.Context) (draining bool, err error) {
 			h.start(ctx, m, r.fails)
 		}
 	}
-	return false, nil
 }
 
 // resumeHeartbeated starts the stream of every heartbeated cursor that
@@ -443,3 +481,19 @@ func (h *shardHost) cursorList() []workflows.ShardCursor {
 }
 
 func (h *shardHost) heartbeat(ctx context.Context) { h.record(ctx, h.cursorList()) }
+
+// beatLoop heartbeats every interval until the attempt ends.
+func (h *shardHost) beatLoop(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.quit:
+			return
+		case <-t.C:
+			h.heartbeat(ctx)
+		}
+	}
+}

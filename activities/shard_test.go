@@ -24,6 +24,11 @@ type shardTemporal struct {
 	view    workflows.ShardView
 	gone    map[string]bool // run ids
 	signals []shardSignal
+	// queryErr, when set, answers every membership query; hang makes
+	// queries wait for their deadline instead.
+	queryErr error
+	hang     bool
+	queries  int
 }
 
 type shardSignal struct {
@@ -37,7 +42,18 @@ func (f *shardTemporal) setMembers(draining bool, ms ...workflows.ShardMember) {
 	f.view = workflows.ShardView{Version: f.view.Version + 1, Members: ms, Draining: draining}
 }
 
-func (f *shardTemporal) QueryWorkflow(_ context.Context, workflowID, _, queryType string, args ...any) (converter.EncodedValue, error) {
+func (f *shardTemporal) QueryWorkflow(ctx context.Context, workflowID, _, queryType string, args ...any) (converter.EncodedValue, error) {
+	f.mu.Lock()
+	f.queries++
+	hang, queryErr := f.hang, f.queryErr
+	f.mu.Unlock()
+	if hang {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	if queryErr != nil {
+		return nil, queryErr
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if workflowID != "shard-0" || queryType != workflows.QueryShardMembers {
@@ -333,6 +349,50 @@ func TestShardListenerGoneFailedAndRestartedStreams(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // several polls: neither g nor p restarts
 	if g, p := len(h.streams.startsOf("g")), len(h.streams.startsOf("p")); g != 1 || p != 1 {
 		t.Fatalf("restarted a gone (%d starts) or failed (%d starts) stream", g, p)
+	}
+	h.cancel()
+	if err := h.wait(t); !isCancellation(err) {
+		t.Fatalf("cancelled shard listener returned %v", err)
+	}
+}
+
+// Heartbeats do not wait for the membership: a query that hangs (the worker
+// holding the shard workflow is overloaded, or dead) must not make the shard
+// look dead to Temporal, which would restart every stream.
+func TestShardListenerHeartbeatsWhileMembershipHangs(t *testing.T) {
+	h := newShardHarnessWith(t, nil, nil, 0)
+	h.tmp.mu.Lock()
+	h.tmp.hang = true
+	h.tmp.mu.Unlock()
+	<-h.beats // the first beat, before the loop
+	beats := 0
+	for deadline := time.After(time.Second); beats < 3; {
+		select {
+		case <-h.beats:
+			beats++
+		case <-deadline:
+			t.Fatalf("%d heartbeats in 1s of a hanging membership query (cadence 10ms), want at least 3", beats)
+		}
+	}
+	h.cancel()
+	if err := h.wait(t); !isCancellation(err) {
+		t.Fatalf("cancelled shard listener returned %v", err)
+	}
+}
+
+// After a failed membership query the next one waits (1 s, then 2 s, ...)
+// instead of coming every poll: an overloaded server is not asked more.
+func TestShardListenerBacksOffFailingMembershipQueries(t *testing.T) {
+	h := newShardHarnessWith(t, nil, nil, 0)
+	h.tmp.mu.Lock()
+	h.tmp.queryErr = serviceerror.NewUnavailable("overloaded")
+	h.tmp.mu.Unlock()
+	time.Sleep(1500 * time.Millisecond) // 300 polls at 5 ms
+	h.tmp.mu.Lock()
+	queries := h.tmp.queries
+	h.tmp.mu.Unlock()
+	if queries < 1 || queries > 3 {
+		t.Fatalf("%d membership queries in 1.5s while they fail, want 1 to 3 (backoff 1s, 2s)", queries)
 	}
 	h.cancel()
 	if err := h.wait(t); !isCancellation(err) {
