@@ -223,6 +223,9 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 		cfg.Session.ListenerShards = opts.ListenerShards
 	}
 	cfg.Attachments.Dir = store.Dir()
+	// The workers share tokens, as production workers should: a session then
+	// costs one token request, not one per worker that touches it.
+	cfg.Salesforce.TokenStoreDir = filepath.Join(workDir, "tokens")
 	cfg.Delivery.Mode = config.DeliveryWebhook
 	cfg.Delivery.WebhookURL = hookURL
 	cfg.Delivery.WebhookSecret = secretHex
