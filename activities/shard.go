@@ -152,6 +152,7 @@ func (a *Activities) ListenShard(ctx context.Context, in workflows.ListenShardIn
 			h.log.Info("shard listener handing over: the shard continues as new", "streams", len(h.cursors))
 			return workflows.ListenShardResult{Cursors: h.cursorList()}, nil
 		}
+		h.restartDue(ctx)
 		select {
 		case <-ctx.Done():
 			if workflowGone(context.Cause(ctx)) {
@@ -209,12 +210,10 @@ type shardExit struct {
 	err    error
 }
 
-// poll applies membership changes and restarts streams whose backoff is
-// over; it reports whether the shard is draining. It fails only when the
-// shard workflow does not exist.
+// poll applies membership changes; it reports whether the shard is
+// draining. It fails only when the shard workflow does not exist.
 func (h *shardHost) poll(ctx context.Context) (draining bool, err error) {
 	if time.Now().Before(h.queryAfter) {
-		h.restartDue(ctx)
 		return false, nil
 	}
 	view, err := h.query(ctx)
@@ -233,7 +232,6 @@ func (h *shardHost) poll(ctx context.Context) (draining bool, err error) {
 				h.resetSticky(ctx)
 			}
 		}
-		h.restartDue(ctx)
 		return false, nil
 	}
 	h.queryFailures = 0
@@ -243,7 +241,6 @@ func (h *shardHost) poll(ctx context.Context) (draining bool, err error) {
 	if view.Version != h.version {
 		h.reconcile(ctx, view)
 	}
-	h.restartDue(ctx)
 	return false, nil
 }
 
