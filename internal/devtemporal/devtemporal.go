@@ -11,6 +11,7 @@ package devtemporal
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -296,22 +297,17 @@ type tailBuffer struct {
 func (t *tailBuffer) Write(p []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	start := len(t.b)
-	t.b = append(t.b, p...)
 	// Scan from the start of the line p continues, so a line split across
-	// writes is seen whole.
-	if i := strings.LastIndexByte(string(t.b[:start]), '\n'); i >= 0 {
-		start = i + 1
-	} else {
-		start = 0
-	}
-	lines := strings.Split(string(t.b[start:]), "\n")
+	// writes is seen whole; only what p adds is read, never the whole tail.
+	start := bytes.LastIndexByte(t.b, '\n') + 1
+	t.b = append(t.b, p...)
+	lines := bytes.Split(t.b[start:], []byte("\n"))
 	for i, line := range lines {
 		complete := i < len(lines)-1
-		if complete && t.panicLine == "" && strings.HasPrefix(line, "panic: ") {
-			t.panicLine = line
+		if complete && t.panicLine == "" && bytes.HasPrefix(line, []byte("panic: ")) {
+			t.panicLine = string(line)
 		}
-		if strings.Contains(line, "address already in use") {
+		if bytes.Contains(line, []byte("address already in use")) {
 			t.addrInUse = true
 		}
 	}
