@@ -161,6 +161,17 @@
 // itself; the server may send duplicates, which callers dedupe by Event.ID
 // or entry identifier.
 //
+// # Conversation history (notes/historyapi-spec.md)
+//
+// HistoryClient (history.go) loads the assistant's conversation into the
+// agent's console with the Interaction Service API's POST
+// /api/v1/conversationHistory on BaseURL, authorised by a connected app's
+// OAuth JWT bearer token (POST {LoginURL}/services/oauth2/token, cached until
+// a 401, then re-minted once). Upload sends the entries newest first, at most
+// HistoryBatchSize per call, with ids derived from the conversation id and
+// entry index so a retried or resumed batch repeats the same ids; it refuses
+// before any call an upload holding anything older than 24 hours.
+//
 // # Errors and retries (§6)
 //
 // Every failed call returns *Error with the operation, method, endpoint

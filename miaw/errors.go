@@ -134,7 +134,8 @@ func errorFromResponse(op, method, endpoint string, resp *http.Response) *Error 
 // parseErrorMessage extracts Salesforce's message from the body shapes seen
 // in the wild: plain text ("Jwt is expired"), {"message": "..."},
 // Spring-style {"status":401,"error":"Unauthorized","path":"..."},
-// {"errorCode": "...", "message": "..."} and arrays of those.
+// {"errorCode": "...", "message": "..."}, the Interaction API's
+// {"code": 10057, "message": "..."} and arrays of those.
 func parseErrorMessage(body []byte) string {
 	s := strings.TrimSpace(string(body))
 	if s == "" {
@@ -178,6 +179,12 @@ func messageFromJSON(v any) string {
 		code := str("errorCode")
 		if code == "" {
 			code = str("error")
+		}
+		if code == "" { // Interaction API: {"code": 10057, "message": "..."}
+			code = str("code")
+			if n, ok := t["code"].(float64); ok {
+				code = strconv.FormatFloat(n, 'f', -1, 64)
+			}
 		}
 		switch {
 		case msg != "" && code != "" && !strings.Contains(msg, code):
