@@ -94,6 +94,11 @@ type Config struct {
 	// minute. Over it: 429 with Retry-After. The zero value sets no limit
 	// (the emulator binary enforces 22 per minute by default).
 	MessageRate MessageRate
+	// ConversationHistory, when non-nil, serves Salesforce's Conversation
+	// History API on the emulator's address: the connected app's OAuth JWT
+	// bearer token endpoint POST /services/oauth2/token and the upload
+	// POST /api/v1/conversationHistory (history.go). nil: both answer 404.
+	ConversationHistory *ConversationHistoryConfig
 	// Faults injects failures; the zero value injects none.
 	Faults Faults
 	// Agent, when non-nil, runs a scripted agent; nil leaves the agent side to
@@ -195,6 +200,10 @@ func (c *Config) applyDefaults() {
 	if c.Agent != nil && c.Agent.Name == "" {
 		c.Agent.Name = "Emulated Agent"
 	}
+	if c.ConversationHistory != nil {
+		h := *c.ConversationHistory // the caller's value is not shared
+		c.ConversationHistory = &h
+	}
 }
 
 func (c *Config) validate() error {
@@ -214,6 +223,9 @@ func (c *Config) validate() error {
 	}
 	if c.Agent != nil && (c.Agent.AcceptAfter < 0 || c.Agent.CloseAfter < 0) {
 		return fmt.Errorf("emulator: agent: accept_after and close_after must not be negative")
+	}
+	if err := c.ConversationHistory.validate(c.JWKS); err != nil {
+		return fmt.Errorf("emulator: conversation_history: %w", err)
 	}
 	return nil
 }

@@ -30,12 +30,13 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 		writeJSON(w, http.StatusOK, map[string]any{"conversations": s.Conversations()})
 	})
 	mux.HandleFunc("GET "+p+"/{id}", func(w http.ResponseWriter, r *http.Request) {
-		info, err := s.Conversation(r.PathValue("id"))
+		// The conversation's info plus importedHistory (history.go).
+		view, err := s.conversationView(r.PathValue("id"))
 		if err != nil {
 			writeControlError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, info)
+		writeJSON(w, http.StatusOK, view)
 	})
 	mux.HandleFunc("GET "+p+"/{id}/transcript", func(w http.ResponseWriter, r *http.Request) {
 		id := r.PathValue("id")
@@ -143,6 +144,27 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 		}
 		s.SetSilentRouting(b.Silent)
 		writeJSON(w, http.StatusOK, map[string]any{"silent": b.Silent})
+	})
+	// The Conversation History API's refusal switch (403 code 10057):
+	// POST {"refused": bool} answers {"refused": bool}; GET also says
+	// whether the API is enabled (Config.ConversationHistory).
+	mux.HandleFunc("GET /emulator/v1/conversation-history", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"refused": s.ConversationHistoryRefused(), "enabled": s.cfg.ConversationHistory != nil})
+	})
+	mux.HandleFunc("POST /emulator/v1/conversation-history", func(w http.ResponseWriter, r *http.Request) {
+		var b struct {
+			Refused *bool `json:"refused"`
+		}
+		if err := decodeJSON(w, r, &b); err != nil {
+			writeError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		if b.Refused == nil {
+			writeError(w, http.StatusBadRequest, `give "refused": true or false`)
+			return
+		}
+		s.SetConversationHistoryRefused(*b.Refused)
+		writeJSON(w, http.StatusOK, map[string]any{"refused": *b.Refused})
 	})
 }
 

@@ -85,6 +85,21 @@
 // body {"open": bool} or {"windows": [...]}) and the console has an
 // open/closed toggle.
 //
+// # Conversation History API
+//
+// With Config.ConversationHistory set, the emulator also plays the
+// connected app's login server and Salesforce's Conversation History API
+// (history.go): POST /services/oauth2/token swaps an RS256 JWT bearer
+// assertion for an opaque OAuth token, and POST /api/v1/conversationHistory
+// imports a third-party bot's conversation (up to 5 entries per call,
+// validated as Salesforce does, errors {"code","message"}) into a
+// conversation, deduplicated by entry id and ordered by time. The agent
+// sees it before the live chat on the console; ImportedHistory and the
+// control API's conversation view (importedHistory) return it.
+// SetConversationHistoryRefused, POST /emulator/v1/conversation-history
+// {"refused": bool} and a console checkbox make uploads answer 403 code
+// 10057. Stats counts uploads accepted and refused.
+//
 // # Faults
 //
 // Faults injects dropped streams (DropStreamEvery), duplicate events

@@ -48,6 +48,12 @@ type Server struct {
 	hours    hoursState               // business hours (hours.go)
 	// silentRouting makes routing say nothing about new sessions (SetSilentRouting).
 	silentRouting atomic.Bool
+	// oauthTokens are the Conversation History API's OAuth access tokens
+	// (sha256 hex of the token → expiry), distinct from MIAW access tokens.
+	oauthTokens map[string]time.Time
+	// historyRefused makes the history upload answer 403 10057
+	// (SetConversationHistoryRefused).
+	historyRefused atomic.Bool
 
 	done    chan struct{}
 	httpSrv *http.Server
@@ -80,12 +86,14 @@ type Stats struct {
 	Conversations   int64 `json:"conversations"`   // conversations created
 	Messages        int64 `json:"messages"`        // end-user messages and files accepted
 	RateLimited     int64 `json:"rateLimited"`     // end-user messages and files refused by MessageRate (429)
+	HistoryAccepted int64 `json:"historyAccepted"` // Conversation History uploads answered 202
+	HistoryRefused  int64 `json:"historyRefused"`  // Conversation History uploads answered an error (401/403/400/404), injected faults excluded
 }
 
 type statCounters struct {
 	requests, tokensIssued, streamsOpened, eventsSent, pingsSent, replayed, replayExpired, expiredStreams atomic.Int64
 	faultErrors, faultThrottled, faultDrops, faultDuplicates, faultDelays, conversations, messages        atomic.Int64
-	rateLimited                                                                                           atomic.Int64
+	rateLimited, historyAccepted, historyRefused                                                          atomic.Int64
 }
 
 // Stats returns a snapshot of the counters.
@@ -97,6 +105,7 @@ func (s *Server) Stats() Stats {
 		ExpiredStreams: c.expiredStreams.Load(), FaultErrors: c.faultErrors.Load(), FaultThrottled: c.faultThrottled.Load(),
 		FaultDrops: c.faultDrops.Load(), FaultDuplicates: c.faultDuplicates.Load(), FaultDelays: c.faultDelays.Load(),
 		Conversations: c.conversations.Load(), Messages: c.messages.Load(), RateLimited: c.rateLimited.Load(),
+		HistoryAccepted: c.historyAccepted.Load(), HistoryRefused: c.historyRefused.Load(),
 	}
 }
 
@@ -125,6 +134,7 @@ func New(cfg Config) (*Server, error) {
 		convs:          map[string]*conversation{},
 		revoked:        map[string]struct{}{},
 		files:          map[string]*storedFile{},
+		oauthTokens:    map[string]time.Time{},
 		baseURL:        strings.TrimRight(cfg.PublicURL, "/"),
 		rng:            mrand.New(mrand.NewSource(cfg.Faults.Seed)),
 		timers:         map[*time.Timer]struct{}{},
@@ -257,6 +267,8 @@ func (s *Server) routes() http.Handler {
 	api("GET "+v2+"/conversation/{id}/entries", s.handleEntries)
 	api("GET /embeddedservice/v1/embedded-service-config", s.handleESConfig)
 	api("GET /embeddedservice/v1/businesshours", s.handleBusinessHours)
+	api("POST /services/oauth2/token", s.handleOAuthToken)
+	api("POST /api/v1/conversationHistory", s.handleConversationHistory)
 	mux.HandleFunc("GET /eventrouter/v1/sse", s.handleSSE)
 	mux.HandleFunc("GET /emulator/files/{id}", s.handleFileDownload)
 	s.controlRoutes(mux)

@@ -93,6 +93,13 @@ type conversation struct {
 	agentReplies    int // scripted replies sent
 	extrasShared    bool
 	script          chan func() // scripted-agent work queue, nil when no scripted agent
+	// imported is the third-party bot conversation loaded with the
+	// Conversation History API, ordered by clientTimestamp; importedIDs
+	// holds the entryPayload ids already kept (dedupe of re-sent batches);
+	// historySessionID is the messagingSessionId the uploads answer.
+	imported         []importedEntry
+	importedIDs      map[string]struct{}
+	historySessionID string
 }
 
 type sentEntry struct {
