@@ -62,6 +62,10 @@ type Activities struct {
 	Shards ShardQuerier
 	Store  *attachstore.Store
 	Sink   Sink
+	// History imports the assistant's conversation with Salesforce's
+	// Conversation History API (salesforce.conversation_history); nil makes
+	// ImportHistory fail, and the session attaches the transcript file.
+	History HistoryImporter
 	// AttachmentBaseURL is where the assistant fetches stored attachments;
 	// AttachmentRef.URL is AttachmentBaseURL + "/" + sha256.
 	AttachmentBaseURL string

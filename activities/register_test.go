@@ -28,7 +28,7 @@ func TestRegisterUsesWorkflowNames(t *testing.T) {
 	want := []string{
 		workflows.ActivityStreamPosition, workflows.ActivityCreateConversation, workflows.ActivityDeliver, workflows.ActivityDownloadAttachment,
 		workflows.ActivityEndConversation, workflows.ActivitySendAttachment, workflows.ActivitySendMessage,
-		workflows.ActivitySendTyping, workflows.ActivityAcknowledge, workflows.ActivityRecentEvents,
+		workflows.ActivitySendTyping, workflows.ActivityAcknowledge, workflows.ActivityRecentEvents, workflows.ActivityImportHistory,
 	}
 	sort.Strings(want)
 	if len(main.names) != len(want) {

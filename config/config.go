@@ -85,6 +85,8 @@ type Salesforce struct {
 	AttachmentHosts        []string      // salesforce.attachment_hosts
 	TokenRequestsPerMinute int           // salesforce.token_requests_per_minute
 	TokenStoreDir          string        // salesforce.token_store_dir ("" = tokens stay in each process)
+	// ConversationHistory is salesforce.conversation_history.* (conversationhistory.go).
+	ConversationHistory ConversationHistory
 }
 
 // Session holds the session settings handed to every new workflow.
@@ -228,6 +230,7 @@ func Default() *Config {
 			SigningAlgorithm:       "RS256",
 			IdentityTokenTTL:       5 * time.Minute,
 			TokenRequestsPerMinute: 180,
+			ConversationHistory:    ConversationHistory{LoginURL: DefaultLoginURL},
 		},
 		Session: Session{
 			AcceptTimeout:     5 * time.Minute,

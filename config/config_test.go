@@ -131,6 +131,34 @@ func TestValidateRules(t *testing.T) {
 		{"org id wrong length", func(c *Config) { c.Salesforce.OrgID = "00D00000000001" }, "salesforce.org_id", "15 or 18"},
 		{"org id bad characters", func(c *Config) { c.Salesforce.OrgID = "00D0000000000-1" }, "salesforce.org_id", "00D"},
 		{"missing deployment", func(c *Config) { c.Salesforce.Deployment = "" }, "salesforce.deployment", "must be set"},
+		{"history API without channel", func(c *Config) {
+			c.Salesforce.ConversationHistory = validHistoryAPI()
+			c.Salesforce.ConversationHistory.ChannelAddressIdentifier = ""
+		}, "salesforce.conversation_history.channel_address_identifier", "must be set when salesforce.conversation_history.enabled"},
+		{"history API without connected app", func(c *Config) {
+			c.Salesforce.ConversationHistory = validHistoryAPI()
+			c.Salesforce.ConversationHistory.ConnectedApp = " "
+		}, "salesforce.conversation_history.connected_app", "connected app"},
+		{"history API without client id", func(c *Config) {
+			c.Salesforce.ConversationHistory = validHistoryAPI()
+			c.Salesforce.ConversationHistory.ClientID = ""
+		}, "salesforce.conversation_history.client_id", "consumer key"},
+		{"history API without username", func(c *Config) {
+			c.Salesforce.ConversationHistory = validHistoryAPI()
+			c.Salesforce.ConversationHistory.Username = ""
+		}, "salesforce.conversation_history.username", "integration user"},
+		{"history API login url with a path", func(c *Config) {
+			c.Salesforce.ConversationHistory = validHistoryAPI()
+			c.Salesforce.ConversationHistory.LoginURL = "https://login.salesforce.com/services/oauth2/token"
+		}, "salesforce.conversation_history.login_url", "without a path"},
+		{"history API login url over http", func(c *Config) {
+			c.Salesforce.ConversationHistory = validHistoryAPI()
+			c.Salesforce.ConversationHistory.LoginURL = "http://login.salesforce.com"
+		}, "salesforce.conversation_history.login_url", "https"},
+		{"history API key missing", func(c *Config) {
+			c.Salesforce.ConversationHistory = validHistoryAPI()
+			c.Salesforce.ConversationHistory.PrivateKeyFile = "/nonexistent/app.pem"
+		}, "salesforce.conversation_history.private_key_file", "does not exist"},
 		{"empty capabilities version", func(c *Config) { c.Salesforce.CapabilitiesVersion = "" }, "salesforce.capabilities_version", "empty"},
 		{"empty platform", func(c *Config) { c.Salesforce.Platform = "" }, "salesforce.platform", "empty"},
 		{"bad auth mode", func(c *Config) { c.Salesforce.AuthMode = "oauth" }, "salesforce.auth_mode", `must be verified, got "oauth"`},
@@ -499,6 +527,32 @@ func TestMappers(t *testing.T) {
 	assert.Equal(t, "HR", c.Session.Topics[0], "settings do not alias the config")
 }
 
+func validHistoryAPI() ConversationHistory {
+	return ConversationHistory{Enabled: true, ChannelAddressIdentifier: "b6e8a1f0-0000-4000-8000-000000000001",
+		ConnectedApp: "Bridge_App", LoginURL: DefaultLoginURL, ClientID: "3MVG9-consumer-key", Username: "bridge@acme.example"}
+}
+
+func TestHistoryAPIMapping(t *testing.T) {
+	c := validConfig(t)
+	_, ok := c.HistoryAPI()
+	assert.False(t, ok, "off by default")
+	c.Salesforce.ConversationHistory = validHistoryAPI()
+	c.Salesforce.ConversationHistory.LoginURL = "https://acme.my.salesforce.com/"
+	require.NoError(t, c.Validate())
+	h, ok := c.HistoryAPI()
+	require.True(t, ok)
+	assert.Equal(t, c.Salesforce.SCRTURL, h.BaseURL)
+	assert.Equal(t, "https://acme.my.salesforce.com", h.LoginURL, "no trailing slash: it is the JWT audience")
+	assert.Equal(t, c.Salesforce.PrivateKeyFile, h.PrivateKeyFile, "the identity-signing key unless a key of its own is set")
+	assert.Equal(t, "Bridge_App", h.ConnectedApp)
+	require.NoError(t, h.Validate())
+	own := writeFile(t, "app.pem", readFile(t, c.Salesforce.PrivateKeyFile))
+	c.Salesforce.ConversationHistory.PrivateKeyFile = own
+	require.NoError(t, c.Validate())
+	h, _ = c.HistoryAPI()
+	assert.Equal(t, own, h.PrivateKeyFile)
+}
+
 func TestKeysAndEnvNames(t *testing.T) {
 	keys := Keys()
 	assert.Contains(t, keys, "salesforce.org_id")
@@ -545,4 +599,11 @@ func TestDocumentedDefaultsMatchCode(t *testing.T) {
 	got.Session.HandoffExcludedTopics = nil
 	got.Codec.Keys, got.Codec.CORSOrigins = nil, nil
 	assert.Equal(t, want, got)
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return data
 }

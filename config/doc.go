@@ -48,6 +48,14 @@
 //	  attachment_hosts: []           # extra hosts agent attachments may be downloaded from
 //	  token_requests_per_minute: 180 # org-wide cap on access-token calls (Salesforce allows 200)
 //	  token_store_dir: ""            # directory the workers share for sealed access tokens ("" = per process)
+//	  conversation_history:          # load the assistant's conversation into the agent's console (else: the transcript file)
+//	    enabled: false               # Salesforce's Conversation History API; the file is attached whenever the import fails
+//	    channel_address_identifier: "" # enabled: MessagingChannel.ChannelAddressIdentifier of the deployment's channel
+//	    connected_app: ""            # enabled: developer name of the connected app linked to the messaging channel
+//	    login_url: https://login.salesforce.com  # OAuth host (test.salesforce.com for sandboxes, or the My Domain URL)
+//	    client_id: ""                # enabled: the connected app's consumer key (OAuth JWT bearer flow)
+//	    username: ""                 # enabled: the integration user the connected app pre-authorizes
+//	    private_key_file: ""         # key of the connected app's certificate ("" = salesforce.private_key_file)
 //	session:
 //	  topics: []                     # required; the topics a session may be opened for
 //	  accept_timeout: 5m             # how long to wait for an agent to accept

@@ -68,6 +68,13 @@ func (c *Config) fields() []field {
 		{key: "salesforce.attachment_hosts", ptr: &c.Salesforce.AttachmentHosts},
 		{key: "salesforce.token_requests_per_minute", ptr: &c.Salesforce.TokenRequestsPerMinute},
 		{key: "salesforce.token_store_dir", ptr: &c.Salesforce.TokenStoreDir},
+		{key: "salesforce.conversation_history.enabled", ptr: &c.Salesforce.ConversationHistory.Enabled},
+		{key: "salesforce.conversation_history.channel_address_identifier", ptr: &c.Salesforce.ConversationHistory.ChannelAddressIdentifier},
+		{key: "salesforce.conversation_history.connected_app", ptr: &c.Salesforce.ConversationHistory.ConnectedApp},
+		{key: "salesforce.conversation_history.login_url", ptr: &c.Salesforce.ConversationHistory.LoginURL},
+		{key: "salesforce.conversation_history.client_id", ptr: &c.Salesforce.ConversationHistory.ClientID},
+		{key: "salesforce.conversation_history.username", ptr: &c.Salesforce.ConversationHistory.Username},
+		{key: "salesforce.conversation_history.private_key_file", ptr: &c.Salesforce.ConversationHistory.PrivateKeyFile},
 
 		{key: "session.topics", ptr: &c.Session.Topics},
 		{key: "session.accept_timeout", ptr: &c.Session.AcceptTimeout},
@@ -179,16 +186,18 @@ func Load(path string) (*Config, error) {
 
 func load(path string) (*Config, error) {
 	v := viper.New()
+	// An empty variable is a value, not an absence: LIVEAGENT_SESSION_GREETING=""
+	// means no greeting. Only text keys are bound to empty variables (below).
+	v.AllowEmptyEnv(true)
 	cfg := Default()
 	fields := cfg.fields()
 	known := make(map[string]bool, len(fields))
 	for _, f := range fields {
 		known[f.key] = true
-		v.SetDefault(f.key, defaultValue(f.ptr))
-		if err := v.BindEnv(append([]string{f.key, EnvName(f.key)}, f.altEnv...)...); err != nil {
-			return nil, fmt.Errorf("config: bind %s: %w", f.key, err)
-		}
 	}
+	// The file is read before the defaults are set, so v.AllKeys() lists
+	// only what the file holds.
+	nullInFile := map[string]bool{}
 	if path != "" {
 		v.SetConfigFile(path)
 		v.SetConfigType("yaml")
@@ -199,12 +208,36 @@ func load(path string) (*Config, error) {
 			return nil, fmt.Errorf("config: read %s: %s", path, oneLine(err.Error()))
 		}
 		for _, k := range v.AllKeys() {
-			// codec.keys and locales are maps (their entries are checked by
-			// decode and Validate).
-			if known[k] || strings.HasPrefix(k, "codec.keys.") || strings.HasPrefix(k, "locales.") {
+			if known[k] {
+				if v.Get(k) == nil { // `key:` with no value (YAML null)
+					nullInFile[k] = true
+				}
+				continue
+			}
+			// Under a key: an entry of codec.keys or locales (maps, checked
+			// by decode and Validate), or a mapping given where decode will
+			// refuse it with the key's own error.
+			if under(k, known) {
 				continue
 			}
 			return nil, fieldErr(k, "unknown key (in %s)", path)
+		}
+	}
+	for _, f := range fields {
+		_, text := f.ptr.(*string)
+		def := defaultValue(f.ptr)
+		if text && nullInFile[f.key] {
+			// viper reads a null as absent; for a text key it is "", like
+			// `greeting: ""` (no greeting), not the default.
+			def = ""
+		}
+		v.SetDefault(f.key, def)
+		names := envNames(f, text)
+		if len(names) == 0 {
+			continue
+		}
+		if err := v.BindEnv(append([]string{f.key}, names...)...); err != nil {
+			return nil, fmt.Errorf("config: bind %s: %w", f.key, err)
 		}
 	}
 	for _, f := range fields {
@@ -215,6 +248,35 @@ func load(path string) (*Config, error) {
 	// viper lower-cases map keys, so key ids are case-insensitive.
 	cfg.Codec.ActiveKeyID = strings.ToLower(cfg.Codec.ActiveKeyID)
 	return cfg, nil
+}
+
+// under reports whether a dotted key lies under one of known.
+func under(key string, known map[string]bool) bool {
+	for i := strings.LastIndexByte(key, '.'); i > 0; i = strings.LastIndexByte(key[:i], '.') {
+		if known[key[:i]] {
+			return true
+		}
+	}
+	return false
+}
+
+// envNames are the environment variables that set f, in precedence order.
+// A text key takes an empty variable as "" (a greeting of "" is none). Any
+// other key (bool, number, duration, list, map) has no use for an empty value
+// and ignores an empty variable as if unset, so LIVEAGENT_SESSION_IDLE_TIMEOUT=
+// leaves the file's value or the default in force.
+func envNames(f field, text bool) []string {
+	names := append([]string{EnvName(f.key)}, f.altEnv...)
+	if text {
+		return names
+	}
+	set := names[:0]
+	for _, n := range names {
+		if os.Getenv(n) != "" {
+			set = append(set, n)
+		}
+	}
+	return set
 }
 
 func defaultValue(ptr any) any {

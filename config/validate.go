@@ -40,6 +40,7 @@ func (c *Config) Validate() error {
 	checks := []func() error{
 		c.validateTemporal,
 		c.validateSalesforce,
+		c.validateConversationHistory,
 		c.validateSession,
 		c.validateAttachments,
 		c.validateDelivery,

@@ -44,13 +44,62 @@ func WithHandoffExcludedTopics(topics ...string) Option {
 	return func(c *Client) { c.handoffExcluded = slices.Clone(topics) }
 }
 
+// WithHistoryImport makes sessions load the assistant's conversation into
+// the agent's console with Salesforce's Conversation History API
+// (salesforce.conversation_history): Start stores the history's turns
+// beside the transcript file, which the session attaches only if the import
+// fails. The workers must be configured for the API too.
+func WithHistoryImport() Option {
+	return func(c *Client) { c.historyImport = true }
+}
+
+// handoffContext is what a session carries of the assistant's context.
+type handoffContext struct {
+	summary string
+	file    *workflows.UserAttachment // the history as a readable transcript
+	turns   *workflows.UserAttachment // the history as turns, for the import; nil without WithHistoryImport
+}
+
 // handoff validates the assistant's context of req and returns what the
-// session carries: the summary, and the history stored as one text file.
-// Excluded topics carry neither.
-func (c *Client) handoff(req StartRequest) (string, *workflows.UserAttachment, error) {
+// session carries: the summary, and the history stored as one text file
+// (and as turns for the Conversation History API). Excluded topics carry
+// none of it.
+func (c *Client) handoff(req StartRequest) (handoffContext, error) {
 	if slices.Contains(c.handoffExcluded, req.Topic) {
-		return "", nil, nil
+		return handoffContext{}, nil
 	}
+	summary, file, err := c.handoffFile(req)
+	if err != nil || file == nil || !c.historyImport {
+		return handoffContext{summary: summary, file: file}, err
+	}
+	turns, err := c.storeTurns(req.History)
+	if err != nil {
+		return handoffContext{}, err
+	}
+	return handoffContext{summary: summary, file: file, turns: turns}, nil
+}
+
+// storeTurns stores the history's turns (validated by handoffFile) as the
+// import file.
+func (c *Client) storeTurns(history []HistoryEntry) (*workflows.UserAttachment, error) {
+	turns := make([]workflows.HandoffTurn, len(history))
+	for i, e := range history {
+		turns[i] = workflows.HandoffTurn{FromUser: e.From == FromUser, Text: strings.TrimSpace(e.Text), At: e.At.UTC()}
+	}
+	data, err := workflows.EncodeHandoffTurns(turns)
+	if err != nil {
+		return nil, fmt.Errorf("handoff turns: %w", err)
+	}
+	sum, size, err := c.store.Put(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		return nil, fmt.Errorf("store handoff turns: %w", err)
+	}
+	return &workflows.UserAttachment{Name: "conversation-with-assistant.json", MimeType: "application/json", Size: size, SHA256: sum}, nil
+}
+
+// handoffFile validates the summary and history and stores the history as a
+// transcript file.
+func (c *Client) handoffFile(req StartRequest) (string, *workflows.UserAttachment, error) {
 	if !utf8.ValidString(req.Summary) {
 		return "", nil, invalid("summary is not valid UTF-8")
 	}

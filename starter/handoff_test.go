@@ -23,10 +23,14 @@ func handoffClient(t *testing.T, opts ...Option) *Client {
 func TestHandoffStoresReadableHistory(t *testing.T) {
 	c := handoffClient(t)
 	at := time.Date(2026, 11, 29, 10, 0, 1, 0, time.UTC)
-	summary, file, err := c.handoff(StartRequest{UserID: "u-1", Topic: "HR", Description: "Badge broken", Summary: "Badge stopped working today.",
+	h, err := c.handoff(StartRequest{UserID: "u-1", Topic: "HR", Description: "Badge broken", Summary: "Badge stopped working today.",
 		History: []HistoryEntry{{From: FromUser, Text: "my badge\nis broken", At: at}, {From: FromAssistant, Text: "Have you tried…?"}}})
 	if err != nil {
 		t.Fatal(err)
+	}
+	summary, file := h.summary, h.file
+	if h.turns != nil {
+		t.Fatalf("turns stored without WithHistoryImport: %+v", h.turns)
 	}
 	if summary != "Badge stopped working today." || file == nil || file.MimeType != "text/plain" {
 		t.Fatalf("summary %q file %+v", summary, file)
@@ -45,11 +49,11 @@ func TestHandoffStoresReadableHistory(t *testing.T) {
 }
 
 func TestHandoffExcludedTopicForwardsNothing(t *testing.T) {
-	c := handoffClient(t, WithHandoffExcludedTopics("Payroll"))
-	summary, file, err := c.handoff(StartRequest{UserID: "u-1", Topic: "Payroll", Description: "d", Summary: "secret salary talk",
+	c := handoffClient(t, WithHandoffExcludedTopics("Payroll"), WithHistoryImport())
+	h, err := c.handoff(StartRequest{UserID: "u-1", Topic: "Payroll", Description: "d", Summary: "secret salary talk",
 		History: []HistoryEntry{{From: FromUser, Text: "my salary"}}})
-	if err != nil || summary != "" || file != nil {
-		t.Fatalf("summary %q file %+v err %v", summary, file, err)
+	if err != nil || h != (handoffContext{}) {
+		t.Fatalf("handoff %+v err %v", h, err)
 	}
 }
 
@@ -76,9 +80,36 @@ func TestHandoffLimits(t *testing.T) {
 		if tc.req.Description == "" {
 			tc.req.Description = "d"
 		}
-		_, _, err := c.handoff(tc.req)
+		_, err := c.handoff(tc.req)
 		if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) {
 			t.Errorf("err = %v, want %v containing %q", err, tc.want, tc.msg)
 		}
+	}
+}
+
+func TestHandoffStoresTurnsForTheImport(t *testing.T) {
+	c := handoffClient(t, WithHistoryImport())
+	at := time.Date(2026, 11, 29, 11, 0, 1, 0, time.FixedZone("CET", 3600))
+	h, err := c.handoff(StartRequest{UserID: "u-1", Topic: "HR", Description: "Badge broken",
+		History: []HistoryEntry{{From: FromUser, Text: " my badge ", At: at}, {From: FromAssistant, Text: "Have you tried…?"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.file == nil || h.turns == nil || h.turns.MimeType != "application/json" {
+		t.Fatalf("file %+v turns %+v", h.file, h.turns)
+	}
+	rc, _, err := c.store.Open(h.turns.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	data, _ := io.ReadAll(rc)
+	turns, err := workflows.DecodeHandoffTurns(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []workflows.HandoffTurn{{FromUser: true, Text: "my badge", At: at.UTC()}, {Text: "Have you tried…?"}}
+	if len(turns) != 2 || turns[0] != want[0] || turns[1] != want[1] {
+		t.Fatalf("turns %+v, want %+v", turns, want)
 	}
 }

@@ -52,6 +52,7 @@ type Client struct {
 	store           *attachstore.Store
 	availability    AvailabilityChecker // nil: always available
 	handoffExcluded []string            // topics whose assistant context is dropped
+	historyImport   bool                // WithHistoryImport
 	typing          typingCoalescer     // presence.go
 	locales         locales.Table       // per-locale texts (WithLocales)
 }
@@ -116,18 +117,19 @@ func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) 
 	}
 	req.Locale = locale
 	settings := c.settingsFor(locale)
-	summary, history, err := c.handoff(req)
+	handoff, err := c.handoff(req)
 	if err != nil {
 		return nil, err
 	}
 	in := workflows.SessionInput{Request: workflows.SessionRequest{
-		UserID:      req.UserID,
-		Topic:       req.Topic,
-		Description: req.Description,
-		Locale:      req.Locale,
-		Summary:     summary,
-		History:     history,
-		Settings:    settings,
+		UserID:        req.UserID,
+		Topic:         req.Topic,
+		Description:   req.Description,
+		Locale:        req.Locale,
+		Summary:       handoff.summary,
+		History:       handoff.file,
+		HistoryImport: handoff.turns,
+		Settings:      settings,
 	}}
 	// A closed session still waiting for its survey (session.survey_window)
 	// keeps the workflow id running: it is finished first, and the start is

@@ -95,8 +95,13 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 	if err != nil {
 		return nil, err
 	}
+	history, err := historyClient(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	w.acts = &activities.Activities{
 		SF:                sf,
+		History:           history,
 		Temporal:          tc,
 		Shards:            tc,
 		Store:             store,
@@ -156,4 +161,19 @@ func (w *workers) stop() {
 	w.main.Stop()
 	w.listener.Stop()
 	w.shards.Stop()
+}
+
+// historyClient is the Conversation History API client of
+// salesforce.conversation_history, or nil (an untyped nil interface) when it
+// is disabled.
+func historyClient(cfg *config.Config, logger *slog.Logger) (activities.HistoryImporter, error) {
+	hc, ok := cfg.HistoryAPI()
+	if !ok {
+		return nil, nil
+	}
+	c, err := miaw.NewHistoryClient(hc, miaw.WithHistoryLogger(logger.With("component", "conversation-history")))
+	if err != nil {
+		return nil, fmt.Errorf("conversation history client: %w", err)
+	}
+	return c, nil
 }

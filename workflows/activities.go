@@ -20,7 +20,8 @@ const (
 	ActivityDownloadAttachment = "DownloadAttachment"
 	ActivityDeliver            = "DeliverToUser"
 	ActivityRecentEvents       = "RecentEvents"
-	// ActivitySendTyping and ActivityAcknowledge are in presence.go.
+	// ActivitySendTyping and ActivityAcknowledge are in presence.go,
+	// ActivityImportHistory in historyimport.go.
 )
 
 // SessionActivities are the short activities a session runs on TaskQueue,
@@ -47,6 +48,8 @@ type SessionActivities interface {
 	SendTyping(context.Context, SendTypingInput) error
 	// AcknowledgeEntries is ActivityAcknowledge.
 	AcknowledgeEntries(context.Context, AcknowledgeInput) error
+	// ImportHistory is ActivityImportHistory (historyimport.go).
+	ImportHistory(context.Context, ImportHistoryInput) error
 }
 
 // Listener is the long-running SSE listener a session runs on
@@ -74,6 +77,7 @@ func RegisterActivities(r worker.ActivityRegistry, a SessionActivities) {
 		{ActivityRecentEvents, a.RecentEvents},
 		{ActivitySendTyping, a.SendTyping},
 		{ActivityAcknowledge, a.AcknowledgeEntries},
+		{ActivityImportHistory, a.ImportHistory},
 	} {
 		r.RegisterActivityWithOptions(act.fn, activity.RegisterOptions{Name: act.name})
 	}

@@ -135,8 +135,13 @@ type SessionRequest struct {
 	// History is the assistant's conversation before the handoff as one
 	// readable file in the attachment store; it is attached to the
 	// Salesforce conversation right after the first message.
-	History  *UserAttachment `json:",omitempty"`
-	Settings Settings
+	History *UserAttachment `json:",omitempty"`
+	// HistoryImport is the same conversation as turns (a JSON array of
+	// HandoffTurn in the attachment store), set when the deployment loads
+	// it into the agent's console with the Conversation History API
+	// (historyimport.go); History is then attached only if that fails.
+	HistoryImport *UserAttachment `json:",omitempty"`
+	Settings      Settings
 }
 
 // Settings are the configured session settings that apply to one session.

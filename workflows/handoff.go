@@ -29,23 +29,34 @@ func FirstMessage(r SessionRequest) string {
 }
 
 // validateHandoff checks the summary (with the description it must fit in
-// one message) and the history file reference.
+// one message) and the history file references.
 func validateHandoff(r SessionRequest) error {
 	if n := len(FirstMessage(r)); r.Summary != "" && n > r.Settings.MaxMessageBytes {
 		return fmt.Errorf("Description and Summary are %d bytes together, the limit is %d", n, r.Settings.MaxMessageBytes)
 	}
-	h := r.History
+	if r.HistoryImport != nil && r.History == nil {
+		return errors.New("HistoryImport needs History, the file attached when the import fails")
+	}
+	if err := validateStoredFile("History", r.History); err != nil {
+		return err
+	}
+	return validateStoredFile("HistoryImport", r.HistoryImport)
+}
+
+// validateStoredFile checks a reference to a file in the attachment store
+// (nil is valid: no file).
+func validateStoredFile(field string, f *UserAttachment) error {
 	switch {
-	case h == nil:
+	case f == nil:
 		return nil
-	case h.Size <= 0:
-		return fmt.Errorf("History.Size must be positive, got %d", h.Size)
-	case !isSHA256Hex(h.SHA256):
-		return errors.New("History.SHA256 must be 64 lowercase hex digits")
-	case h.Name == "" || len(h.Name) > maxNameLength:
-		return fmt.Errorf("History.Name must be 1 to %d bytes", maxNameLength)
-	case h.MimeType == "":
-		return errors.New("History.MimeType is empty")
+	case f.Size <= 0:
+		return fmt.Errorf("%s.Size must be positive, got %d", field, f.Size)
+	case !isSHA256Hex(f.SHA256):
+		return fmt.Errorf("%s.SHA256 must be 64 lowercase hex digits", field)
+	case f.Name == "" || len(f.Name) > maxNameLength:
+		return fmt.Errorf("%s.Name must be 1 to %d bytes", field, maxNameLength)
+	case f.MimeType == "":
+		return fmt.Errorf("%s.MimeType is empty", field)
 	}
 	return nil
 }

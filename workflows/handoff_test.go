@@ -61,6 +61,11 @@ func TestHandoffValidation(t *testing.T) {
 		"Description and Summary are": func(r *workflows.SessionRequest) { r.Summary = strings.Repeat("s", 100) },
 		"History.SHA256":              func(r *workflows.SessionRequest) { r.History = historyFile(); r.History.SHA256 = "x" },
 		"History.Size":                func(r *workflows.SessionRequest) { r.History = historyFile(); r.History.Size = 0 },
+		"HistoryImport needs History": func(r *workflows.SessionRequest) { r.HistoryImport = importFile() },
+		"HistoryImport.MimeType": func(r *workflows.SessionRequest) {
+			r.History, r.HistoryImport = historyFile(), importFile()
+			r.HistoryImport.MimeType = ""
+		},
 	}
 	for want, mutate := range cases {
 		h := newHarness(t)

@@ -132,8 +132,9 @@ func (s *session) refused(ctx workflow.Context, err error) bool {
 
 // open creates the Salesforce conversation and sends the description (with
 // the assistant's summary) as the first message, so routing starts with the
-// user's problem in view, then attaches the assistant's conversation when
-// there is one. The session is then waiting.
+// user's problem in view, then hands over the assistant's conversation when
+// there is one: loaded into the agent's console where the deployment allows
+// it, else attached as a file. The session is then waiting.
 func (s *session) open(ctx workflow.Context) error {
 	id, err := newConversationID(ctx)
 	if err != nil {
@@ -162,7 +163,7 @@ func (s *session) open(ctx workflow.Context) error {
 		return fmt.Errorf("send description: %w", err)
 	}
 	s.sentEntryIDs[descriptionMessageID] = sent.EntryID
-	if s.req.History != nil {
+	if s.req.History != nil && !s.importHistory(ctx) {
 		s.attachHistory(ctx)
 	}
 

@@ -76,6 +76,12 @@ const (
 	// the listener was behind (routingcheck.go). Asked only when that
 	// deadline passes; legacy: close at once.
 	changeRoutingCheck = "routing-check"
+	// changeHistoryImport: a session whose request carries an import file
+	// loads the assistant's conversation with the Conversation History API
+	// and attaches the transcript file only if that fails
+	// (historyimport.go). Asked only by such sessions; legacy (none
+	// recorded): the file is attached.
+	changeHistoryImport = "history-import"
 )
 
 // deliversLocally reports whether this run delivers with local activities.

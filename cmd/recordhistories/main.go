@@ -137,6 +137,8 @@ func run(out string, only []string, logger *slog.Logger) error {
 		{"late-upload-failure", d.lateUploadFailure},
 		{"paced", d.paced},
 		{"survey", d.survey},
+		{"history-import", d.historyImport},
+		{"history-import-fallback", d.historyImportFallback},
 	} {
 		if len(only) > 0 && !slices.Contains(only, sc.name) {
 			continue
@@ -681,6 +683,41 @@ func (d *driver) handoff(ctx context.Context) error {
 		return err
 	}
 	return d.finish(ctx, user, run, "handoff", workflows.CloseUserClosed)
+}
+
+// historyImport: the assistant's conversation is loaded into the agent's
+// console with the Conversation History API; no file is attached.
+func (d *driver) historyImport(ctx context.Context) error {
+	return d.handoffWithImport(ctx, "replay-history-import", "history-import")
+}
+
+// historyImportFallback: Salesforce refuses the import (403 10057) and the
+// transcript file is attached instead.
+func (d *driver) historyImportFallback(ctx context.Context) error {
+	d.fakes.ImportErr = temporal.NewNonRetryableApplicationError(
+		"import history: 403 (10057) no access to the ConversationHistory API", workflows.ErrTypeSalesforcePermanent, nil)
+	defer func() { d.fakes.ImportErr = nil }()
+	return d.handoffWithImport(ctx, "replay-history-import-fallback", "history-import-fallback")
+}
+
+func (d *driver) handoffWithImport(ctx context.Context, user, scenario string) error {
+	run, err := d.startRequest(ctx, workflows.SessionRequest{
+		UserID: user, Settings: settings(), Summary: "Charged twice for November; the bot could not refund.",
+		History: &workflows.UserAttachment{Name: "conversation-with-assistant.txt", MimeType: "text/plain", Size: 4,
+			SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+		HistoryImport: &workflows.UserAttachment{Name: "conversation-with-assistant.json", MimeType: "application/json", Size: 4,
+			SHA256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+	}, 0)
+	if err != nil {
+		return err
+	}
+	if err := d.acceptAndWait(ctx, user); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateClose, "close-1", workflows.UserClose{ID: "close-1"}); err != nil {
+		return err
+	}
+	return d.finish(ctx, user, run, scenario, workflows.CloseUserClosed)
 }
 
 // sharded: a session with listener shards joins its shard (started here as

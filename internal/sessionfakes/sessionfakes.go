@@ -49,6 +49,9 @@ type Activities struct {
 	Logger *slog.Logger
 	// RecentEventsResult is what RecentEvents answers.
 	RecentEventsResult []workflows.AgentEvent
+	// ImportErr, when set, is what ImportHistory fails with; a failed
+	// import is not recorded.
+	ImportErr error
 
 	mu          sync.Mutex
 	recentCalls []workflows.RecentEventsInput
@@ -60,6 +63,7 @@ type Activities struct {
 	delivered   []workflows.Delivery
 	typing      []workflows.SendTypingInput
 	acks        []workflows.AcknowledgeInput
+	imports     []workflows.ImportHistoryInput
 	scripts     map[string]chan workflows.AgentEvent // by workflow id
 }
 
@@ -321,6 +325,24 @@ func (f *Activities) AcknowledgeEntries(_ context.Context, in workflows.Acknowle
 	defer f.mu.Unlock()
 	f.acks = append(f.acks, in)
 	return nil
+}
+
+// ImportHistory records in, or fails with ImportErr.
+func (f *Activities) ImportHistory(_ context.Context, in workflows.ImportHistoryInput) error {
+	if f.ImportErr != nil {
+		return f.ImportErr
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.imports = append(f.imports, in)
+	return nil
+}
+
+// Imports returns the history imports made, in order.
+func (f *Activities) Imports() []workflows.ImportHistoryInput {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.imports)
 }
 
 // Typing returns the typing indicators sent, in order.

@@ -20,8 +20,9 @@ import (
 // and per-locale texts,
 // store (may be nil when attachments are not sent) and the availability
 // check of availability.*, which asks Salesforce's business-hours endpoint
-// through a MIAW client when availability.source is salesforce. It makes no
-// network call.
+// through a MIAW client when availability.source is salesforce, and, with
+// salesforce.conversation_history enabled, the handoff history stored for
+// the Conversation History API too. It makes no network call.
 func Starter(cfg *config.Config, tc client.Client, store *attachstore.Store, logger *slog.Logger) (*starter.Client, error) {
 	opts, err := cfg.AvailabilityOptions()
 	if err != nil {
@@ -39,7 +40,11 @@ func Starter(cfg *config.Config, tc client.Client, store *attachstore.Store, log
 	if err != nil {
 		return nil, err
 	}
-	return starter.New(tc, cfg.SessionSettings(), store, starter.WithAvailability(checker),
+	options := []starter.Option{starter.WithAvailability(checker),
 		starter.WithHandoffExcludedTopics(cfg.Session.HandoffExcludedTopics...),
-		starter.WithLocales(cfg.LocaleTable())), nil
+		starter.WithLocales(cfg.LocaleTable())}
+	if _, ok := cfg.HistoryAPI(); ok {
+		options = append(options, starter.WithHistoryImport())
+	}
+	return starter.New(tc, cfg.SessionSettings(), store, options...), nil
 }
