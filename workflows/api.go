@@ -94,7 +94,10 @@ const (
 	// CloseRefused: Salesforce refused to create the conversation for good
 	// (for example a routing attribute the deployment does not accept).
 	CloseRefused CloseReason = "salesforce-refused"
-	// CloseIdle: no message either way for Settings.IdleTimeout.
+	// CloseIdle: no message either way for Settings.IdleTimeout, or
+	// Salesforce ended a session it had marked Inactive (customer
+	// inactivity) before anyone wrote again; the user is then told
+	// Settings.InactiveEndedMessage.
 	CloseIdle      CloseReason = "idle-timeout"
 	CloseFailed    CloseReason = "failed"
 	CloseCancelled CloseReason = "cancelled"
@@ -163,6 +166,7 @@ type Settings struct {
 	FailedMessage          string `json:",omitempty"` // a permanent technical failure
 	TransferFailedMessage  string `json:",omitempty"` // a transfer failed; the user waits again
 	InactiveMessage        string `json:",omitempty"` // Salesforce marked the session inactive
+	InactiveEndedMessage   string `json:",omitempty"` // Salesforce ended a session it had marked inactive
 	IdleMessage            string `json:",omitempty"` // the chat ended after IdleTimeout
 	// The texts below are shown while waiting and chatting; an empty one
 	// means the built-in English text (texts.go). Placeholders in braces
@@ -186,6 +190,10 @@ type Settings struct {
 	// IdleTimeout ends an accepted chat after this long without a message
 	// either way; 0 never does.
 	IdleTimeout time.Duration `json:",omitempty"`
+	// TransferTimeout is how long a transfer may go without a new agent
+	// joining before the session is back in the queue (as after a failed
+	// transfer); 0 = AcceptTimeout.
+	TransferTimeout time.Duration `json:",omitempty"`
 	// MessageRate paces the user's messages and files to Salesforce: at most
 	// MessageRate.Count per MessageRate.Window are sent, later ones are kept
 	// (never dropped or reordered) and answered UpdateQueued with
@@ -261,6 +269,15 @@ type Carry struct {
 	// AcceptedAt is when the first agent accepted (zero: none yet).
 	AcceptedAt time.Time `json:",omitzero"`
 	AgentName  string
+	// TransferringSince is when the transfer in progress started (zero:
+	// none); the new run's TransferTimeout counts from it.
+	TransferringSince time.Time `json:",omitzero"`
+	// TransferTimedOut is set while the session waits again because its
+	// transfer found no agent within TransferTimeout.
+	TransferTimedOut bool `json:",omitempty"`
+	// Inactive is set while Salesforce has marked the session Inactive and
+	// nobody wrote since.
+	Inactive bool `json:",omitempty"`
 	// LastEventID is the SSE cursor of the last event the workflow handled;
 	// the new run's listener resumes from it.
 	LastEventID string

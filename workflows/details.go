@@ -22,6 +22,7 @@ const (
 	failedMessage            = "Sorry, the chat with the agent stopped because of a technical problem."
 	transferFailedMessage    = "The transfer to another agent did not go through. Please wait while we find someone."
 	inactiveMessage          = "This chat is inactive because nobody wrote for a while. Send a message to continue it."
+	inactiveEndedMessage     = "The chat was closed after a period of inactivity."
 	idleMessage              = "This chat has ended because nobody wrote for a while."
 	transferMessage          = "You are being transferred to another agent. Please wait."
 	sendFailedMessage        = "Sorry, one of your messages could not be delivered to the agent."

@@ -21,7 +21,9 @@
 // timer, showing queue position and estimated wait → on accept greet the
 // user and send the messages kept while waiting, in order → broker both ways
 // until either side closes (or the accept timer fires, routing fails, the
-// listener fails or the workflow is cancelled) → always tell the user why,
+// listener fails or the workflow is cancelled; a transfer that fails, or
+// that no agent joins within the transfer timeout, puts the user back in the
+// queue) → always tell the user why,
 // end and close the Salesforce side, deliver the close, and ask the listener
 // to stop without waiting for it.
 //
@@ -29,7 +31,9 @@
 // new → creating → waiting → greeting → active ⇄ transferring → closing →
 // closed. The assistant sees the coarser State derived from it. A side that
 // ends the session records why (user close outranks agent end, which
-// outranks a routing failure; an accept cancels a routing failure), and the
+// outranks a routing failure; an accept cancels a routing failure; before
+// any accept, Salesforce's end with a routing failure is a routing failure,
+// and its end of a session it marked Inactive closes it as idle), and the
 // run closes for that reason at its next step. sender.go owns the outbox and
 // the one coroutine that sends user input in order.
 //

@@ -45,7 +45,7 @@ func (s *session) handleAgentEvent(ctx workflow.Context, ev AgentEvent) {
 	case AgentTypingStarted, AgentTypingStopped:
 		s.onTyping(ctx, ev)
 	case AgentConversationShut:
-		s.end(CloseAgentEnded)
+		s.end(ctx, CloseAgentEnded)
 	case AgentListenerFailed:
 		s.listenerFailure = temporal.NewApplicationError("listener shard: "+ev.Text, errTypeListenerFailed)
 	case AgentReadAck, AgentDeliveryAck:
@@ -84,6 +84,8 @@ func (s *session) accept(ctx workflow.Context, ev AgentEvent) {
 	if s.ending == CloseRoutingFailed {
 		s.ending = ""
 	}
+	s.transferTimedOut = false
+	s.inactive = false
 	recordAcceptLatency(ctx, s.waitingSince)
 	if s.acceptedAt.IsZero() {
 		s.acceptedAt = workflow.Now(ctx)
@@ -171,8 +173,14 @@ func (s *session) onAgentLeft(ctx workflow.Context, ev AgentEvent) {
 func (s *session) onRoutingResult(ctx workflow.Context, ev AgentEvent) {
 	s.heardFromRouting(ctx)
 	if ev.FailureType != "" && !strings.EqualFold(ev.FailureType, "None") {
+		if s.phase == phaseRequeued && s.transferTimedOut {
+			// Salesforce's late word on a transfer requeued for want of an
+			// agent: the user was told and waits already.
+			s.logger.Warn("Transfer failed after its timeout; still waiting", "failureType", ev.FailureType)
+			return
+		}
 		if !s.phase.accepted() {
-			s.end(CloseRoutingFailed)
+			s.end(ctx, CloseRoutingFailed)
 			return
 		}
 		s.transferFailed(ctx, ev, ev.FailureType)
@@ -212,11 +220,18 @@ func (s *session) transferFailed(ctx workflow.Context, ev AgentEvent, failure st
 		s.logger.Warn("Transfer routing failed", "failureType", failure) // legacy: logged only
 		return
 	}
+	s.requeue(ctx, "transfer-failed/"+s.eventKey(ev), failure)
+}
+
+// requeue puts the user back in the queue after a transfer found no agent
+// (failure says how): they are told (the notice's key is key), and the
+// accept timeout runs again.
+func (s *session) requeue(ctx workflow.Context, key, failure string) {
 	s.logger.Warn("Transfer failed; the user waits for another agent", "failure", failure, "from", s.agentName)
 	s.agentName = ""
 	s.waitingSince = workflow.Now(ctx)
 	s.moveTo(ctx, phaseRequeued)
-	s.notify(ctx, "transfer-failed/"+s.eventKey(ev), orDefault(s.req.Settings.TransferFailedMessage, transferFailedMessage))
+	s.notify(ctx, key, orDefault(s.req.Settings.TransferFailedMessage, transferFailedMessage))
 }
 
 func (s *session) onWorkResult(ctx workflow.Context, ev AgentEvent) {
@@ -247,15 +262,21 @@ func (s *session) onQueuePosition(ctx workflow.Context, ev AgentEvent) {
 func (s *session) onSessionStatus(ctx workflow.Context, ev AgentEvent) {
 	switch {
 	case strings.EqualFold(ev.SessionStatus, "Active"):
+		s.inactive = false
 		s.accept(ctx, ev)
 	case strings.EqualFold(ev.SessionStatus, "Ended"), strings.EqualFold(ev.SessionStatus, "Closed"):
-		s.end(CloseAgentEnded)
+		s.end(ctx, CloseAgentEnded)
 	case strings.EqualFold(ev.SessionStatus, "Waiting"):
 		s.heardFromRouting(ctx)
 	case strings.EqualFold(ev.SessionStatus, "Inactive"):
 		// Salesforce keeps an inactive session resumable: the user's next
-		// message revives it, so the session stays open.
-		if s.phase.accepted() && s.tellsFailurePaths(ctx) {
+		// message revives it, so the session stays open. Salesforce ends
+		// it if nobody writes (see end).
+		if !s.phase.accepted() {
+			return
+		}
+		s.inactive = true
+		if s.tellsFailurePaths(ctx) {
 			s.notify(ctx, "inactive/"+s.eventKey(ev), orDefault(s.req.Settings.InactiveMessage, inactiveMessage))
 		}
 	}
@@ -289,7 +310,7 @@ func (s *session) onAgentMessage(ctx workflow.Context, ev AgentEvent) {
 		at = workflow.Now(ctx)
 	}
 	sender := orDefault(ev.SenderName, s.agentName)
-	s.lastMessageAt = workflow.Now(ctx)
+	s.wrote(ctx)
 	if ev.Text != "" || ev.Link != nil {
 		choices, form, webView := s.richFields(ctx, ev)
 		s.addTranscript(TranscriptEntry{ID: key, At: at, From: FromAgent, SenderName: sender, Text: ev.Text, Link: ev.Link,

@@ -11,6 +11,11 @@ const (
 	MaxOutbox            = maxOutbox
 	RoutingFailedMessage = routingFailedMessage
 	FailedMessage        = failedMessage
+	InactiveEndedMessage = inactiveEndedMessage
+
+	ChangeTransferTimeout   = changeTransferTimeout
+	ChangeRoutingFailedEnds = changeRoutingFailedEnds
+	ChangeInactiveEnded     = changeInactiveEnded
 )
 
 // SetShardContinueAsNewAfter sets the shard history bound until the test ends.

@@ -98,7 +98,7 @@ func (s *session) onSendMessage(ctx workflow.Context, m UserMessage) (UpdateResu
 		m.Text = opt.Title
 	}
 	s.addTranscript(TranscriptEntry{ID: m.ID, At: workflow.Now(ctx), From: FromUser, Text: m.Text, Choice: m.Choice})
-	s.lastMessageAt = workflow.Now(ctx)
+	s.wrote(ctx)
 	return s.enqueue(ctx, &outgoing{msg: &m})
 }
 
@@ -111,14 +111,21 @@ func (s *session) onSendAttachment(ctx workflow.Context, a UserAttachment) (Upda
 		ID: a.ID, At: workflow.Now(ctx), From: FromUser, Text: a.Caption,
 		Attachment: &AttachmentRef{Name: a.Name, MimeType: a.MimeType, Size: a.Size, SHA256: a.SHA256},
 	})
-	s.lastMessageAt = workflow.Now(ctx)
+	s.wrote(ctx)
 	return s.enqueue(ctx, &outgoing{att: &a})
 }
 
+// wrote notes that the user or the agent wrote: the chat is not idle, and
+// a session Salesforce marked Inactive is alive again.
+func (s *session) wrote(ctx workflow.Context) {
+	s.lastMessageAt = workflow.Now(ctx)
+	s.inactive = false
+}
+
 // onClose asks the main loop to close; the cleanup runs there.
-func (s *session) onClose(_ workflow.Context, c UserClose) (UpdateResult, error) {
+func (s *session) onClose(ctx workflow.Context, c UserClose) (UpdateResult, error) {
 	s.logger.Info("User asked to close", "requestID", c.ID, "reason", c.Reason)
-	s.end(CloseUserClosed)
+	s.end(ctx, CloseUserClosed)
 	return UpdateResult{Status: UpdateClosed}, nil
 }
 

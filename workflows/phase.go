@@ -1,6 +1,10 @@
 package workflows
 
-import "go.temporal.io/sdk/workflow"
+import (
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+)
 
 // phase is where a session is in its story:
 //
@@ -9,9 +13,10 @@ import "go.temporal.io/sdk/workflow"
 //	                                           any of them → closing → closed
 //
 // A transfer goes from active to transferring and back; a transfer that
-// fails puts the user back in the queue (requeued) until the next agent
-// accepts. The assistant and the Web UI see the coarser State (phase.state);
-// moving between phases of one State publishes nothing.
+// fails, or that no agent joins within Settings.TransferTimeout
+// (transfer.go), puts the user back in the queue (requeued) until the next
+// agent accepts. The assistant and the Web UI see the coarser State
+// (phase.state); moving between phases of one State publishes nothing.
 type phase int
 
 const (
@@ -92,9 +97,16 @@ func (p phase) salesforceSideMayExist() bool {
 func (s *session) state() State { return s.phase.state() }
 
 // moveTo enters p; a change of State is logged and published (search
-// attribute, Web UI details).
+// attribute, Web UI details). Entering transferring starts the transfer's
+// clock; leaving it stops it.
 func (s *session) moveTo(ctx workflow.Context, p phase) {
 	from := s.state()
+	switch {
+	case p != phaseTransferring:
+		s.transferringSince = time.Time{}
+	case s.phase != phaseTransferring:
+		s.transferringSince = workflow.Now(ctx)
+	}
 	s.phase = p
 	if to := s.state(); to != from {
 		s.logger.Info("Session state changed", "from", from, "to", to)
@@ -104,17 +116,43 @@ func (s *session) moveTo(ctx workflow.Context, p phase) {
 }
 
 // endRank orders the ways a side ends the session: when several happen
-// before the run acts on them, the reason reported is the highest ranked.
+// before the run acts on them, the reason reported is the highest ranked
+// (but see end: a routing failure explains Salesforce's end that comes
+// with it).
 var endRank = map[CloseReason]int{
 	CloseRoutingFailed: 1, // routing gave up before any agent accepted
 	CloseAgentEnded:    2, // Salesforce or the agent ended the session
+	CloseIdle:          2, // Salesforce ended a session it had marked Inactive
 	CloseUserClosed:    3, // the user asked to close
 }
 
 // end records that a side ended the session; the run closes for the highest
-// ranked reason at its next step.
-func (s *session) end(reason CloseReason) {
+// ranked reason at its next step. Two of Salesforce's ends say more than
+// "the agent ended": one of a session it had marked Inactive, nobody having
+// written since, is the chat closing for inactivity (CloseIdle); and one
+// that comes with a routing failure before any agent accepted is routing
+// giving up (the queue timed out), so the session closes as a routing
+// failure whichever of the two came first.
+func (s *session) end(ctx workflow.Context, reason CloseReason) {
+	if reason == CloseAgentEnded && s.inactive && s.explainsInactiveEnd(ctx) {
+		s.endedInactive = true
+		reason = CloseIdle
+	}
+	if s.routingFailureEndedSession(ctx, reason) {
+		s.ending = CloseRoutingFailed
+		return
+	}
 	if endRank[reason] > endRank[s.ending] {
 		s.ending = reason
 	}
+}
+
+// routingFailureEndedSession reports whether reason and the one already
+// recorded are a routing failure and Salesforce's end of the session,
+// before any agent accepted: Salesforce ends a session whose routing gave
+// up. Legacy sessions close as agent-ended then.
+func (s *session) routingFailureEndedSession(ctx workflow.Context, reason CloseReason) bool {
+	pair := (s.ending == CloseRoutingFailed && reason == CloseAgentEnded) ||
+		(s.ending == CloseAgentEnded && reason == CloseRoutingFailed)
+	return pair && s.acceptedAt.IsZero() && s.routingFailureExplainsEnd(ctx)
 }

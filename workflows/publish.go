@@ -22,6 +22,9 @@ func (s *session) closingNotice(reason CloseReason) string {
 	case CloseRefused:
 		return orDefault(st.RefusedMessage, refusedMessage)
 	case CloseIdle:
+		if s.endedInactive {
+			return orDefault(st.InactiveEndedMessage, inactiveEndedMessage)
+		}
 		return orDefault(st.IdleMessage, idleMessage)
 	case CloseFailed:
 		return orDefault(st.FailedMessage, failedMessage)

@@ -240,14 +240,21 @@ func (s *session) deadlineTimer(ctx workflow.Context, deadline time.Time, summar
 
 // broker relays messages both ways (agent events here, user updates in
 // their handlers and the sender) until either side closes, the chat stays
-// idle for Settings.IdleTimeout, or a failed transfer sends the user back to
-// waiting (over is false then).
+// idle for Settings.IdleTimeout, or a transfer that failed or found no
+// agent in time (transfer.go) sends the user back to waiting (over is
+// false then).
 func (s *session) broker(ctx workflow.Context) (_ exit, over bool) {
 	idle := newIdleWatch(ctx, s)
 	defer idle.stop()
+	transfer := newTransferWatch(s)
+	defer transfer.stop()
 	for {
-		if x, over := s.step(ctx, idle.timer); over {
+		transfer.follow(ctx)
+		if x, over := s.step(ctx, idle.timer, transfer.timer); over {
 			return x, true
+		}
+		if transfer.expired() {
+			s.requeueUnansweredTransfer(ctx)
 		}
 		if s.phase.waitingForAgent() {
 			return exit{}, false
@@ -260,13 +267,20 @@ func (s *session) broker(ctx workflow.Context) (_ exit, over bool) {
 }
 
 // step waits for something to do (an agent event, a close, the listener
-// stopping, the timer firing, continue-as-new becoming due or ready),
-// handles every buffered agent event and reports over when the run leaves
-// the live session.
-func (s *session) step(ctx workflow.Context, timer workflow.Future) (_ exit, over bool) {
+// stopping, one of the timers firing, continue-as-new becoming due or
+// ready), handles every buffered agent event and reports over when the run
+// leaves the live session. A nil timer is none.
+func (s *session) step(ctx workflow.Context, timers ...workflow.Future) (_ exit, over bool) {
+	fired := func() bool {
+		for _, t := range timers {
+			if t != nil && t.IsReady() {
+				return true
+			}
+		}
+		return false
+	}
 	err := workflow.Await(ctx, func() bool {
-		return s.events.Len() > 0 || s.ending != "" || s.listenerStopped() || len(s.presence.receipts) > 0 ||
-			(timer != nil && timer.IsReady()) ||
+		return s.events.Len() > 0 || s.ending != "" || s.listenerStopped() || len(s.presence.receipts) > 0 || fired() ||
 			(!s.draining && s.continueAsNewWanted(ctx)) || (s.draining && s.drained(ctx))
 	})
 	if err != nil {

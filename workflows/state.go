@@ -96,6 +96,18 @@ type session struct {
 	acceptedAt     time.Time // the first accept; zero until then
 	// lastMessageAt is when the user or the agent last wrote (idle.go).
 	lastMessageAt time.Time
+	// transferringSince is when the transfer in progress started (zero:
+	// none); transfer.go requeues the session when no agent joined within
+	// Settings.TransferTimeout of it.
+	transferringSince time.Time
+	// transferTimedOut is set while the session waits again because its
+	// transfer timed out, so Salesforce's late word on that transfer does
+	// not end it.
+	transferTimedOut bool
+	// inactive is set while Salesforce has marked the session Inactive and
+	// nobody wrote since; endedInactive once Salesforce ended it so.
+	inactive      bool
+	endedInactive bool
 	agentName     string
 	queuePosition int
 	estimatedWait time.Duration
@@ -187,6 +199,9 @@ func (s *session) carry() *Carry {
 		WaitingSince:       s.waitingSince,
 		AcceptedAt:         s.acceptedAt,
 		AgentName:          s.agentName,
+		TransferringSince:  s.transferringSince,
+		TransferTimedOut:   s.transferTimedOut,
+		Inactive:           s.inactive,
 		LastEventID:        s.lastEventID,
 		SeenEntryIDs:       s.seenEntries.list(),
 		SeenUserMessageIDs: s.seenUserMessages.list(),
@@ -202,6 +217,9 @@ func (s *session) restore(c *Carry) {
 	s.waitingSince = c.WaitingSince
 	s.acceptedAt = c.AcceptedAt
 	s.agentName = c.AgentName
+	s.transferringSince = c.TransferringSince
+	s.transferTimedOut = c.TransferTimedOut
+	s.inactive = c.Inactive
 	s.lastEventID = c.LastEventID
 	s.seenEntries = newBoundedSet(maxSeenIDs, c.SeenEntryIDs)
 	s.seenUserMessages = newBoundedSet(maxSeenIDs, c.SeenUserMessageIDs)

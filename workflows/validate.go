@@ -49,6 +49,8 @@ func validateRequest(r SessionRequest) error {
 		return fmt.Errorf("Settings.RoutingResultTimeout must not be negative, got %s", st.RoutingResultTimeout)
 	case st.IdleTimeout < 0:
 		return fmt.Errorf("Settings.IdleTimeout must not be negative, got %s", st.IdleTimeout)
+	case st.TransferTimeout < 0:
+		return fmt.Errorf("Settings.TransferTimeout must not be negative, got %s", st.TransferTimeout)
 	case st.MaxAttachmentBytes <= 0:
 		return fmt.Errorf("Settings.MaxAttachmentBytes must be positive, got %d", st.MaxAttachmentBytes)
 	case st.ListenerHeartbeatTimeout != 0 && (st.ListenerHeartbeatTimeout < MinListenerHeartbeatTimeout || st.ListenerHeartbeatTimeout > MaxListenerHeartbeatTimeout):

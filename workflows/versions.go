@@ -82,6 +82,23 @@ const (
 	// (historyimport.go). Asked only by such sessions; legacy (none
 	// recorded): the file is attached.
 	changeHistoryImport = "history-import"
+	// changeTransferTimeout: a transfer no agent joins within
+	// Settings.TransferTimeout (0: AcceptTimeout) puts the user back in the
+	// queue as a failed transfer does (transfer.go). Asked only when a
+	// transfer starts; legacy: a transfer Salesforce says nothing more
+	// about waits forever.
+	changeTransferTimeout = "transfer-timeout"
+	// changeRoutingFailedEnds: before any agent accepted, a routing failure
+	// and Salesforce's end of the session handled in one batch (the queue
+	// timed out) close the session as routing-failed (phase.go, end).
+	// Asked only where the two meet; legacy: agent-ended, "The agent has
+	// ended the chat".
+	changeRoutingFailedEnds = "routing-failed-ends-session"
+	// changeInactiveEnded: Salesforce ending a session it had marked
+	// Inactive, nobody having written since, closes it as idle with
+	// Settings.InactiveEndedMessage (phase.go, end). Asked only when such an
+	// end arrives; legacy: agent-ended.
+	changeInactiveEnded = "inactive-ended"
 )
 
 // deliversLocally reports whether this run delivers with local activities.
@@ -112,6 +129,25 @@ func (s *session) activeBeforeGreeting(ctx workflow.Context) bool {
 // empty and fail when Salesforce refuses the conversation.
 func (s *session) tellsFailurePaths(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeFailurePathsTold, workflow.DefaultVersion, 1) == 1
+}
+
+// timesTransfers reports whether this session requeues a transfer no
+// agent joins in time (asked when a transfer starts).
+func (s *session) timesTransfers(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeTransferTimeout, workflow.DefaultVersion, 1) == 1
+}
+
+// routingFailureExplainsEnd reports whether a routing failure and
+// Salesforce's end of a session no agent accepted close it as
+// routing-failed (asked only when the two meet).
+func (s *session) routingFailureExplainsEnd(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeRoutingFailedEnds, workflow.DefaultVersion, 1) == 1
+}
+
+// explainsInactiveEnd reports whether Salesforce ending an inactive session
+// closes it as idle with its own notice (asked only at such an end).
+func (s *session) explainsInactiveEnd(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeInactiveEnded, workflow.DefaultVersion, 1) == 1
 }
 
 // recordStreamPosition records the user's stream position before the

@@ -15,6 +15,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +25,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -139,6 +142,11 @@ func run(out string, only []string, logger *slog.Logger) error {
 		{"survey", d.survey},
 		{"history-import", d.historyImport},
 		{"history-import-fallback", d.historyImportFallback},
+		{"transfer-silent", d.transferSilent},
+		{"routing-failed-then-ended", d.routingFailedThenEnded},
+		{"inactive-ended", d.inactiveEnded},
+		{"failed", d.failed},
+		{"routing-check-answered", d.routingCheckAnswered},
 	} {
 		if len(only) > 0 && !slices.Contains(only, sc.name) {
 			continue
@@ -819,4 +827,193 @@ func (d *driver) presence(ctx context.Context) error {
 	}
 	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentSessionStatus, SessionStatus: "Ended"})
 	return d.finish(ctx, user, run, "presence", workflows.CloseAgentEnded)
+}
+
+// event fills in ev's ids and time as emit does, for an event emitted later
+// from another goroutine.
+func (d *driver) event(ev workflows.AgentEvent) workflows.AgentEvent {
+	d.seq++
+	ev.EventID, ev.EntryID, ev.At = strconv.Itoa(d.seq), fmt.Sprintf("entry-%d", d.seq), time.Now().UTC()
+	return ev
+}
+
+// systemLines holds once the transcript has n system notices.
+func systemLines(n int) func(workflows.SessionView) bool {
+	return func(v workflows.SessionView) bool {
+		count := 0
+		for _, e := range v.Transcript {
+			if e.From == workflows.FromSystem {
+				count++
+			}
+		}
+		return count >= n
+	}
+}
+
+// requireMarker checks that the history recorded as name asked changeID,
+// i.e. that the scenario reached the versioned branch.
+func (d *driver) requireMarker(name, changeID string) error {
+	b, err := os.ReadFile(filepath.Join(d.out, name+".json"))
+	if err != nil {
+		return err
+	}
+	// A marker's change id is a JSON string payload, base64-encoded.
+	if !strings.Contains(string(b), base64.StdEncoding.EncodeToString([]byte(`"`+changeID+`"`))) {
+		return fmt.Errorf("%s: no %s marker: the scenario missed its branch", name, changeID)
+	}
+	return nil
+}
+
+// transferSilent: Ann leaves with a transfer routed and Salesforce says
+// nothing more; after the transfer timeout the user is back in the queue
+// (told so, as after a failed transfer) and, nobody accepting, the accept
+// timeout ends the session.
+func (d *driver) transferSilent(ctx context.Context) error {
+	const user = "replay-transfer-silent"
+	st := settings()
+	st.TransferTimeout = 2 * time.Second
+	st.AcceptTimeout = 5 * time.Second
+	run, err := d.start(ctx, user, st, 0)
+	if err != nil {
+		return err
+	}
+	if err := d.acceptAndWait(ctx, user); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentLeft, SenderName: "Ann"})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentRoutingResult, RoutingType: "Transfer", FailureType: "None"})
+	if err := d.waitFor(ctx, user, "requeued", inState(workflows.StateWaiting)); err != nil {
+		return err
+	}
+	if err := d.finish(ctx, user, run, "transfer-silent", workflows.CloseAcceptTimeout); err != nil {
+		return err
+	}
+	return d.requireMarker("transfer-silent", "transfer-timeout")
+}
+
+// routingFailedThenEnded: the queue times out as the emulator's
+// TimeoutQueue has it: Salesforce reports a routing failure and ends the
+// session. Both are signalled while the workflow task that delivers the
+// queue position runs, so the next task handles them together; the session
+// closes as routing-failed.
+func (d *driver) routingFailedThenEnded(ctx context.Context) error {
+	const user = "replay-routing-failed-then-ended"
+	failure := d.event(workflows.AgentEvent{Kind: workflows.AgentRoutingResult, RoutingType: "Initial", FailureType: "RoutingError"})
+	ended := d.event(workflows.AgentEvent{Kind: workflows.AgentSessionStatus, SessionStatus: "Ended"})
+	var once sync.Once
+	d.fakes.DeliverErr = func(_ context.Context, del workflows.Delivery) error {
+		if del.UserID == user && del.QueuePosition == 3 {
+			once.Do(func() {
+				d.fakes.Emit(workflows.WorkflowID(user), failure)
+				d.fakes.Emit(workflows.WorkflowID(user), ended)
+				time.Sleep(time.Second) // the listener signals both meanwhile
+			})
+		}
+		return nil
+	}
+	defer func() { d.fakes.DeliverErr = nil }()
+	run, err := d.start(ctx, user, settings(), 0)
+	if err != nil {
+		return err
+	}
+	if err := d.waitFor(ctx, user, "waiting", inState(workflows.StateWaiting)); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentQueuePosition, QueuePosition: 3})
+	if err := d.finish(ctx, user, run, "routing-failed-then-ended", workflows.CloseRoutingFailed); err != nil {
+		return err
+	}
+	return d.requireMarker("routing-failed-then-ended", "routing-failed-ends-session")
+}
+
+// inactiveEnded: Salesforce marks the active session Inactive (the user is
+// told), nobody writes, and Salesforce ends it (the agent leaves, the
+// session ends); it closes as idle with the inactive-ended notice.
+func (d *driver) inactiveEnded(ctx context.Context) error {
+	const user = "replay-inactive-ended"
+	run, err := d.start(ctx, user, settings(), 0)
+	if err != nil {
+		return err
+	}
+	if err := d.acceptAndWait(ctx, user); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentSessionStatus, SessionStatus: "Inactive"})
+	if err := d.waitFor(ctx, user, "the inactive notice", systemLines(2)); err != nil {
+		return err
+	}
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentLeft, SenderName: "Ann"})
+	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentSessionStatus, SessionStatus: "Ended"})
+	return d.finish(ctx, user, run, "inactive-ended", workflows.CloseIdle)
+}
+
+// failed: sending the description fails twice with a transient error and
+// then for good (a 400); the session closes as failed with its notice,
+// Salesforce's side is ended, and the workflow fails.
+func (d *driver) failed(ctx context.Context) error {
+	const user = "replay-failed"
+	var attempts atomic.Int32
+	d.fakes.SendErr = func(in workflows.SendMessageInput) error {
+		if in.UserID != user {
+			return nil
+		}
+		if attempts.Add(1) <= 2 {
+			return temporal.NewApplicationError("send message: 503 Service Unavailable", "SalesforceTransient")
+		}
+		return temporal.NewNonRetryableApplicationError("send message: 400 Bad Request", workflows.ErrTypeSalesforcePermanent, nil)
+	}
+	defer func() { d.fakes.SendErr = nil }()
+	run, err := d.start(ctx, user, settings(), 0)
+	if err != nil {
+		return err
+	}
+	if err := run.Get(ctx, nil); err == nil {
+		return errors.New("the session succeeded, want it failed")
+	}
+	if n := attempts.Load(); n != 3 {
+		return fmt.Errorf("description sent %d times, want 3", n)
+	}
+	var closed *workflows.Delivery
+	for _, del := range d.fakes.Deliveries(workflows.DeliverClosed) {
+		if del.UserID == user {
+			closed = &del
+		}
+	}
+	if closed == nil || closed.CloseReason != workflows.CloseFailed {
+		return fmt.Errorf("closed delivery %+v, want one closed as %s", closed, workflows.CloseFailed)
+	}
+	return d.export(ctx, user, run.GetRunID(), "failed")
+}
+
+// routingCheckAnswered: the listener hears nothing within the routing
+// result timeout, but Salesforce's entries list shows routing answered
+// meanwhile (a routing result and a queue position): the session waits on,
+// Ann accepts, and the user closes.
+func (d *driver) routingCheckAnswered(ctx context.Context) error {
+	const user = "replay-routing-check-answered"
+	st := settings()
+	st.RoutingResultTimeout = 2 * time.Second
+	d.fakes.RecentEventsResult = []workflows.AgentEvent{
+		{EntryID: "entry-check-routing", Kind: workflows.AgentRoutingResult, RoutingType: "Initial", FailureType: "None", EstimatedWait: -1},
+		{EntryID: "entry-check-queue", Kind: workflows.AgentQueuePosition, QueuePosition: 2},
+	}
+	defer func() { d.fakes.RecentEventsResult = nil }()
+	run, err := d.start(ctx, user, st, 0)
+	if err != nil {
+		return err
+	}
+	if err := d.waitFor(ctx, user, "the queue position found by the check",
+		func(v workflows.SessionView) bool { return v.QueuePosition == 2 }); err != nil {
+		return err
+	}
+	if err := d.acceptAndWait(ctx, user); err != nil {
+		return err
+	}
+	if _, err := d.update(ctx, user, workflows.UpdateClose, "close-1", workflows.UserClose{ID: "close-1"}); err != nil {
+		return err
+	}
+	if err := d.finish(ctx, user, run, "routing-check-answered", workflows.CloseUserClosed); err != nil {
+		return err
+	}
+	return d.requireMarker("routing-check-answered", "routing-check")
 }
