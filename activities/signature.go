@@ -57,7 +57,9 @@ func signatureMAC(secret []byte, ts, nonce string, body []byte) []byte {
 // Verifier checks webhook deliveries on the assistant side: the signature
 // (in constant time), the signed time (within Tolerance of the receiver's
 // clock) and that the same signed delivery was not received before. It
-// remembers the signatures it accepted for the tolerance window; a receiver
+// remembers the MACs it accepted (as decoded bytes, so re-encoding the hex,
+// e.g. in upper case, does not make a replay look new) for the tolerance
+// window; a receiver
 // running several instances behind a load balancer gets replay protection
 // per instance (the idempotency key dedupes across them). Safe for
 // concurrent use.
@@ -67,13 +69,13 @@ type Verifier struct {
 	now       func() time.Time
 
 	mu        sync.Mutex
-	seen      map[string]time.Time // accepted signature → its signed time
+	seen      map[[sha256.Size]byte]time.Time // accepted MAC (decoded) → its signed time
 	nextPrune time.Time
 }
 
 // NewVerifier returns a Verifier for secret with DefaultSignatureTolerance.
 func NewVerifier(secret []byte) *Verifier {
-	return &Verifier{secret: secret, tolerance: DefaultSignatureTolerance, now: time.Now, seen: map[string]time.Time{}}
+	return &Verifier{secret: secret, tolerance: DefaultSignatureTolerance, now: time.Now, seen: map[[sha256.Size]byte]time.Time{}}
 }
 
 // Verify checks the X-LiveAgent-Signature header value against the raw
@@ -119,9 +121,14 @@ func (v *Verifier) Verify(body []byte, header string) error {
 		}
 		v.nextPrune = now.Add(v.tolerance / 4)
 	}
-	if _, dup := v.seen[sig]; dup {
+	// Key by the decoded MAC, not the header text: hex decoding accepts
+	// either case, so one signed delivery has many spellings. The MAC binds
+	// the signed time, the nonce and the body, so it identifies the signed
+	// delivery exactly.
+	key := [sha256.Size]byte(got) // len(got) == sha256.Size: hmac.Equal passed
+	if _, dup := v.seen[key]; dup {
 		return ErrReplayedDelivery
 	}
-	v.seen[sig] = signedAt
+	v.seen[key] = signedAt
 	return nil
 }

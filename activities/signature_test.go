@@ -64,6 +64,66 @@ func TestVerifier(t *testing.T) {
 	}
 }
 
+// The hex MAC may be spelt in either case, but one signed delivery is
+// accepted once whatever the spelling: the replay memory is keyed by the
+// decoded MAC, not the header text.
+func TestVerifierReplayIgnoresHexCase(t *testing.T) {
+	signedAt := time.Unix(1764410400, 0)
+	body := []byte(`{"id":"1"}`)
+	newVerifier := func() *Verifier {
+		v := NewVerifier(secret)
+		v.now = func() time.Time { return signedAt.Add(30 * time.Second) }
+		return v
+	}
+	withMAC := func(header string, f func(mac string) string) string {
+		prefix, mac, ok := strings.Cut(header, ",v1=")
+		if !ok {
+			t.Fatalf("no v1 in %q", header)
+		}
+		return prefix + ",v1=" + f(mac)
+	}
+	mixed := func(mac string) string { // every other letter upper-cased
+		b := []byte(mac)
+		for i := 0; i < len(b); i += 2 {
+			if b[i] >= 'a' && b[i] <= 'f' {
+				b[i] -= 'a' - 'A'
+			}
+		}
+		return string(b)
+	}
+
+	// A captured delivery re-sent with its MAC upper-cased is a replay.
+	good := Sign(secret, signedAt, body)
+	upper := withMAC(good, strings.ToUpper)
+	if upper == good {
+		t.Fatalf("upper-casing did not change %q", good)
+	}
+	v := newVerifier()
+	if err := v.Verify(body, good); err != nil {
+		t.Fatalf("first delivery rejected: %v", err)
+	}
+	if err := v.Verify(body, upper); !errors.Is(err, ErrReplayedDelivery) {
+		t.Fatalf("upper-case replay: err = %v, want %v", err, ErrReplayedDelivery)
+	}
+
+	// A first delivery spelt in mixed case is accepted once; its lower-case
+	// (and upper-case, and mixed-case) re-sends are replays.
+	other := Sign(secret, signedAt, body)
+	first := withMAC(other, mixed)
+	if first == other || first == withMAC(other, strings.ToUpper) {
+		t.Fatalf("mixed-casing did not mix %q", other)
+	}
+	v = newVerifier()
+	if err := v.Verify(body, first); err != nil {
+		t.Fatalf("mixed-case first delivery rejected: %v", err)
+	}
+	for _, replay := range []string{first, withMAC(other, strings.ToLower), withMAC(other, strings.ToUpper)} {
+		if err := v.Verify(body, replay); !errors.Is(err, ErrReplayedDelivery) {
+			t.Errorf("replay %q: err = %v, want %v", replay, err, ErrReplayedDelivery)
+		}
+	}
+}
+
 // Signatures older than the tolerance are forgotten (they are stale anyway),
 // so the memory stays bounded by the delivery rate.
 func TestVerifierForgetsExpiredSignatures(t *testing.T) {
