@@ -43,7 +43,9 @@ type Options struct {
 	// Source decides; "" means SourceAlways.
 	Source Source
 	// Schedules are the topic schedules, by topic; AnyTopic is the default
-	// for topics without their own. Ignored with SourceAlways.
+	// for topics without their own. Ignored with SourceAlways. A topic whose
+	// schedule is always open (Schedule.Always) is available with any
+	// source, and Salesforce is not asked about it.
 	Schedules map[string]*Schedule
 	// Hours reads Salesforce's business hours; required with
 	// SourceSalesforce.
@@ -118,6 +120,9 @@ func (c *Checker) Check(ctx context.Context, topic string) (Decision, error) {
 	schedule := c.opts.Schedules[topic]
 	if schedule == nil {
 		schedule = c.opts.Schedules[AnyTopic]
+	}
+	if schedule.Always() { // overrides Salesforce's hours: nothing to ask
+		return Decide(c.opts.Now(), nil, schedule), nil
 	}
 	var hours *Hours
 	if c.opts.Source == SourceSalesforce {

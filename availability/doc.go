@@ -35,6 +35,16 @@
 //   - SourceSchedule: the topic's schedule decides (a topic without one is
 //     unrestricted; configuration refuses that for this source).
 //
+// The per-topic override: a schedule made with ScheduleSpec.Always (YAML
+// `always: true` on an availability.schedules entry) has no hours and is
+// open at all times. Its topics are available with every source, with no
+// known end, whatever Salesforce's business hours say (it is not asked for
+// them): the "always" source for just those topics, e.g. an IT-outage
+// topic staffed around the clock while the rest follow the business hours.
+// It takes no weekly ranges or holidays (ParseSchedule refuses them rather
+// than ignore them). As the AnyTopic entry it covers every topic without an
+// entry of its own.
+//
 // Salesforce's answer (miaw.BusinessHours) reads as: no businessHoursInfo at
 // all means the deployment has no business hours, open at all times; an
 // inactive record (isActive false) means closed, as Salesforce's own mobile

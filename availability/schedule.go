@@ -20,7 +20,12 @@ const (
 
 // ScheduleSpec is a schedule as configured (see the package doc).
 type ScheduleSpec struct {
-	// TimeZone is an IANA time zone name, e.g. "Europe/Berlin". Required.
+	// Always makes the schedule open at all times, whatever Salesforce's
+	// business hours say: its topics are always available (see the package
+	// doc). Weekly and Holidays must then be empty, and TimeZone may be.
+	Always bool
+	// TimeZone is an IANA time zone name, e.g. "Europe/Berlin". Required
+	// unless Always.
 	TimeZone string
 	// Weekly maps a day ("mon" … "sun") or a range of days ("mon-fri") to
 	// opening ranges "HH:MM-HH:MM". A day listed more than once has all its
@@ -33,6 +38,7 @@ type ScheduleSpec struct {
 // Schedule is a parsed ScheduleSpec. It is immutable and safe for concurrent
 // use.
 type Schedule struct {
+	always   bool // open at all times, overriding Salesforce's hours
 	loc      *time.Location
 	days     [7][]clockRange // by time.Weekday
 	holidays []date          // sorted, unique
@@ -56,6 +62,9 @@ var weekdays = map[string]time.Weekday{
 // ParseSchedule checks spec and returns its Schedule. An error names the
 // part at fault, e.g. `weekly.mon-fri: "9-17" is not HH:MM-HH:MM`.
 func ParseSchedule(spec ScheduleSpec) (*Schedule, error) {
+	if spec.Always {
+		return parseAlways(spec)
+	}
 	if strings.TrimSpace(spec.TimeZone) == "" {
 		return nil, errors.New("time_zone: is required (an IANA name like Europe/Berlin)")
 	}
@@ -101,6 +110,30 @@ func ParseSchedule(spec ScheduleSpec) (*Schedule, error) {
 	s.holidays = slices.Compact(s.holidays)
 	return s, nil
 }
+
+// parseAlways checks an always-open spec: it has no hours to parse, and
+// hours given with it would be silently overridden, so they are refused.
+func parseAlways(spec ScheduleSpec) (*Schedule, error) {
+	if len(spec.Weekly) > 0 {
+		return nil, errors.New("weekly: must be empty with always: true (the topics are available at all times)")
+	}
+	if len(spec.Holidays) > 0 {
+		return nil, errors.New("holidays: must be empty with always: true (the topics are available at all times)")
+	}
+	s := &Schedule{always: true, loc: time.UTC}
+	if tz := strings.TrimSpace(spec.TimeZone); tz != "" {
+		loc, err := time.LoadLocation(tz)
+		if err != nil || strings.EqualFold(tz, "local") {
+			return nil, fmt.Errorf("time_zone: %q is not an IANA time zone name (like Europe/Berlin)", spec.TimeZone)
+		}
+		s.loc = loc
+	}
+	return s, nil
+}
+
+// Always reports whether s is open at all times, overriding Salesforce's
+// business hours (ScheduleSpec.Always). A nil schedule is not.
+func (s *Schedule) Always() bool { return s != nil && s.always }
 
 // parseDays reads "mon" or "mon-fri" (in week order, Monday first).
 func parseDays(key string) ([]time.Weekday, error) {

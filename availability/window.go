@@ -40,8 +40,13 @@ type Hours struct {
 
 // Decide decides availability at now. hours is Salesforce's answer (nil: not
 // consulted, or unknown after a failure); schedule is the topic's schedule
-// (nil: none). Agents are available when every given source is open at now.
+// (nil: none). Agents are available when every given source is open at now,
+// or at all times (with no known end) when the schedule is always open,
+// whatever hours says.
 func Decide(now time.Time, hours *Hours, schedule *Schedule) Decision {
+	if schedule.Always() {
+		return Decision{Available: true}
+	}
 	if schedule == nil {
 		return decide(now, hours, nil, 0)
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,12 +22,15 @@ type Availability struct {
 }
 
 // Schedule is one entry of availability.schedules: the opening hours of the
-// listed topics ("*" = every topic without an entry of its own).
+// listed topics ("*" = every topic without an entry of its own), or, with
+// Always, none: the topics are available at all times, whatever
+// Salesforce's business hours say.
 // Its JSON form (the environment's) uses the YAML key names.
 type Schedule struct {
 	Topics   []string            `json:"topics"`             // topics
-	TimeZone string              `json:"time_zone"`          // time_zone: IANA name
-	Weekly   map[string][]string `json:"weekly"`             // weekly: day or day range -> "HH:MM-HH:MM" ranges
+	Always   bool                `json:"always,omitempty"`   // always: true = always available (no weekly, no holidays)
+	TimeZone string              `json:"time_zone"`          // time_zone: IANA name (optional with always)
+	Weekly   map[string][]string `json:"weekly,omitempty"`   // weekly: day or day range -> "HH:MM-HH:MM" ranges
 	Holidays []string            `json:"holidays,omitempty"` // holidays: dates closed, YYYY-MM-DD
 }
 
@@ -62,7 +66,7 @@ func (c *Config) schedules() (map[string]*availability.Schedule, error) {
 		if len(s.Topics) == 0 {
 			return nil, fieldErr("availability.schedules", "%s: topics must list at least one topic of session.topics (or \"*\" for every other topic)", entry)
 		}
-		parsed, err := availability.ParseSchedule(availability.ScheduleSpec{TimeZone: s.TimeZone, Weekly: s.Weekly, Holidays: s.Holidays})
+		parsed, err := availability.ParseSchedule(availability.ScheduleSpec{Always: s.Always, TimeZone: s.TimeZone, Weekly: s.Weekly, Holidays: s.Holidays})
 		if err != nil {
 			return nil, fieldErr("availability.schedules", "%s: %s", entry, err)
 		}
@@ -119,7 +123,7 @@ func decodeSchedules(raw any) ([]Schedule, error) {
 	}
 	list, ok := raw.([]any)
 	if !ok {
-		return nil, errors.New("must be a list of schedules (topics, time_zone, weekly, holidays)")
+		return nil, errors.New("must be a list of schedules (topics, always, time_zone, weekly, holidays)")
 	}
 	if len(list) == 0 {
 		return nil, nil
@@ -138,7 +142,7 @@ func decodeSchedules(raw any) ([]Schedule, error) {
 func decodeSchedule(item any) (Schedule, error) {
 	m, ok := stringKeyed(item)
 	if !ok {
-		return Schedule{}, errors.New("must be a mapping with topics, time_zone, weekly and holidays")
+		return Schedule{}, errors.New("must be a mapping with topics, and always, or time_zone, weekly and holidays")
 	}
 	var s Schedule
 	var err error
@@ -146,11 +150,16 @@ func decodeSchedule(item any) (Schedule, error) {
 		switch strings.ToLower(k) {
 		case "topics":
 			s.Topics, err = toStrings(v)
+		case "always":
+			s.Always, err = toBool(v)
 		case "time_zone":
 			s.TimeZone, err = toString(v)
 		case "holidays":
 			s.Holidays, err = toStrings(v)
 		case "weekly":
+			if v == nil { // `weekly:` with no value: none
+				continue
+			}
 			days, isMap := stringKeyed(v)
 			if !isMap {
 				return Schedule{}, errors.New("weekly: must map days (mon, mon-fri, ...) to opening ranges")
@@ -164,13 +173,26 @@ func decodeSchedule(item any) (Schedule, error) {
 				s.Weekly[strings.ToLower(day)] = list
 			}
 		default:
-			return Schedule{}, fmt.Errorf("unknown key %q (want topics, time_zone, weekly, holidays)", k)
+			return Schedule{}, fmt.Errorf("unknown key %q (want topics, always, time_zone, weekly, holidays)", k)
 		}
 		if err != nil {
 			return Schedule{}, fmt.Errorf("%s: %w", strings.ToLower(k), err)
 		}
 	}
 	return s, nil
+}
+
+// toBool reads a YAML or JSON boolean (or its text, "true" / "false").
+func toBool(v any) (bool, error) {
+	switch b := v.(type) {
+	case bool:
+		return b, nil
+	case string:
+		if parsed, err := strconv.ParseBool(strings.TrimSpace(b)); err == nil {
+			return parsed, nil
+		}
+	}
+	return false, errors.New("must be true or false")
 }
 
 // stringKeyed returns a YAML or JSON mapping as map[string]any.
@@ -206,7 +228,7 @@ func cloneSchedules(in []Schedule) []Schedule {
 	}
 	out := make([]Schedule, len(in))
 	for i, s := range in {
-		out[i] = Schedule{Topics: cloneStrings(s.Topics), TimeZone: s.TimeZone, Holidays: cloneStrings(s.Holidays)}
+		out[i] = Schedule{Topics: cloneStrings(s.Topics), Always: s.Always, TimeZone: s.TimeZone, Holidays: cloneStrings(s.Holidays)}
 		if s.Weekly != nil {
 			out[i].Weekly = make(map[string][]string, len(s.Weekly))
 			for d, r := range s.Weekly {

@@ -107,6 +107,17 @@ func TestAvailabilityValidation(t *testing.T) {
 			s.Weekly = map[string][]string{"mon": {"9am-5pm"}}
 			a.Schedules = []Schedule{s}
 		}, "availability.schedules", `entry 1: weekly.mon: "9am-5pm"`},
+		{"always with weekly hours", func(a *Availability) {
+			s := berlin("HR")
+			s.Always = true
+			a.Schedules = []Schedule{s}
+		}, "availability.schedules", "entry 1: weekly: must be empty with always: true"},
+		{"always with holidays", func(a *Availability) {
+			a.Schedules = []Schedule{{Topics: []string{"HR"}, Always: true, Holidays: []string{"2026-12-25"}}}
+		}, "availability.schedules", "entry 1: holidays: must be empty with always: true"},
+		{"always without topics", func(a *Availability) {
+			a.Schedules = []Schedule{{Always: true}}
+		}, "availability.schedules", "entry 1: topics must list"},
 		{"schedule source, topic uncovered", func(a *Availability) {
 			a.Source = "schedule"
 			a.Schedules = []Schedule{berlin("HR")}
@@ -137,6 +148,7 @@ func TestAvailabilityDecodeErrors(t *testing.T) {
 		{name: "unknown entry key", yaml: "availability:\n  schedules:\n    - topics: [HR]\n      timezone: UTC\n", message: `entry 1: unknown key "timezone"`},
 		{name: "weekly not a mapping", yaml: "availability:\n  schedules:\n    - topics: [HR]\n      weekly: [mon]\n", message: "entry 1: weekly: must map days"},
 		{name: "env not JSON", env: "mon-fri 9-5", message: "JSON array"},
+		{name: "always not a bool", yaml: "availability:\n  schedules:\n    - topics: [HR]\n      always: sometimes\n", message: "entry 1: always: must be true or false"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			path := ""
@@ -153,4 +165,64 @@ func TestAvailabilityDecodeErrors(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.message)
 		})
 	}
+}
+
+const alwaysYAML = `
+salesforce:
+  scrt_url: https://acme.my.salesforce-scrt.com
+  org_id: 00D000000000001
+  deployment: Live_Agent_Bridge
+  private_key_file: %s
+  key_id: bridge-1
+  issuer: liveagent-bridge
+session:
+  topics: [HR, IT access, Payroll]
+availability:
+  source: salesforce
+  schedules:
+    - topics: [IT access]
+      always: true
+    - topics: [Payroll]
+      time_zone: Europe/Berlin
+      weekly:
+        mon-fri: ["09:00-17:00"]
+`
+
+// A schedules entry with always: true makes its topics available at all
+// times, whatever Salesforce's hours (and it needs no time zone); it counts
+// as a schedule for source schedule; and it survives the environment.
+func TestAlwaysScheduleEntry(t *testing.T) {
+	cfg, err := Load(writeFile(t, "a.yaml", fmt.Appendf(nil, alwaysYAML, pkcs1KeyFile(t))))
+	require.NoError(t, err)
+	require.Len(t, cfg.Availability.Schedules, 2)
+	assert.Equal(t, Schedule{Topics: []string{"IT access"}, Always: true}, cfg.Availability.Schedules[0])
+
+	opts, err := cfg.AvailabilityOptions()
+	require.NoError(t, err)
+	assert.True(t, opts.Schedules["IT access"].Always())
+	assert.False(t, opts.Schedules["Payroll"].Always())
+	assert.Nil(t, opts.Schedules["HR"])
+	// Salesforce closed (an inactive record): IT access is still available.
+	closed := &availability.Hours{}
+	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	assert.Equal(t, availability.Decision{Available: true}, availability.Decide(now, closed, opts.Schedules["IT access"]))
+	assert.False(t, availability.Decide(now, closed, opts.Schedules["Payroll"]).Available)
+
+	// Source schedule: the always entry covers its topic.
+	c := validConfig(t)
+	c.Availability.Source = "schedule"
+	c.Availability.Schedules = []Schedule{{Topics: []string{"HR"}, Always: true},
+		{Topics: []string{"IT"}, TimeZone: "UTC", Weekly: map[string][]string{"mon": {"09:00-17:00"}}}}
+	require.NoError(t, c.Validate())
+
+	// The environment's JSON form round-trips (no weekly for the always entry).
+	env := schedulesEnv(cfg.Availability.Schedules)
+	assert.Contains(t, env, `"always":true`)
+	back, err := decodeSchedules(env)
+	require.NoError(t, err)
+	assert.Equal(t, cfg.Availability.Schedules, back)
+	t.Setenv("LIVEAGENT_AVAILABILITY_SCHEDULES", `[{"topics":["HR"],"always":true}]`)
+	cfg, err = Load(writeFile(t, "a.yaml", fmt.Appendf(nil, alwaysYAML, pkcs1KeyFile(t))))
+	require.NoError(t, err)
+	assert.Equal(t, []Schedule{{Topics: []string{"HR"}, Always: true}}, cfg.Availability.Schedules)
 }

@@ -109,6 +109,10 @@ type Session struct {
 	HandoffExcludedTopics []string      // session.handoff_excluded_topics
 	RoutingResultTimeout  time.Duration // session.routing_result_timeout (0 = off)
 	IdleTimeout           time.Duration // session.idle_timeout (0 = off)
+	// TransferTimeout: session.transfer_timeout, how long a transfer may go
+	// without a new agent joining before the user is back in the queue
+	// (0 = AcceptTimeout).
+	TransferTimeout time.Duration
 	// SurveyWindow: session.survey_window, how long a closed session an
 	// agent chatted in takes a post-chat survey (0 = no survey).
 	SurveyWindow time.Duration
@@ -128,6 +132,7 @@ type Session struct {
 	FailedMessage          string // session.failed_message
 	TransferFailedMessage  string // session.transfer_failed_message
 	InactiveMessage        string // session.inactive_message
+	InactiveEndedMessage   string // session.inactive_ended_message
 	IdleMessage            string // session.idle_message
 	// Texts while waiting and chatting; "" shows the built-in English text.
 	// Placeholders in braces are filled in.
@@ -325,6 +330,7 @@ func (c *Config) SessionSettings() workflows.Settings {
 		ListenerShards:           c.Session.ListenerShards,
 		RoutingResultTimeout:     c.Session.RoutingResultTimeout,
 		IdleTimeout:              c.Session.IdleTimeout,
+		TransferTimeout:          c.Session.TransferTimeout,
 		SurveyWindow:             c.Session.SurveyWindow,
 		TypingQuietTime:          c.Session.TypingQuietTime,
 		AgentTypingExpiry:        c.Session.AgentTypingExpiry,
@@ -335,6 +341,7 @@ func (c *Config) SessionSettings() workflows.Settings {
 		FailedMessage:            c.Session.FailedMessage,
 		TransferFailedMessage:    c.Session.TransferFailedMessage,
 		InactiveMessage:          c.Session.InactiveMessage,
+		InactiveEndedMessage:     c.Session.InactiveEndedMessage,
 		IdleMessage:              c.Session.IdleMessage,
 		OfflineMessage:           c.Availability.OfflineMessage,
 		QueuePositionMessage:     c.Session.QueuePositionMessage,

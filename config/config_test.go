@@ -189,6 +189,9 @@ func TestValidateRules(t *testing.T) {
 		{"negative routing result timeout", func(c *Config) { c.Session.RoutingResultTimeout = -time.Minute }, "session.routing_result_timeout", "0 (off)"},
 		{"unknown handoff topic", func(c *Config) { c.Session.HandoffExcludedTopics = []string{"Gardening"} }, "session.handoff_excluded_topics", `"Gardening" is not one of session.topics`},
 		{"idle timeout too short", func(c *Config) { c.Session.IdleTimeout = 30 * time.Second }, "session.idle_timeout", "at least 1m0s"},
+		{"transfer timeout too short", func(c *Config) { c.Session.TransferTimeout = 5 * time.Second }, "session.transfer_timeout", "0 (the accept timeout) or 10s to 24h0m0s, got 5s"},
+		{"transfer timeout too long", func(c *Config) { c.Session.TransferTimeout = 25 * time.Hour }, "session.transfer_timeout", "10s to 24h0m0s"},
+		{"negative transfer timeout", func(c *Config) { c.Session.TransferTimeout = -time.Minute }, "session.transfer_timeout", "10s to 24h0m0s"},
 		{"survey window too short", func(c *Config) { c.Session.SurveyWindow = 30 * time.Second }, "session.survey_window", "1m0s to 24h0m0s"},
 		{"survey window too long", func(c *Config) { c.Session.SurveyWindow = 25 * time.Hour }, "session.survey_window", "1m0s to 24h0m0s"},
 		{"typing quiet time off", func(c *Config) { c.Session.TypingQuietTime = 0 }, "session.typing_quiet_time", "must be 1s to 1m0s"},
@@ -411,7 +414,7 @@ func TestLoadWithoutFileUsesEnvOnly(t *testing.T) {
 	t.Setenv("LIVEAGENT_SESSION_TOPICS", "")
 	_, err = Load("")
 	var fe *FieldError
-	require.ErrorAs(t, err, &fe, "an empty env var counts as unset, so the empty default applies")
+	require.ErrorAs(t, err, &fe, "an empty list variable counts as unset, so the empty default applies")
 	assert.Equal(t, "session.topics", fe.Key)
 }
 
@@ -523,8 +526,49 @@ func TestMappers(t *testing.T) {
 	assert.Zero(t, s.SurveyWindow, "no survey unless configured")
 	c.Session.SurveyWindow = 15 * time.Minute
 	assert.Equal(t, 15*time.Minute, c.SessionSettings().SurveyWindow)
+	assert.Zero(t, s.TransferTimeout, "0: a transfer waits the accept timeout")
+	assert.Empty(t, s.InactiveEndedMessage, "empty: the built-in text")
+	c.Session.TransferTimeout = 10 * time.Second
+	c.Session.InactiveEndedMessage = "Closed for inactivity."
+	require.NoError(t, c.Validate(), "10s is the shortest transfer timeout")
+	assert.Equal(t, 10*time.Second, c.SessionSettings().TransferTimeout)
+	assert.Equal(t, "Closed for inactivity.", c.SessionSettings().InactiveEndedMessage)
+	c.Session.TransferTimeout = 24 * time.Hour
+	require.NoError(t, c.Validate(), "24h is the longest transfer timeout")
 	s.Topics[0] = "changed"
 	assert.Equal(t, "HR", c.Session.Topics[0], "settings do not alias the config")
+}
+
+// session.transfer_timeout and session.inactive_ended_message load from the
+// file and the environment like their neighbours; a bad transfer timeout
+// fails at start in one line naming the key.
+func TestLoadTransferTimeoutAndInactiveEndedMessage(t *testing.T) {
+	envOnly(t)
+	cfg, err := Load(writeFile(t, "c.yaml", []byte("session:\n  transfer_timeout: 90s\n  inactive_ended_message: Closed for inactivity.\n")))
+	require.NoError(t, err)
+	assert.Equal(t, 90*time.Second, cfg.SessionSettings().TransferTimeout)
+	assert.Equal(t, "Closed for inactivity.", cfg.SessionSettings().InactiveEndedMessage)
+
+	t.Setenv("LIVEAGENT_SESSION_TRANSFER_TIMEOUT", "2h")
+	t.Setenv("LIVEAGENT_SESSION_INACTIVE_ENDED_MESSAGE", "Bye.")
+	cfg, err = Load("")
+	require.NoError(t, err)
+	assert.Equal(t, 2*time.Hour, cfg.Session.TransferTimeout)
+	assert.Equal(t, "Bye.", cfg.Session.InactiveEndedMessage)
+
+	for value, reason := range map[string]string{
+		"soon": `must be a duration like 30s or 5m, got "soon"`,
+		"5s":   "must be 0 (the accept timeout) or 10s to 24h0m0s, got 5s",
+		"48h":  "must be 0 (the accept timeout) or 10s to 24h0m0s, got 48h0m0s",
+	} {
+		t.Setenv("LIVEAGENT_SESSION_TRANSFER_TIMEOUT", value)
+		_, err = Load("")
+		var fe *FieldError
+		require.ErrorAs(t, err, &fe, value)
+		assert.Equal(t, "session.transfer_timeout", fe.Key)
+		assert.Equal(t, reason, fe.Reason)
+		assert.NotContains(t, err.Error(), "\n")
+	}
 }
 
 func validHistoryAPI() ConversationHistory {

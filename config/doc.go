@@ -16,6 +16,13 @@
 // counts are integers or take a KiB/MiB/GiB suffix (5MiB). Unknown keys in the
 // file are an error (typos never pass silently).
 //
+// Empty values: a text key given an empty LIVEAGENT_<KEY> variable, or left
+// empty in the file (`greeting:`), is "", exactly like `greeting: ""`, not its
+// default: LIVEAGENT_SESSION_GREETING= means no greeting, and a text that must
+// be set fails at start naming the key. Any other key (bool, number,
+// duration, list, map) ignores an empty variable, as do TEMPORAL_*: the
+// file's value or the default applies.
+//
 // Secrets (temporal.api_key, delivery.webhook_secret, gateway.bearer_token,
 // attachments.link_secret, codec.keys, codec.operator_token) never appear in errors; log (*Config).Redacted(), never the
 // Config itself.
@@ -74,6 +81,7 @@
 //	  handoff_excluded_topics: []    # topics whose assistant conversation (summary, history) never reaches the agent
 //	  routing_result_timeout: 2m     # end a session Salesforce says nothing about this long after create (0 = off; 10s+)
 //	  idle_timeout: 0s               # end an accepted chat nobody writes in for this long (0 = off; 1m+)
+//	  transfer_timeout: 0s           # a transfer no new agent joins within this is back in the queue (0 = accept_timeout; 10s to 24h)
 //	  survey_window: 0s              # a closed chat takes a post-chat survey this long (0 = no survey; 1m to 24h)
 //	  typing_quiet_time: 5s          # the agent is told the user stopped typing this long after the last report (1s to 1m)
 //	  agent_typing_expiry: 10s       # an agent typing delivery's expiresAt is this long after it (1s to 1m)
@@ -86,6 +94,7 @@
 //	  failed_message: ""             # a permanent technical failure
 //	  transfer_failed_message: ""    # a transfer failed; the user waits for another agent
 //	  inactive_message: ""           # Salesforce marked the session inactive (it stays open)
+//	  inactive_ended_message: ""     # Salesforce ended a session it had marked inactive
 //	  idle_message: ""               # the chat ended after idle_timeout
 //	  # Texts while waiting and chatting ("" = the built-in English text; {…} are filled in):
 //	  queue_position_message: ""     # "You are number {position} in the queue."
@@ -140,6 +149,8 @@
 //	  #     mon-fri: ["09:00-12:30", "13:30-17:00"]
 //	  #     sat: ["22:00-06:00"]       # past midnight into Sunday; 00:00-24:00 is the whole day
 //	  #   holidays: ["2026-12-25"]     # local dates closed all day
+//	  # - topics: [IT access]
+//	  #   always: true                 # always available, whatever Salesforce's hours (any source; no weekly/holidays)
 //	locales: {}                      # per-locale texts: locale (fr, fr_CA or fr-CA) -> text key -> text
 //	  # fr:                            # a session (or availability question) in fr, fr_CA, fr_BE… takes these
 //	  #   greeting: "Bonjour, un conseiller est là."

@@ -92,6 +92,7 @@ func (c *Config) fields() []field {
 		{key: "session.handoff_excluded_topics", ptr: &c.Session.HandoffExcludedTopics},
 		{key: "session.routing_result_timeout", ptr: &c.Session.RoutingResultTimeout},
 		{key: "session.idle_timeout", ptr: &c.Session.IdleTimeout},
+		{key: "session.transfer_timeout", ptr: &c.Session.TransferTimeout},
 		{key: "session.survey_window", ptr: &c.Session.SurveyWindow},
 		{key: "session.typing_quiet_time", ptr: &c.Session.TypingQuietTime},
 		{key: "session.agent_typing_expiry", ptr: &c.Session.AgentTypingExpiry},
@@ -103,6 +104,7 @@ func (c *Config) fields() []field {
 		{key: "session.failed_message", ptr: &c.Session.FailedMessage},
 		{key: "session.transfer_failed_message", ptr: &c.Session.TransferFailedMessage},
 		{key: "session.inactive_message", ptr: &c.Session.InactiveMessage},
+		{key: "session.inactive_ended_message", ptr: &c.Session.InactiveEndedMessage},
 		{key: "session.idle_message", ptr: &c.Session.IdleMessage},
 		{key: "session.queue_position_message", ptr: &c.Session.QueuePositionMessage},
 		{key: "session.wait_message", ptr: &c.Session.WaitMessage},
@@ -216,8 +218,9 @@ func load(path string) (*Config, error) {
 			}
 			// Under a key: an entry of codec.keys or locales (maps, checked
 			// by decode and Validate), or a mapping given where decode will
-			// refuse it with the key's own error.
-			if under(k, known) {
+			// refuse it with the key's own error. A section left empty
+			// (`codec:` with every key commented out) is null, not unknown.
+			if under(k, known) || (v.Get(k) == nil && section(k, known)) {
 				continue
 			}
 			return nil, fieldErr(k, "unknown key (in %s)", path)
@@ -260,23 +263,34 @@ func under(key string, known map[string]bool) bool {
 	return false
 }
 
-// envNames are the environment variables that set f, in precedence order.
-// A text key takes an empty variable as "" (a greeting of "" is none). Any
-// other key (bool, number, duration, list, map) has no use for an empty value
-// and ignores an empty variable as if unset, so LIVEAGENT_SESSION_IDLE_TIMEOUT=
-// leaves the file's value or the default in force.
-func envNames(f field, text bool) []string {
-	names := append([]string{EnvName(f.key)}, f.altEnv...)
-	if text {
-		return names
-	}
-	set := names[:0]
-	for _, n := range names {
-		if os.Getenv(n) != "" {
-			set = append(set, n)
+// section reports whether some known key lies under key.
+func section(key string, known map[string]bool) bool {
+	for k := range known {
+		if strings.HasPrefix(k, key+".") {
+			return true
 		}
 	}
-	return set
+	return false
+}
+
+// envNames are the environment variables that set f, in precedence order.
+// A text key takes an empty LIVEAGENT_<KEY> as "" (a greeting of "" is none).
+// Any other key (bool, number, duration, list, map) has no use for an empty
+// value and ignores an empty variable as if unset, so
+// LIVEAGENT_SESSION_IDLE_TIMEOUT= leaves the file's value or the default in
+// force. So do the shared TEMPORAL_* variables (empty is unset for Temporal's
+// own tools too).
+func envNames(f field, text bool) []string {
+	var names []string
+	if primary := EnvName(f.key); text || os.Getenv(primary) != "" {
+		names = append(names, primary)
+	}
+	for _, n := range f.altEnv {
+		if os.Getenv(n) != "" {
+			names = append(names, n)
+		}
+	}
+	return names
 }
 
 func defaultValue(ptr any) any {

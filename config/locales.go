@@ -58,6 +58,9 @@ func decodeLocales(raw any) (Locales, error) {
 		}
 		m := make(map[string]string, len(texts))
 		for k, tv := range texts {
+			if tv == nil {
+				tv = "" // `greeting:` with no value is "" (no greeting), as under session
+			}
 			s, ok := tv.(string)
 			if !ok {
 				return nil, fmt.Errorf("%s.%s: must be a string", tag, strings.ToLower(k))

@@ -24,6 +24,9 @@ import (
 const (
 	MinRoutingResultTimeout = 10 * time.Second
 	MinIdleTimeout          = time.Minute
+	// Bounds of session.transfer_timeout when it is not 0.
+	MinTransferTimeout = 10 * time.Second
+	MaxTransferTimeout = 24 * time.Hour
 	// Bounds of session.survey_window when it is not 0.
 	MinSurveyWindow = time.Minute
 	MaxSurveyWindow = 24 * time.Hour
@@ -237,6 +240,9 @@ func (c *Config) validateSession() error {
 	}
 	if t := s.IdleTimeout; t != 0 && t < MinIdleTimeout {
 		return fieldErr("session.idle_timeout", "must be 0 (off) or at least %s, got %s", MinIdleTimeout, t)
+	}
+	if t := s.TransferTimeout; t != 0 && (t < MinTransferTimeout || t > MaxTransferTimeout) {
+		return fieldErr("session.transfer_timeout", "must be 0 (the accept timeout) or %s to %s, got %s", MinTransferTimeout, MaxTransferTimeout, t)
 	}
 	if s.MessageRate < 0 || s.MessageRate > 1000 {
 		return fieldErr("session.message_rate", "must be 0 (no pacing) to 1000, got %d", s.MessageRate)

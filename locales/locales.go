@@ -213,6 +213,7 @@ var texts = []text{
 	{"failed_message", func(s *workflows.Settings) *string { return &s.FailedMessage }},
 	{"transfer_failed_message", func(s *workflows.Settings) *string { return &s.TransferFailedMessage }},
 	{"inactive_message", func(s *workflows.Settings) *string { return &s.InactiveMessage }},
+	{"inactive_ended_message", func(s *workflows.Settings) *string { return &s.InactiveEndedMessage }},
 	{"idle_message", func(s *workflows.Settings) *string { return &s.IdleMessage }},
 	{"queue_position_message", func(s *workflows.Settings) *string { return &s.QueuePositionMessage }},
 	{"wait_message", func(s *workflows.Settings) *string { return &s.WaitMessage }},

@@ -105,7 +105,7 @@ func TestResolveReachesEveryKey(t *testing.T) {
 	for _, v := range []string{
 		got.Greeting, got.TimeoutMessage, got.AgentEndedMessage, got.OfflineMessage, got.RoutingFailedMessage,
 		got.NoRoutingResultMessage, got.RefusedMessage, got.FailedMessage, got.TransferFailedMessage,
-		got.InactiveMessage, got.IdleMessage, got.QueuePositionMessage, got.WaitMessage, got.WaitOneMinuteMessage,
+		got.InactiveMessage, got.InactiveEndedMessage, got.IdleMessage, got.QueuePositionMessage, got.WaitMessage, got.WaitOneMinuteMessage,
 		got.WaitUnderAMinuteMessage, got.TransferMessage, got.AgentJoinedMessage, got.UnnamedAgent,
 		got.SendFailedMessage, got.FileTooLargeMessage, got.FileTypeRefusedMessage, got.AttachmentFailedMessage,
 		got.FileUploadFailedMessage,

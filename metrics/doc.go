@@ -19,9 +19,12 @@
 //
 //	liveagent_accept_latency_seconds          histogram: waiting for an agent → an agent accepted (workflow)
 //	liveagent_accept_timeouts_total           sessions no agent accepted within the accept timeout (workflow)
+//	liveagent_no_routing_result_total         sessions closed because Salesforce said nothing about routing in time (workflow)
 //	liveagent_duplicate_events_dropped_total  agent events dropped because their entry id was already handled (workflow)
 //	liveagent_sessions_closed_total{reason}   closed sessions by close reason (workflow)
 //	liveagent_survey_ratings_total{rating}    post-chat surveys recorded, by rating 1-5 (workflow)
+//	liveagent_history_imports_total{result="imported|attached_file"}
+//	                                          Conversation History API imports, or the transcript file attached instead (workflow)
 //	liveagent_attachment_failures_total{direction="agent_to_user|user_to_agent"}
 //	                                          failed attachment download/upload attempts (activities)
 //	liveagent_unsupported_content_total{content_type}

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -97,12 +99,16 @@ func TestBridgeMetricNames(t *testing.T) {
 	closed(workflows.CloseAcceptTimeout).Inc(2)
 	closed(workflows.CloseUserClosed).Inc(1)
 	wf.WithTags(map[string]string{workflows.MetricTagRating: "5"}).Counter(workflows.MetricSurveyRatings).Inc(1)
+	wf.Counter(workflows.MetricNoRoutingResult).Inc(1)
+	wf.WithTags(map[string]string{workflows.MetricTagResult: "imported"}).Counter(workflows.MetricHistoryImports).Inc(2)
 	act := reg.TemporalMetricsHandler().WithTags(map[string]string{
 		"namespace": "default", "task_queue": workflows.TaskQueue,
 		"activity_type": workflows.ActivityDownloadAttachment, "workflow_type": workflows.WorkflowName,
 	})
 	act.WithTags(map[string]string{activities.MetricTagDirection: activities.DirectionAgentToUser}).
 		Counter(activities.MetricAttachmentFailures).Inc(3)
+	act.WithTags(map[string]string{activities.MetricTagContentType: "CarouselMessage"}).
+		Counter(activities.MetricUnsupportedContent).Inc(1)
 	require.NoError(t, reg.Close(), "flush the buffered counters")
 
 	mfs := scrape(t, srv.URL)
@@ -113,6 +119,13 @@ func TestBridgeMetricNames(t *testing.T) {
 	require.Equal(t, 2.0, find(mfs, "liveagent_sessions_closed_total", map[string]string{"reason": "accept_timeout"}).GetCounter().GetValue())
 	require.Equal(t, 1.0, find(mfs, "liveagent_sessions_closed_total", map[string]string{"reason": "user_closed"}).GetCounter().GetValue())
 	require.Equal(t, 1.0, find(mfs, "liveagent_survey_ratings_total", map[string]string{"rating": "5"}).GetCounter().GetValue())
+	noResult := find(mfs, "liveagent_no_routing_result_total", wfLabels)
+	require.NotNil(t, noResult, "the no-routing-result counter is exposed as liveagent_no_routing_result_total")
+	require.Equal(t, 1.0, noResult.GetCounter().GetValue())
+	require.Equal(t, 2.0, find(mfs, "liveagent_history_imports_total", map[string]string{"result": "imported"}).GetCounter().GetValue())
+	unsupported := find(mfs, "liveagent_unsupported_content_total", map[string]string{"content_type": "CarouselMessage"})
+	require.NotNil(t, unsupported)
+	require.Equal(t, 1.0, unsupported.GetCounter().GetValue())
 	fail := find(mfs, "liveagent_attachment_failures_total", map[string]string{
 		"direction": "agent_to_user", "activity_type": workflows.ActivityDownloadAttachment,
 	})
@@ -243,4 +256,42 @@ func TestStartAndServe(t *testing.T) {
 		t.Fatal("Serve did not return after its context was cancelled")
 	}
 	require.ErrorContains(t, reg.Serve(context.Background(), "not-a-valid-address"), "metrics listen")
+}
+
+// Every bridge metric the README names is one metrics/doc.go lists (by its
+// name on /metrics, _total and all), and every metric doc.go lists is in the
+// README's list of metrics.
+func TestReadmeMetricNamesMatchDoc(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	require.NoError(t, err)
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	name := regexp.MustCompile(`liveagent_[a-z_]*(\*|[a-z])`)
+	documented := map[string]bool{}
+	var prefixes []string
+	for _, line := range strings.Split(string(doc), "\n") {
+		if !strings.HasPrefix(line, "//\tliveagent_") {
+			continue
+		}
+		for _, n := range name.FindAllString(line, -1) {
+			if p, ok := strings.CutSuffix(n, "*"); ok {
+				prefixes = append(prefixes, p)
+				continue
+			}
+			documented[n] = true
+		}
+	}
+	require.Contains(t, documented, "liveagent_no_routing_result_total")
+	inReadme := map[string]bool{}
+	for _, n := range name.FindAllString(string(readme), -1) {
+		inReadme[n] = true
+		covered := documented[n]
+		for _, p := range prefixes {
+			covered = covered || strings.HasPrefix(n, p)
+		}
+		require.True(t, covered, "README names %s, which metrics/doc.go does not list", n)
+	}
+	for n := range documented {
+		require.True(t, inReadme[n], "README does not name %s (metrics/doc.go does)", n)
+	}
 }
