@@ -59,10 +59,9 @@ func signatureMAC(secret []byte, ts, nonce string, body []byte) []byte {
 // clock) and that the same signed delivery was not received before. It
 // remembers the MACs it accepted (as decoded bytes, so re-encoding the hex,
 // e.g. in upper case, does not make a replay look new) for the tolerance
-// window; a receiver
-// running several instances behind a load balancer gets replay protection
-// per instance (the idempotency key dedupes across them). Safe for
-// concurrent use.
+// window; a receiver running several instances behind a load balancer gets
+// replay protection per instance (the idempotency key dedupes across them).
+// Safe for concurrent use.
 type Verifier struct {
 	secret    []byte
 	tolerance time.Duration
