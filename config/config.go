@@ -192,6 +192,9 @@ type Worker struct {
 	ListenerSlots int    // worker.listener_slots
 	ActivitySlots int    // worker.activity_slots
 	MetricsListen string // worker.metrics_listen ("" = off)
+	// PProf: worker.pprof, Go's runtime profiles on the metrics address
+	// too (/debug/pprof/).
+	PProf bool
 }
 
 // Gateway configures the assistant-facing HTTP gateway.

@@ -125,6 +125,7 @@
 //	  listener_slots: 1000           # concurrent SSE listeners = max open sessions per worker
 //	  activity_slots: 200            # concurrent short activities (Salesforce calls, deliveries)
 //	  metrics_listen: ""             # host:port for Prometheus /metrics ("" = off)
+//	  pprof: false                   # also serve Go's runtime profiles there (/debug/pprof/): an operator-only address
 //	gateway:
 //	  listen: 127.0.0.1:8081
 //	  bearer_token: ""               # secret; token assistants present

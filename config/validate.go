@@ -351,6 +351,9 @@ func (c *Config) validateWorker() error {
 			return fieldErr("worker.metrics_listen", "%s", err)
 		}
 	}
+	if w.PProf && w.MetricsListen == "" {
+		return fieldErr("worker.pprof", "needs worker.metrics_listen (the profiles are served there)")
+	}
 	return nil
 }
 

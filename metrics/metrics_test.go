@@ -219,6 +219,21 @@ func TestCloseFlushesSDKMetrics(t *testing.T) {
 	require.Equal(t, 1.0, counterValue(t, scrape(t, srv.URL), "temporal_workflow_completed_total"))
 }
 
+// WithProfiling serves Go's heap profile beside the metrics.
+func TestStartWithProfiling(t *testing.T) {
+	reg := newRegistry(t, metrics.Options{})
+	s, err := reg.Start("127.0.0.1:0", metrics.WithProfiling())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Shutdown(context.Background()) })
+	resp, err := http.Get("http://" + s.Addr() + metrics.ProfilePath + "heap")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.True(t, len(body) > 2 && body[0] == 0x1f && body[1] == 0x8b, "a gzipped profile")
+}
+
 func TestStartAndServe(t *testing.T) {
 	reg := newRegistry(t, metrics.Options{})
 	reg.TemporalMetricsHandler().Counter("temporal_request").Inc(1)
@@ -228,10 +243,12 @@ func TestStartAndServe(t *testing.T) {
 	require.NoError(t, err)
 	base := "http://" + s.Addr()
 	require.Equal(t, 1.0, counterValue(t, scrape(t, base+metrics.Path), "temporal_request_total"))
-	resp, err := http.Get(base + "/")
-	require.NoError(t, err)
-	resp.Body.Close()
-	require.Equal(t, http.StatusNotFound, resp.StatusCode)
+	for _, path := range []string{"/", metrics.ProfilePath + "heap"} {
+		resp, err := http.Get(base + path)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusNotFound, resp.StatusCode, "%s without WithProfiling", path)
+	}
 
 	// The port is taken: a second Start fails fast, naming the address.
 	_, err = reg.Start(s.Addr())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/liveagent-bridge/liveagent/internal/httpserver"
@@ -13,6 +14,20 @@ import (
 
 // Path is where Server exposes the registry.
 const Path = "/metrics"
+
+// ProfilePath is where Server exposes Go's runtime profiles (net/http/pprof)
+// when started WithProfiling.
+const ProfilePath = "/debug/pprof/"
+
+// ServeOption customises Start.
+type ServeOption func(*serveOptions)
+
+type serveOptions struct{ profiling bool }
+
+// WithProfiling also serves Go's runtime profiles under ProfilePath (heap,
+// goroutines, CPU): for operators measuring a worker, on an address only
+// they reach (worker.pprof).
+func WithProfiling() ServeOption { return func(o *serveOptions) { o.profiling = true } }
 
 // Server is a running metrics HTTP endpoint.
 type Server struct {
@@ -25,13 +40,24 @@ type Server struct {
 // Start listens on listenAddr (host:port; port 0 picks a free one) and
 // serves r.Handler() on /metrics in the background. The listen error, if any,
 // is returned immediately so a bad worker.metrics_listen fails startup.
-func (r *Registry) Start(listenAddr string) (*Server, error) {
+func (r *Registry) Start(listenAddr string, opts ...ServeOption) (*Server, error) {
+	var so serveOptions
+	for _, o := range opts {
+		o(&so)
+	}
 	ln, err := net.Listen("tcp", listenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics listen %s: %w", listenAddr, err)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET "+Path, r.Handler())
+	if so.profiling {
+		mux.HandleFunc("GET "+ProfilePath, pprof.Index) // named profiles: heap, goroutine, allocs, ...
+		mux.HandleFunc("GET "+ProfilePath+"cmdline", pprof.Cmdline)
+		mux.HandleFunc("GET "+ProfilePath+"profile", pprof.Profile)
+		mux.HandleFunc("GET "+ProfilePath+"symbol", pprof.Symbol)
+		mux.HandleFunc("GET "+ProfilePath+"trace", pprof.Trace)
+	}
 	s := &Server{
 		srv:  httpserver.New(mux, httpserver.Limits{}, r.logger),
 		ln:   ln,

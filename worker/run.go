@@ -86,7 +86,11 @@ func Run(ctx context.Context, cfg *config.Config, opts ...Option) error {
 		}
 		defer reg.Close()
 		if cfg.Worker.MetricsListen != "" {
-			srv, err := reg.Start(cfg.Worker.MetricsListen)
+			var opts []metrics.ServeOption
+			if cfg.Worker.PProf {
+				opts = append(opts, metrics.WithProfiling())
+			}
+			srv, err := reg.Start(cfg.Worker.MetricsListen, opts...)
 			if err != nil {
 				return fmt.Errorf("worker.metrics_listen: cannot serve metrics on %s: %w", cfg.Worker.MetricsListen, err)
 			}
