@@ -572,6 +572,16 @@ func TestLoadTransferTimeoutAndInactiveEndedMessage(t *testing.T) {
 	}
 }
 
+// Against the emulator (allow_any_host) a scale run may lift the token
+// rate above Salesforce's 200 per minute.
+func TestTokenRateAboveSalesforceOnlyForTheEmulator(t *testing.T) {
+	c := validConfig(t)
+	c.Salesforce.TokenRequestsPerMinute = 5000
+	require.ErrorContains(t, c.Validate(), "more only with salesforce.allow_any_host")
+	c.Salesforce.AllowAnyHost = true
+	require.NoError(t, c.Validate())
+}
+
 func validHistoryAPI() ConversationHistory {
 	return ConversationHistory{Enabled: true, ChannelAddressIdentifier: "b6e8a1f0-0000-4000-8000-000000000001",
 		ConnectedApp: "Bridge_App", LoginURL: DefaultLoginURL, ClientID: "3MVG9-consumer-key", Username: "bridge@acme.example"}

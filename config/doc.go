@@ -53,7 +53,7 @@
 //	  identity_token_ttl: 5m         # lifetime of each customer identity JWT
 //	  allow_any_host: false          # true ONLY for the emulator: allows http:// and any host
 //	  attachment_hosts: []           # extra hosts agent attachments may be downloaded from
-//	  token_requests_per_minute: 180 # org-wide cap on access-token calls (Salesforce allows 200)
+//	  token_requests_per_minute: 180 # org-wide cap on access-token calls (Salesforce allows 200; more only with allow_any_host)
 //	  token_store_dir: ""            # directory the workers share for sealed access tokens ("" = per process)
 //	  conversation_history:          # load the assistant's conversation into the agent's console (else: the transcript file)
 //	    enabled: false               # Salesforce's Conversation History API; the file is attached whenever the import fails

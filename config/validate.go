@@ -154,8 +154,8 @@ func (c *Config) validateSalesforce() error {
 			return fieldErr("salesforce.attachment_hosts", "entry %d must be a host name", i+1)
 		}
 	}
-	if s.TokenRequestsPerMinute <= 0 || s.TokenRequestsPerMinute > 200 {
-		return fieldErr("salesforce.token_requests_per_minute", "must be between 1 and 200 (Salesforce allows 200 per minute per org)")
+	if s.TokenRequestsPerMinute <= 0 || (s.TokenRequestsPerMinute > 200 && !s.AllowAnyHost) {
+		return fieldErr("salesforce.token_requests_per_minute", "must be between 1 and 200 (Salesforce allows 200 per minute per org; more only with salesforce.allow_any_host, against the emulator)")
 	}
 	return nil
 }

@@ -54,6 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	sampleRate := fs.Float64("rate", 25, "latency samples started per second")
 	hold := fs.Duration("hold", 30*time.Second, "quiet period with all sessions open (steady heartbeat rate, idle CPU)")
 	tokenRPM := fs.Int("token-rpm", 180, "access-token requests per minute per MIAW client (Salesforce allows 200 per org)")
+	liftTokens := fs.Bool("lift-token-limit", false, "allow -token-rpm above Salesforce's 200/min (emulator only; the report says so), to open thousands of sessions in minutes")
 	hbTimeout := fs.Duration("listener-heartbeat-timeout", 0, "session.listener_heartbeat_timeout of the sessions (0 = default 30s; listeners heartbeat every third)")
 	shards := fs.Int("listener-shards", 0, "session.listener_shards (0 = the default)")
 	perSession := fs.Bool("per-session-listeners", false, "one listener activity per session (listener_shards 0), the design before shards")
@@ -81,7 +82,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	opts := bench.Options{
 		Sessions: sizes, Baseline: *baseline, Concurrency: *concurrency, Samples: *samples, SampleRate: *sampleRate,
-		Hold: *hold, TokenRPM: *tokenRPM, ListenerHeartbeatTimeout: *hbTimeout,
+		Hold: *hold, TokenRPM: *tokenRPM, LiftTokenLimit: *liftTokens, ListenerHeartbeatTimeout: *hbTimeout,
 		ListenerShards: *shards, PerSessionListeners: *perSession,
 		OpenTimeout: *openTimeout, CloseTimeout: *closeTimeout,
 		CountRPCs: *countRPCs, DatabaseFile: *dbFile, WorkerBinary: *workerBin, WorkDir: *workDir,

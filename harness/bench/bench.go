@@ -320,7 +320,7 @@ func (r *run) setup(opts Options) Setup {
 	return Setup{
 		CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), Database: db,
 		Concurrency: opts.Concurrency, Samples: opts.Samples, SampleRate: opts.SampleRate,
-		Hold: opts.Hold, TokenRPM: opts.TokenRPM, WorkerBinary: r.workerBin,
+		Hold: opts.Hold, TokenRPM: opts.TokenRPM, TokenLimitLifted: opts.TokenRPM > salesforceTokenCap, WorkerBinary: r.workerBin,
 		ListenerHeartbeatTimeout: r.cfg.Session.ListenerHeartbeatTimeout,
 		ListenerShards:           r.cfg.Session.ListenerShards,
 		ListenerSlots:            r.cfg.Worker.ListenerSlots, ActivitySlots: r.cfg.Worker.ActivitySlots,
@@ -394,6 +394,7 @@ func (r *run) startMeasuredWorker(ctx context.Context) (*workerProc, string, err
 		}
 		cfg := *r.cfg
 		cfg.Worker.MetricsListen = metricsAddr
+		cfg.Worker.PProf = true // heap profiles (heap.go)
 		if r.proxy != nil {
 			cfg.Temporal.Address = r.proxy.addr
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,11 +39,18 @@ type PhaseResult struct {
 	WorkerRSS     int64   // with all sessions open, after the hold
 	WorkerPeakRSS int64   // VmHWM
 	RSSPerSession float64 // (WorkerRSS - WorkerIdleRSS) / Opened, bytes
-	WorkerThreads int
-	CPUOpen       time.Duration // worker CPU while opening
-	CPUTraffic    time.Duration // while sampling latency
-	CPUHold       time.Duration // during the quiet hold
-	CPUTotal      time.Duration // idle → all closed
+	// Go heap in use and goroutines per open session, idle → after the
+	// hold (heap.go); HeapProfile is the saved profile, HeapTop its top
+	// entries by in-use bytes.
+	HeapPerSession       float64
+	GoroutinesPerSession float64
+	HeapProfile          string
+	HeapTop              []string
+	WorkerThreads        int
+	CPUOpen              time.Duration // worker CPU while opening
+	CPUTraffic           time.Duration // while sampling latency
+	CPUHold              time.Duration // during the quiet hold
+	CPUTotal             time.Duration // idle → all closed
 
 	// Rates. RatesSource says where they come from: RatesWorkerMetrics or
 	// RatesProxy (exact counts of the worker's Temporal calls), or "" when
@@ -169,6 +177,13 @@ func (r *run) runPhase(ctx context.Context, bridgeName string, br bridge, users 
 		log.Info("worker calls to Temporal during the hold", "calls", diffCounts(before, r.proxy.snapshot()))
 	}
 	s3 := r.snap(ctx, w, metricsURL)
+	if w != nil && metricsURL != "" && ctx.Err() == nil {
+		path, top, err := saveHeapProfile(ctx, r.httpClient, metricsURL, filepath.Dir(r.workerLog), fmt.Sprintf("heap-%d.pb.gz", n))
+		if err != nil {
+			res.notef("heap profile: %v", err)
+		}
+		res.HeapProfile, res.HeapTop = path, top
+	}
 
 	// Close everything that was started, greeted or not.
 	log.Info("closing sessions")
@@ -482,6 +497,10 @@ func (r *run) fillCounters(res *PhaseResult, s0, s1, s2, s3, s4 snapshot) {
 		res.WorkerThreads = s3.proc.Threads
 		if res.Opened > 0 {
 			res.RSSPerSession = float64(res.WorkerRSS-res.WorkerIdleRSS) / float64(res.Opened)
+			if s0.worker.HeapInuse > 0 && s3.worker.HeapInuse > 0 {
+				res.HeapPerSession = (s3.worker.HeapInuse - s0.worker.HeapInuse) / float64(res.Opened)
+				res.GoroutinesPerSession = (s3.worker.Goroutines - s0.worker.Goroutines) / float64(res.Opened)
+			}
 		}
 		res.CPUOpen = s1.proc.CPU - s0.proc.CPU
 		res.CPUTraffic = s2.proc.CPU - s1.proc.CPU

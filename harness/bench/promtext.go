@@ -155,6 +155,9 @@ type workerCounters struct {
 	OK         bool  // the endpoint answered with the SDK request counter
 	Heartbeats int64 // RecordActivityTaskHeartbeat calls
 	Signals    int64 // SignalWorkflowExecution calls
+	// Go runtime figures of the worker process (heap.go); 0 when absent.
+	HeapInuse  float64 // bytes
+	Goroutines float64
 }
 
 // The SDK counts every Temporal call in temporal_request (tally) with its
@@ -191,6 +194,8 @@ func scrapeWorker(ctx context.Context, hc *http.Client, url string) (workerCount
 	}
 	hb, ok1 := sumMetric(samples, requestCounterNames, map[string]string{"operation": "RecordActivityTaskHeartbeat"})
 	sig, ok2 := sumMetric(samples, requestCounterNames, map[string]string{"operation": "SignalWorkflowExecution"})
+	wc.HeapInuse, _ = sumMetric(samples, heapInuseNames, nil)
+	wc.Goroutines, _ = sumMetric(samples, goroutinesNames, nil)
 	_, sawRequests := sumMetric(samples, requestCounterNames, nil)
 	wc.OK = sawRequests
 	if ok1 {

@@ -19,6 +19,9 @@ type Setup struct {
 	SampleRate  float64
 	Hold        time.Duration
 	TokenRPM    int
+	// TokenLimitLifted: TokenRPM is above Salesforce's 200 per minute
+	// (Options.LiftTokenLimit).
+	TokenLimitLifted bool
 	// ListenerHeartbeatTimeout of the sessions (listeners heartbeat every third).
 	ListenerHeartbeatTimeout time.Duration
 	// ListenerShards is session.listener_shards (0: a listener per session).
@@ -129,6 +132,11 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		"token limit %d/min per client, %s, devserver history cache %d.\n\n",
 		s.CPUs, s.GoVersion, s.Database, s.ListenerSlots, s.ActivitySlots, s.Concurrency, s.Samples, s.SampleRate, s.Hold, s.TokenRPM,
 		s.listeners(), s.HistoryCache)
+	if s.TokenLimitLifted {
+		fmt.Fprintf(&b, "**The access-token limit was lifted to %d/min for this run** (Salesforce allows %d per minute per org): "+
+			"at the real limit, opening N sessions takes at least N/%d minutes (1,000: 5 min; 11,000: 55 min).\n\n",
+			s.TokenRPM, salesforceTokenCap, salesforceTokenCap)
+	}
 	if s.RPCProxy {
 		b.WriteString("The worker exported no Temporal SDK request counters, so it reached Temporal through a transparent counting gRPC proxy " +
 			"(one extra loopback hop per worker call, included in the durable latencies); heartbeats and signals are exact call counts.\n\n")
@@ -180,6 +188,22 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 			fmt.Fprintf(&b, "| %d | %s | %d/%d | %s | %s / %s | %d (%d) | %s | %s | %s | %.1f | %s | %s | %d/%d | %s | %.1f |\n",
 				p.Sessions, p.Bridge, p.Opened, p.Sessions, secs(p.OpenTime), ms(p.OpenP50), ms(p.OpenP99),
 				p.TokenRequests, p.TokenMax60s, rss, threads, cpu, p.DriverCPU.Seconds(), sig, hb, p.Closed, p.Sessions, secs(p.CloseTime), p.LoadAvg)
+		}
+	}
+
+	for _, row := range r.Rows {
+		d := row.Durable
+		if d == nil || d.HeapPerSession == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\nWorker memory at N=%d: Go heap in use %s and %.1f goroutines per open session (RSS %s)",
+			d.Sessions, kib(d.HeapPerSession), d.GoroutinesPerSession, kib(d.RSSPerSession))
+		if d.HeapProfile != "" {
+			fmt.Fprintf(&b, "; heap profile %s", d.HeapProfile)
+		}
+		b.WriteString(".\n")
+		if len(d.HeapTop) > 0 {
+			b.WriteString("\n```\n" + strings.Join(d.HeapTop, "\n") + "\n```\n")
 		}
 	}
 

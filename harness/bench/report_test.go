@@ -79,6 +79,9 @@ func TestOptions(t *testing.T) {
 	if err := (Options{Sessions: []int{10}, TokenRPM: 201}).withDefaults().validate(); err == nil || !strings.Contains(err.Error(), "token rpm") {
 		t.Fatalf("rpm 201: %v", err)
 	}
+	if err := (Options{Sessions: []int{10}, TokenRPM: 5000, LiftTokenLimit: true}).withDefaults().validate(); err != nil {
+		t.Errorf("a lifted token limit is accepted: %v", err)
+	}
 	if err := (Options{Sessions: []int{10}, ListenerHeartbeatTimeout: 5 * time.Second}).withDefaults().validate(); err == nil ||
 		!strings.Contains(err.Error(), "listener heartbeat timeout") {
 		t.Fatalf("heartbeat timeout 5s: %v", err)
