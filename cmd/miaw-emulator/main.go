@@ -15,6 +15,24 @@
 //
 // and make <name>.my.salesforce-scrt.com resolve to the emulator (hosts file,
 // or Chromium's --host-resolver-rules) with the certificate trusted.
+//
+// Salesforce's Conversation History API (the connected app's OAuth JWT
+// bearer token endpoint POST /services/oauth2/token and the upload POST
+// /api/v1/conversationHistory, on the emulator's own address) is served when
+// -history-client-id is set:
+//
+//	miaw-emulator -gen-keys ./devkeys -history-client-id dev-consumer-key \
+//	    -history-username integration@example.com -history-connected-app Live_Agent_Bridge_App
+//
+// The JWT bearer assertions (iss = -history-client-id, sub =
+// -history-username, RS256) must be signed with a key of the JWKS the
+// emulator loads (-jwks or -gen-keys), the same keys that verify customer
+// identity tokens. Uploads must send -history-connected-app as their
+// AuthorizationContext header and name -history-channel as their
+// channelAddressIdentifier; empty -history-channel means the deployment's own
+// channel address, which the emulator logs at startup. The agent console
+// shows imported history and has a switch that makes uploads refused (403
+// code 10057).
 package main
 
 import (
@@ -82,6 +100,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		tlsKey       = fs.String("tls-key", "", "PEM private key of -tls-cert")
 		tlsSelf      = fs.String("tls-self-signed", "", "serve HTTPS with a development certificate generated in memory for these comma-separated host names, wildcards and IPs, e.g. '*.my.salesforce-scrt.com,localhost,127.0.0.1'")
 		tlsCertOut   = fs.String("tls-cert-out", "", "with -tls-self-signed: write its certificate (PEM) here, for a browser or client to trust")
+		histClient   = fs.String("history-client-id", "", "serve the Conversation History API; the connected app's consumer key, the iss of JWT bearer assertions (signed with a key of -jwks / -gen-keys)")
+		histUser     = fs.String("history-username", "", "with -history-client-id: the integration user, the sub of JWT bearer assertions (required)")
+		histApp      = fs.String("history-connected-app", "", "with -history-client-id: the connected app's developer name, which uploads send as AuthorizationContext (required)")
+		histChannel  = fs.String("history-channel", "", "with -history-client-id: the channelAddressIdentifier uploads must name (empty = the deployment's own channel address)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -111,6 +133,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		jwks = b
 	}
+	history, err := historyConfig(*histClient, *histUser, *histApp, *histChannel)
+	if err != nil {
+		return err
+	}
 	tlsConfig, err := serverTLS(*tlsCert, *tlsKey, *tlsSelf, *tlsCertOut, logger)
 	if err != nil {
 		return err
@@ -119,7 +145,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		OrgID: *orgID, DeploymentName: *deployment, Issuer: *issuer, JWKS: jwks, RejectGuests: *rejectGuests,
 		TokenTTL: *tokenTTL, PingInterval: *ping, ReplayWindow: *replayWindow,
 		MessageRate: emulator.MessageRate{Count: *rateCount, Window: *rateWindow}, Logger: logger, PublicURL: *publicURL, AllowedHosts: emulator.SplitHosts(*allowHosts),
-		TLS: tlsConfig, CORSOrigins: emulator.SplitHosts(*corsOrigins),
+		TLS: tlsConfig, CORSOrigins: emulator.SplitHosts(*corsOrigins), ConversationHistory: history,
 		Faults: emulator.Faults{DropStreamEvery: *dropEvery, DuplicateRate: *dupRate, ErrorRate: *errRate,
 			ThrottleRate: *throttleRate, ThrottleBurst: *burst, TokenTTL: *faultTTL, EventDelay: *delay, Seed: *seed},
 	}
@@ -137,10 +163,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, base)
 	fmt.Fprintf(stderr, "agent console: %s/emulator/console\n", base)
+	if history != nil {
+		channel := history.ChannelAddressIdentifier
+		if channel == "" {
+			channel = srv.ChannelAddressIdentifier()
+		}
+		logger.Info("conversation history API enabled", "tokenURL", base+"/services/oauth2/token", "uploadURL", base+"/api/v1/conversationHistory",
+			"clientId", history.ClientID, "username", history.Username, "connectedApp", history.ConnectedApp, "channelAddressIdentifier", channel)
+	}
 
 	<-ctx.Done()
 	logger.Info("shutting down")
 	return srv.Close()
+}
+
+// historyConfig builds the Conversation History API's configuration from the
+// -history-* flags: nil (disabled) without -history-client-id, and then no
+// other -history-* flag may be given. The assertions are verified with the
+// emulator's JWKS (PublicKey nil); emulator.New rejects an empty JWKS.
+func historyConfig(clientID, username, connectedApp, channel string) (*emulator.ConversationHistoryConfig, error) {
+	if clientID == "" {
+		if username != "" || connectedApp != "" || channel != "" {
+			return nil, fmt.Errorf("-history-username, -history-connected-app and -history-channel need -history-client-id")
+		}
+		return nil, nil
+	}
+	if username == "" || connectedApp == "" {
+		return nil, fmt.Errorf("-history-client-id needs -history-username and -history-connected-app")
+	}
+	return &emulator.ConversationHistoryConfig{ClientID: clientID, Username: username, ConnectedApp: connectedApp,
+		ChannelAddressIdentifier: channel}, nil
 }
 
 // serverTLS builds the emulator's TLS configuration from -tls-cert/-tls-key

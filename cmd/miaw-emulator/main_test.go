@@ -14,6 +14,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 )
 
 func TestRunServesAndShutsDown(t *testing.T) {
@@ -68,6 +72,10 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		{"-tls-self-signed", "localhost", "-tls-key", "k.pem"},
 		{"-tls-cert-out", "x.pem"},
 		{"-tls-cert", "/nonexistent/c.pem", "-tls-key", "/nonexistent/k.pem"},
+		{"-history-username", "u@example.com"},
+		{"-history-channel", "chan"},
+		{"-history-client-id", "key", "-history-username", "u@example.com"},
+		{"-history-client-id", "key", "-history-username", "u@example.com", "-history-connected-app", "App"}, // no JWKS to verify assertions
 	} {
 		var stderr bytes.Buffer
 		if err := run(context.Background(), args, io.Discard, &stderr); err == nil {
@@ -172,6 +180,87 @@ func TestRunServesTLSAndCORS(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusNoContent || res.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
 		t.Fatalf("preflight over TLS: %d %v", res.StatusCode, res.Header)
+	}
+	cancel()
+	<-errc
+}
+
+// The -history-* flags serve the Conversation History API: an assertion
+// signed with the emulator's JWKS key gets a token, and uploads must name
+// -history-connected-app and -history-channel.
+func TestRunServesConversationHistory(t *testing.T) {
+	dir := t.TempDir()
+	keyPath, jwksPath, err := emulator.GenerateKeyPair(dir, "k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"-listen", "127.0.0.1:0", "-jwks", jwksPath, "-history-client-id", "consumer-key",
+			"-history-username", "integration@example.com", "-history-connected-app", "Bridge_App", "-history-channel", "my-channel"}, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no base URL printed: %v", err)
+	}
+	base := strings.TrimSpace(line)
+
+	pemBytes, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := jwt.ParseRSAPrivateKeyFromPEM(pemBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertion, err := jwt.NewWithClaims(jwt.SigningMethodRS256, jwt.MapClaims{"iss": "consumer-key", "sub": "integration@example.com",
+		"aud": base, "exp": time.Now().Add(time.Minute).Unix()}).SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.PostForm(base+"/services/oauth2/token", map[string][]string{
+		"grant_type": {"urn:ietf:params:oauth:grant-type:jwt-bearer"}, "assertion": {assertion}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&tok)
+	res.Body.Close()
+	if res.StatusCode != 200 || tok.AccessToken == "" {
+		t.Fatalf("token: %d", res.StatusCode)
+	}
+	// An upload naming the channel passes the channel check and stops at the
+	// unknown conversation; another channel is refused.
+	upload := func(channel string) (int, int) {
+		t.Helper()
+		body := `{"channelAddressIdentifier":"` + channel + `","conversationIdentifier":"3c3a1b0e-6f7d-4b1e-9c55-2f7d5e0a9b11"}`
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/conversationHistory", strings.NewReader(body))
+		for k, v := range map[string]string{"Authorization": "Bearer " + tok.AccessToken, "Content-Type": "application/json",
+			"OrgId": "00D000000000001", "AuthorizationContext": "Bridge_App", "AuthorizationContextType": "EmbeddedMessagingChannel", "RequestId": "r1"} {
+			req.Header.Set(k, v)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var b struct {
+			Code int `json:"code"`
+		}
+		_ = json.NewDecoder(res.Body).Decode(&b)
+		return res.StatusCode, b.Code
+	}
+	if st, code := upload("my-channel"); st != 404 || code != 10018 {
+		t.Fatalf("upload on -history-channel: %d %d", st, code)
+	}
+	if st, code := upload("other-channel"); st != 400 || code != 10069 {
+		t.Fatalf("upload on another channel: %d %d", st, code)
 	}
 	cancel()
 	<-errc

@@ -162,17 +162,47 @@ func requireState(c *conversation, op string, states ...string) error {
 // Accept assigns a waiting conversation to agentName: RoutingWorkResult
 // (Accepted), ParticipantChanged (add Agent), SessionStatusChanged (Active),
 // then delivery acks for messages sent while waiting.
+//
+// It also lets a late agent take a stalled transfer (StallTransfer): the
+// session never stopped being Active, so the agent joins as a transfer
+// completes — RoutingResult (Transfer), RoutingWorkResult (Accepted),
+// ParticipantChanged (add), routing status ROUTED — followed by delivery
+// acks for the messages sent while no agent was there.
 func (s *Server) Accept(conversationID, agentName string) error {
 	if strings.TrimSpace(agentName) == "" {
 		return errors.New("accept: agent name is empty")
 	}
 	return s.withConv(conversationID, func(c *conversation) error {
+		if stalledLocked(c) {
+			s.transferJoinLocked(c, agentName)
+			s.ackLocked(c, false)
+			return nil
+		}
 		if err := requireState(c, "accept", StateWaiting); err != nil {
 			return err
 		}
 		s.acceptLocked(c, agentName)
 		return nil
 	})
+}
+
+// stalledLocked reports a stalled transfer (StallTransfer): the session is
+// Active but no agent is in it. (During an ordinary Transfer the previous
+// agent stays recorded until the new one joins.)
+func stalledLocked(c *conversation) bool {
+	return c.state == StateActive && c.agent == ""
+}
+
+// requireAgent is requireState(StateActive) for what only an agent in the
+// conversation can do: ErrState during a stalled transfer too.
+func requireAgent(c *conversation, op string) error {
+	if err := requireState(c, op, StateActive); err != nil {
+		return err
+	}
+	if c.agent == "" {
+		return fmt.Errorf("%s %s: %w (no agent in the conversation: the transfer found none yet)", op, c.id, ErrState)
+	}
+	return nil
 }
 
 func (s *Server) acceptLocked(c *conversation, agentName string) {
@@ -208,7 +238,7 @@ func (s *Server) AgentSend(conversationID, text string) (string, error) {
 	}
 	var id string
 	err := s.withConv(conversationID, func(c *conversation) error {
-		if err := requireState(c, "agent send", StateActive); err != nil {
+		if err := requireAgent(c, "agent send"); err != nil {
 			return err
 		}
 		id = s.agentMessageLocked(c, map[string]any{"formatType": miaw.FormatText, "text": text}, TranscriptEntry{Text: text})
@@ -224,7 +254,7 @@ func (s *Server) AgentSendLink(conversationID, url, title string) (string, error
 	}
 	var id string
 	err := s.withConv(conversationID, func(c *conversation) error {
-		if err := requireState(c, "agent send link", StateActive); err != nil {
+		if err := requireAgent(c, "agent send link"); err != nil {
 			return err
 		}
 		content := map[string]any{"formatType": miaw.FormatRichLink, "url": url, "title": title,
@@ -246,7 +276,7 @@ func (s *Server) AgentSendFile(conversationID, name, mimeType string, data []byt
 	}
 	var id string
 	err := s.withConv(conversationID, func(c *conversation) error {
-		if err := requireState(c, "agent send file", StateActive); err != nil {
+		if err := requireAgent(c, "agent send file"); err != nil {
 			return err
 		}
 		fileID := newUUID()
@@ -265,7 +295,7 @@ func (s *Server) AgentSendFile(conversationID, name, mimeType string, data []byt
 // AgentTyping sends a typing started/stopped indicator from the agent.
 func (s *Server) AgentTyping(conversationID string, started bool) error {
 	return s.withConv(conversationID, func(c *conversation) error {
-		if err := requireState(c, "agent typing", StateActive); err != nil {
+		if err := requireAgent(c, "agent typing"); err != nil {
 			return err
 		}
 		event, entryType := miaw.EventTypingStopped, miaw.EntryTypingStopped
@@ -281,7 +311,7 @@ func (s *Server) AgentTyping(conversationID string, started bool) error {
 // AgentRead marks every end-user message as read (delivery and read acks).
 func (s *Server) AgentRead(conversationID string) error {
 	return s.withConv(conversationID, func(c *conversation) error {
-		if err := requireState(c, "agent read", StateActive); err != nil {
+		if err := requireAgent(c, "agent read"); err != nil {
 			return err
 		}
 		s.ackLocked(c, true)
@@ -298,7 +328,7 @@ func (s *Server) Transfer(conversationID, toAgent string) error {
 		return errors.New("transfer: target agent name is empty")
 	}
 	return s.withConv(conversationID, func(c *conversation) error {
-		if err := requireState(c, "transfer", StateActive); err != nil {
+		if err := requireAgent(c, "transfer"); err != nil {
 			return err
 		}
 		if c.routingStatus == RoutingTransfer {
@@ -313,17 +343,7 @@ func (s *Server) Transfer(conversationID, toAgent string) error {
 			if c.sessionID != session || c.state != StateActive || c.routingStatus != RoutingTransfer {
 				return
 			}
-			c.agent, c.agentSubject = toAgent, agentSubjectFor(toAgent)
-			s.emitLocked(c, entrySpec{event: miaw.EventRoutingResult, entryType: miaw.EntryRoutingResult,
-				sender: routerParticipant, displayName: "Omni-Channel",
-				payload: map[string]any{"recordId": c.sessionID, "errorMessages": []string{}, "pendingServiceRoutingId": sfID("0JR"),
-					"routingType": "Transfer", "failureType": "None", "failureReason": nil,
-					"estimatedWaitTime":  map[string]any{"estimatedWaitTimeInSeconds": -1, "isEWTRequested": false},
-					"isExternallyRouted": false, "workOwnerId": nil, "cancelReason": nil}})
-			s.emitLocked(c, entrySpec{event: miaw.EventRoutingWorkResult, entryType: miaw.EntryRoutingWorkResult,
-				sender: routerParticipant, displayName: "Omni-Channel", payload: map[string]any{"workType": "Accepted"}})
-			s.emitParticipantLocked(c, "add", c.agent, c.agentSubject)
-			c.routingStatus = RoutingRouted
+			s.transferJoinLocked(c, toAgent)
 		}
 		if s.cfg.TransferDelay < 0 {
 			s.mu.Unlock()
@@ -336,19 +356,64 @@ func (s *Server) Transfer(conversationID, toAgent string) error {
 	})
 }
 
+// transferJoinLocked completes a transfer: toAgent joins with RoutingResult
+// (Transfer), RoutingWorkResult (Accepted), ParticipantChanged (add);
+// routing status ROUTED.
+func (s *Server) transferJoinLocked(c *conversation, toAgent string) {
+	c.agent, c.agentSubject = toAgent, agentSubjectFor(toAgent)
+	s.emitLocked(c, entrySpec{event: miaw.EventRoutingResult, entryType: miaw.EntryRoutingResult,
+		sender: routerParticipant, displayName: "Omni-Channel",
+		payload: map[string]any{"recordId": c.sessionID, "errorMessages": []string{}, "pendingServiceRoutingId": sfID("0JR"),
+			"routingType": "Transfer", "failureType": "None", "failureReason": nil,
+			"estimatedWaitTime":  map[string]any{"estimatedWaitTimeInSeconds": -1, "isEWTRequested": false},
+			"isExternallyRouted": false, "workOwnerId": nil, "cancelReason": nil}})
+	s.emitLocked(c, entrySpec{event: miaw.EventRoutingWorkResult, entryType: miaw.EntryRoutingWorkResult,
+		sender: routerParticipant, displayName: "Omni-Channel", payload: map[string]any{"workType": "Accepted"}})
+	s.emitParticipantLocked(c, "add", c.agent, c.agentSubject)
+	c.routingStatus = RoutingRouted
+}
+
+// StallTransfer starts a transfer of an active conversation that never finds
+// an agent: exactly the start of Transfer — ParticipantChanged (remove) and
+// routing status TRANSFER — and then nothing: no agent joins and no routing
+// failure is sent. The session stays Active with no agent in it (the
+// conversation's Agent is empty): the end user's messages are echoed but not
+// acknowledged, and the agent-side sends answer ErrState. A late agent can
+// still Accept it (see Accept); FailTransfer makes routing give up and
+// AgentEnd or the end user ends it. ErrState unless an agent is in the
+// conversation.
+func (s *Server) StallTransfer(conversationID string) error {
+	return s.withConv(conversationID, func(c *conversation) error {
+		if err := requireAgent(c, "stall transfer"); err != nil {
+			return err
+		}
+		if c.routingStatus == RoutingTransfer {
+			return fmt.Errorf("stall transfer %s: %w (transfer already in progress)", c.id, ErrState)
+		}
+		s.emitParticipantLocked(c, "remove", c.agent, c.agentSubject)
+		c.agent, c.agentSubject = "", ""
+		c.routingStatus = RoutingTransfer
+		return nil
+	})
+}
+
 // FailTransfer starts a transfer of an active conversation that finds no
 // agent: ParticipantChanged (remove), routing status TRANSFER, then
 // RoutingResult (routingType Initial, failureType RoutingError; Salesforce's
 // sample app shows an Initial result for every failure) and routing status
 // INITIAL. The session waits in the queue again, so another agent can
 // Accept it. (Salesforce's exact sequence for a failed transfer is not
-// documented; this is our best reading, see docs/miaw-api.md §2.4.)
+// documented; this is our best reading, see docs/miaw-api.md §2.4.) On a
+// stalled transfer (StallTransfer) the agent has already left: only the
+// routing failure is sent.
 func (s *Server) FailTransfer(conversationID string) error {
 	return s.withConv(conversationID, func(c *conversation) error {
 		if err := requireState(c, "fail transfer", StateActive); err != nil {
 			return err
 		}
-		s.emitParticipantLocked(c, "remove", c.agent, c.agentSubject)
+		if c.agent != "" {
+			s.emitParticipantLocked(c, "remove", c.agent, c.agentSubject)
+		}
 		c.agent, c.agentSubject = "", ""
 		s.emitLocked(c, entrySpec{event: miaw.EventRoutingResult, entryType: miaw.EntryRoutingResult,
 			sender: routerParticipant, displayName: "Omni-Channel",
@@ -454,7 +519,7 @@ func (s *Server) scriptAccept(conversationID, sessionID string) {
 }
 
 func (s *Server) scriptOnUserMessageLocked(c *conversation, te TranscriptEntry) {
-	if s.cfg.Agent == nil || c.state != StateActive {
+	if s.cfg.Agent == nil || c.state != StateActive || c.agent == "" {
 		return
 	}
 	s.scriptReplyLocked(c, te)
@@ -476,7 +541,7 @@ func (s *Server) scriptReplyLocked(c *conversation, te TranscriptEntry) {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if c.sessionID != session || c.state != StateActive {
+		if c.sessionID != session || c.state != StateActive || c.agent == "" {
 			return
 		}
 		if reply != "" {

@@ -125,6 +125,7 @@ func (s *Server) controlRoutes(mux *http.ServeMux) {
 	action("end", func(id string) (any, error) { return nil, s.AgentEnd(id) })
 	action("timeout", func(id string) (any, error) { return nil, s.TimeoutQueue(id) })
 	action("fail-transfer", func(id string) (any, error) { return nil, s.FailTransfer(id) })
+	action("stall-transfer", func(id string) (any, error) { return nil, s.StallTransfer(id) })
 	action("inactive", func(id string) (any, error) { return nil, s.MarkInactive(id) })
 	s.richControlRoutes(mux, p)
 	mux.HandleFunc("POST "+p+"/{id}/upload-failures", func(w http.ResponseWriter, r *http.Request) {

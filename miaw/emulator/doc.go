@@ -51,6 +51,12 @@
 //   - Transfer: ParticipantChanged (remove), routing status TRANSFER, then
 //     after Config.TransferDelay RoutingResult (Transfer), RoutingWorkResult
 //     (Accepted), ParticipantChanged (add).
+//   - StallTransfer (a transfer that never finds an agent): ParticipantChanged
+//     (remove), routing status TRANSFER, then nothing — no agent joins, no
+//     routing failure. The session stays Active with no agent (end-user
+//     messages are not acknowledged). A late Accept then sends what a
+//     completing transfer does: RoutingResult (Transfer), RoutingWorkResult
+//     (Accepted), ParticipantChanged (add), and the pending delivery acks.
 //   - AgentEnd: ParticipantChanged (remove), SessionStatusChanged (Ended by
 //     Agent); routing status NEEDS_ROUTING; the next message gets 417.
 //   - TimeoutQueue: RoutingResult (failureType RoutingError),
@@ -63,27 +69,34 @@
 // The agent side can be driven three ways: the Go API on *Server (Accept,
 // AgentSend, AgentSendLink, AgentSendFile, AgentSendChoices, AgentSendForm,
 // AgentSendWebView, AgentSendRaw, AgentTyping, AgentRead, Transfer,
-// AgentEnd, TimeoutQueue, Conversations, Transcript, UserPresence, Stats),
+// FailTransfer, StallTransfer, MarkInactive, AgentEnd, TimeoutQueue,
+// Conversations, Transcript, UserPresence, Stats),
 // the JSON control API that mirrors it under /emulator/v1/ (GET
 // conversations, GET conversations/{id}, GET conversations/{id}/transcript,
 // GET conversations/{id}/presence (the end user's typing indicators and
 // acknowledgements, as received), POST
-// conversations/{id}/accept|messages|links|files|choices|forms|webviews|raw|typing|transfer|read|end|timeout,
+// conversations/{id}/accept|messages|links|files|choices|forms|webviews|raw|typing|transfer|fail-transfer|stall-transfer|inactive|read|end|timeout,
 // GET stats; 404 unknown conversation, 409 wrong state, 400 bad input), and
 // the agent console web page at /emulator/console. A ScriptedAgent accepts,
 // answers, shares a link and a file, and ends sessions on its own.
 //
 // # Business hours
 //
-// GET /embeddedservice/v1/businesshours answers the deployment's business
-// hours in Salesforce's shape ({"businessHoursInfo":{"name","isActive":true,
+// GET /embeddedservice/v1/businesshours answers the business hours of the
+// deployment named by esConfigName in Salesforce's shape
+// ({"businessHoursInfo":{"name","isActive":true,
 // "businessHours":[{"startTime","endTime"}]}}, epoch milliseconds; windows
 // that have ended are left out). By default it is open around the clock (one
 // window from an hour ago to a day ahead). SetBusinessHours sets explicit
 // windows, SetBusinessHoursOpen(false) closes (no window), true restores the
-// default; the control API mirrors them (GET/POST /emulator/v1/businesshours,
-// body {"open": bool} or {"windows": [...]}) and the console has an
-// open/closed toggle.
+// default, all for Config.DeploymentName; SetBusinessHoursFor and
+// SetBusinessHoursOpenFor do the same for any deployment name, which the
+// endpoint then answers. An esConfigName that is neither gets 400 (the
+// emulator's unknown-deployment answer; Salesforce's is not documented, see
+// hours.go). The control API mirrors them (GET /emulator/v1/businesshours
+// [?deployment=], POST with {"open": bool} or {"windows": [...]} and an
+// optional "deployment") and the console has an open/closed toggle and a
+// schedule editor.
 //
 // # Conversation History API
 //

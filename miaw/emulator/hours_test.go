@@ -105,3 +105,80 @@ func TestBusinessHoursControlAPI(t *testing.T) {
 		t.Fatal("not open again")
 	}
 }
+
+// Business hours are kept per deployment name (esConfigName): the
+// configured deployment's stay as they were, another name answers its own
+// once given hours, and a name never given hours answers 400.
+func TestBusinessHoursPerDeployment(t *testing.T) {
+	e := newEnv(t, nil)
+	const other = "Other_Deployment"
+	otherPath := "/embeddedservice/v1/businesshours?orgId=" + testOrg + "&esConfigName=" + other
+	if r := e.call("GET", otherPath, "", "", nil); r.status != 400 || r.errMessage(t) == "" {
+		t.Fatalf("unknown deployment: %d %s", r.status, r.body)
+	}
+	if _, known := e.s.BusinessHoursFor(other); known {
+		t.Fatal("unknown deployment reported known")
+	}
+	if r := e.call("GET", "/embeddedservice/v1/businesshours?orgId="+testOrg, "", "", nil); r.status != 400 {
+		t.Fatalf("no esConfigName: %d", r.status)
+	}
+
+	now := time.Now()
+	soon := miaw.TimeWindow{Start: now.Add(time.Hour), End: now.Add(2 * time.Hour)}
+	e.s.SetBusinessHoursFor(other, []miaw.TimeWindow{soon})
+	r := e.call("GET", otherPath, "", "", nil)
+	var out struct {
+		BusinessHoursInfo struct {
+			BusinessHours []BusinessHoursWindow `json:"businessHours"`
+		} `json:"businessHoursInfo"`
+	}
+	if err := json.Unmarshal(r.body, &out); r.status != 200 || err != nil || len(out.BusinessHoursInfo.BusinessHours) != 1 ||
+		out.BusinessHoursInfo.BusinessHours[0].StartTime != soon.Start.UnixMilli() {
+		t.Fatalf("other deployment: %d %s", r.status, r.body)
+	}
+	if st := e.s.BusinessHours(); !st.Open || st.Scheduled || st.Deployment != testDeploy {
+		t.Fatalf("the configured deployment changed: %+v", st)
+	}
+
+	// "" and the configured name are the same deployment as the old API.
+	e.s.SetBusinessHoursOpenFor("", false)
+	if _, _, ws := e.hoursAnswer(); len(ws) != 0 {
+		t.Fatalf("closed with \"\": %+v", ws)
+	}
+	e.s.SetBusinessHoursOpenFor(testDeploy, true)
+	if st := e.s.BusinessHours(); !st.Open {
+		t.Fatalf("reopened by name: %+v", st)
+	}
+	if st, known := e.s.BusinessHoursFor(other); !known || st.Open || len(st.Windows) != 1 {
+		t.Fatalf("other deployment after changing the configured one: %+v %v", st, known)
+	}
+	e.s.SetBusinessHoursOpenFor(other, true)
+	if st, _ := e.s.BusinessHoursFor(other); !st.Open || st.Scheduled {
+		t.Fatalf("other reopened: %+v", st)
+	}
+}
+
+// The control API's "deployment" field (POST) and ?deployment= (GET).
+func TestBusinessHoursControlAPIPerDeployment(t *testing.T) {
+	e := newEnv(t, nil)
+	const p = "/emulator/v1/businesshours"
+	if r := e.call("GET", p+"?deployment=Other_Deployment", "", "", nil); r.status != 404 || r.errMessage(t) == "" {
+		t.Fatalf("get unknown: %d %s", r.status, r.body)
+	}
+	var st BusinessHoursState
+	r := e.call("POST", p, "", "", map[string]any{"deployment": "Other_Deployment", "open": false})
+	if err := json.Unmarshal(r.body, &st); r.status != 200 || err != nil || st.Deployment != "Other_Deployment" || st.Open || !st.Scheduled {
+		t.Fatalf("close other: %d %s", r.status, r.body)
+	}
+	r = e.call("GET", p+"?deployment=Other_Deployment", "", "", nil)
+	if err := json.Unmarshal(r.body, &st); r.status != 200 || err != nil || st.Open {
+		t.Fatalf("get other: %d %s", r.status, r.body)
+	}
+	r = e.call("GET", p, "", "", nil)
+	if err := json.Unmarshal(r.body, &st); r.status != 200 || err != nil || !st.Open || st.Deployment != testDeploy {
+		t.Fatalf("get default: %d %s", r.status, r.body)
+	}
+	if _, _, ws := e.hoursAnswer(); len(ws) != 1 {
+		t.Fatalf("the configured deployment changed: %+v", ws)
+	}
+}

@@ -623,7 +623,7 @@ func (s *Server) userMessageLocked(c *conversation, te TranscriptEntry) {
 		c.inactive = false
 		s.emitSessionStatusLocked(c, miaw.SessionActive, miaw.SessionInactive, "")
 	}
-	if c.state == StateActive {
+	if c.state == StateActive && c.agent != "" { // no one to deliver to during a stalled transfer
 		s.ackLocked(c, false)
 	}
 	s.scriptOnUserMessageLocked(c, te)
@@ -924,6 +924,11 @@ func (s *Server) handleEntries(w http.ResponseWriter, r *http.Request) {
 // of the unauthenticated /embeddedservice/v1 endpoints, answering 400 when
 // they are missing or wrong.
 func (s *Server) embeddedServiceQueryOK(w http.ResponseWriter, r *http.Request) bool {
+	return s.embeddedServiceOrgOK(w, r) && s.deploymentOK(w, r.URL.Query().Get("esConfigName"), true)
+}
+
+// embeddedServiceOrgOK is the orgId half of embeddedServiceQueryOK.
+func (s *Server) embeddedServiceOrgOK(w http.ResponseWriter, r *http.Request) bool {
 	q := r.URL.Query()
 	if q.Get("orgId") == "" {
 		writeError(w, http.StatusBadRequest, "OrgId is required")
@@ -933,7 +938,7 @@ func (s *Server) embeddedServiceQueryOK(w http.ResponseWriter, r *http.Request) 
 		writeError(w, http.StatusBadRequest, "Invalid OrgId")
 		return false
 	}
-	return s.deploymentOK(w, q.Get("esConfigName"), true)
+	return true
 }
 
 func (s *Server) handleESConfig(w http.ResponseWriter, r *http.Request) {

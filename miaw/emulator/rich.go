@@ -70,7 +70,7 @@ func (s *Server) agentAbstractLocked(c *conversation, am map[string]any, te Tran
 func (s *Server) agentSendRich(op, conversationID string, emit func(c *conversation) string) (string, error) {
 	var id string
 	err := s.withConv(conversationID, func(c *conversation) error {
-		if err := requireState(c, op, StateActive); err != nil {
+		if err := requireAgent(c, op); err != nil {
 			return err
 		}
 		id = emit(c)

@@ -45,7 +45,7 @@ type Server struct {
 	throttle int                      // remaining consecutive 429s
 	closed   bool
 	timers   map[*time.Timer]struct{} // scripted / transfer timers to stop on Close
-	hours    hoursState               // business hours (hours.go)
+	hours    map[string]hoursState    // business hours by deployment name (hours.go)
 	// silentRouting makes routing say nothing about new sessions (SetSilentRouting).
 	silentRouting atomic.Bool
 	// oauthTokens are the Conversation History API's OAuth access tokens

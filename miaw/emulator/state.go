@@ -14,7 +14,7 @@ import (
 // Conversation states reported in ConversationInfo.State.
 const (
 	StateWaiting = "waiting" // messaging session routed to the queue, no agent yet
-	StateActive  = "active"  // an agent is in the messaging session
+	StateActive  = "active"  // an agent is in the messaging session (none while a transfer is stalled, see StallTransfer)
 	StateEnded   = "ended"   // the messaging session ended; the conversation stays open
 	StateClosed  = "closed"  // the conversation was closed by the end user
 )
@@ -405,7 +405,9 @@ func (s *Server) endSessionLocked(c *conversation, endedBy string) {
 	prev := miaw.SessionWaiting
 	if c.state == StateActive {
 		prev = miaw.SessionActive
-		s.emitParticipantLocked(c, "remove", c.agent, c.agentSubject)
+		if c.agent != "" { // none during a stalled transfer
+			s.emitParticipantLocked(c, "remove", c.agent, c.agentSubject)
+		}
 	}
 	wasWaiting := c.state == StateWaiting
 	c.state = StateEnded
