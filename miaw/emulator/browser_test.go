@@ -91,11 +91,10 @@ func TestConsolePageInBrowser(t *testing.T) {
 		}
 	}
 
-	step("accept as a named agent",
-		chromedp.WaitVisible(chromedp.ID("accept-"+conv)),
-		chromedp.SetValue(chromedp.ID("agent-name"), "Browser Agent"),
-		chromedp.Click(chromedp.ID("accept-"+conv)),
-	)
+	step("name the agent", chromedp.SetValue(chromedp.ID("agent-name"), "Browser Agent"))
+	// The row's button is clicked in one step in the page: the rows are
+	// rebuilt every second, so a node found first may be gone when a click comes.
+	waitJS("accept", clickWhenReady("accept-"+conv))
 	evs := st.expect(miaw.EventRoutingWorkResult, miaw.EventParticipantChanged, miaw.EventSessionStatusChanged, miaw.EventDeliveryAck)
 	if _, _, p := evs[1].envelope(t); p["entries"].([]any)[0].(map[string]any)["displayName"] != "Browser Agent" {
 		t.Fatalf("accepted as %v", p)

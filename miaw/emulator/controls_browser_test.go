@@ -71,10 +71,16 @@ func (p *consolePage) do(name string, actions ...chromedp.Action[chromedp.Void])
 // first may be gone when a separate click comes.
 func (p *consolePage) click(name, id string) {
 	p.t.Helper()
-	p.waitJS(name, `(() => { const el = document.getElementById(`+strconv.Quote(id)+`);
+	p.waitJS(name, clickWhenReady(id))
+}
+
+// clickWhenReady is a JavaScript expression for chromedp.Poll that clicks
+// the element with id once it is visible and enabled, and is then true.
+func clickWhenReady(id string) string {
+	return `(() => { const el = document.getElementById(` + strconv.Quote(id) + `);
 		if (!el || el.disabled || el.offsetParent === null) { return false; }
 		el.click();
-		return true; })()`)
+		return true; })()`
 }
 
 // waitJS polls a JavaScript expression until it is true.

@@ -50,7 +50,9 @@ func TestConsoleImportedHistory(t *testing.T) {
 		t.Helper()
 		sctx, scancel := context.WithTimeout(ctx, 30*time.Second)
 		defer scancel()
-		if err := chromedp.Do(sctx, chromedp.WaitVisible(chromedp.ID(id)), chromedp.Click(chromedp.ID(id))); err != nil {
+		// One step in the page: the conversation rows are rebuilt every
+		// second, so a node found first may be gone when a click comes.
+		if _, err := chromedp.Run(sctx, chromedp.Poll[bool](clickWhenReady(id), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 	}
