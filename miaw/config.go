@@ -192,8 +192,8 @@ func (c Config) Validate() error {
 	if c.MaxAttachmentBytes < 0 || c.MaxAttachmentBytes > DefaultMaxAttachmentBytes {
 		return fieldError("max_attachment_bytes", "must be between 1 and %d (Salesforce's limit), got %d", DefaultMaxAttachmentBytes, c.MaxAttachmentBytes)
 	}
-	if c.TokenRequestsPerMinute < 0 || c.TokenRequestsPerMinute > 200 {
-		return fieldError("token_requests_per_minute", "must be between 1 and 200 (Salesforce's org limit), got %d", c.TokenRequestsPerMinute)
+	if c.TokenRequestsPerMinute < 0 || (c.TokenRequestsPerMinute > 200 && !c.AllowAnyHost) {
+		return fieldError("token_requests_per_minute", "must be between 1 and 200 (Salesforce's org limit; more only with AllowAnyHost, against the emulator), got %d", c.TokenRequestsPerMinute)
 	}
 	return nil
 }
