@@ -48,7 +48,7 @@ func (g *Gateway) startSession(w http.ResponseWriter, r *http.Request) {
 		g.fail(w, r, err)
 		return
 	}
-	resp := StartSessionResponse{WorkflowID: s.WorkflowID, RunID: s.RunID, Existing: s.Existing}
+	resp := StartSessionResponse{WorkflowID: s.WorkflowID, RunID: s.RunID, Existing: s.Existing, ContextWithheld: s.ContextWithheld}
 	if g.workflowURL != nil {
 		resp.WebUIURL = g.workflowURL(s.WorkflowID)
 	}

@@ -43,6 +43,10 @@ type StartSessionResponse struct {
 	// Existing is true when the user already had a running session.
 	Existing bool   `json:"existing"`
 	WebUIURL string `json:"webUiUrl,omitempty"`
+	// ContextWithheld is true when the topic never forwards the assistant's
+	// context (session.handoff_excluded_topics): the summary and history
+	// sent were not given to the agent.
+	ContextWithheld bool `json:"contextWithheld,omitempty"`
 }
 
 // SendMessageRequest is the body of POST /v1/sessions/{userId}/messages.

@@ -60,6 +60,11 @@ type handoffContext struct {
 	turns   *workflows.UserAttachment // the history as turns, for the import; nil without WithHistoryImport
 }
 
+// withheld reports whether req carried context that h does not forward.
+func (h handoffContext) withheld(req StartRequest) bool {
+	return h.summary == "" && h.file == nil && (req.Summary != "" || len(req.History) > 0)
+}
+
 // handoff validates the assistant's context of req and returns what the
 // session carries: the summary, and the history stored as one text file
 // (and as turns for the Conversation History API). Excluded topics carry

@@ -113,3 +113,25 @@ func TestHandoffStoresTurnsForTheImport(t *testing.T) {
 		t.Fatalf("turns %+v, want %+v", turns, want)
 	}
 }
+
+// The caller learns that an excluded topic withheld the context it sent.
+func TestHandoffWithheldContext(t *testing.T) {
+	c := handoffClient(t, WithHandoffExcludedTopics("Payroll"))
+	for _, tc := range []struct {
+		req  StartRequest
+		want bool
+	}{
+		{StartRequest{UserID: "u", Topic: "Payroll", Description: "d", Summary: "s"}, true},
+		{StartRequest{UserID: "u", Topic: "Payroll", Description: "d", History: []HistoryEntry{{From: FromUser, Text: "x"}}}, true},
+		{StartRequest{UserID: "u", Topic: "Payroll", Description: "d"}, false},
+		{StartRequest{UserID: "u", Topic: "HR", Description: "d", Summary: "s"}, false},
+	} {
+		h, err := c.handoff(tc.req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := h.withheld(tc.req); got != tc.want {
+			t.Errorf("%s with summary %q history %d: withheld %v, want %v", tc.req.Topic, tc.req.Summary, len(tc.req.History), got, tc.want)
+		}
+	}
+}

@@ -99,6 +99,10 @@ type Session struct {
 	// Existing is true when the user already had a running session and Start
 	// returned it instead of starting another.
 	Existing bool
+	// ContextWithheld is true when the request carried a summary or history
+	// that the topic must not forward (WithHandoffExcludedTopics): the agent
+	// got neither.
+	ContextWithheld bool
 }
 
 // Start starts the user's live-agent session, or returns the running one
@@ -134,9 +138,13 @@ func (c *Client) Start(ctx context.Context, req StartRequest) (*Session, error) 
 	// A closed session still waiting for its survey (session.survey_window)
 	// keeps the workflow id running: it is finished first, and the start is
 	// made again, so a new start never returns a closed session.
+	withheld := handoff.withheld(req)
 	for range maxLingerFinishes {
 		s, lingering, err := c.startOnce(ctx, req, settings, in)
 		if err != nil || !lingering {
+			if s != nil && !s.Existing {
+				s.ContextWithheld = withheld
+			}
 			return s, err
 		}
 	}
