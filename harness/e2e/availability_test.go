@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -36,8 +35,7 @@ func TestAvailability(t *testing.T) {
 	g, err := gateway.New(gateway.Options{Sessions: sessions, Files: s.store, BearerToken: gatewayToken,
 		Topics: cfg.Session.Topics, MaxBodyBytes: cfg.Gateway.MaxBodyBytes, Logger: s.logger})
 	require.NoError(t, err)
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
+	srv := serveChecked(t, g)
 	c := &gatewayClient{t: t, base: srv.URL}
 
 	t.Run("answer follows the business hours", func(t *testing.T) { testAvailabilityAnswer(t, s, c) })

@@ -14,9 +14,12 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/liveagent-bridge/liveagent/codec"
+	"github.com/liveagent-bridge/liveagent/config"
+	"github.com/liveagent-bridge/liveagent/gateway"
 	"github.com/liveagent-bridge/liveagent/internal/temporalclient"
 	"github.com/liveagent-bridge/liveagent/metrics"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
@@ -162,6 +165,130 @@ func TestCodecAndMetricsSession(t *testing.T) {
 	// The workflow's own metrics, tagged by the SDK and sanitized ("user-closed" → "user_closed").
 	assert.Regexp(t, `(?m)^liveagent_accept_latency_seconds_bucket\{[^}]*le="1800"[^}]*\} 1$`, exposition)
 	assert.NotContains(t, exposition, "liveagent_accept_timeouts_total", "an agent accepted: no timeout was counted")
+
+	metricsURL := "http://" + metricsSrv.Addr() + metrics.Path
+	t.Run("stuck in a void is told and counted", func(t *testing.T) { testNoRoutingResultCounted(t, s, ctc, &cfg, metricsURL) })
+	t.Run("handoff context is encrypted in history", func(t *testing.T) { testCodecHandoff(t, s, ctc, &cfg) })
+}
+
+// gatewayOver serves the gateway over sessions, every answer checked
+// against the OpenAPI document.
+func gatewayOver(t *testing.T, s *stack, sessions *starter.Client) *gatewayClient {
+	t.Helper()
+	g, err := gateway.New(gateway.Options{Sessions: sessions, Files: s.store, BearerToken: gatewayToken,
+		Topics: s.cfg.Session.Topics, MaxBodyBytes: s.cfg.Gateway.MaxBodyBytes, Logger: s.logger})
+	require.NoError(t, err)
+	return &gatewayClient{t: t, base: serveChecked(t, g).URL}
+}
+
+// rawHistory is a run's history as the Temporal server stores it, read
+// with tc (a client without the codec).
+func rawHistory(t *testing.T, tc client.Client, workflowID, runID string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	var dump strings.Builder
+	it := tc.GetWorkflowHistory(ctx, workflowID, runID, false, 0)
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		dump.WriteString(protojson.Format(ev))
+	}
+	return dump.String()
+}
+
+// Routing says nothing within session.routing_result_timeout (the
+// emulator's silent routing): the session ends, the user is told, and the
+// worker's /metrics counts liveagent_no_routing_result once more.
+func testNoRoutingResultCounted(t *testing.T, s *stack, ctc client.Client, cfg *config.Config, metricsURL string) {
+	const user = "u-void-metric"
+	counted := regexp.MustCompile(`(?m)^liveagent_no_routing_result_total\{[^}]*workflow_type="LiveAgentSession"[^}]*\} (\S+)$`)
+	before := 0.0
+	if m := counted.FindStringSubmatch(scrape(t, metricsURL)); m != nil {
+		var err error
+		before, err = strconv.ParseFloat(m[1], 64)
+		require.NoError(t, err)
+	}
+
+	settings := cfg.SessionSettings()
+	settings.RoutingResultTimeout = 3 * time.Second
+	c := gatewayOver(t, s, starter.New(ctc, settings, s.store))
+	s.emu.SetSilentRouting(true)
+	t.Cleanup(func() { s.emu.SetSilentRouting(false) })
+	c.start(user, "HR")
+	var conv string
+	eventually(t, user+" waiting", func() bool {
+		st := c.state(user)
+		conv = st.ConversationID
+		return st.State == string(workflows.StateWaiting) && conv != ""
+	})
+	s.emu.SetSilentRouting(false) // only this session's routing is silent
+
+	s.awaitNotice(t, user, "Sorry, we could not reach an agent queue. Please try again later.")
+	s.awaitClosed(t, user, workflows.CloseNoRoutingResult)
+	s.awaitEmulatorState(t, conv, emulator.StateClosed)
+	// SDK metrics reach the registry once per report interval.
+	eventually(t, "liveagent_no_routing_result_total counted once more", func() bool {
+		m := counted.FindStringSubmatch(scrape(t, metricsURL))
+		if m == nil {
+			return false
+		}
+		v, err := strconv.ParseFloat(m[1], 64)
+		return err == nil && v == before+1
+	})
+}
+
+// With the codec on, the assistant's summary and history travel to the
+// agent but the Temporal server's history of the session holds neither
+// them nor the description in clear.
+func testCodecHandoff(t *testing.T, s *stack, ctc client.Client, cfg *config.Config) {
+	const (
+		user        = "u-codec-handoff"
+		description = "codec-handoff-description: my relocation allowance was not paid"
+		summary     = "codec-handoff-summary: allowance approved in March, missing from the April payslip."
+		said        = "codec-handoff-history: where is my relocation allowance?"
+		answered    = "codec-handoff-history: it should be on the April payslip."
+	)
+	c := gatewayOver(t, s, starter.New(ctc, cfg.SessionSettings(), s.store))
+	var started gateway.StartSessionResponse
+	require.Equal(t, http.StatusCreated, c.postJSON("/v1/sessions", gateway.StartSessionRequest{
+		UserID: user, Topic: "HR", Description: description, Summary: summary,
+		History: []gateway.HistoryEntry{{From: "user", Text: said}, {From: "assistant", Text: answered}},
+	}, &started))
+	var conv string
+	eventually(t, user+" waiting", func() bool {
+		st := c.state(user)
+		conv = st.ConversationID
+		return st.State == string(workflows.StateWaiting) && conv != ""
+	})
+
+	// The agent reads all of it.
+	first := s.awaitUserEntry(t, conv, "the first message", func(e emulator.TranscriptEntry) bool {
+		return strings.HasPrefix(e.Text, description)
+	})
+	assert.Contains(t, first.Text, summary)
+	file := s.awaitUserEntry(t, conv, "the conversation file", func(e emulator.TranscriptEntry) bool {
+		return e.Attachment != nil && e.Attachment.Name == "conversation-with-assistant.txt"
+	})
+	resp, err := http.Get(file.Attachment.URL)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	assert.Contains(t, string(body), said)
+
+	require.Equal(t, http.StatusOK, c.postJSON("/v1/sessions/"+user+"/close", gateway.CloseRequest{RequestID: "c-1"}, nil))
+	s.awaitClosed(t, user, workflows.CloseUserClosed)
+	var result workflows.SessionResult
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	require.NoError(t, ctc.GetWorkflow(ctx, started.WorkflowID, started.RunID).Get(ctx, &result))
+
+	dump := rawHistory(t, s.tc, started.WorkflowID, started.RunID)
+	require.NotEmpty(t, dump)
+	for _, secret := range []string{description, summary, said, answered, "codec-handoff-"} {
+		assert.False(t, strings.Contains(dump, secret), "raw history holds %q in clear", secret)
+	}
 }
 
 func scrape(t *testing.T, url string) string {

@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 
@@ -35,6 +36,20 @@ func (c *contract) wrap(h http.Handler) http.Handler {
 		defer c.mu.Unlock()
 		c.failures = append(c.failures, err)
 	})
+}
+
+// serveChecked serves the gateway h on loopback with every answer checked
+// against the OpenAPI document: when t ends the server is closed and each
+// answer that broke the document fails t.
+func serveChecked(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	c := newContract(t)
+	srv := httptest.NewServer(c.wrap(h))
+	t.Cleanup(func() {
+		srv.Close() // every exchange has been validated
+		c.check(t, nil)
+	})
+	return srv
 }
 
 // check reports the answers that broke the document (call it once the

@@ -30,8 +30,7 @@ func gatewayWith(t *testing.T, s *stack, settings workflows.Settings) *gatewayCl
 		MaxBodyBytes: s.cfg.Gateway.MaxBodyBytes,
 	})
 	require.NoError(t, err)
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
+	srv := serveChecked(t, g)
 	return &gatewayClient{t: t, base: srv.URL}
 }
 
@@ -69,7 +68,19 @@ func (s *stack) awaitClosed(t *testing.T, user string, reason workflows.CloseRea
 func TestFailurePathsAreTold(t *testing.T) {
 	// The emulator's deployment accepts a topic attribute of at most 2
 	// characters: "HR" routes, "Payroll" is refused with 400.
-	s := newStackWith(t, emulator.Config{PrechatFields: map[string]int{config.Default().Session.Routing.TopicField: 2}})
+	s := newBackendWith(t, emulator.Config{PrechatFields: map[string]int{config.Default().Session.Routing.TopicField: 2}})
+	// The worker reaches the emulator through a front that can refuse
+	// end-user sends for good, where the random faults only ever fail
+	// transiently.
+	front := emulator.NewScriptedFailures(s.emu.Handler())
+	frontSrv := httptest.NewServer(front)
+	t.Cleanup(func() {
+		frontSrv.CloseClientConnections() // listener streams still open
+		frontSrv.Close()
+	})
+	s.cfg.Salesforce.SCRTURL = frontSrv.URL
+	s.startWorker(t)
+	t.Cleanup(func() { s.stopWorker() })
 	base := s.cfg.SessionSettings()
 	c := gatewayWith(t, s, base)
 
@@ -161,4 +172,11 @@ func TestFailurePathsAreTold(t *testing.T) {
 		s.awaitClosed(t, user, workflows.CloseIdle)
 		s.awaitEmulatorState(t, conv, emulator.StateClosed)
 	})
+
+	t.Run("routing fails, then Salesforce ends the session", func(t *testing.T) { testRoutingFails(t, s, base) })
+	t.Run("permanent failure after retries", func(t *testing.T) { testPermanentFailure(t, s, front, base) })
+	t.Run("empty greeting shows none", func(t *testing.T) { testEmptyGreeting(t, s, base) })
+	t.Run("failed transfer, then nobody accepts", func(t *testing.T) { testTransferFailsThenTimeout(t, s, base) })
+	t.Run("excluded topic forwards no context", func(t *testing.T) { testExcludedTopic(t, s) })
+	t.Run("stalled transfer is given up", func(t *testing.T) { testStalledTransfer(t, s, base) })
 }

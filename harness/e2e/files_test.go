@@ -33,8 +33,7 @@ func newGateway(t *testing.T, s *stack) (*gatewayClient, *httptest.Server) {
 		MaxBodyBytes: s.cfg.Gateway.MaxBodyBytes,
 	})
 	require.NoError(t, err)
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
+	srv := serveChecked(t, g)
 	return &gatewayClient{t: t, base: srv.URL}, srv
 }
 

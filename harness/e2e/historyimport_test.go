@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -38,8 +37,7 @@ func TestHistoryImportThroughTheGateway(t *testing.T) {
 	g, err := gateway.New(gateway.Options{Sessions: sessions, Files: s.store, BearerToken: gatewayToken,
 		Topics: cfg.Session.Topics, MaxBodyBytes: cfg.Gateway.MaxBodyBytes, Logger: s.logger})
 	require.NoError(t, err)
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
+	srv := serveChecked(t, g)
 	c := &gatewayClient{t: t, base: srv.URL}
 
 	said := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Millisecond)

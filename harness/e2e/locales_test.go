@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -28,8 +27,7 @@ func localeGateway(t *testing.T, s *stack, cfg *config.Config, settings workflow
 		MaxBodyBytes: cfg.Gateway.MaxBodyBytes,
 	})
 	require.NoError(t, err)
-	srv := httptest.NewServer(g)
-	t.Cleanup(srv.Close)
+	srv := serveChecked(t, g)
 	return &gatewayClient{t: t, base: srv.URL}
 }
 

@@ -1,0 +1,62 @@
+package e2e
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
+	"github.com/liveagent-bridge/liveagent/workflows"
+)
+
+// A transfer that stalls (the agent leaves for a transfer, no agent is ever
+// found and Salesforce sends no failure: the emulator's StallTransfer) is
+// given up after Settings.TransferTimeout: the user is told the transfer
+// failed and waits again, and the accept timeout, run again from then,
+// ends the session; Salesforce's conversation is closed. A subtest of
+// TestFailurePathsAreTold (its stack).
+func testStalledTransfer(t *testing.T, s *stack, base workflows.Settings) {
+	const user = "u-transfer-stalls"
+	settings := base
+	settings.TransferTimeout = 2 * time.Second
+	// Long enough that the first accept, made at once, reaches the session
+	// before its first accept timer runs out even on a loaded machine: the
+	// timer runs again from the failure, and that run is what is tested.
+	settings.AcceptTimeout = 10 * time.Second
+	settings.TransferFailedMessage = "The transfer did not go through. Please wait for the next agent."
+	settings.TimeoutMessage = "Nobody could take this chat. Please try again later."
+	c := gatewayWith(t, s, settings)
+	c.start(user, "HR")
+	// Accept as soon as Salesforce has the conversation: the accept timeout
+	// runs from when the session starts waiting.
+	conv := s.emulatorConversationOf(t, user)
+	require.NoError(t, s.emu.Accept(conv, agentName))
+	eventually(t, "active", func() bool { return c.state(user).State == string(workflows.StateActive) })
+
+	require.NoError(t, s.emu.StallTransfer(conv))
+	failed := s.awaitNotice(t, user, settings.TransferFailedMessage)
+	assert.Equal(t, workflows.StateWaiting, failed.State)
+	eventually(t, "waiting again", func() bool {
+		st := c.state(user)
+		return st.State == string(workflows.StateWaiting) || st.State == string(workflows.StateClosed)
+	})
+	timeout := s.awaitNotice(t, user, settings.TimeoutMessage)
+	s.awaitClosed(t, user, workflows.CloseAcceptTimeout)
+	assert.GreaterOrEqual(t, timeout.At.Sub(failed.At), settings.AcceptTimeout,
+		"the accept timeout ran again from the requeue (workflow time)")
+	assert.Equal(t, 1, len(noticesOf(s, user, settings.TransferFailedMessage)), "told once")
+	s.awaitEmulatorState(t, conv, emulator.StateClosed)
+}
+
+// noticesOf are the notices with text delivered to user.
+func noticesOf(s *stack, user, text string) []workflows.Delivery {
+	var out []workflows.Delivery
+	for _, d := range deliveriesOf(s, user, workflows.DeliverSystem) {
+		if d.Text == text {
+			out = append(out, d)
+		}
+	}
+	return out
+}
