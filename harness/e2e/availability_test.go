@@ -12,7 +12,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/liveagent-bridge/liveagent/gateway"
-	"github.com/liveagent-bridge/liveagent/internal/wiring"
 	"github.com/liveagent-bridge/liveagent/miaw"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
@@ -30,13 +29,7 @@ func TestAvailability(t *testing.T) {
 	cfg.Availability.CacheTTL = 0 // follow the emulator at once: no waiting for a cache to expire
 	cfg.Availability.OfflineMessage = offlineText
 	require.NoError(t, cfg.Validate())
-	sessions, err := wiring.Starter(&cfg, s.tc, s.store, s.logger)
-	require.NoError(t, err)
-	g, err := gateway.New(gateway.Options{Sessions: sessions, Files: s.store, BearerToken: gatewayToken,
-		Topics: cfg.Session.Topics, MaxBodyBytes: cfg.Gateway.MaxBodyBytes, Logger: s.logger})
-	require.NoError(t, err)
-	srv := serveChecked(t, g)
-	c := &gatewayClient{t: t, base: srv.URL}
+	c := gatewayFor(t, s, &cfg)
 
 	t.Run("answer follows the business hours", func(t *testing.T) { testAvailabilityAnswer(t, s, c) })
 	t.Run("start while closed creates nothing", func(t *testing.T) { testStartWhileClosed(t, s, c) })

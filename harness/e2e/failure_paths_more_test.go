@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/liveagent-bridge/liveagent/gateway"
-	"github.com/liveagent-bridge/liveagent/internal/wiring"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
@@ -181,12 +180,7 @@ func testExcludedTopic(t *testing.T, s *stack) {
 	cfg := *s.cfg
 	cfg.Session.HandoffExcludedTopics = []string{"HR"}
 	require.NoError(t, cfg.Validate())
-	sessions, err := wiring.Starter(&cfg, s.tc, s.store, s.logger)
-	require.NoError(t, err)
-	g, err := gateway.New(gateway.Options{Sessions: sessions, Files: s.store, BearerToken: gatewayToken,
-		Topics: cfg.Session.Topics, MaxBodyBytes: cfg.Gateway.MaxBodyBytes, Logger: s.logger})
-	require.NoError(t, err)
-	c := &gatewayClient{t: t, base: serveChecked(t, g).URL}
+	c := gatewayFor(t, s, &cfg)
 
 	var started gateway.StartSessionResponse
 	require.Equal(t, http.StatusCreated, c.postJSON("/v1/sessions", gateway.StartSessionRequest{

@@ -13,6 +13,7 @@ import (
 	"github.com/liveagent-bridge/liveagent/activities"
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/gateway"
+	"github.com/liveagent-bridge/liveagent/internal/wiring"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/starter"
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -32,6 +33,19 @@ func gatewayWith(t *testing.T, s *stack, settings workflows.Settings) *gatewayCl
 	require.NoError(t, err)
 	srv := serveChecked(t, g)
 	return &gatewayClient{t: t, base: srv.URL}
+}
+
+// gatewayFor serves a gateway whose sessions are started the production way
+// from cfg (wiring.Starter: availability, excluded topics, history import,
+// locales), its answers checked against the OpenAPI document.
+func gatewayFor(t *testing.T, s *stack, cfg *config.Config) *gatewayClient {
+	t.Helper()
+	sessions, err := wiring.Starter(cfg, s.tc, s.store, s.logger)
+	require.NoError(t, err)
+	g, err := gateway.New(gateway.Options{Sessions: sessions, Files: s.store, BearerToken: gatewayToken,
+		Topics: cfg.Session.Topics, MaxBodyBytes: cfg.Gateway.MaxBodyBytes, Logger: s.logger})
+	require.NoError(t, err)
+	return &gatewayClient{t: t, base: serveChecked(t, g).URL}
 }
 
 func (c *gatewayClient) start(user, topic string) {

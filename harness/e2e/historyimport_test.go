@@ -11,7 +11,6 @@ import (
 
 	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/gateway"
-	"github.com/liveagent-bridge/liveagent/internal/wiring"
 	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 )
 
@@ -32,13 +31,7 @@ func TestHistoryImportThroughTheGateway(t *testing.T) {
 	s.startWorker(t)
 	t.Cleanup(func() { s.stopWorker() })
 
-	sessions, err := wiring.Starter(&cfg, s.tc, s.store, s.logger)
-	require.NoError(t, err)
-	g, err := gateway.New(gateway.Options{Sessions: sessions, Files: s.store, BearerToken: gatewayToken,
-		Topics: cfg.Session.Topics, MaxBodyBytes: cfg.Gateway.MaxBodyBytes, Logger: s.logger})
-	require.NoError(t, err)
-	srv := serveChecked(t, g)
-	c := &gatewayClient{t: t, base: srv.URL}
+	c := gatewayFor(t, s, &cfg)
 
 	said := time.Now().Add(-10 * time.Minute).UTC().Truncate(time.Millisecond)
 	history := []gateway.HistoryEntry{
