@@ -355,8 +355,6 @@ type historyFailure struct {
 	message      string
 }
 
-func (f *historyFailure) Error() string { return f.message }
-
 func historyFail(status, code int, format string, args ...any) *historyFailure {
 	return &historyFailure{status: status, code: code, message: fmt.Sprintf(format, args...)}
 }
