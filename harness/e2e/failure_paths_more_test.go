@@ -150,6 +150,16 @@ func testTransferFailsThenTimeout(t *testing.T, s *stack, base workflows.Setting
 	settings.AcceptTimeout = 10 * time.Second
 	settings.TransferFailedMessage = "Nobody could take over yet. Please hold on."
 	settings.TimeoutMessage = "Nobody is free now. Please try again later."
+	testRequeuedThenTimeout(t, s, settings, user, s.emu.FailTransfer)
+}
+
+// testRequeuedThenTimeout starts user's session with settings, has an agent
+// accept it at once, then ends the transfer with transfer (a failure, or a
+// stall the session gives up on): the user is told the transfer failed and
+// waits again, the accept timeout, run again from then on workflow time,
+// ends the session, and Salesforce's conversation is closed.
+func testRequeuedThenTimeout(t *testing.T, s *stack, settings workflows.Settings, user string, transfer func(conv string) error) {
+	t.Helper()
 	c := gatewayWith(t, s, settings)
 	c.start(user, "HR")
 	// Accept as soon as Salesforce has the conversation: the accept timeout
@@ -158,13 +168,18 @@ func testTransferFailsThenTimeout(t *testing.T, s *stack, base workflows.Setting
 	require.NoError(t, s.emu.Accept(conv, agentName))
 	eventually(t, "active", func() bool { return c.state(user).State == string(workflows.StateActive) })
 
-	require.NoError(t, s.emu.FailTransfer(conv))
+	require.NoError(t, transfer(conv))
 	failed := s.awaitNotice(t, user, settings.TransferFailedMessage)
 	assert.Equal(t, workflows.StateWaiting, failed.State)
+	eventually(t, "waiting again", func() bool {
+		st := c.state(user)
+		return st.State == string(workflows.StateWaiting) || st.State == string(workflows.StateClosed)
+	})
 	timeout := s.awaitNotice(t, user, settings.TimeoutMessage)
 	s.awaitClosed(t, user, workflows.CloseAcceptTimeout)
 	assert.GreaterOrEqual(t, timeout.At.Sub(failed.At), settings.AcceptTimeout,
-		"the accept timeout ran again from the failed transfer (workflow time)")
+		"the accept timeout ran again from the requeue (workflow time)")
+	assert.Equal(t, 1, len(noticesOf(s, user, settings.TransferFailedMessage)), "told once")
 	s.awaitEmulatorState(t, conv, emulator.StateClosed)
 }
 

@@ -4,10 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
-	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
@@ -27,27 +23,7 @@ func testStalledTransfer(t *testing.T, s *stack, base workflows.Settings) {
 	settings.AcceptTimeout = 10 * time.Second
 	settings.TransferFailedMessage = "The transfer did not go through. Please wait for the next agent."
 	settings.TimeoutMessage = "Nobody could take this chat. Please try again later."
-	c := gatewayWith(t, s, settings)
-	c.start(user, "HR")
-	// Accept as soon as Salesforce has the conversation: the accept timeout
-	// runs from when the session starts waiting.
-	conv := s.emulatorConversationOf(t, user)
-	require.NoError(t, s.emu.Accept(conv, agentName))
-	eventually(t, "active", func() bool { return c.state(user).State == string(workflows.StateActive) })
-
-	require.NoError(t, s.emu.StallTransfer(conv))
-	failed := s.awaitNotice(t, user, settings.TransferFailedMessage)
-	assert.Equal(t, workflows.StateWaiting, failed.State)
-	eventually(t, "waiting again", func() bool {
-		st := c.state(user)
-		return st.State == string(workflows.StateWaiting) || st.State == string(workflows.StateClosed)
-	})
-	timeout := s.awaitNotice(t, user, settings.TimeoutMessage)
-	s.awaitClosed(t, user, workflows.CloseAcceptTimeout)
-	assert.GreaterOrEqual(t, timeout.At.Sub(failed.At), settings.AcceptTimeout,
-		"the accept timeout ran again from the requeue (workflow time)")
-	assert.Equal(t, 1, len(noticesOf(s, user, settings.TransferFailedMessage)), "told once")
-	s.awaitEmulatorState(t, conv, emulator.StateClosed)
+	testRequeuedThenTimeout(t, s, settings, user, s.emu.StallTransfer)
 }
 
 // noticesOf are the notices with text delivered to user.
