@@ -61,6 +61,18 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithHTTPClient sets the HTTP client of REST calls and downloads; the SSE
+// stream uses a copy without its Timeout. The default is a client on
+// http.DefaultTransport (HTTP/2 when the server offers it over TLS) with a
+// 30 s timeout. Use it for a proxy or a private certificate authority.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) {
+		if hc != nil {
+			c.http = hc
+		}
+	}
+}
+
 // New validates cfg, loads the signing key (verified mode) and returns a
 // Client. It makes no network call.
 func New(cfg Config, opts ...Option) (*Client, error) {
