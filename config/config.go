@@ -195,7 +195,17 @@ type Worker struct {
 	// PProf: worker.pprof, Go's runtime profiles on the metrics address
 	// too (/debug/pprof/).
 	PProf bool
+	// WorkflowCacheSize: worker.workflow_cache_size, the most session and
+	// shard workflows this process keeps in memory between their tasks
+	// (0 = the SDK's default, DefaultWorkflowCacheSize). A workflow pushed
+	// out of it is replayed from its history at its next event: memory
+	// traded for CPU and latency on that event.
+	WorkflowCacheSize int
 }
+
+// DefaultWorkflowCacheSize is the Temporal Go SDK's own sticky workflow
+// cache size, used when worker.workflow_cache_size is 0.
+const DefaultWorkflowCacheSize = 10000
 
 // Gateway configures the assistant-facing HTTP gateway.
 type Gateway struct {

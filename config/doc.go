@@ -126,6 +126,7 @@
 //	  activity_slots: 200            # concurrent short activities (Salesforce calls, deliveries)
 //	  metrics_listen: ""             # host:port for Prometheus /metrics ("" = off)
 //	  pprof: false                   # also serve Go's runtime profiles there (/debug/pprof/): an operator-only address
+//	  workflow_cache_size: 0         # workflows kept in memory between tasks (0 = SDK default 10000); fewer: less memory, idle sessions replay on their next event
 //	gateway:
 //	  listen: 127.0.0.1:8081
 //	  bearer_token: ""               # secret; token assistants present

@@ -135,6 +135,7 @@ func (c *Config) fields() []field {
 		{key: "worker.activity_slots", ptr: &c.Worker.ActivitySlots},
 		{key: "worker.metrics_listen", ptr: &c.Worker.MetricsListen},
 		{key: "worker.pprof", ptr: &c.Worker.PProf},
+		{key: "worker.workflow_cache_size", ptr: &c.Worker.WorkflowCacheSize},
 
 		{key: "gateway.listen", ptr: &c.Gateway.Listen},
 		{key: "gateway.bearer_token", ptr: &c.Gateway.BearerToken},

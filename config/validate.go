@@ -354,6 +354,9 @@ func (c *Config) validateWorker() error {
 	if w.PProf && w.MetricsListen == "" {
 		return fieldErr("worker.pprof", "needs worker.metrics_listen (the profiles are served there)")
 	}
+	if w.WorkflowCacheSize < 0 {
+		return fieldErr("worker.workflow_cache_size", "must not be negative (0 = the SDK default, %d), got %d", DefaultWorkflowCacheSize, w.WorkflowCacheSize)
+	}
 	return nil
 }
 

@@ -112,6 +112,13 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 		Logger:            logger.With("component", "activities"),
 	}
 
+	// The SDK's workflow cache is process-wide: its size is read when the
+	// first worker of the process is created, so every newWorkers sets it.
+	cacheSize := cfg.Worker.WorkflowCacheSize
+	if cacheSize == 0 {
+		cacheSize = config.DefaultWorkflowCacheSize
+	}
+	sdkworker.SetStickyWorkflowCacheSize(cacheSize)
 	w.main = sdkworker.New(tc, workflows.TaskQueue, sdkworker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.Worker.ActivitySlots,
 		WorkerStopTimeout:                  stopTimeout,
