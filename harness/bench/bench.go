@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -64,6 +65,9 @@ type run struct {
 	httpClient *http.Client
 	workerBin  string
 	workerLog  string
+	// certFile is the emulator's certificate with Options.HTTPS (else ""):
+	// the worker trusts it through SSL_CERT_FILE, the baseline directly.
+	certFile string
 	// proxy counts the worker's Temporal calls when its metrics endpoint
 	// serves no SDK counters (Options.CountRPCs).
 	proxy         *rpcCounter
@@ -128,7 +132,15 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("bench: read jwks: %w", err)
 	}
+	var emuTLS *tls.Config
+	var certFile string
+	if opts.HTTPS {
+		if emuTLS, certFile, err = selfSignedTLS(workDir); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
 	emu, err := emulator.New(emulator.Config{
+		TLS:            emuTLS,
 		OrgID:          benchOrgID,
 		DeploymentName: benchDeployment,
 		Issuer:         benchIssuer,
@@ -230,6 +242,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	cfg.Delivery.WebhookURL = hookURL
 	cfg.Delivery.WebhookSecret = secretHex
 	cfg.Worker.ListenerSlots = max(cfg.Worker.ListenerSlots, slices.Max(opts.Sessions)+100)
+	cfg.Worker.WorkflowCacheSize = opts.WorkflowCacheSize
 	cfg.Log.Level = "warn"
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("bench: worker configuration: %w", err)
@@ -245,6 +258,7 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 		httpClient: &http.Client{Timeout: 10 * time.Second},
 		workerBin:  bin,
 		workerLog:  filepath.Join(workDir, "worker.log"),
+		certFile:   certFile,
 	}
 
 	samplerCtx, stopSampler := context.WithCancel(context.WithoutCancel(ctx))
@@ -325,6 +339,7 @@ func (r *run) setup(opts Options) Setup {
 		ListenerShards:           r.cfg.Session.ListenerShards,
 		ListenerSlots:            r.cfg.Worker.ListenerSlots, ActivitySlots: r.cfg.Worker.ActivitySlots,
 		HistoryCache: max(devserverCacheFloor, 2*slices.Max(opts.Sessions)),
+		HTTPS:        opts.HTTPS, WorkflowCacheSize: r.cfg.Worker.WorkflowCacheSize,
 	}
 }
 
@@ -398,7 +413,11 @@ func (r *run) startMeasuredWorker(ctx context.Context) (*workerProc, string, err
 		if r.proxy != nil {
 			cfg.Temporal.Address = r.proxy.addr
 		}
-		w, err := startWorker(r.workerBin, cfg.ChildEnviron(), r.workerLog)
+		env := cfg.ChildEnviron()
+		if r.certFile != "" {
+			env = append(env, "SSL_CERT_FILE="+r.certFile)
+		}
+		w, err := startWorker(r.workerBin, env, r.workerLog)
 		if err != nil {
 			return nil, "", fmt.Errorf("bench: %w", err)
 		}
@@ -440,7 +459,11 @@ func (r *run) startProxy() error {
 
 // baselinePhase runs one size through the plain bridge in this process.
 func (r *run) baselinePhase(ctx context.Context, n int) (*PhaseResult, error) {
-	mc, err := miaw.New(r.cfg.MIAW(), miaw.WithLogger(r.compLog.With("component", "baseline-miaw")))
+	hc, err := trustingClient(r.certFile)
+	if err != nil {
+		return nil, fmt.Errorf("bench: baseline: %w", err)
+	}
+	mc, err := miaw.New(r.cfg.MIAW(), miaw.WithLogger(r.compLog.With("component", "baseline-miaw")), miaw.WithHTTPClient(hc))
 	if err != nil {
 		return nil, fmt.Errorf("bench: baseline miaw client: %w", err)
 	}

@@ -24,6 +24,7 @@ const heapTopLines = 15
 var (
 	heapInuseNames  = []string{"go_memstats_heap_inuse_bytes"}
 	goroutinesNames = []string{"go_goroutines"}
+	stackInuseNames = []string{"go_memstats_stack_inuse_bytes"}
 )
 
 // saveHeapProfile fetches the worker's in-use heap profile (after a GC) to

@@ -30,13 +30,14 @@ Showing top 2 nodes out of 150
 }
 
 func TestScrapeReadsGoRuntimeFigures(t *testing.T) {
-	samples, err := parsePromText(strings.NewReader("go_goroutines 1234\ngo_memstats_heap_inuse_bytes 5.5e+07\n"))
+	samples, err := parsePromText(strings.NewReader("go_goroutines 1234\ngo_memstats_heap_inuse_bytes 5.5e+07\ngo_memstats_stack_inuse_bytes 2.5e+07\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	heap, ok1 := sumMetric(samples, heapInuseNames, nil)
 	gor, ok2 := sumMetric(samples, goroutinesNames, nil)
-	if !ok1 || !ok2 || heap != 5.5e7 || gor != 1234 {
-		t.Fatalf("heap %v (%v) goroutines %v (%v)", heap, ok1, gor, ok2)
+	stack, ok3 := sumMetric(samples, stackInuseNames, nil)
+	if !ok1 || !ok2 || !ok3 || heap != 5.5e7 || gor != 1234 || stack != 2.5e7 {
+		t.Fatalf("heap %v (%v) goroutines %v (%v) stacks %v (%v)", heap, ok1, gor, ok2, stack, ok3)
 	}
 }

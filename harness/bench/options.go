@@ -48,6 +48,15 @@ type Options struct {
 	// listener activity per session, the design before shards.
 	ListenerShards      int
 	PerSessionListeners bool
+	// HTTPS serves the emulator over TLS with a self-signed certificate the
+	// worker trusts (SSL_CERT_FILE): the worker's streams then share HTTP/2
+	// connections, as they do with any Salesforce host that offers HTTP/2.
+	// Without it every stream holds an HTTP/1.1 connection of its own.
+	HTTPS bool
+	// WorkflowCacheSize is worker.workflow_cache_size (0 = the SDK default,
+	// 10,000): below the open sessions, idle ones leave the worker's memory
+	// and replay their history at their next event.
+	WorkflowCacheSize int
 	// OpenTimeout bounds opening all sessions of one size. Zero derives it
 	// from the token rate: N/TokenRPM minutes × 1.5 + 2 minutes.
 	OpenTimeout time.Duration

@@ -39,11 +39,12 @@ type PhaseResult struct {
 	WorkerRSS     int64   // with all sessions open, after the hold
 	WorkerPeakRSS int64   // VmHWM
 	RSSPerSession float64 // (WorkerRSS - WorkerIdleRSS) / Opened, bytes
-	// Go heap in use and goroutines per open session, idle → after the
-	// hold (heap.go); HeapProfile is the saved profile, HeapTop its top
-	// entries by in-use bytes.
+	// Go heap in use, goroutines and their stacks per open session, idle →
+	// after the hold (heap.go); HeapProfile is the saved profile, HeapTop
+	// its top entries by in-use bytes.
 	HeapPerSession       float64
 	GoroutinesPerSession float64
+	StackPerSession      float64
 	HeapProfile          string
 	HeapTop              []string
 	WorkerThreads        int
@@ -500,6 +501,7 @@ func (r *run) fillCounters(res *PhaseResult, s0, s1, s2, s3, s4 snapshot) {
 			if s0.worker.HeapInuse > 0 && s3.worker.HeapInuse > 0 {
 				res.HeapPerSession = (s3.worker.HeapInuse - s0.worker.HeapInuse) / float64(res.Opened)
 				res.GoroutinesPerSession = (s3.worker.Goroutines - s0.worker.Goroutines) / float64(res.Opened)
+				res.StackPerSession = (s3.worker.StackInuse - s0.worker.StackInuse) / float64(res.Opened)
 			}
 		}
 		res.CPUOpen = s1.proc.CPU - s0.proc.CPU

@@ -158,6 +158,7 @@ type workerCounters struct {
 	// Go runtime figures of the worker process (heap.go); 0 when absent.
 	HeapInuse  float64 // bytes
 	Goroutines float64
+	StackInuse float64 // bytes of goroutine stacks
 }
 
 // The SDK counts every Temporal call in temporal_request (tally) with its
@@ -196,6 +197,7 @@ func scrapeWorker(ctx context.Context, hc *http.Client, url string) (workerCount
 	sig, ok2 := sumMetric(samples, requestCounterNames, map[string]string{"operation": "SignalWorkflowExecution"})
 	wc.HeapInuse, _ = sumMetric(samples, heapInuseNames, nil)
 	wc.Goroutines, _ = sumMetric(samples, goroutinesNames, nil)
+	wc.StackInuse, _ = sumMetric(samples, stackInuseNames, nil)
 	_, sawRequests := sumMetric(samples, requestCounterNames, nil)
 	wc.OK = sawRequests
 	if ok1 {

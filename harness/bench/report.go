@@ -31,6 +31,10 @@ type Setup struct {
 	ActivitySlots  int
 	HistoryCache   int
 	RPCProxy       bool // the worker reached Temporal through the counting proxy
+	// HTTPS: the emulator served TLS, so streams shared HTTP/2 connections.
+	HTTPS bool
+	// WorkflowCacheSize is the worker's workflow cache (worker.workflow_cache_size).
+	WorkflowCacheSize int
 }
 
 // Row is one session count: the durable bridge and, with -baseline, the
@@ -129,9 +133,9 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	s := r.Setup
 	fmt.Fprintf(&b, "Load benchmark: %d CPUs, %s, Temporal on %s, MIAW emulator (no faults, SSE ping 30s), worker as a separate process "+
 		"(listener slots %d, activity slots %d), %d sessions opening at once, %d latency samples per direction at %.0f/s, hold %s, "+
-		"token limit %d/min per client, %s, devserver history cache %d.\n\n",
+		"token limit %d/min per client, %s, devserver history cache %d, %s, %s.\n\n",
 		s.CPUs, s.GoVersion, s.Database, s.ListenerSlots, s.ActivitySlots, s.Concurrency, s.Samples, s.SampleRate, s.Hold, s.TokenRPM,
-		s.listeners(), s.HistoryCache)
+		s.listeners(), s.HistoryCache, s.transport(), s.workflowCache())
 	if s.TokenLimitLifted {
 		fmt.Fprintf(&b, "**The access-token limit was lifted to %d/min for this run** (Salesforce allows %d per minute per org): "+
 			"at the real limit, opening N sessions takes at least N/%d minutes (1,000: 5 min; 11,000: 55 min).\n\n",
@@ -196,8 +200,8 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		if d == nil || d.HeapPerSession == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "\nWorker memory at N=%d: Go heap in use %s and %.1f goroutines per open session (RSS %s)",
-			d.Sessions, kib(d.HeapPerSession), d.GoroutinesPerSession, kib(d.RSSPerSession))
+		fmt.Fprintf(&b, "\nWorker memory at N=%d: Go heap in use %s, %.1f goroutines with %s of stacks per open session (RSS %s)",
+			d.Sessions, kib(d.HeapPerSession), d.GoroutinesPerSession, kib(d.StackPerSession), kib(d.RSSPerSession))
 		if d.HeapProfile != "" {
 			fmt.Fprintf(&b, "; heap profile %s", d.HeapProfile)
 		}
@@ -253,4 +257,20 @@ func (s Setup) listeners() string {
 		return fmt.Sprintf("%d listener shards (one heartbeat every %s each, whatever the sessions)", s.ListenerShards, (workflows.ShardHeartbeatTimeout / 3).Round(100*time.Millisecond))
 	}
 	return fmt.Sprintf("a listener per session (heartbeat timeout %s, a heartbeat every third)", s.ListenerHeartbeatTimeout)
+}
+
+// transport says how the worker reached the emulator.
+func (s Setup) transport() string {
+	if s.HTTPS {
+		return "emulator over HTTPS (streams share HTTP/2 connections)"
+	}
+	return "emulator over plain HTTP (an HTTP/1.1 connection per stream)"
+}
+
+// workflowCache says how many workflows the worker kept in memory.
+func (s Setup) workflowCache() string {
+	if s.WorkflowCacheSize == 0 {
+		return "worker workflow cache: the SDK default (10,000)"
+	}
+	return fmt.Sprintf("worker workflow cache: %d workflows (idle sessions beyond it replay at their next event)", s.WorkflowCacheSize)
 }
