@@ -212,17 +212,12 @@ func serverTLS(certFile, keyFile, selfSigned, certOut string, logger *slog.Logge
 		}
 		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 	case selfSigned != "":
-		cert, certPEM, err := emulator.SelfSignedCert(emulator.SplitHosts(selfSigned))
+		cfg, err := emulator.SelfSignedTLS(emulator.SplitHosts(selfSigned), certOut)
 		if err != nil {
 			return nil, fmt.Errorf("-tls-self-signed: %w", err)
 		}
-		if certOut != "" {
-			if err := os.WriteFile(certOut, certPEM, 0o644); err != nil {
-				return nil, fmt.Errorf("-tls-cert-out: %w", err)
-			}
-		}
 		logger.Warn("serving HTTPS with a self-signed development certificate; clients must trust it (-tls-cert-out) or skip verification", "hosts", selfSigned, "certificate", certOut)
-		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
+		return cfg, nil
 	}
 	return nil, nil
 }

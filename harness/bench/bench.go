@@ -135,7 +135,8 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	var emuTLS *tls.Config
 	var certFile string
 	if opts.HTTPS {
-		if emuTLS, certFile, err = selfSignedTLS(workDir); err != nil {
+		certFile = filepath.Join(workDir, "emulator-cert.pem")
+		if emuTLS, err = emulator.SelfSignedTLS([]string{"127.0.0.1"}, certFile); err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"os"
 	"strings"
 	"time"
 )
@@ -60,4 +61,20 @@ func SelfSignedCert(hosts []string) (tls.Certificate, []byte, error) {
 	}
 	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: nil}, certPEM, nil
+}
+
+// SelfSignedTLS is SelfSignedCert as a server configuration (TLS 1.2 and
+// up), with the certificate's PEM written to certFile (when not empty) for
+// clients to trust, e.g. through SSL_CERT_FILE.
+func SelfSignedTLS(hosts []string, certFile string) (*tls.Config, error) {
+	cert, certPEM, err := SelfSignedCert(hosts)
+	if err != nil {
+		return nil, err
+	}
+	if certFile != "" {
+		if err := os.WriteFile(certFile, certPEM, 0o644); err != nil {
+			return nil, fmt.Errorf("emulator: self-signed certificate: %w", err)
+		}
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
 }
