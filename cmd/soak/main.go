@@ -49,6 +49,8 @@ func main() {
 		ns       = flag.String("temporal-namespace", "default", "namespace of -temporal-address (with the live-agent search attributes)")
 		cluster  = flag.Bool("cluster", false, "run on a 2-node Temporal cluster on PostgreSQL started here, with a node SIGKILL and a PostgreSQL restart")
 		nodeDown = flag.Duration("node-down", 30*time.Second, "with -cluster: how long the killed node stays down")
+		https    = flag.Bool("https", false, "serve the emulator over HTTPS (self-signed, trusted by the worker): streams share HTTP/2 connections")
+		wfCache  = flag.Int("workflow-cache", 0, "worker.workflow_cache_size (0 = the SDK default); below -sessions, sessions replay at their events")
 		nodeLog  = flag.String("cluster-log-level", "warn", "with -cluster: the Temporal nodes' log level (logs in the cluster directory, kept on failure)")
 	)
 	flag.Parse()
@@ -66,6 +68,7 @@ func main() {
 		KillIntervalMin: *killMin, KillIntervalMax: *killMax, Timeout: *timeout,
 		AcceptDelay: *accept, WebhookOutage: *outage, Faults: &f, WorkerBinary: *worker, WorkDir: *workDir, Logger: logger,
 		TemporalAddress: *address, TemporalNamespace: *ns, NodeDownFor: *nodeDown,
+		HTTPS: *https, WorkflowCacheSize: *wfCache,
 	}
 
 	if !*cluster {

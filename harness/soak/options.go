@@ -91,6 +91,15 @@ type Options struct {
 	// node is lost (default 15s).
 	MaxNodeLossDelay time.Duration
 
+	// HTTPS serves the emulator over TLS with a self-signed certificate the
+	// worker trusts (SSL_CERT_FILE): the streams then share HTTP/2
+	// connections, and a fault on one connection reaches many streams.
+	HTTPS bool
+	// WorkflowCacheSize is the worker's worker.workflow_cache_size (0 = the
+	// SDK default): below the session count, sessions keep leaving the
+	// worker's memory and replay their history at their next event.
+	WorkflowCacheSize int
+
 	// ModuleRoot is the directory of the liveagent go.mod, where ./cmd/liveagent-worker is
 	// built (default: found with `go env GOMOD`).
 	ModuleRoot string

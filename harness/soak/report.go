@@ -16,6 +16,10 @@ type Report struct {
 	Sessions             int // sessions scripted
 	SessionsStarted      int
 	MessagesPerDirection int // text messages per side per session (+1 attachment each)
+	// Transport is how the worker reached the emulator; WorkflowCache the
+	// worker's workflow cache size (0 = the SDK default).
+	Transport     string
+	WorkflowCache int
 
 	// UserToAgent compares, per session, the end-user entries in the
 	// emulator transcript with what the user sent: the description (the
@@ -116,6 +120,11 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	fmt.Fprintf(tw, "sessions\t%d scripted, %d started, %d ended (expected close reason), %d SF conversations closed, %d users told once it closed\n",
 		r.Sessions, r.SessionsStarted, r.SessionsEnded, r.SFClosed, r.ClosedNotices)
 	fmt.Fprintf(tw, "messages per session\t%d each way + 1 attachment each way (+ the description user→agent)\n", r.MessagesPerDirection)
+	cache := "SDK default"
+	if r.WorkflowCache > 0 {
+		cache = fmt.Sprint(r.WorkflowCache)
+	}
+	fmt.Fprintf(tw, "worker\t%s, workflow cache %s\n", r.Transport, cache)
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "\tuser→agent\tagent→user")
 	fmt.Fprintf(tw, "sent\t%d\t%d\n", r.UserSent, r.AgentSent)

@@ -3,6 +3,7 @@ package soak
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -94,7 +95,16 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	if err != nil {
 		return nil, fmt.Errorf("soak: read jwks: %w", err)
 	}
+	var emuTLS *tls.Config
+	var certFile string
+	if opts.HTTPS {
+		certFile = filepath.Join(workDir, "emulator-cert.pem")
+		if emuTLS, err = emulator.SelfSignedTLS([]string{"127.0.0.1"}, certFile); err != nil {
+			return nil, fmt.Errorf("soak: %w", err)
+		}
+	}
 	emu, err := emulator.New(emulator.Config{
+		TLS:            emuTLS,
 		OrgID:          soakOrgID,
 		DeploymentName: soakDeployment,
 		Issuer:         soakIssuer,
@@ -177,10 +187,14 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	cfg.Delivery.WebhookURL = hookURL
 	cfg.Delivery.WebhookSecret = secretHex
 	cfg.Log.Level = opts.WorkerLogLevel
+	cfg.Worker.WorkflowCacheSize = opts.WorkflowCacheSize
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("soak: worker configuration: %w", err)
 	}
 	env := cfg.ChildEnviron()
+	if certFile != "" {
+		env = append(env, "SSL_CERT_FILE="+certFile)
+	}
 
 	proc := newWorkerProcess(bin, env, filepath.Join(workDir, "worker.log"))
 	if err := proc.start(); err != nil {
@@ -331,6 +345,11 @@ func (r *run) report(outcomes []*sessionOutcome) *Report {
 		Sessions:             r.opts.Sessions,
 		MessagesPerDirection: r.opts.Messages,
 		AttachmentsSent:      2 * r.opts.Sessions,
+		Transport:            "emulator over plain HTTP (a connection per stream)",
+		WorkflowCache:        r.opts.WorkflowCacheSize,
+	}
+	if r.opts.HTTPS {
+		rep.Transport = "emulator over HTTPS (streams share HTTP/2 connections)"
 	}
 	for _, o := range outcomes {
 		if o.started {
