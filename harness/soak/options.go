@@ -93,7 +93,7 @@ type Options struct {
 
 	// HTTPS serves the emulator over TLS with a self-signed certificate the
 	// worker trusts (SSL_CERT_FILE): the streams then share HTTP/2
-	// connections, and a fault on one connection reaches many streams.
+	// connections. The emulator's faults still act per stream.
 	HTTPS bool
 	// WorkflowCacheSize is the worker's worker.workflow_cache_size (0 = the
 	// SDK default): below the session count, sessions keep leaving the
