@@ -79,8 +79,9 @@ func TestGatewaySessionOnCluster(t *testing.T) {
 	}
 }
 
-// The fault soak at CI size on the cluster: every emulator fault, worker
-// SIGKILLs, and before them a SIGKILL of one Temporal node (started again 30 s
+// The fault soak at CI size on the cluster, over HTTPS with a workflow cache
+// smaller than the sessions: every emulator fault, worker SIGKILLs, and
+// before them a SIGKILL of one Temporal node (started again 30 s
 // later) and an immediate-mode PostgreSQL restart while messages flow.
 // Nothing may be lost, duplicated or stuck, and every Salesforce conversation
 // must close.
@@ -98,6 +99,11 @@ func TestSoakOnCluster(t *testing.T) {
 	opts.Kills = 3
 	opts.Cluster = c
 	opts.PaceMax = 0 // the cluster pace: messages flow through every fault
+	// The production shape reaches Salesforce over TLS, its streams sharing
+	// HTTP/2 connections, and holds fewer workflows than sessions in memory:
+	// sessions keep leaving the cache and replay at their next event.
+	opts.HTTPS = true
+	opts.WorkflowCacheSize = 20
 	opts.Timeout = 12 * time.Minute
 	if dl, ok := t.Deadline(); ok {
 		opts.Timeout = min(opts.Timeout, time.Until(dl)-30*time.Second)
