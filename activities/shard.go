@@ -33,8 +33,20 @@ type stickyResetter interface {
 // worker that has the shard workflow cached; when that worker died, queries
 // wait on its sticky queue until they time out, so a failed query also
 // resets the workflow's stickiness (resetSticky) and the next one is
-// answered by any live worker.
-const shardQueryTimeout = 3 * time.Second
+// answered by any live worker. After consecutive failures each query may
+// wait longer (shardQueryWait), up to shardQueryTimeoutMax: right after a
+// worker restart the query queues behind every session's replay, and a
+// member that joined just then gets its stream only once a query answers.
+const (
+	shardQueryTimeout    = 3 * time.Second
+	shardQueryTimeoutMax = 12 * time.Second
+)
+
+// shardQueryWait is the timeout of a membership query after failures
+// consecutive failed ones: 3 s, then 6, 9 and 12 s.
+func shardQueryWait(failures int) time.Duration {
+	return min(time.Duration(failures+1)*shardQueryTimeout, shardQueryTimeoutMax)
+}
 
 // After a failed membership query the next waits 1 s per consecutive
 // failure, up to shardQueryBackoffMax: an overloaded worker or server is not
@@ -290,7 +302,7 @@ func (h *shardHost) resetSticky(ctx context.Context) {
 }
 
 func (h *shardHost) query(ctx context.Context) (workflows.ShardView, error) {
-	qctx, cancel := context.WithTimeout(ctx, shardQueryTimeout)
+	qctx, cancel := context.WithTimeout(ctx, shardQueryWait(h.queryFailures))
 	defer cancel()
 	var view workflows.ShardView
 	v, err := h.a.Shards.QueryWorkflow(qctx, h.id, "", workflows.QueryShardMembers, h.version)

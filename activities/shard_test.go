@@ -399,3 +399,13 @@ func TestShardListenerBacksOffFailingMembershipQueries(t *testing.T) {
 		t.Fatalf("cancelled shard listener returned %v", err)
 	}
 }
+
+// A membership query that keeps failing gets longer to answer, so that a
+// query queued behind a restarted worker's replays can still come back.
+func TestShardQueryWaitGrowsWithFailures(t *testing.T) {
+	for failures, want := range []time.Duration{3 * time.Second, 6 * time.Second, 9 * time.Second, 12 * time.Second, 12 * time.Second, 12 * time.Second} {
+		if got := shardQueryWait(failures); got != want {
+			t.Errorf("shardQueryWait(%d) = %s, want %s", failures, got, want)
+		}
+	}
+}
