@@ -59,14 +59,89 @@ func main() {
 	}
 }
 
+// scenario is one recorded session (or shard) story.
+type scenario struct {
+	name string
+	fn   func(*driver, context.Context) error
+}
+
+// scenarios run on one dev server with its default settings.
+var scenarios = []scenario{
+	{"accepted", (*driver).accepted},
+	{"accept-timeout", (*driver).acceptTimeout},
+	{"user-close", (*driver).userClose},
+	{"transfer", (*driver).transfer},
+	{"continue-as-new", (*driver).continueAsNew},
+	{"failure-paths", (*driver).failurePaths},
+	{"no-routing-result", (*driver).noRoutingResult},
+	{"refused", (*driver).refused},
+	{"agents-offline", (*driver).agentsOffline},
+	{"handoff", (*driver).handoff},
+	{"rich-content", (*driver).richContent},
+	{"sharded", (*driver).sharded},
+	{"presence", (*driver).presence},
+	{"late-upload-failure", (*driver).lateUploadFailure},
+	{"paced", (*driver).paced},
+	{"survey", (*driver).survey},
+	{"history-import", (*driver).historyImport},
+	{"history-import-fallback", (*driver).historyImportFallback},
+	{"transfer-silent", (*driver).transferSilent},
+	{"routing-failed-then-ended", (*driver).routingFailedThenEnded},
+	{"inactive-ended", (*driver).inactiveEnded},
+	{"failed", (*driver).failed},
+	{"routing-check-answered", (*driver).routingCheckAnswered},
+}
+
+// shardCANAfterEvents is when the dev server of shardScenarios suggests
+// continue-as-new: a shard continues after a few joins instead of 4,000
+// events. The suggestion is recorded in the workflow task started event, so
+// the histories replay without any setting.
+const shardCANAfterEvents = 12
+
+// shardScenarios run on a dev server of their own that suggests
+// continue-as-new early (shardCANAfterEvents); a session would continue as
+// new there too, so none runs beside them.
+var shardScenarios = []scenario{
+	{"shard-continue-as-new", (*driver).shardContinueAsNew},
+}
+
 func run(out string, only []string, logger *slog.Logger) error {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return fmt.Errorf("create output directory: %w", err)
 	}
-	sdkLogger := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	ts, err := devtemporal.Start(ctx, devtemporal.Options{NoUI: true, LogLevel: "error", Log: os.Stderr})
+	if err := record(ctx, out, pick(scenarios, only), nil, logger); err != nil {
+		return err
+	}
+	return record(ctx, out, pick(shardScenarios, only), map[string]any{
+		"limit.historyCount.suggestContinueAsNew": shardCANAfterEvents,
+	}, logger)
+}
+
+// pick returns the scenarios named in only (all when only is empty).
+func pick(all []scenario, only []string) []scenario {
+	if len(only) == 0 {
+		return all
+	}
+	var picked []scenario
+	for _, sc := range all {
+		if slices.Contains(only, sc.name) {
+			picked = append(picked, sc)
+		}
+	}
+	return picked
+}
+
+// record starts a dev server (with dynamic, if any) and the workers of the
+// session and shard workflows with in-memory activities, and records each
+// scenario in turn.
+func record(ctx context.Context, out string, todo []scenario, dynamic map[string]any, logger *slog.Logger) error {
+	if len(todo) == 0 {
+		return nil
+	}
+	sdkLogger := tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	ts, err := devtemporal.Start(ctx, devtemporal.Options{NoUI: true, LogLevel: "error", Log: os.Stderr, DynamicConfig: dynamic})
 	if err != nil {
 		return err
 	}
@@ -120,39 +195,9 @@ func run(out string, only []string, logger *slog.Logger) error {
 	}
 
 	d := &driver{c: c, fakes: fakes, out: out, logger: logger}
-	for _, sc := range []struct {
-		name string
-		fn   func(context.Context) error
-	}{
-		{"accepted", d.accepted},
-		{"accept-timeout", d.acceptTimeout},
-		{"user-close", d.userClose},
-		{"transfer", d.transfer},
-		{"continue-as-new", d.continueAsNew},
-		{"failure-paths", d.failurePaths},
-		{"no-routing-result", d.noRoutingResult},
-		{"refused", d.refused},
-		{"agents-offline", d.agentsOffline},
-		{"handoff", d.handoff},
-		{"rich-content", d.richContent},
-		{"sharded", d.sharded},
-		{"presence", d.presence},
-		{"late-upload-failure", d.lateUploadFailure},
-		{"paced", d.paced},
-		{"survey", d.survey},
-		{"history-import", d.historyImport},
-		{"history-import-fallback", d.historyImportFallback},
-		{"transfer-silent", d.transferSilent},
-		{"routing-failed-then-ended", d.routingFailedThenEnded},
-		{"inactive-ended", d.inactiveEnded},
-		{"failed", d.failed},
-		{"routing-check-answered", d.routingCheckAnswered},
-	} {
-		if len(only) > 0 && !slices.Contains(only, sc.name) {
-			continue
-		}
+	for _, sc := range todo {
 		logger.Info("Recording scenario", "scenario", sc.name)
-		if err := sc.fn(ctx); err != nil {
+		if err := sc.fn(d, ctx); err != nil {
 			return fmt.Errorf("scenario %s: %w", sc.name, err)
 		}
 	}
@@ -571,19 +616,9 @@ func (d *driver) continueAsNew(ctx context.Context) error {
 	}
 	d.accept(user, "Ann")
 	d.emit(user, workflows.AgentEvent{EntryID: "agent-msg-1", Kind: workflows.AgentMessage, SenderName: "Ann", Text: "Hello from the first run."})
-	// Wait for the second run to be up.
-	deadline := time.Now().Add(time.Minute)
-	var second string
-	for second == "" || second == first.GetRunID() {
-		if time.Now().After(deadline) {
-			return errors.New("timed out waiting for the continued run")
-		}
-		desc, err := d.c.DescribeWorkflowExecution(ctx, workflows.WorkflowID(user), "")
-		if err != nil {
-			return fmt.Errorf("describe: %w", err)
-		}
-		second = desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
-		time.Sleep(100 * time.Millisecond)
+	second, err := d.nextRun(ctx, workflows.WorkflowID(user), first.GetRunID())
+	if err != nil {
+		return err
 	}
 	// A duplicate of an entry handled by the first run is dropped by the second.
 	d.emit(user, workflows.AgentEvent{EntryID: "agent-msg-1", Kind: workflows.AgentMessage, SenderName: "Ann", Text: "Hello from the first run."})
@@ -1016,4 +1051,75 @@ func (d *driver) routingCheckAnswered(ctx context.Context) error {
 		return err
 	}
 	return d.requireMarker("routing-check-answered", "routing-check")
+}
+
+// shardContinueAsNew: a listener shard started on the session task queue
+// (where every shard ran before they got their own) takes two members; the
+// server then suggests continue-as-new, the shard drains its listener and
+// continues. Both runs are recorded (the second so far).
+func (d *driver) shardContinueAsNew(ctx context.Context) error {
+	const k = 0
+	first, err := d.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       workflows.ShardWorkflowID(k),
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.ShardWorkflowName, workflows.ShardInput{Shard: k})
+	if err != nil {
+		return fmt.Errorf("start shard %d: %w", k, err)
+	}
+	for i, user := range []string{"replay-shard-a", "replay-shard-b", "replay-shard-c"} {
+		m := workflows.ShardMember{UserID: user, WorkflowID: workflows.WorkflowID(user),
+			RunID: fmt.Sprintf("run-%d", i), ConversationID: fmt.Sprintf("conversation-%d", i)}
+		if err := d.c.SignalWorkflow(ctx, workflows.ShardWorkflowID(k), "", workflows.SignalShardJoin, m); err != nil {
+			return fmt.Errorf("join %s: %w", user, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	second, err := d.nextRun(ctx, workflows.ShardWorkflowID(k), first.GetRunID())
+	if err != nil {
+		return err
+	}
+	if err := d.waitListening(ctx, workflows.ShardWorkflowID(k)); err != nil {
+		return err
+	}
+	if err := d.exportWorkflow(ctx, workflows.ShardWorkflowID(k), first.GetRunID(), "shard-continue-as-new-run1"); err != nil {
+		return err
+	}
+	return d.exportWorkflow(ctx, workflows.ShardWorkflowID(k), second, "shard-continue-as-new-run2")
+}
+
+// nextRun waits for workflowID to have a run other than runID and returns
+// it.
+func (d *driver) nextRun(ctx context.Context, workflowID, runID string) (string, error) {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		desc, err := d.c.DescribeWorkflowExecution(ctx, workflowID, "")
+		if err != nil {
+			return "", fmt.Errorf("describe %s: %w", workflowID, err)
+		}
+		if next := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(); next != runID {
+			return next, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return "", fmt.Errorf("timed out waiting for %s to continue as new", workflowID)
+}
+
+// waitListening waits until the latest run of shard workflowID has started
+// its listener activity.
+func (d *driver) waitListening(ctx context.Context, workflowID string) error {
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		desc, err := d.c.DescribeWorkflowExecution(ctx, workflowID, "")
+		if err != nil {
+			return fmt.Errorf("describe %s: %w", workflowID, err)
+		}
+		for _, pa := range desc.GetPendingActivities() {
+			if pa.GetActivityType().GetName() == workflows.ActivityListenShard {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("timed out waiting for %s to listen", workflowID)
 }
