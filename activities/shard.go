@@ -35,8 +35,10 @@ type stickyResetter interface {
 // resets the workflow's stickiness (resetSticky) and the next one is
 // answered by any live worker. After consecutive failures each query may
 // wait longer (shardQueryWait), up to shardQueryTimeoutMax: right after a
-// worker restart the query queues behind every session's replay, and a
-// member that joined just then gets its stream only once a query answers.
+// worker restart the worker is busy replaying sessions (and a shard still
+// on the session task queue, started before shards had their own, queues
+// its queries behind those replays), and a member that joined just then
+// gets its stream only once a query answers.
 const (
 	shardQueryTimeout    = 3 * time.Second
 	shardQueryTimeoutMax = 12 * time.Second

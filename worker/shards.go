@@ -15,13 +15,15 @@ import (
 // are not running; running ones are left alone, so every worker of a
 // deployment may call it at start. A shard never completes by itself (it
 // continues as new), so this only matters on a fresh namespace, after an
-// operator terminated one, or when n grew.
+// operator terminated one, or when n grew. Shards start on
+// workflows.ListenerShardTaskQueue; one started on workflows.TaskQueue by an
+// older worker moves there when it next continues as new.
 func EnsureShards(ctx context.Context, tc client.Client, n int) error {
 	var errs []error
 	for k := range n {
 		_, err := tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 			ID:                       workflows.ShardWorkflowID(k),
-			TaskQueue:                workflows.TaskQueue,
+			TaskQueue:                workflows.ListenerShardTaskQueue,
 			WorkflowTaskTimeout:      workflows.WorkflowTaskTimeout,
 			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,

@@ -61,15 +61,19 @@ func workflowTaskPollers() sdkworker.PollerBehavior {
 //   - on workflows.ListenerTaskQueue only the SSE listener, at most
 //     worker.listener_slots at once (one per open session), so open streams
 //     can never starve the short activities.
-//   - on workflows.ListenerShardTaskQueue the listener shards' activities
-//     (session.listener_shards), each holding many sessions' streams.
+//   - on workflows.ListenerShardTaskQueue the listener shard workflows and
+//     their activities (session.listener_shards), each activity holding many
+//     sessions' streams. The shard workflows' tasks and membership queries
+//     have pollers of their own here, so they do not wait behind the
+//     sessions' workflow tasks (after a restart, behind every session's
+//     replay).
 type workers struct {
 	main, listener, shards sdkworker.Worker
 	acts                   *activities.Activities
 }
 
 // newWorkers builds the MIAW client from cfg.MIAW() (unless sf is given),
-// opens the attachment store at cfg.Attachments.Dir, and creates both
+// opens the attachment store at cfg.Attachments.Dir, and creates the three
 // Temporal workers with every workflow and activity registered. Nothing
 // polls until start.
 func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf activities.Salesforce, logger *slog.Logger, stopTimeout time.Duration) (*workers, error) {
@@ -136,15 +140,16 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 
 	w.shards = sdkworker.New(tc, workflows.ListenerShardTaskQueue, sdkworker.Options{
 		MaxConcurrentActivityExecutionSize: max(cfg.Session.ListenerShards, 1),
-		DisableWorkflowWorker:              true,
 		MaxHeartbeatThrottleInterval:       ShardHeartbeatThrottle,
+		WorkflowTaskPollerBehavior:         workflowTaskPollers(),
 	})
+	workflows.RegisterShard(w.shards)
 	w.acts.RegisterShardListener(w.shards)
 	return w, nil
 }
 
-// start starts both workers (non-blocking); if the second fails the first
-// is stopped again.
+// start starts the three workers (non-blocking); if one fails those started
+// are stopped again.
 func (w *workers) start() error {
 	if err := w.shards.Start(); err != nil {
 		return fmt.Errorf("start shard listener worker on %s: %w", workflows.ListenerShardTaskQueue, err)

@@ -59,21 +59,14 @@
 //
 // Running sessions replay their history on every worker restart, so the code
 // must make the same decisions in the same order as the code that recorded
-// the history. Five changes are patched so far; versions.go names each
-// once, asks its workflow.GetVersion there and keeps the legacy branch next
-// to it, and the histories recorded before each are kept:
-// changeDeliverClosedFirst (the closed notice is delivered before waiting
-// for the listener to stop; v0-*.json), changeCompleteWithoutListener (a
-// closed run completes without waiting for the listener to acknowledge
-// cancellation; v1-*.json), changePositionBeforeCreate (the stream
-// position is recorded by its own activity before the conversation is
-// created; v2-*.json), changeFailurePathsTold (failed transfers requeue,
-// inactivity is explained, an empty greeting shows none, a refused create
-// closes as refused; asked only where such an event happens) and
-// changeActiveBeforeGreeting (an accepted session is active before its
-// greeting is delivered; v3-*.json). A change that adds, removes or reorders activities,
-// timers, side effects, search attribute upserts or continue-as-new must be
-// guarded there with
+// the history. Nineteen changes are patched so far; versions.go names each
+// once, with what it changed and which recorded histories predate it, asks
+// its workflow.GetVersion there and keeps the legacy branch next to it. The
+// histories recorded before each are kept: v0-*.json to v4-*.json for the
+// sessions, v5-shard-*.json for a listener shard that continued as new on
+// the session task queue (changeShardTaskQueue moved shards to their own).
+// A change that adds, removes or reorders activities, timers, side effects,
+// search attribute upserts or continue-as-new must be guarded there with
 //
 //	if workflow.GetVersion(ctx, "short-change-id", workflow.DefaultVersion, 1) == 1 {
 //		// new behaviour
@@ -101,7 +94,9 @@
 // and attachments, accept timeout, user close, transfer, continue-as-new)
 // and writes the histories in the same JSON format
 // as `temporal workflow show --output json`. To add a scenario, add a method
-// to its driver and list it in run. Keep old histories that still matter for
+// to its driver and list it in scenarios (or, for a listener shard that must
+// continue as new, in shardScenarios: their server suggests it after a few
+// events). Keep old histories that still matter for
 // running sessions (rename them first, e.g. v0-accepted.json) so the replay test
 // keeps proving compatibility with them. The data is synthetic; never commit
 // a history exported from production, it contains user messages.

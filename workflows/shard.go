@@ -26,9 +26,12 @@ import (
 // so the session's duplicate filter covers a resumed stream.
 const (
 	ShardWorkflowName = "LiveAgentListenerShard"
-	// ListenerShardTaskQueue is where shard activities run, on their own
-	// worker: their heartbeat throttle must stay well under their heartbeat
-	// timeout, unlike the per-session listeners'.
+	// ListenerShardTaskQueue is where shard workflows and their activities
+	// run, on a worker of their own: the activities' heartbeat throttle must
+	// stay well under their heartbeat timeout, unlike the per-session
+	// listeners', and the workflows' tasks and membership queries must not
+	// wait behind the sessions' workflow tasks. Shards started before they
+	// moved here run on TaskQueue until they continue as new.
 	ListenerShardTaskQueue = "live-agent-listener-shard"
 	// SignalShardJoin takes a ShardMember; a member with the same user
 	// replaces the one the shard had (a continued run joins with its run id).
@@ -167,7 +170,7 @@ func ShardWorkflow(ctx workflow.Context, in ShardInput) error {
 		}
 		if sh.draining && listenErr == nil {
 			sh.applyBuffered(joins, leaves)
-			return workflow.NewContinueAsNewError(ctx, ShardWorkflowName, sh.input(in.Shard))
+			return workflow.NewContinueAsNewError(shardContinueContext(ctx), ShardWorkflowName, sh.input(in.Shard))
 		}
 		// The activity is retried until it drains, so it ended on a
 		// non-retryable failure: pause before the next one rather than spin.

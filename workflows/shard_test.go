@@ -203,6 +203,7 @@ func TestShardDrainsAndContinuesAsNewWithCursors(t *testing.T) {
 	require.ErrorAs(t, env.GetWorkflowError(), &can)
 	var next workflows.ShardInput
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	assert.Equal(t, workflows.ListenerShardTaskQueue, can.TaskQueueName, "the shard continues on its own task queue")
 	assert.Equal(t, 3, next.Shard)
 	require.Len(t, next.Members, 11)
 	assert.Equal(t, "a", next.Members[0].UserID)

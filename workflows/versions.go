@@ -99,6 +99,13 @@ const (
 	// Settings.InactiveEndedMessage (phase.go, end). Asked only when such an
 	// end arrives; legacy: agent-ended.
 	changeInactiveEnded = "inactive-ended"
+	// changeShardTaskQueue: a listener shard continues as new on
+	// ListenerShardTaskQueue, where its workflow tasks and membership
+	// queries have pollers of their own instead of waiting behind the
+	// sessions' (after a worker restart, behind every session's replay).
+	// Asked only when a shard continues as new; legacy (v5-shard-*): the
+	// shard continues on the task queue it ran on.
+	changeShardTaskQueue = "shard-own-task-queue"
 )
 
 // deliversLocally reports whether this run delivers with local activities.
@@ -109,6 +116,15 @@ func (s *session) deliversLocally(ctx workflow.Context) bool {
 // sendsLocally reports whether this run sends messages with local activities.
 func (s *session) sendsLocally(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeLocalSend, workflow.DefaultVersion, 1) == 1
+}
+
+// shardContinueContext is the context a shard continues as new with: on
+// ListenerShardTaskQueue, or (legacy) where it ran.
+func shardContinueContext(ctx workflow.Context) workflow.Context {
+	if workflow.GetVersion(ctx, changeShardTaskQueue, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return ctx
+	}
+	return workflow.WithWorkflowTaskQueue(ctx, ListenerShardTaskQueue)
 }
 
 // usesListenerShards reports whether a session configured for listener

@@ -189,6 +189,7 @@ func record(ctx context.Context, out string, todo []scenario, dynamic map[string
 		return err
 	}
 	if err := newWorker(workflows.ListenerShardTaskQueue, func(r worker.Registry) {
+		workflows.RegisterShard(r)
 		workflows.RegisterShardListener(r, fakes)
 	}); err != nil {
 		return err
@@ -772,7 +773,7 @@ func (d *driver) sharded(ctx context.Context) error {
 	k := workflows.ShardOf(user, shards)
 	if _, err := d.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       workflows.ShardWorkflowID(k),
-		TaskQueue:                workflows.TaskQueue,
+		TaskQueue:                workflows.ListenerShardTaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.ShardWorkflowName, workflows.ShardInput{Shard: k}); err != nil {
 		return fmt.Errorf("start shard %d: %w", k, err)
@@ -1084,6 +1085,16 @@ func (d *driver) shardContinueAsNew(ctx context.Context) error {
 	}
 	if err := d.exportWorkflow(ctx, workflows.ShardWorkflowID(k), first.GetRunID(), "shard-continue-as-new-run1"); err != nil {
 		return err
+	}
+	if err := d.requireMarker("shard-continue-as-new-run1", "shard-own-task-queue"); err != nil {
+		return err
+	}
+	desc, err := d.c.DescribeWorkflowExecution(ctx, workflows.ShardWorkflowID(k), second)
+	if err != nil {
+		return fmt.Errorf("describe the continued shard: %w", err)
+	}
+	if tq := desc.GetExecutionConfig().GetTaskQueue().GetName(); tq != workflows.ListenerShardTaskQueue {
+		return fmt.Errorf("the continued shard runs on %q, want %q", tq, workflows.ListenerShardTaskQueue)
 	}
 	return d.exportWorkflow(ctx, workflows.ShardWorkflowID(k), second, "shard-continue-as-new-run2")
 }

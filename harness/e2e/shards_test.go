@@ -96,6 +96,12 @@ func TestListenerShardsCarrySessions(t *testing.T) {
 		assert.NotContains(t, pendingActivities(t, s, sessions[u].WorkflowID), workflows.ActivityListen,
 			"a sharded session runs no listener of its own")
 	}
+	for k := range shards {
+		resp, err := s.tc.DescribeWorkflowExecution(ctx, workflows.ShardWorkflowID(k), "")
+		require.NoError(t, err)
+		assert.Equal(t, workflows.ListenerShardTaskQueue, resp.GetExecutionConfig().GetTaskQueue().GetName(),
+			"shard workflows run on the shard task queue, beside their activities")
+	}
 	for _, u := range users {
 		_, err := s.emu.AgentSend(convs[u], "before the restart to "+u)
 		require.NoError(t, err)
