@@ -133,7 +133,8 @@ func (a *Activities) ListenShard(ctx context.Context, in workflows.ListenShardIn
 	if beatEvery <= 0 {
 		beatEvery = heartbeatCadence(activity.GetInfo(ctx).HeartbeatTimeout)
 	}
-	h.log.Info("shard listener starting", "resumed_streams", len(h.cursors), "attempt", activity.GetInfo(ctx).Attempt)
+	attempt := activity.GetInfo(ctx).Attempt
+	h.log.Info("shard listener starting", "resumed_streams", len(h.cursors), "attempt", attempt)
 	// Resume every heartbeated stream at once: after a worker died, the
 	// shard workflow's membership query may be slow to answer (its cached
 	// worker is gone), and the streams need nothing but their cursors. The
@@ -153,6 +154,15 @@ func (a *Activities) ListenShard(ctx context.Context, in workflows.ListenShardIn
 		h.stopAll()
 		<-beating
 	}()
+
+	// A retried attempt most likely follows a dead worker, which may have
+	// held the shard workflow in its cache: its first membership query
+	// would wait on that worker's sticky queue until it timed out, while
+	// members that joined just before the death have no stream.
+	if attempt > 1 || len(h.cursors) > 0 {
+		h.lastReset = time.Now()
+		h.resetSticky(ctx)
+	}
 
 	poll := time.NewTicker(pollEvery)
 	defer poll.Stop()
@@ -254,6 +264,10 @@ func (h *shardHost) poll(ctx context.Context) (draining bool, err error) {
 	}
 	if view.Version != h.version {
 		h.reconcile(ctx, view)
+		// The new members' cursors are durable only once heartbeated: do
+		// not leave them to the next beat, a worker death before it would
+		// leave them without a stream until a membership read answers.
+		h.heartbeat(ctx)
 	}
 	return false, nil
 }

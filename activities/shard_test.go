@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
+	"google.golang.org/grpc"
 
 	"github.com/liveagent-bridge/liveagent/miaw"
 	"github.com/liveagent-bridge/liveagent/workflows"
@@ -29,6 +32,33 @@ type shardTemporal struct {
 	queryErr error
 	hang     bool
 	queries  int
+	// calls logs "query" and "reset-sticky", in order.
+	calls []string
+}
+
+// WorkflowService makes the fake a stickyResetter.
+func (f *shardTemporal) WorkflowService() workflowservice.WorkflowServiceClient {
+	return stickyService{f: f}
+}
+
+// stickyService answers ResetStickyTaskQueue for shardTemporal; any other
+// call panics (the embedded interface is nil).
+type stickyService struct {
+	workflowservice.WorkflowServiceClient
+	f *shardTemporal
+}
+
+func (s stickyService) ResetStickyTaskQueue(context.Context, *workflowservice.ResetStickyTaskQueueRequest, ...grpc.CallOption) (*workflowservice.ResetStickyTaskQueueResponse, error) {
+	s.f.mu.Lock()
+	defer s.f.mu.Unlock()
+	s.f.calls = append(s.f.calls, "reset-sticky")
+	return &workflowservice.ResetStickyTaskQueueResponse{}, nil
+}
+
+func (f *shardTemporal) callLog() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.calls)
 }
 
 type shardSignal struct {
@@ -45,6 +75,7 @@ func (f *shardTemporal) setMembers(draining bool, ms ...workflows.ShardMember) {
 func (f *shardTemporal) QueryWorkflow(ctx context.Context, workflowID, _, queryType string, args ...any) (converter.EncodedValue, error) {
 	f.mu.Lock()
 	f.queries++
+	f.calls = append(f.calls, "query")
 	hang, queryErr := f.hang, f.queryErr
 	f.mu.Unlock()
 	if hang {
@@ -154,8 +185,9 @@ func newShardHarness(t *testing.T, resume []workflows.ShardCursor) *shardHarness
 }
 
 // newShardHarnessWith is newShardHarness whose streams emit events (by user)
-// from the start and whose membership starts at version.
-func newShardHarnessWith(t *testing.T, resume []workflows.ShardCursor, events map[string][]miaw.Event, version int64) *shardHarness {
+// from the start and whose membership starts at version; opts adjust the
+// activities before the shard listener starts.
+func newShardHarnessWith(t *testing.T, resume []workflows.ShardCursor, events map[string][]miaw.Event, version int64, opts ...func(*Activities)) *shardHarness {
 	t.Helper()
 	a, sf, env := testActivities(t)
 	h := &shardHarness{
@@ -177,6 +209,9 @@ func newShardHarnessWith(t *testing.T, resume []workflows.ShardCursor, events ma
 	a.recordHeartbeat = func(_ context.Context, details ...any) {
 		cs, _ := details[0].([]workflows.ShardCursor)
 		h.beats <- cs
+	}
+	for _, o := range opts {
+		o(a)
 	}
 	env.RegisterActivityWithOptions(a.ListenShard, activity.RegisterOptions{Name: workflows.ActivityListenShard})
 	if resume != nil {
@@ -406,6 +441,64 @@ func TestShardQueryWaitGrowsWithFailures(t *testing.T) {
 	for failures, want := range []time.Duration{3 * time.Second, 6 * time.Second, 9 * time.Second, 12 * time.Second, 12 * time.Second, 12 * time.Second} {
 		if got := shardQueryWait(failures); got != want {
 			t.Errorf("shardQueryWait(%d) = %s, want %s", failures, got, want)
+		}
+	}
+}
+
+// A retried attempt (it resumes heartbeated streams) first moves the shard
+// workflow off the sticky queue of the worker that probably died, so that
+// its first membership query does not wait there until it times out. A
+// first attempt whose queries answer does not.
+func TestShardListenerRetriedAttemptResetsStickinessFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		resume []workflows.ShardCursor
+		want   []string
+	}{
+		{"first attempt", nil, []string{"query"}},
+		{"retried attempt", []workflows.ShardCursor{{UserID: "a", RunID: "a-run1", WorkflowID: workflows.WorkflowID("a"), ConversationID: "conv-a", LastEventID: "ev-1"}},
+			[]string{"reset-sticky", "query"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newShardHarnessWith(t, tc.resume, nil, 0)
+			h.tmp.setMembers(false, member("a", "a-run1", "conv-a", ""))
+			if err := waitFor(func() bool { return slices.Contains(h.tmp.callLog(), "query") }); err != nil {
+				t.Fatalf("no membership query: %v", err)
+			}
+			h.cancel()
+			if err := h.wait(t); !isCancellation(err) {
+				t.Fatalf("cancelled shard listener returned %v", err)
+			}
+			calls := h.tmp.callLog()
+			if len(calls) < len(tc.want) || !slices.Equal(calls[:len(tc.want)], tc.want) {
+				t.Fatalf("calls %v, want them to begin with %v", calls, tc.want)
+			}
+			if slices.Contains(calls[len(tc.want):], "reset-sticky") {
+				t.Fatalf("calls %v: the sticky queue was reset again while queries answered", calls)
+			}
+		})
+	}
+}
+
+// A member the membership read adds is heartbeated at once, not at the
+// next beat: until its cursor is in the heartbeat details, a worker death
+// leaves it without a stream until a membership read answers again.
+func TestShardListenerHeartbeatsNewMembersAtOnce(t *testing.T) {
+	h := newShardHarnessWith(t, nil, nil, 0, func(a *Activities) { a.heartbeatEvery = time.Hour })
+	h.tmp.setMembers(false, member("a", "a-run1", "conv-a", "ev-7"))
+	// With a cadence of an hour, only the start and membership reads beat.
+	for deadline := time.After(5 * time.Second); ; {
+		select {
+		case cs := <-h.beats:
+			if len(cs) == 1 && cs[0].UserID == "a" && cs[0].LastEventID == "ev-7" {
+				h.cancel()
+				if err := h.wait(t); !isCancellation(err) {
+					t.Fatalf("cancelled shard listener returned %v", err)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("the new member's cursor was not heartbeated (beat cadence 1h)")
 		}
 	}
 }
