@@ -42,7 +42,11 @@ import (
 // with go run ./cmd/loadbench -sessions 100 (25 agent messages/s): agent→user
 // 25.6 / 57.6 / 60.4 ms p50/p95/p99 at 20 reads/s, 9.4 / 13.7 / 16.4 ms at
 // this. A read happens only when tasks were written, so the cost follows the
-// task rate.
+// task rate. The cluster nodes (clusternode) keep Temporal's default: on
+// PostgreSQL every read is a query, and on one 2-core machine a cluster run
+// with 1,000 reads/s fell into shard-heartbeat timeouts while opening 2,200
+// sessions where one with 20 opened 3,000 (one run each, README "Load on the
+// cluster").
 const TransferReadsPerSecond = 1000
 
 const (

@@ -180,13 +180,6 @@ func NodeDynamicConfig() map[string]any {
 		// 40-50 s in a queue whose pollers were parked elsewhere). Costs one
 		// empty poll per poller per 10 s.
 		dynamicconfig.MatchingLongPollExpirationInterval.Key().String(): 10 * time.Second,
-		// A history shard's transfer queue, through which every signal's
-		// workflow task and every activity task reaches matching, is read at
-		// most this often (default 20/s). With a few shards (4 here and in
-		// compose), 20 reads/s per shard made a busy shard's signals wait
-		// up to 50 ms; see devserver.TransferReadsPerSecond. A read happens
-		// only when tasks were written.
-		dynamicconfig.TransferProcessorMaxPollRPS.Key().String(): 1000,
 	}
 }
 
