@@ -11,7 +11,7 @@ import (
 // started on TaskQueue before shards had a task queue of their own.
 func Register(r worker.WorkflowRegistry) {
 	r.RegisterWorkflowWithOptions(SessionWorkflow, workflow.RegisterOptions{Name: WorkflowName})
-	r.RegisterWorkflowWithOptions(ShardWorkflow, workflow.RegisterOptions{Name: ShardWorkflowName})
+	RegisterShard(r)
 }
 
 // RegisterShard registers ShardWorkflow alone, for the worker on
