@@ -33,6 +33,8 @@ import (
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/api/temporalproto"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -617,10 +619,11 @@ func (d *driver) continueAsNew(ctx context.Context) error {
 	}
 	d.accept(user, "Ann")
 	d.emit(user, workflows.AgentEvent{EntryID: "agent-msg-1", Kind: workflows.AgentMessage, SenderName: "Ann", Text: "Hello from the first run."})
-	second, err := d.nextRun(ctx, workflows.WorkflowID(user), first.GetRunID())
+	desc, err := d.describeUntil(ctx, workflows.WorkflowID(user), "to continue as new", runOtherThan(first.GetRunID()))
 	if err != nil {
 		return err
 	}
+	second := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 	// A duplicate of an entry handled by the first run is dropped by the second.
 	d.emit(user, workflows.AgentEvent{EntryID: "agent-msg-1", Kind: workflows.AgentMessage, SenderName: "Ann", Text: "Hello from the first run."})
 	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentMessage, SenderName: "Ann", Text: "Hello from the second run."})
@@ -1076,22 +1079,23 @@ func (d *driver) shardContinueAsNew(ctx context.Context) error {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	second, err := d.nextRun(ctx, workflows.ShardWorkflowID(k), first.GetRunID())
+	// The continued run, once it has started its listener.
+	continued := runOtherThan(first.GetRunID())
+	desc, err := d.describeUntil(ctx, workflows.ShardWorkflowID(k), "to continue as new and listen",
+		func(desc *workflowservice.DescribeWorkflowExecutionResponse) bool {
+			return continued(desc) && slices.ContainsFunc(desc.GetPendingActivities(), func(pa *workflowpb.PendingActivityInfo) bool {
+				return pa.GetActivityType().GetName() == workflows.ActivityListenShard
+			})
+		})
 	if err != nil {
 		return err
 	}
-	if err := d.waitListening(ctx, workflows.ShardWorkflowID(k)); err != nil {
-		return err
-	}
+	second := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
 	if err := d.exportWorkflow(ctx, workflows.ShardWorkflowID(k), first.GetRunID(), "shard-continue-as-new-run1"); err != nil {
 		return err
 	}
 	if err := d.requireMarker("shard-continue-as-new-run1", "shard-own-task-queue"); err != nil {
 		return err
-	}
-	desc, err := d.c.DescribeWorkflowExecution(ctx, workflows.ShardWorkflowID(k), second)
-	if err != nil {
-		return fmt.Errorf("describe the continued shard: %w", err)
 	}
 	if tq := desc.GetExecutionConfig().GetTaskQueue().GetName(); tq != workflows.ListenerShardTaskQueue {
 		return fmt.Errorf("the continued shard runs on %q, want %q", tq, workflows.ListenerShardTaskQueue)
@@ -1099,38 +1103,27 @@ func (d *driver) shardContinueAsNew(ctx context.Context) error {
 	return d.exportWorkflow(ctx, workflows.ShardWorkflowID(k), second, "shard-continue-as-new-run2")
 }
 
-// nextRun waits for workflowID to have a run other than runID and returns
-// it.
-func (d *driver) nextRun(ctx context.Context, workflowID, runID string) (string, error) {
+// describeUntil describes workflowID's latest run until cond holds (for a
+// minute at most) and returns that description; what names the wait in the
+// timeout error.
+func (d *driver) describeUntil(ctx context.Context, workflowID, what string, cond func(*workflowservice.DescribeWorkflowExecutionResponse) bool) (*workflowservice.DescribeWorkflowExecutionResponse, error) {
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
 		desc, err := d.c.DescribeWorkflowExecution(ctx, workflowID, "")
 		if err != nil {
-			return "", fmt.Errorf("describe %s: %w", workflowID, err)
+			return nil, fmt.Errorf("describe %s: %w", workflowID, err)
 		}
-		if next := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId(); next != runID {
-			return next, nil
+		if cond(desc) {
+			return desc, nil
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return "", fmt.Errorf("timed out waiting for %s to continue as new", workflowID)
+	return nil, fmt.Errorf("timed out waiting for %s %s", workflowID, what)
 }
 
-// waitListening waits until the latest run of shard workflowID has started
-// its listener activity.
-func (d *driver) waitListening(ctx context.Context, workflowID string) error {
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		desc, err := d.c.DescribeWorkflowExecution(ctx, workflowID, "")
-		if err != nil {
-			return fmt.Errorf("describe %s: %w", workflowID, err)
-		}
-		for _, pa := range desc.GetPendingActivities() {
-			if pa.GetActivityType().GetName() == workflows.ActivityListenShard {
-				return nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
+// runOtherThan is a describeUntil condition: the latest run is not runID.
+func runOtherThan(runID string) func(*workflowservice.DescribeWorkflowExecutionResponse) bool {
+	return func(desc *workflowservice.DescribeWorkflowExecutionResponse) bool {
+		return desc.GetWorkflowExecutionInfo().GetExecution().GetRunId() != runID
 	}
-	return fmt.Errorf("timed out waiting for %s to listen", workflowID)
 }
