@@ -52,6 +52,7 @@ func main() {
 		https    = flag.Bool("https", false, "serve the emulator over HTTPS (self-signed, trusted by the worker): streams share HTTP/2 connections")
 		wfCache  = flag.Int("workflow-cache", 0, "worker.workflow_cache_size (0 = the SDK default); below -sessions, sessions replay at their events")
 		nodeLog  = flag.String("cluster-log-level", "warn", "with -cluster: the Temporal nodes' log level (logs in the cluster directory, kept on failure)")
+		wLog     = flag.String("worker-log-level", "info", "the worker's log.level (worker.log in the work directory)")
 	)
 	flag.Parse()
 
@@ -68,7 +69,7 @@ func main() {
 		KillIntervalMin: *killMin, KillIntervalMax: *killMax, Timeout: *timeout,
 		AcceptDelay: *accept, WebhookOutage: *outage, Faults: &f, WorkerBinary: *worker, WorkDir: *workDir, Logger: logger,
 		TemporalAddress: *address, TemporalNamespace: *ns, NodeDownFor: *nodeDown,
-		HTTPS: *https, WorkflowCacheSize: *wfCache,
+		HTTPS: *https, WorkflowCacheSize: *wfCache, WorkerLogLevel: *wLog,
 	}
 
 	if !*cluster {

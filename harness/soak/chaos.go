@@ -65,6 +65,24 @@ func (c *chaosLoop) recordKill(now time.Time) {
 		sentFrom: now.Add(-killWindow), sentTo: now.Add(faultSettle)})
 }
 
+// workerKillDelayBound is how long a worker's death may delay a message:
+// another worker resumes its streams within it. The report does not fail a
+// run on it (a loaded machine may miss it); a run that misses it keeps the
+// history of the session that waited longest.
+const workerKillDelayBound = 15 * time.Second
+
+// slowestKill returns the kill with the longest delay; false when there
+// were none.
+func slowestKill(kills []FaultDelay) (FaultDelay, bool) {
+	var worst FaultDelay
+	for _, k := range kills {
+		if k.MaxDelay > worst.MaxDelay {
+			worst = k
+		}
+	}
+	return worst, worst.slowestUser != ""
+}
+
 // killDelays measures every kill's delays.
 func (c *chaosLoop) killDelays(outcomes []*sessionOutcome) []FaultDelay {
 	c.mu.Lock()

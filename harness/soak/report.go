@@ -68,7 +68,7 @@ type Report struct {
 	WorkerKillDelays []FaultDelay
 
 	Duration time.Duration
-	WorkDir  string // kept after a failed run
+	WorkDir  string // kept after a failed run, or one slow across a worker kill
 	// Problems lists what went wrong, at most a few per session.
 	Problems []string
 }

@@ -263,12 +263,22 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	for i, k := range rep.WorkerKillDelays {
 		rep.WorkerKillDelays[i].Offset = k.Start.Sub(began)
 	}
+	if k, ok := slowestKill(rep.WorkerKillDelays); ok && k.MaxDelay > workerKillDelayBound {
+		// The evidence of a takeover slower than the bound the bridge aims
+		// at: the history of the session that waited longest.
+		if path, err := dumpHistory(ctx, tc, r.historyDir, workflows.WorkflowID(k.slowestUser)); err == nil {
+			log.Info("history of the session slowest across a worker kill saved", "delay", k.MaxDelay, "path", path)
+			keepDir = true
+		}
+	}
 	wc := proc.counts()
 	rep.WorkerStarts, rep.WorkerKills, rep.WorkerCrashes = wc.Starts, wc.Kills, wc.Crashes
 	rep.KillsRequired = max(opts.Kills, 0)
 	rep.Duration = time.Since(began)
 	if !rep.OK() {
 		keepDir = true
+	}
+	if keepDir {
 		rep.WorkDir = workDir
 	}
 	return rep, nil
