@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/liveagent-bridge/liveagent/activities"
@@ -127,6 +128,7 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 		MaxConcurrentActivityExecutionSize: cfg.Worker.ActivitySlots,
 		WorkerStopTimeout:                  stopTimeout,
 		WorkflowTaskPollerBehavior:         workflowTaskPollers(),
+		Interceptors:                       []interceptor.WorkerInterceptor{activities.KeepAlive()},
 	})
 	workflows.Register(w.main)
 	w.acts.Register(w.main)

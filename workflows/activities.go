@@ -24,6 +24,18 @@ const (
 	// ActivityImportHistory in historyimport.go.
 )
 
+// HeartbeatsOwnDetails reports whether the activity records heartbeat
+// details itself (progress its next attempt resumes from). The worker's
+// keep-alive heartbeats (activities.KeepAlive) leave those alone: a heartbeat
+// without details would overwrite them.
+func HeartbeatsOwnDetails(activityType string) bool {
+	switch activityType {
+	case ActivityListen, ActivityListenShard, ActivityImportHistory:
+		return true
+	}
+	return false
+}
+
 // SessionActivities are the short activities a session runs on TaskQueue,
 // with the signatures the workflow calls them with. Package activities
 // implements them against Salesforce and the assistant.

@@ -19,6 +19,15 @@ const (
 	deliveryRetryWindow = 365 * 24 * time.Hour
 )
 
+// ActivityHeartbeatTimeout is the heartbeat timeout of the session's short
+// activities (Salesforce calls, downloads, deliveries, presence). They do
+// not heartbeat themselves: the worker heartbeats each attempt while it runs
+// (activities.KeepAlive), so an attempt whose worker died is retried within
+// this long, not at its StartToCloseTimeout (30 s for a Salesforce call,
+// 2 min for a download). An attempt that ends within half of it records no
+// heartbeat.
+const ActivityHeartbeatTimeout = 10 * time.Second
+
 func retryPolicy(maxInterval time.Duration) *temporal.RetryPolicy {
 	return &temporal.RetryPolicy{
 		InitialInterval:    time.Second,
@@ -33,6 +42,7 @@ func salesforceOptions(ctx workflow.Context, summary string) workflow.Context {
 		TaskQueue:              TaskQueue,
 		StartToCloseTimeout:    30 * time.Second,
 		ScheduleToCloseTimeout: 5 * time.Minute,
+		HeartbeatTimeout:       ActivityHeartbeatTimeout,
 		RetryPolicy:            retryPolicy(30 * time.Second),
 		Summary:                summary,
 	})
@@ -56,6 +66,7 @@ func deliveryOptions(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           TaskQueue,
 		StartToCloseTimeout: 15 * time.Second,
+		HeartbeatTimeout:    ActivityHeartbeatTimeout,
 		RetryPolicy:         retryPolicy(time.Minute),
 		Summary:             summary,
 	})
@@ -80,6 +91,7 @@ func downloadOptions(ctx workflow.Context) workflow.Context {
 		TaskQueue:              TaskQueue,
 		StartToCloseTimeout:    2 * time.Minute,
 		ScheduleToCloseTimeout: 5 * time.Minute,
+		HeartbeatTimeout:       ActivityHeartbeatTimeout,
 		RetryPolicy:            retryPolicy(30 * time.Second),
 		Summary:                "download agent attachment",
 	})

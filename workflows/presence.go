@@ -462,6 +462,7 @@ func presenceOptions(ctx workflow.Context, summary string) workflow.Context {
 		TaskQueue:              TaskQueue,
 		StartToCloseTimeout:    10 * time.Second,
 		ScheduleToCloseTimeout: 30 * time.Second,
+		HeartbeatTimeout:       ActivityHeartbeatTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    500 * time.Millisecond,
 			BackoffCoefficient: 2,
