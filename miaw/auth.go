@@ -163,11 +163,42 @@ func (c *Client) identityToken(userID string) (string, error) {
 // expires within RenewBefore, otherwise a new one (one exchange per user at a
 // time; concurrent callers share it).
 func (c *Client) Token(ctx context.Context, userID string) (*Token, error) {
+	return c.token(ctx, userID, false)
+}
+
+// streamToken is Token for a stream's (re)connect. When it must mint a
+// token it takes the budget's next free slot instead of queuing (see
+// tokenBudget): Token's callers never wait behind reconnecting streams.
+func (c *Client) streamToken(ctx context.Context, userID string) (*Token, error) {
+	return c.token(ctx, userID, true)
+}
+
+// Bounds of one token exchange, its wait for the budget included. A
+// stream's is long: a reconnect storm of thousands of streams at 200 tokens
+// a minute takes many minutes.
+const (
+	foregroundMintBound = 60 * time.Second
+	backgroundMintBound = 15 * time.Minute
+)
+
+func (c *Client) token(ctx context.Context, userID string, background bool) (*Token, error) {
 	if err := checkUserID(userID); err != nil {
 		return nil, err
 	}
 	if t := c.tokens.get(userID); t != nil && c.fresh(t) {
 		return t, nil
+	}
+	var promoted <-chan struct{} // nil: a foreground exchange
+	bound := foregroundMintBound
+	if background {
+		var done func()
+		promoted, done = c.budget.background(userID)
+		defer done()
+		bound = backgroundMintBound
+	} else {
+		// A stream's exchange for this user that this call joins must
+		// not keep it waiting behind others.
+		c.budget.promote(userID)
 	}
 	ch := c.flight.DoChan(userID, func() (any, error) {
 		// Re-check: a concurrent flight may just have stored a fresh token.
@@ -182,9 +213,9 @@ func (c *Client) Token(ctx context.Context, userID string) (*Token, error) {
 		}
 		// Detached from the first caller's ctx so its cancellation does not
 		// fail the other waiters; bounded instead.
-		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 60*time.Second)
+		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), bound)
 		defer cancel()
-		t, err := c.mintToken(mctx, userID)
+		t, err := c.mintToken(mctx, userID, promoted)
 		if err != nil {
 			return nil, err
 		}
@@ -236,8 +267,9 @@ const (
 )
 
 // mintToken exchanges a fresh identity JWT (or nothing, for guests) for an
-// access token.
-func (c *Client) mintToken(ctx context.Context, userID string) (*Token, error) {
+// access token, waiting for the token budget first: in its queue, or, for a
+// background exchange (promoted not nil), for a free slot.
+func (c *Client) mintToken(ctx context.Context, userID string, promoted <-chan struct{}) (*Token, error) {
 	req := accessTokenRequest{
 		OrgID:               c.orgID,
 		ESDeveloperName:     c.cfg.DeploymentName,
@@ -259,7 +291,11 @@ func (c *Client) mintToken(ctx context.Context, userID string) (*Token, error) {
 	if err != nil {
 		return nil, fmt.Errorf("miaw: access token: %w", err)
 	}
-	if err := c.limiter.Wait(ctx); err != nil {
+	wait := c.budget.wait
+	if promoted != nil {
+		wait = func(ctx context.Context) error { return c.budget.waitBackground(ctx, promoted) }
+	}
+	if err := wait(ctx); err != nil {
 		return nil, &Error{Op: "access token", Method: http.MethodPost, Endpoint: path, Err: err}
 	}
 	c.stats.tokenRequests.Add(1)
@@ -341,7 +377,7 @@ func (c *Client) ContinuationToken(ctx context.Context, userID string) (*Token, 
 	if err := checkUserID(userID); err != nil {
 		return nil, err
 	}
-	if err := c.limiter.Wait(ctx); err != nil {
+	if err := c.budget.wait(ctx); err != nil {
 		return nil, &Error{Op: "continuation token", Method: http.MethodGet, Endpoint: pathContinuationToken, Err: err}
 	}
 	c.stats.tokenRequests.Add(1)

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 func TestVerifiedTokenExchange(t *testing.T) {
@@ -328,5 +330,62 @@ func TestShortLivedTokenReusedForHalfItsLifetime(t *testing.T) {
 	renewed, err := c.Token(context.Background(), testUser)
 	if err != nil || renewed.AccessToken == first.AccessToken {
 		t.Fatalf("token not renewed past half its lifetime (err %v)", err)
+	}
+}
+
+// Streams reconnecting after a worker's death or an outage wait for the
+// token budget's free slots; a user action's token request is served before
+// them, however many wait, even when it needs the token a waiting stream
+// asked for (it shares that exchange, which then queues in turn).
+func TestStreamTokensNeverQueueAheadOfUserActions(t *testing.T) {
+	for _, tc := range []struct{ name, action string }{
+		{"another user", "user-action"},
+		{"a waiting stream's user", "stream-2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeSF(t)
+			cfg := testConfig(f)
+			cfg.TokenRequestsPerMinute = 120 // a burst of 12, then one every 500 ms
+			c, _ := newTestClient(t, cfg)
+			ctx := context.Background()
+			for i := range 12 {
+				if _, err := c.Token(ctx, fmt.Sprintf("burst-%d", i)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var wg sync.WaitGroup
+			for i := range 3 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					if _, err := c.streamToken(ctx, fmt.Sprintf("stream-%d", i)); err != nil {
+						t.Error(err)
+					}
+				}()
+			}
+			// The streams wait for the next slot (500 ms away); a user
+			// action that comes later still takes it. (On a loaded machine
+			// the streams may not be waiting yet; the action then comes
+			// first anyway.)
+			time.Sleep(100 * time.Millisecond)
+			if _, err := c.Token(ctx, tc.action); err != nil {
+				t.Fatal(err)
+			}
+			wg.Wait()
+
+			var order []string
+			for _, r := range f.requests(http.MethodPost, pathAuthenticatedToken) {
+				idt, _ := r.jsonBody(t)["customerIdentityToken"].(string)
+				claims := jwt.MapClaims{}
+				if _, _, err := jwt.NewParser().ParseUnverified(idt, claims); err != nil {
+					t.Fatal(err)
+				}
+				sub, _ := claims.GetSubject()
+				order = append(order, sub)
+			}
+			if len(order) < 15 || order[12] != tc.action {
+				t.Errorf("token requests after the burst: %v, want %q first", order[min(12, len(order)):], tc.action)
+			}
+		})
 	}
 }

@@ -15,7 +15,6 @@ import (
 	"crypto/rsa"
 
 	"golang.org/x/sync/singleflight"
-	"golang.org/x/time/rate"
 )
 
 const (
@@ -31,19 +30,19 @@ const (
 // Client speaks MIAW for one org and deployment, for any number of end users
 // (identified by the caller's userID). It is safe for concurrent use.
 type Client struct {
-	cfg     Config
-	base    string // BaseURL without trailing slash
-	orgID   string // 15-character org id sent on the wire
-	key     *rsa.PrivateKey
-	http    *http.Client // REST calls
-	stream  *http.Client // SSE: no overall timeout
-	log     *slog.Logger
-	now     func() time.Time
-	tokens  tokenCache
-	store   *tokenStore // nil without Config.TokenStoreDir
-	flight  singleflight.Group
-	limiter *rate.Limiter
-	stats   struct {
+	cfg    Config
+	base   string // BaseURL without trailing slash
+	orgID  string // 15-character org id sent on the wire
+	key    *rsa.PrivateKey
+	http   *http.Client // REST calls
+	stream *http.Client // SSE: no overall timeout
+	log    *slog.Logger
+	now    func() time.Time
+	tokens tokenCache
+	store  *tokenStore // nil without Config.TokenStoreDir
+	flight singleflight.Group
+	budget *tokenBudget
+	stats  struct {
 		tokenRequests, storedTokens, reconnects, malformed, skipped atomic.Int64
 	}
 }
@@ -95,9 +94,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	sc := *c.http
 	sc.Timeout = 0
 	c.stream = &sc
-	perMin := cfg.TokenRequestsPerMinute
-	burst := max(1, perMin/10) // burst + a minute of refill stays under perMin*1.1
-	c.limiter = rate.NewLimiter(rate.Limit(float64(perMin)/60), burst)
+	c.budget = newTokenBudget(cfg.TokenRequestsPerMinute)
 	if cfg.AuthMode == AuthVerified {
 		key, err := loadPrivateKey(cfg.PrivateKeyFile)
 		if err != nil {

@@ -52,7 +52,9 @@
 // does not extend expiry, so it is not our renewal mechanism. If a token has
 // no readable exp we assume 5 minutes. Renewals are single-flighted per user,
 // and all token calls share an org-wide rate limiter (TokenRequestsPerMinute,
-// default 180; Salesforce allows 200 per minute per org). Any call answered
+// default 180; Salesforce allows 200 per minute per org), in which a stream's
+// reconnect takes only a free slot and never queues ahead of a user action
+// (tokenbudget.go). Any call answered
 // 401 drops the token, mints a new one and is retried once. With
 // Config.TokenStoreDir, tokens are also kept sealed in a directory the
 // workers share, and a worker takes a valid stored token before minting one

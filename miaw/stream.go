@@ -79,7 +79,7 @@ func (c *Client) Stream(ctx context.Context, userID string, opts StreamOptions, 
 		if attempt > 0 {
 			c.stats.reconnects.Add(1)
 		}
-		tok, err := c.Token(ctx, userID)
+		tok, err := c.streamToken(ctx, userID)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
