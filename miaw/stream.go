@@ -303,7 +303,9 @@ func parseFrame(frame []byte) sseFrame {
 			// handled but the cursor stays where it was. The SSE spec
 			// likewise ignores ids containing NUL.
 			if ValidEventID(value) {
-				f.id, f.badID = value, false
+				// A copy: the id outlives the frame as the stream's cursor,
+				// and a substring would keep the whole frame alive.
+				f.id, f.badID = strings.Clone(value), false
 			} else {
 				f.id, f.badID = "", true
 			}
