@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -387,5 +388,50 @@ func TestStreamTokensNeverQueueAheadOfUserActions(t *testing.T) {
 				t.Errorf("token requests after the burst: %v, want %q first", order[min(12, len(order)):], tc.action)
 			}
 		})
+	}
+}
+
+// User actions that alone would use the whole token budget do not starve a
+// waiting stream: after a few of them have passed it, it takes its turn.
+func TestStreamTokenNotStarvedByUserActions(t *testing.T) {
+	f := newFakeSF(t)
+	cfg := testConfig(f)
+	cfg.TokenRequestsPerMinute = 240 // a burst of 24, then one every 250 ms
+	c, _ := newTestClient(t, cfg)
+	ctx := context.Background()
+	for i := range 24 {
+		if _, err := c.Token(ctx, fmt.Sprintf("burst-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	streamDone := make(chan error, 1)
+	go func() {
+		_, err := c.streamToken(ctx, "stream")
+		streamDone <- err
+	}()
+	// One user action after the other, each asking as soon as the last has
+	// its token: every free slot is wanted by a user action.
+	const actions = 8
+	for i := range actions {
+		if _, err := c.Token(ctx, fmt.Sprintf("action-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-streamDone; err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, r := range f.requests(http.MethodPost, pathAuthenticatedToken)[24:] {
+		idt, _ := r.jsonBody(t)["customerIdentityToken"].(string)
+		claims := jwt.MapClaims{}
+		if _, _, err := jwt.NewParser().ParseUnverified(idt, claims); err != nil {
+			t.Fatal(err)
+		}
+		sub, _ := claims.GetSubject()
+		order = append(order, sub)
+	}
+	at := slices.Index(order, "stream")
+	if at < 0 || at > foregroundShare+2 {
+		t.Errorf("token requests after the burst: %v, want the stream's within the first %d", order, foregroundShare+3)
 	}
 }

@@ -3,6 +3,7 @@ package miaw
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -11,15 +12,20 @@ import (
 // tokenBudget is the org's access-token budget (Salesforce allows 200 token
 // requests per minute per org), shared by two kinds of request. Foreground
 // ones (a user action: creating a conversation, sending) queue for the next
-// slot in order. Background ones (a stream's reconnect) take only a slot
-// that is free when they look, so they never queue ahead of a foreground
-// request: after a worker's death or an outage every stream reconnects at
-// once, and the users' actions must not wait behind them. A background
-// exchange that a foreground caller comes to share (the same user's token)
-// joins the queue at once.
+// slot in order. Background ones (a stream's reconnect) take a slot that is
+// free when they look, so they do not queue ahead of foreground requests:
+// after an outage that outlived the tokens every stream reconnects at once,
+// and the users' actions must not wait behind them. Yet never more than
+// foregroundShare foreground requests in a row pass a waiting background
+// one (it then takes the next slot in turn), so streams are not starved
+// when user actions alone would use the whole budget: it waits at most for
+// those and the requests already queued. A background exchange
+// that a foreground caller comes to share (the same user's token) joins the
+// queue at once.
 type tokenBudget struct {
 	limiter *rate.Limiter
 	turn    chan struct{} // held by the one background waiter polling limiter
+	served  atomic.Int64  // foreground slots granted
 
 	mu      sync.Mutex
 	waiting map[string]*backgroundWait // by user
@@ -41,8 +47,18 @@ func newTokenBudget(perMin int) *tokenBudget {
 	}
 }
 
+// foregroundShare is how many foreground requests may take a slot while a
+// background one holds its turn before it queues like them.
+const foregroundShare = 3
+
 // wait takes a slot for a foreground request, in turn.
-func (b *tokenBudget) wait(ctx context.Context) error { return b.limiter.Wait(ctx) }
+func (b *tokenBudget) wait(ctx context.Context) error {
+	if err := b.limiter.Wait(ctx); err != nil {
+		return err
+	}
+	b.served.Add(1)
+	return nil
+}
 
 // background registers a background exchange for user: promoted is closed
 // when a foreground caller needs the user's token (promote); done ends the
@@ -75,38 +91,39 @@ func (b *tokenBudget) promote(user string) {
 	}
 }
 
-// waitBackground takes a slot for a background request: only one free now
+// waitBackground takes a slot for a background request: one free now
 // (limiter.Wait would reserve a future slot, ahead of every later foreground
 // request). Until one is, it sleeps until the next is due and looks again;
-// background waiters take turns, so one of them at a time polls. Once
-// promoted it waits in the queue like a foreground request.
+// background waiters take turns, so one of them at a time polls. Promoted,
+// or passed by foregroundShare foreground requests, it waits in the queue.
 func (b *tokenBudget) waitBackground(ctx context.Context, promoted <-chan struct{}) error {
 	select {
 	case b.turn <- struct{}{}:
 	case <-promoted:
-		return b.wait(ctx)
+		return b.limiter.Wait(ctx)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+	defer func() { <-b.turn }()
+	passedFrom := b.served.Load()
 	for {
+		if b.served.Load()-passedFrom >= foregroundShare {
+			return b.limiter.Wait(ctx)
+		}
 		r := b.limiter.Reserve()
 		d := r.Delay()
 		if d == 0 {
-			<-b.turn
 			return nil
 		}
 		r.Cancel() // not ours yet: a foreground request may take it first
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
-			continue
 		case <-promoted:
 			t.Stop()
-			<-b.turn
-			return b.wait(ctx)
+			return b.limiter.Wait(ctx)
 		case <-ctx.Done():
 			t.Stop()
-			<-b.turn
 			return ctx.Err()
 		}
 	}
