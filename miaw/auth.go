@@ -266,6 +266,10 @@ const (
 	pathContinuationToken    = "/iamessage/api/v2/authorization/continuation-access-token"
 )
 
+// slowTokenWait is the wait for the token budget from which a token
+// exchange is logged: the cause of a delay that would otherwise be silent.
+const slowTokenWait = 2 * time.Second
+
 // mintToken exchanges a fresh identity JWT (or nothing, for guests) for an
 // access token, waiting for the token budget first: in its queue, or, for a
 // background exchange (promoted not nil), for a free slot.
@@ -295,8 +299,13 @@ func (c *Client) mintToken(ctx context.Context, userID string, promoted <-chan s
 	if promoted != nil {
 		wait = func(ctx context.Context) error { return c.budget.waitBackground(ctx, promoted) }
 	}
+	waitFrom := time.Now()
 	if err := wait(ctx); err != nil {
 		return nil, &Error{Op: "access token", Method: http.MethodPost, Endpoint: path, Err: err}
+	}
+	if waited := time.Since(waitFrom); waited >= slowTokenWait {
+		c.log.Info("miaw: access token waited for the org's token budget", "user", userID, "waited", waited.Round(time.Millisecond),
+			"stream", promoted != nil, "budget_per_minute", c.cfg.TokenRequestsPerMinute)
 	}
 	c.stats.tokenRequests.Add(1)
 	var out accessTokenResponse
