@@ -40,6 +40,7 @@ func main() {
 		killMax  = flag.Duration("kill-max", d.KillIntervalMax, "longest worker lifetime before a kill")
 		timeout  = flag.Duration("timeout", 30*time.Minute, "bound on the whole run")
 		tokenTTL = flag.Duration("token-ttl", faults.TokenTTL, "access-token lifetime the emulator grants (early expiry fault)")
+		ttlEvery = flag.Bool("token-ttl-every-token", false, "the early expiry hits every token, not each user's first only (needs more tokens than Salesforce's budget: an overload run)")
 		accept   = flag.Duration("accept-delay", 0, "diagnostic: delay before the agent accepts a queued conversation")
 		outage   = flag.Duration("webhook-outage", 0, "make the assistant's webhook refuse every delivery this long, from the start of the sessions")
 		worker   = flag.String("worker", "", "prebuilt worker binary (default: go build ./cmd/liveagent-worker)")
@@ -53,6 +54,7 @@ func main() {
 		wfCache  = flag.Int("workflow-cache", 0, "worker.workflow_cache_size (0 = the SDK default); below -sessions, sessions replay at their events")
 		nodeLog  = flag.String("cluster-log-level", "warn", "with -cluster: the Temporal nodes' log level (logs in the cluster directory, kept on failure)")
 		wLog     = flag.String("worker-log-level", "info", "the worker's log.level (worker.log in the work directory)")
+		tokenRPM = flag.Int("token-rpm", 200, "the worker's access-token budget per minute (Salesforce allows 200; more, against the emulator, keeps token waits out of the delays across kills)")
 	)
 	flag.Parse()
 
@@ -64,12 +66,14 @@ func main() {
 
 	f := soak.DefaultFaults(*seed)
 	f.TokenTTL = *tokenTTL
+	f.TokenTTLOnce = !*ttlEvery
 	opts := soak.Options{
 		Sessions: *sessions, Messages: *messages, Kills: *kills, Seed: *seed,
 		KillIntervalMin: *killMin, KillIntervalMax: *killMax, Timeout: *timeout,
 		AcceptDelay: *accept, WebhookOutage: *outage, Faults: &f, WorkerBinary: *worker, WorkDir: *workDir, Logger: logger,
 		TemporalAddress: *address, TemporalNamespace: *ns, NodeDownFor: *nodeDown,
 		HTTPS: *https, WorkflowCacheSize: *wfCache, WorkerLogLevel: *wLog,
+		TokenRequestsPerMinute: *tokenRPM,
 	}
 
 	if !*cluster {

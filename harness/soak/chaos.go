@@ -9,11 +9,10 @@ import (
 )
 
 const (
-	// expiryWindow is how long a worker incarnation lives while the soak
-	// waits for an SSE stream to reach its access token's expiry: the
-	// listener's heartbeat timeout (30s) for listeners of the killed
-	// incarnation to be retried, plus a full token lifetime, plus slack.
-	expiryWindowSlack = 45 * time.Second
+	// expireEvery is how often the soak expires every access token while it
+	// waits for a stream to end at its token's expiry (the worker may be
+	// down, holding no stream, when it does).
+	expireEvery = 5 * time.Second
 	// barrierWait bounds how long sessions wait for an expired stream once
 	// the required kills happened; the report then shows the missing fault.
 	barrierWait = 4 * time.Minute
@@ -25,16 +24,19 @@ const (
 // It also holds the barrier that keeps sessions open: the barrier opens
 // once opts.Kills kills happened and, when the emulator expires tokens early,
 // once at least one SSE stream actually ran into its token's expiry. Worker
-// kills cut every stream, so while the soak waits for that expiry the worker
-// lives long enough (a token lifetime plus the listener's retry delay) for
-// idle streams to expire; kills resume at random intervals afterwards, while
+// kills cut every stream, and each user's first token only is short-lived,
+// so once the kills are done the soak makes every token expire at once
+// (expireTokens; again every expireEvery until a stream ended so): every
+// stream reconnects and every user needs a new token together, as after an
+// outage that outlived the tokens. Kills go on at random intervals, while
 // sessions close.
 type chaosLoop struct {
-	opts    Options
-	proc    *workerProcess
-	barrier chan<- struct{}
-	expired func() bool // an SSE stream ended at token expiry
-	log     *slog.Logger
+	opts         Options
+	proc         *workerProcess
+	barrier      chan<- struct{}
+	expired      func() bool // an SSE stream ended at token expiry
+	expireTokens func()      // every access token expires now
+	log          *slog.Logger
 	// after, when set, holds back kills and the barrier until it closes
 	// (the cluster's server-side faults run first).
 	after <-chan struct{}
@@ -42,6 +44,7 @@ type chaosLoop struct {
 	rng      *mathrand.Rand
 	opened   bool
 	killedAt time.Time // when the required kills were reached
+	expireAt time.Time // when expireTokens last ran
 	// killsAtOpen is the kill count when the barrier opened.
 	killsAtOpen int
 
@@ -106,6 +109,11 @@ func (c *chaosLoop) maybeOpen() {
 		c.killedAt = time.Now()
 	}
 	if c.needExpiry() && time.Since(c.killedAt) < barrierWait {
+		if time.Since(c.expireAt) >= expireEvery {
+			c.expireAt = time.Now()
+			c.expireTokens()
+			c.log.Info("every access token expired at once")
+		}
 		return
 	}
 	close(c.barrier)
@@ -128,9 +136,6 @@ func (c *chaosLoop) lifetime() time.Duration {
 		// Sessions are closing now: kill soon so closing is tested under
 		// a crash too.
 		d = c.between(2*time.Second, c.opts.KillIntervalMin)
-	}
-	if !c.opened && c.opts.Kills > 0 && c.proc.counts().Kills >= c.opts.Kills && c.needExpiry() {
-		d = max(d, c.opts.Faults.TokenTTL+expiryWindowSlack)
 	}
 	return d
 }

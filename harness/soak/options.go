@@ -99,6 +99,12 @@ type Options struct {
 	// SDK default): below the session count, sessions keep leaving the
 	// worker's memory and replay their history at their next event.
 	WorkflowCacheSize int
+	// TokenRequestsPerMinute is the worker's
+	// salesforce.token_requests_per_minute (0 = 200, Salesforce's org
+	// budget). Above it (the emulator allows it), token waits leave the
+	// delays across kills: opening 200 sessions at once needs two minutes of
+	// Salesforce's budget.
+	TokenRequestsPerMinute int
 
 	// ModuleRoot is the directory of the liveagent go.mod, where ./cmd/liveagent-worker is
 	// built (default: found with `go env GOMOD`).
@@ -136,8 +142,11 @@ func DefaultOptions() Options {
 
 // DefaultFaults turns every emulator fault on at rates that keep a run
 // moving: every SSE stream is cut after 7 events, 10% of events are sent
-// twice, 3% of REST calls get a 503, 2% start a burst of three 429s, access
-// tokens expire after 20s and every event is delayed by 20ms.
+// twice, 3% of REST calls get a 503, 2% start a burst of three 429s, each
+// user's first access token expires after 20s and every event is delayed by
+// 20ms. Only the first: were every token to live 20 s, 200 users would need
+// 600 tokens a minute, three times Salesforce's budget, and every delay the
+// run measures would be a wait for a token.
 func DefaultFaults(seed int64) emulator.Faults {
 	return emulator.Faults{
 		DropStreamEvery: 7,
@@ -146,6 +155,7 @@ func DefaultFaults(seed int64) emulator.Faults {
 		ThrottleRate:    0.02,
 		ThrottleBurst:   3,
 		TokenTTL:        20 * time.Second,
+		TokenTTLOnce:    true,
 		EventDelay:      20 * time.Millisecond,
 		Seed:            seed,
 	}

@@ -20,6 +20,7 @@ type Report struct {
 	// worker's workflow cache size (0 = the SDK default).
 	Transport     string
 	WorkflowCache int
+	TokenRPM      int // the worker's token budget per minute, when not Salesforce's 200
 
 	// UserToAgent compares, per session, the end-user entries in the
 	// emulator transcript with what the user sent: the description (the
@@ -124,7 +125,11 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	if r.WorkflowCache > 0 {
 		cache = fmt.Sprint(r.WorkflowCache)
 	}
-	fmt.Fprintf(tw, "worker\t%s, workflow cache %s\n", r.Transport, cache)
+	tokens := ""
+	if r.TokenRPM > 0 && r.TokenRPM != 200 {
+		tokens = fmt.Sprintf(", token budget %d/min (Salesforce allows 200)", r.TokenRPM)
+	}
+	fmt.Fprintf(tw, "worker\t%s, workflow cache %s%s\n", r.Transport, cache, tokens)
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "\tuser→agent\tagent→user")
 	fmt.Fprintf(tw, "sent\t%d\t%d\n", r.UserSent, r.AgentSent)

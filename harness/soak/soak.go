@@ -175,6 +175,9 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	cfg.Salesforce.KeyID = soakKeyID
 	cfg.Salesforce.Issuer = soakIssuer
 	cfg.Salesforce.TokenRequestsPerMinute = 200
+	if opts.TokenRequestsPerMinute > 0 {
+		cfg.Salesforce.TokenRequestsPerMinute = opts.TokenRequestsPerMinute
+	}
 	// Each restarted worker takes the tokens of the one killed, as workers
 	// sharing a store do in production.
 	cfg.Salesforce.TokenStoreDir = filepath.Join(workDir, "tokens")
@@ -217,7 +220,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		go func() { defer chaosWG.Done(); faults.run(chaosCtx) }()
 	}
 	chaos := &chaosLoop{opts: opts, proc: proc, barrier: killsDone, log: log,
-		expired: func() bool { return emu.Stats().ExpiredStreams > 0 }}
+		expired: func() bool { return emu.Stats().ExpiredStreams > 0 }, expireTokens: emu.ExpireTokens}
 	if faults != nil {
 		chaos.after = faults.done
 	}
@@ -357,6 +360,7 @@ func (r *run) report(outcomes []*sessionOutcome) *Report {
 		AttachmentsSent:      2 * r.opts.Sessions,
 		Transport:            "emulator over plain HTTP (a connection per stream)",
 		WorkflowCache:        r.opts.WorkflowCacheSize,
+		TokenRPM:             r.opts.TokenRequestsPerMinute,
 	}
 	if r.opts.HTTPS {
 		rep.Transport = "emulator over HTTPS (streams share HTTP/2 connections)"

@@ -126,8 +126,12 @@ type Faults struct {
 	ThrottleRate    float64       // fraction of REST calls answered 429 with Retry-After: 1
 	ThrottleBurst   int           // when throttling, answer this many consecutive calls 429 (default 1)
 	TokenTTL        time.Duration // overrides TokenTTL (early expiry); streams end at expiry
-	EventDelay      time.Duration // delay before each SSE event is written
-	Seed            int64
+	// TokenTTLOnce limits the early expiry to each user's first token (later
+	// ones get Config.TokenTTL): every user meets one expiry, and a run of
+	// many users does not need more tokens than Salesforce's budget allows.
+	TokenTTLOnce bool
+	EventDelay   time.Duration // delay before each SSE event is written
+	Seed         int64
 }
 
 // ScriptedAgent is an automatic agent: it accepts every waiting conversation
@@ -230,9 +234,9 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// tokenTTL is the effective access-token lifetime.
-func (c *Config) tokenTTL() time.Duration {
-	if c.Faults.TokenTTL > 0 {
+// tokenTTL is the lifetime of a user's nth access token.
+func (c *Config) tokenTTL(nth int) time.Duration {
+	if c.Faults.TokenTTL > 0 && (nth == 1 || !c.Faults.TokenTTLOnce) {
 		return c.Faults.TokenTTL
 	}
 	return c.TokenTTL

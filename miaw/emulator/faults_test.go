@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/liveagent-bridge/liveagent/miaw"
 )
 
@@ -93,5 +94,37 @@ func TestFaultEarlyTokenExpiryAndDelay(t *testing.T) {
 	st.waitEnd() // well before the configured hour
 	if r := e.api("GET", "/conversation/list", tok, nil); r.status != 401 || r.errMessage(t) != "Jwt is expired" {
 		t.Fatalf("after early expiry: %d %s", r.status, r.body)
+	}
+}
+
+// With TokenTTLOnce the early expiry hits each user's first token only.
+func TestFaultEarlyTokenExpiryOncePerUser(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.TokenTTL = time.Hour
+		c.Faults.TokenTTL = 2 * time.Second
+		c.Faults.TokenTTLOnce = true
+	})
+	first := e.verifiedToken("once@example.com")
+	second := e.verifiedToken("once@example.com")
+	other := e.verifiedToken("other@example.com")
+	expiry := func(tok string) time.Duration {
+		claims := jwt.MapClaims{}
+		if _, _, err := jwt.NewParser().ParseUnverified(tok, claims); err != nil {
+			t.Fatal(err)
+		}
+		exp, err := claims.GetExpirationTime()
+		if err != nil || exp == nil {
+			t.Fatalf("token has no exp: %v", err)
+		}
+		return time.Until(exp.Time)
+	}
+	if d := expiry(first); d > 3*time.Second {
+		t.Errorf("first token lives %s, want the early expiry", d)
+	}
+	if d := expiry(second); d < 50*time.Minute {
+		t.Errorf("second token lives %s, want the configured hour", d)
+	}
+	if d := expiry(other); d > 3*time.Second {
+		t.Errorf("another user's first token lives %s, want the early expiry", d)
 	}
 }

@@ -327,7 +327,7 @@ func (s *Server) issueOAuthToken() (string, error) {
 			delete(s.oauthTokens, k)
 		}
 	}
-	s.oauthTokens[oauthTokenKey(tok)] = now.Add(s.cfg.tokenTTL())
+	s.oauthTokens[oauthTokenKey(tok)] = now.Add(s.cfg.tokenTTL(1))
 	return tok, nil
 }
 

@@ -152,6 +152,8 @@ type accessClaims struct {
 	Deploy   string `json:"esDeveloperName"`
 	ClientID string `json:"clientId"`
 	AuthMode string `json:"authMode"`
+	// Generation is the emulator's token generation at issue (ExpireTokens).
+	Generation int64 `json:"emulatorGeneration,omitempty"`
 }
 
 // issueAccessToken signs an access token for subject expiring at exp.
@@ -166,6 +168,7 @@ func (s *Server) issueAccessToken(subject, authMode string, exp time.Time) (stri
 			ID:        newUUID(),
 		},
 		OrgID: s.cfg.OrgID, Deploy: s.cfg.DeploymentName, ClientID: newUUID(), AuthMode: authMode,
+		Generation: s.tokenGeneration.Load(),
 	}
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.hmacKey)
 	if err != nil {
@@ -188,6 +191,9 @@ func (s *Server) parseAccessToken(raw string) (*accessClaims, error) {
 			return nil, errJwtExpired
 		}
 		return nil, errors.New("Unauthorized")
+	}
+	if c.Generation < s.tokenGeneration.Load() {
+		return nil, errJwtExpired
 	}
 	s.mu.Lock()
 	_, revoked := s.revoked[c.ID]

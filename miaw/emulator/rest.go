@@ -151,7 +151,7 @@ func (s *Server) handleUnauthToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	subject := "v2/iamessage/UNAUTH/NA/uid:" + newUUID()
-	s.writeToken(w, subject, "UnAuth", req.DeviceID, time.Now().Add(s.cfg.tokenTTL()))
+	s.writeToken(w, subject, "UnAuth", req.DeviceID)
 }
 
 func (s *Server) handleAuthToken(w http.ResponseWriter, r *http.Request) {
@@ -170,7 +170,7 @@ func (s *Server) handleAuthToken(w http.ResponseWriter, r *http.Request) {
 	sub, err := s.verifyIdentityToken(req.CustomerIdentityToken)
 	if err != nil && s.cfg.AnonymousOnVerificationFailure {
 		s.log.Info("customer identity token rejected; answering with an anonymous subject", "reason", err.Error())
-		s.writeToken(w, "v2/iamessage/ANON/NA/uid:"+newUUID(), "UnAuth", req.DeviceID, time.Now().Add(s.cfg.tokenTTL()))
+		s.writeToken(w, "v2/iamessage/ANON/NA/uid:"+newUUID(), "UnAuth", req.DeviceID)
 		return
 	}
 	if err != nil {
@@ -179,11 +179,17 @@ func (s *Server) handleAuthToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	subject := "v2/iamessage/AUTH/" + s.cfg.KeysetName + "/uid:" + sub
-	s.writeToken(w, subject, "Auth", req.DeviceID, time.Now().Add(s.cfg.tokenTTL()))
+	s.writeToken(w, subject, "Auth", req.DeviceID)
 }
 
-func (s *Server) writeToken(w http.ResponseWriter, subject, authMode, deviceID string, exp time.Time) {
-	tok, err := s.issueAccessToken(subject, authMode, exp)
+func (s *Server) writeToken(w http.ResponseWriter, subject, authMode, deviceID string) {
+	s.mu.Lock()
+	u := s.userLocked(subject)
+	u.tokens++
+	ttl := s.cfg.tokenTTL(u.tokens)
+	last := s.lastEventIDLocked(subject)
+	s.mu.Unlock()
+	tok, err := s.issueAccessToken(subject, authMode, time.Now().Add(ttl))
 	if err != nil {
 		writeError(w, http.StatusInternalServerError, "Internal Server Error")
 		return
@@ -191,10 +197,6 @@ func (s *Server) writeToken(w http.ResponseWriter, subject, authMode, deviceID s
 	if deviceID == "" {
 		deviceID = newUUID()
 	}
-	s.mu.Lock()
-	s.userLocked(subject)
-	last := s.lastEventIDLocked(subject)
-	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{
 		"accessToken": tok,
 		"lastEventId": last,

@@ -61,12 +61,34 @@ type Server struct {
 	stats   statCounters
 	// faultsPaused suspends REST and SSE fault injection (PauseFaults).
 	faultsPaused atomic.Bool
+	// tokenGeneration is the generation of the access tokens issued now;
+	// ExpireTokens moves it on, and older tokens answer "Jwt is expired".
+	tokenGeneration atomic.Int64
 }
 
 // PauseFaults suspends (true) or resumes (false) the injected REST errors,
 // throttling and SSE drops, duplicates and delays, e.g. so a test can time
 // another fault on its own. Tokens keep Faults.TokenTTL.
 func (s *Server) PauseFaults(paused bool) { s.faultsPaused.Store(paused) }
+
+// ExpireTokens makes every access token issued so far expire now, as if
+// each had reached its end at once (an outage that outlived the tokens, or
+// an org's session settings changed): open streams end (counted as
+// ExpiredStreams) and every call with an older token gets 401 "Jwt is
+// expired", so every client mints a new one at the same time.
+func (s *Server) ExpireTokens() {
+	s.tokenGeneration.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range s.users {
+		for sub := range u.subs {
+			if !sub.kicked {
+				s.stats.expiredStreams.Add(1)
+			}
+			sub.kickLocked()
+		}
+	}
+}
 
 // Stats are counters of what the emulator did since New.
 type Stats struct {

@@ -268,3 +268,26 @@ func TestRevokeEndsStream(t *testing.T) {
 	}
 	st.waitEnd()
 }
+
+// ExpireTokens ends every open stream at once and answers every older
+// token "Jwt is expired"; a token minted afterwards works.
+func TestExpireTokensEndsStreamsAndOlderTokens(t *testing.T) {
+	e := newEnv(t, nil) // tokens live an hour
+	tok, _ := e.guestToken()
+	st := e.openStream(tok, "", "")
+	if st.status != 200 {
+		t.Fatal(st.status)
+	}
+	e.s.ExpireTokens()
+	st.waitEnd()
+	if got := e.s.Stats().ExpiredStreams; got != 1 {
+		t.Fatalf("ExpiredStreams = %d, want 1", got)
+	}
+	if r := e.api("GET", "/conversation/list", tok, nil); r.status != 401 || r.errMessage(t) != "Jwt is expired" {
+		t.Fatalf("older token after ExpireTokens: %d %s", r.status, r.body)
+	}
+	fresh, _ := e.guestToken()
+	if r := e.api("GET", "/conversation/list", fresh, nil); r.status != 200 {
+		t.Fatalf("token minted after ExpireTokens: %d %s", r.status, r.body)
+	}
+}

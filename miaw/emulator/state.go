@@ -35,6 +35,7 @@ type user struct {
 	ring    []*sseEvent
 	subs    map[*subscriber]struct{}
 	convIDs []string
+	tokens  int // access tokens issued
 }
 
 // sseEvent is one event as written on the stream.
