@@ -118,9 +118,11 @@
 // Faults injects dropped streams (DropStreamEvery), duplicate events
 // (DuplicateRate, same id twice), delayed events (EventDelay), 503 and 429
 // answers to REST calls (ErrorRate, ThrottleRate with Retry-After: 1 and
-// ThrottleBurst) and early token expiry (TokenTTL), all from one RNG seeded
-// with Seed and all counted in Stats. The control API, the console and file
-// downloads are never faulted.
+// ThrottleBurst) and early token expiry (TokenTTL; with TokenTTLOnce, for
+// each user's first token only), all from one RNG seeded with Seed and all
+// counted in Stats. Server.ExpireTokens makes every token issued so far
+// expire at once. The control API, the console and file downloads are never
+// faulted.
 //
 // # Use in tests
 //
