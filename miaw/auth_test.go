@@ -374,16 +374,7 @@ func TestStreamTokensNeverQueueAheadOfUserActions(t *testing.T) {
 			}
 			wg.Wait()
 
-			var order []string
-			for _, r := range f.requests(http.MethodPost, pathAuthenticatedToken) {
-				idt, _ := r.jsonBody(t)["customerIdentityToken"].(string)
-				claims := jwt.MapClaims{}
-				if _, _, err := jwt.NewParser().ParseUnverified(idt, claims); err != nil {
-					t.Fatal(err)
-				}
-				sub, _ := claims.GetSubject()
-				order = append(order, sub)
-			}
+			order := tokenOrder(t, f)
 			if len(order) < 15 || order[12] != tc.action {
 				t.Errorf("token requests after the burst: %v, want %q first", order[min(12, len(order)):], tc.action)
 			}
@@ -420,8 +411,18 @@ func TestStreamTokenNotStarvedByUserActions(t *testing.T) {
 	if err := <-streamDone; err != nil {
 		t.Fatal(err)
 	}
+	order := tokenOrder(t, f)[24:]
+	at := slices.Index(order, "stream")
+	if at < 0 || at > foregroundShare+2 {
+		t.Errorf("token requests after the burst: %v, want the stream's within the first %d", order, foregroundShare+3)
+	}
+}
+
+// tokenOrder is the users of f's access-token requests, in arrival order.
+func tokenOrder(t *testing.T, f *fakeSF) []string {
+	t.Helper()
 	var order []string
-	for _, r := range f.requests(http.MethodPost, pathAuthenticatedToken)[24:] {
+	for _, r := range f.requests(http.MethodPost, pathAuthenticatedToken) {
 		idt, _ := r.jsonBody(t)["customerIdentityToken"].(string)
 		claims := jwt.MapClaims{}
 		if _, _, err := jwt.NewParser().ParseUnverified(idt, claims); err != nil {
@@ -430,8 +431,5 @@ func TestStreamTokenNotStarvedByUserActions(t *testing.T) {
 		sub, _ := claims.GetSubject()
 		order = append(order, sub)
 	}
-	at := slices.Index(order, "stream")
-	if at < 0 || at > foregroundShare+2 {
-		t.Errorf("token requests after the burst: %v, want the stream's within the first %d", order, foregroundShare+3)
-	}
+	return order
 }
