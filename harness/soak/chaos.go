@@ -2,6 +2,7 @@ package soak
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	mathrand "math/rand"
 	"sync"
@@ -68,30 +69,61 @@ func (c *chaosLoop) recordKill(now time.Time) {
 		sentFrom: now.Add(-killWindow), sentTo: now.Add(faultSettle)})
 }
 
-// workerKillDelayBound is how long a worker's death may delay a message:
-// another worker resumes its streams within it. The report does not fail a
-// run on it (a loaded machine may miss it); a run that misses it keeps the
-// history of the session that waited longest.
+// workerKillDelayBound is how long one worker's death may delay a message:
+// another worker resumes its streams and its activities within it. The
+// report does not fail a run on it (a loaded machine may miss it); a run
+// whose message that met one kill only took longer keeps that session's
+// history.
 const workerKillDelayBound = 15 * time.Second
 
-// slowestKill returns the kill with the longest delay; false when there
-// were none.
-func slowestKill(kills []FaultDelay) (FaultDelay, bool) {
+// slowestKillAlone returns the kill with the longest delay of a message that
+// met it only; false when there was none.
+func slowestKillAlone(kills []FaultDelay) (FaultDelay, bool) {
 	var worst FaultDelay
 	for _, k := range kills {
-		if k.MaxDelay > worst.MaxDelay {
+		if k.MaxDelayAlone > worst.MaxDelayAlone {
 			worst = k
 		}
 	}
-	return worst, worst.slowestUser != ""
+	return worst, worst.slowestAloneUser != ""
 }
 
-// killDelays measures every kill's delays.
+// killDelays measures every kill's delays, and those of the messages that
+// met that kill only.
 func (c *chaosLoop) killDelays(outcomes []*sessionOutcome) []FaultDelay {
 	c.mu.Lock()
 	kills := append([]FaultDelay(nil), c.kills...)
 	c.mu.Unlock()
-	return measureDelays(kills, outcomes)
+	kills = measureDelays(kills, outcomes)
+	for i := range kills {
+		k := &kills[i]
+		for _, o := range outcomes {
+			o.sentMu.Lock()
+			for _, t := range o.timings {
+				if t.sent.Before(k.sentFrom) || !t.sent.Before(k.sentTo) || t.arrived.Before(k.Start) || otherKillDuring(kills, i, t) {
+					continue
+				}
+				if d := t.arrived.Sub(t.sent); d > k.MaxDelayAlone {
+					k.MaxDelayAlone, k.slowestAloneUser = d, o.userID
+					k.SlowestAlone = fmt.Sprintf("%q of %s, sent at %+.1fs, arrived at %+.1fs",
+						t.token, o.userID, t.sent.Sub(k.Start).Seconds(), t.arrived.Sub(k.Start).Seconds())
+				}
+			}
+			o.sentMu.Unlock()
+		}
+	}
+	return kills
+}
+
+// otherKillDuring reports whether a kill other than kills[i] happened
+// while t was in flight (or within killWindow before it was sent).
+func otherKillDuring(kills []FaultDelay, i int, t msgTiming) bool {
+	for j, k := range kills {
+		if j != i && !k.Start.Before(t.sent.Add(-killWindow)) && !k.Start.After(t.arrived) {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *chaosLoop) needExpiry() bool { return c.opts.Faults.TokenTTL > 0 && !c.expired() }

@@ -53,11 +53,18 @@ type FaultDelay struct {
 	// Slowest describes the slowest message: what, and when it was sent and
 	// arrived relative to the fault.
 	Slowest string
+	// MaxDelayAlone and SlowestAlone are, for a worker kill, the same for
+	// the messages whose flight saw this kill and no other: a message in
+	// flight across several kills adds their costs, so these are what one
+	// worker's death costs.
+	MaxDelayAlone time.Duration
+	SlowestAlone  string
 
 	// sentFrom and sentTo bound the send times the window counts.
 	sentFrom, sentTo time.Time
-	// slowestUser is the user of the slowest message.
-	slowestUser string
+	// slowestUser and slowestAloneUser are the users of the slowest
+	// messages.
+	slowestUser, slowestAloneUser string
 }
 
 // OK reports whether the fault was repaired and stayed within its bound.

@@ -1,6 +1,7 @@
 package soak
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -46,5 +47,33 @@ func TestKillDelaySummaryNamesTheWorstKill(t *testing.T) {
 	want := "7 messages in flight across 2 kills, longest 11.5s (kill at +40s; b)"
 	if got != want {
 		t.Fatalf("summary = %q, want %q", got, want)
+	}
+}
+
+// A message in flight across two kills adds their costs; the delay of one
+// kill alone counts only the messages that met no other.
+func TestKillDelaysSeparateMessagesThatMetOneKillOnly(t *testing.T) {
+	t0 := time.Now()
+	c := &chaosLoop{}
+	c.recordKill(t0)
+	c.recordKill(t0.Add(10 * time.Second))
+	o := &sessionOutcome{userID: "u", timings: []msgTiming{
+		{token: "both", sent: t0.Add(-time.Second), arrived: t0.Add(24 * time.Second)},       // met both kills: 25 s
+		{token: "first", sent: t0.Add(-2 * time.Second), arrived: t0.Add(6 * time.Second)},   // met the first only: 8 s
+		{token: "second", sent: t0.Add(12 * time.Second), arrived: t0.Add(15 * time.Second)}, // met the second only: 3 s
+	}}
+	kills := c.killDelays([]*sessionOutcome{o})
+	if len(kills) != 2 {
+		t.Fatalf("%d kills", len(kills))
+	}
+	if kills[0].MaxDelay != 25*time.Second || kills[0].MaxDelayAlone != 8*time.Second {
+		t.Errorf("first kill: longest %s, alone %s; want 25s and 8s", kills[0].MaxDelay, kills[0].MaxDelayAlone)
+	}
+	if kills[1].MaxDelayAlone != 3*time.Second {
+		t.Errorf("second kill alone: %s, want 3s", kills[1].MaxDelayAlone)
+	}
+	a, ok := slowestKillAlone(kills)
+	if !ok || a.MaxDelayAlone != 8*time.Second || !strings.Contains(a.SlowestAlone, `"first"`) {
+		t.Errorf("slowest alone: %+v", a)
 	}
 }

@@ -64,8 +64,9 @@ type Report struct {
 	ClusterFaults         []FaultDelay
 	ClusterFaultsRequired bool
 	// WorkerKillDelays are the worker SIGKILLs, each with the longest delay
-	// of a message in flight (reported, not bounded: with one worker the
-	// next starts after a random pause, and a loaded machine stretches it).
+	// of a message in flight, and of one that met no other kill (reported,
+	// not bounded: with one worker the next starts after a random pause,
+	// and a loaded machine stretches it).
 	WorkerKillDelays []FaultDelay
 
 	Duration time.Duration
@@ -262,6 +263,11 @@ func killDelaySummary(kills []FaultDelay) string {
 		}
 	}
 	k := kills[worst]
-	return fmt.Sprintf("%d messages in flight across %d kills, longest %s (kill at +%s; %s)",
+	line := fmt.Sprintf("%d messages in flight across %d kills, longest %s (kill at +%s; %s)",
 		n, len(kills), k.MaxDelay.Round(time.Millisecond), k.Offset.Round(time.Second), k.Slowest)
+	if a, ok := slowestKillAlone(kills); ok {
+		line += fmt.Sprintf("; of those that met one kill only, longest %s (kill at +%s; %s)",
+			a.MaxDelayAlone.Round(time.Millisecond), a.Offset.Round(time.Second), a.SlowestAlone)
+	}
+	return line
 }

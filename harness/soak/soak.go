@@ -266,11 +266,11 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	for i, k := range rep.WorkerKillDelays {
 		rep.WorkerKillDelays[i].Offset = k.Start.Sub(began)
 	}
-	if k, ok := slowestKill(rep.WorkerKillDelays); ok && k.MaxDelay > workerKillDelayBound {
+	if k, ok := slowestKillAlone(rep.WorkerKillDelays); ok && k.MaxDelayAlone > workerKillDelayBound {
 		// The evidence of a takeover slower than the bound the bridge aims
 		// at: the history of the session that waited longest.
-		if path, err := dumpHistory(ctx, tc, r.historyDir, workflows.WorkflowID(k.slowestUser)); err == nil {
-			log.Info("history of the session slowest across a worker kill saved", "delay", k.MaxDelay, "path", path)
+		if path, err := dumpHistory(ctx, tc, r.historyDir, workflows.WorkflowID(k.slowestAloneUser)); err == nil {
+			log.Info("history of the session slowest across one worker kill saved", "delay", k.MaxDelayAlone, "path", path)
 			keepDir = true
 		}
 	}
