@@ -100,7 +100,7 @@ func (c *chaosLoop) killDelays(outcomes []*sessionOutcome) []FaultDelay {
 		for _, o := range outcomes {
 			o.sentMu.Lock()
 			for _, t := range o.timings {
-				if t.sent.Before(k.sentFrom) || !t.sent.Before(k.sentTo) || t.arrived.Before(k.Start) || otherKillDuring(kills, i, t) {
+				if !k.delays(t) || otherKillDuring(kills, i, t) {
 					continue
 				}
 				if d := t.arrived.Sub(t.sent); d > k.MaxDelayAlone {

@@ -67,6 +67,12 @@ type FaultDelay struct {
 	slowestUser, slowestAloneUser string
 }
 
+// delays reports whether t counts in f's window: sent within it, arrived
+// after the fault began.
+func (f FaultDelay) delays(t msgTiming) bool {
+	return !t.sent.Before(f.sentFrom) && t.sent.Before(f.sentTo) && !t.arrived.Before(f.Start)
+}
+
 // OK reports whether the fault was repaired and stayed within its bound.
 func (f FaultDelay) OK() bool {
 	return f.RepairError == "" && (f.Bound == 0 || f.MaxDelay <= f.Bound)
@@ -161,7 +167,7 @@ func measureDelays(faults []FaultDelay, outcomes []*sessionOutcome) []FaultDelay
 		for _, o := range outcomes {
 			o.sentMu.Lock()
 			for _, t := range o.timings {
-				if t.sent.Before(fd.sentFrom) || !t.sent.Before(fd.sentTo) || t.arrived.Before(fd.Start) {
+				if !fd.delays(t) {
 					continue
 				}
 				fd.Messages++
