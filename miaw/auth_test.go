@@ -344,16 +344,8 @@ func TestStreamTokensNeverQueueAheadOfUserActions(t *testing.T) {
 		{"a waiting stream's user", "stream-2"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeSF(t)
-			cfg := testConfig(f)
-			cfg.TokenRequestsPerMinute = 120 // a burst of 12, then one every 500 ms
-			c, _ := newTestClient(t, cfg)
+			c, f := exhaustedBudgetClient(t, 120) // then one token every 500 ms
 			ctx := context.Background()
-			for i := range 12 {
-				if _, err := c.Token(ctx, fmt.Sprintf("burst-%d", i)); err != nil {
-					t.Fatal(err)
-				}
-			}
 			var wg sync.WaitGroup
 			for i := range 3 {
 				wg.Add(1)
@@ -385,16 +377,8 @@ func TestStreamTokensNeverQueueAheadOfUserActions(t *testing.T) {
 // User actions that alone would use the whole token budget do not starve a
 // waiting stream: after a few of them have passed it, it takes its turn.
 func TestStreamTokenNotStarvedByUserActions(t *testing.T) {
-	f := newFakeSF(t)
-	cfg := testConfig(f)
-	cfg.TokenRequestsPerMinute = 240 // a burst of 24, then one every 250 ms
-	c, _ := newTestClient(t, cfg)
+	c, f := exhaustedBudgetClient(t, 240) // then one token every 250 ms
 	ctx := context.Background()
-	for i := range 24 {
-		if _, err := c.Token(ctx, fmt.Sprintf("burst-%d", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	streamDone := make(chan error, 1)
 	go func() {
 		_, err := c.streamToken(ctx, "stream")
@@ -432,4 +416,20 @@ func tokenOrder(t *testing.T, f *fakeSF) []string {
 		order = append(order, sub)
 	}
 	return order
+}
+
+// exhaustedBudgetClient is a client with a token budget of perMin whose
+// burst (a tenth of it) is used up: its next token waits for the next slot.
+func exhaustedBudgetClient(t *testing.T, perMin int) (*Client, *fakeSF) {
+	t.Helper()
+	f := newFakeSF(t)
+	cfg := testConfig(f)
+	cfg.TokenRequestsPerMinute = perMin
+	c, _ := newTestClient(t, cfg)
+	for i := range perMin / 10 {
+		if _, err := c.Token(context.Background(), fmt.Sprintf("burst-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c, f
 }
