@@ -57,6 +57,10 @@ type Report struct {
 	// Faults are the emulator's counters (requests, faults injected per
 	// kind, tokens, streams, events), flattened from emulator.Stats.
 	Faults map[string]int64
+	// TokenExpiryRequired says the emulator expired tokens early: then at
+	// least one stream must have ended at its token's expiry
+	// (Faults[expiredStreamsCounter]), or the fault was never exercised.
+	TokenExpiryRequired bool
 
 	// ClusterFaults are the server-side faults of a run on a cluster, with
 	// the longest delay of a message in flight during each;
@@ -87,9 +91,14 @@ func (r *Report) OK() bool {
 		r.SessionsEnded == r.Sessions && r.SFClosed == r.Sessions && r.ClosedNotices == r.Sessions &&
 		r.WebhookBadSignatures == 0 && r.WebhookMalformed == 0 &&
 		r.WorkerKills >= r.KillsRequired && r.WorkerCrashes == 0 &&
+		(!r.TokenExpiryRequired || r.Faults[expiredStreamsCounter] > 0) &&
 		r.clusterFaultsOK() &&
 		len(r.Problems) == 0
 }
+
+// expiredStreamsCounter is the emulator counter of streams ended at their
+// token's expiry (emulator.Stats.ExpiredStreams).
+const expiredStreamsCounter = "ExpiredStreams"
 
 func (r *Report) clusterFaultsOK() bool {
 	if r.ClusterFaultsRequired && len(r.ClusterFaults) != 3 {
@@ -144,6 +153,9 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	fmt.Fprintf(tw, "attachments\t%d/%d intact, exactly once\n", r.AttachmentsOK, r.AttachmentsSent)
 	fmt.Fprintf(tw, "worker\t%d SIGKILLs (required ≥ %d), %d starts, %d unexpected exits\n",
 		r.WorkerKills, r.KillsRequired, r.WorkerStarts, r.WorkerCrashes)
+	if r.TokenExpiryRequired && r.Faults[expiredStreamsCounter] == 0 {
+		fmt.Fprintf(tw, "token expiry\tno stream ended at its token's expiry (required: the fault was never exercised)\n")
+	}
 	if line := killDelaySummary(r.WorkerKillDelays); line != "" {
 		fmt.Fprintf(tw, "delays across kills\t%s\n", line)
 	}

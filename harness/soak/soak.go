@@ -392,5 +392,6 @@ func (r *run) report(outcomes []*sessionOutcome) *Report {
 	rep.WebhookMalformed, rep.WebhookKeyMismatches = hc.Malformed, hc.KeyMismatches
 	rep.WebhookOutageRefusals = hc.OutageRefusals
 	rep.Faults = flattenCounters(r.emu.Stats())
+	rep.TokenExpiryRequired = r.opts.Faults != nil && r.opts.Faults.TokenTTL > 0
 	return rep
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/liveagent-bridge/liveagent/activities"
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
@@ -118,6 +119,12 @@ func TestReportOK(t *testing.T) {
 	if !clean.OK() {
 		t.Fatalf("clean report not OK:\n%s", &clean)
 	}
+	expired := clean
+	expired.TokenExpiryRequired = true
+	expired.Faults = flattenCounters(emulator.Stats{ExpiredStreams: 1})
+	if !expired.OK() {
+		t.Fatalf("report with the required token expiry not OK:\n%s", &expired)
+	}
 	for name, spoil := range map[string]func(r *Report){
 		"lost":            func(r *Report) { r.UserToAgent.Lost = 1 },
 		"duplicated":      func(r *Report) { r.AgentToUser.Duplicated = 1 },
@@ -131,6 +138,9 @@ func TestReportOK(t *testing.T) {
 		"bad signature":   func(r *Report) { r.WebhookBadSignatures = 1 },
 		"problem":         func(r *Report) { r.Problems = []string{"x"} },
 		"not all started": func(r *Report) { r.SessionsStarted = 1 },
+		"token expiry never exercised": func(r *Report) {
+			r.TokenExpiryRequired, r.Faults = true, map[string]int64{expiredStreamsCounter: 0}
+		},
 	} {
 		r := clean
 		spoil(&r)
