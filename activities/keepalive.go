@@ -41,7 +41,7 @@ func (k *keepAliveInbound) ExecuteActivity(ctx context.Context, in *interceptor.
 	if info.IsLocalActivity || info.HeartbeatTimeout <= 0 || workflows.HeartbeatsOwnDetails(info.ActivityType.Name) {
 		return k.Next.ExecuteActivity(ctx, in)
 	}
-	done := make(chan struct{})
+	beating, stop := context.WithCancel(ctx) // ends with the attempt
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
@@ -49,9 +49,7 @@ func (k *keepAliveInbound) ExecuteActivity(ctx context.Context, in *interceptor.
 		defer t.Stop()
 		for {
 			select {
-			case <-done:
-				return
-			case <-ctx.Done():
+			case <-beating.Done():
 				return
 			case <-t.C:
 				activity.RecordHeartbeat(ctx)
@@ -59,7 +57,7 @@ func (k *keepAliveInbound) ExecuteActivity(ctx context.Context, in *interceptor.
 		}
 	}()
 	defer func() {
-		close(done)
+		stop()
 		<-stopped // no heartbeat after the attempt returned
 	}()
 	return k.Next.ExecuteActivity(ctx, in)

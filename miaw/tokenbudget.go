@@ -75,8 +75,8 @@ func (b *tokenBudget) background(user string) (promoted <-chan struct{}, done fu
 	return w.promoted, func() {
 		b.mu.Lock()
 		defer b.mu.Unlock()
-		if w.refs--; w.refs == 0 && b.waiting[user] == w {
-			delete(b.waiting, user)
+		if w.refs--; w.refs == 0 {
+			delete(b.waiting, user) // w: an entry leaves the map only here
 		}
 	}
 }
