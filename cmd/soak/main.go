@@ -54,7 +54,7 @@ func main() {
 		wfCache  = flag.Int("workflow-cache", 0, "worker.workflow_cache_size (0 = the SDK default); below -sessions, sessions replay at their events")
 		nodeLog  = flag.String("cluster-log-level", "warn", "with -cluster: the Temporal nodes' log level (logs in the cluster directory, kept on failure)")
 		wLog     = flag.String("worker-log-level", "info", "the worker's log.level (worker.log in the work directory)")
-		tokenRPM = flag.Int("token-rpm", 200, "the worker's access-token budget per minute (Salesforce allows 200; more, against the emulator, keeps token waits out of the delays across kills)")
+		tokenRPM = flag.Int("token-rpm", soak.SalesforceTokenBudget, "the worker's access-token budget per minute (Salesforce allows 200; more, against the emulator, keeps token waits out of the delays across kills)")
 	)
 	flag.Parse()
 

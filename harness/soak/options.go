@@ -100,8 +100,7 @@ type Options struct {
 	// worker's memory and replay their history at their next event.
 	WorkflowCacheSize int
 	// TokenRequestsPerMinute is the worker's
-	// salesforce.token_requests_per_minute (0 = 200, Salesforce's org
-	// budget). Above it (the emulator allows it), token waits leave the
+	// salesforce.token_requests_per_minute (0 = SalesforceTokenBudget). Above it (the emulator allows it), token waits leave the
 	// delays across kills: opening 200 sessions at once needs two minutes of
 	// Salesforce's budget.
 	TokenRequestsPerMinute int
@@ -139,6 +138,10 @@ func DefaultOptions() Options {
 		Timeout:            20 * time.Minute,
 	}
 }
+
+// SalesforceTokenBudget is the access-token requests a minute Salesforce
+// allows an org: the soak's default budget.
+const SalesforceTokenBudget = 200
 
 // DefaultFaults turns every emulator fault on at rates that keep a run
 // moving: every SSE stream is cut after 7 events, 10% of events are sent
@@ -207,6 +210,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxNodeLossDelay == 0 {
 		o.MaxNodeLossDelay = 15 * time.Second
+	}
+	if o.TokenRequestsPerMinute == 0 {
+		o.TokenRequestsPerMinute = SalesforceTokenBudget
 	}
 	if o.TemporalNamespace == "" {
 		o.TemporalNamespace = "default"

@@ -20,7 +20,7 @@ type Report struct {
 	// worker's workflow cache size (0 = the SDK default).
 	Transport     string
 	WorkflowCache int
-	TokenRPM      int // the worker's token budget per minute, when not Salesforce's 200
+	TokenRPM      int // the worker's token budget per minute
 
 	// UserToAgent compares, per session, the end-user entries in the
 	// emulator transcript with what the user sent: the description (the
@@ -136,8 +136,8 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 		cache = fmt.Sprint(r.WorkflowCache)
 	}
 	tokens := ""
-	if r.TokenRPM > 0 && r.TokenRPM != 200 {
-		tokens = fmt.Sprintf(", token budget %d/min (Salesforce allows 200)", r.TokenRPM)
+	if r.TokenRPM > 0 && r.TokenRPM != SalesforceTokenBudget {
+		tokens = fmt.Sprintf(", token budget %d/min (Salesforce allows %d)", r.TokenRPM, SalesforceTokenBudget)
 	}
 	fmt.Fprintf(tw, "worker\t%s, workflow cache %s%s\n", r.Transport, cache, tokens)
 	fmt.Fprintln(tw)

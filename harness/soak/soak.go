@@ -174,10 +174,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 	cfg.Salesforce.PrivateKeyFile = privPath
 	cfg.Salesforce.KeyID = soakKeyID
 	cfg.Salesforce.Issuer = soakIssuer
-	cfg.Salesforce.TokenRequestsPerMinute = 200
-	if opts.TokenRequestsPerMinute > 0 {
-		cfg.Salesforce.TokenRequestsPerMinute = opts.TokenRequestsPerMinute
-	}
+	cfg.Salesforce.TokenRequestsPerMinute = opts.TokenRequestsPerMinute
 	// Each restarted worker takes the tokens of the one killed, as workers
 	// sharing a store do in production.
 	cfg.Salesforce.TokenStoreDir = filepath.Join(workDir, "tokens")
