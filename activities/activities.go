@@ -24,6 +24,7 @@ type Salesforce interface {
 	CloseConversation(ctx context.Context, userID, conversationID string) error
 	DownloadAttachment(ctx context.Context, userID string, att miaw.Attachment) (*miaw.Download, error)
 	Stream(ctx context.Context, userID string, opts miaw.StreamOptions, handle func(miaw.Event) error) error
+	GoStream(ctx context.Context, userID string, opts miaw.StreamOptions, handle func(miaw.Event) error, done func(error)) error
 	EntriesSince(ctx context.Context, userID, conversationID string, sinceMillis int64) ([]miaw.ConversationEntry, error)
 	SendTyping(ctx context.Context, userID, conversationID string, started bool) error
 	Acknowledge(ctx context.Context, userID, conversationID string, acks ...miaw.Ack) error

@@ -201,6 +201,11 @@ func (f *fakeSF) Stream(ctx context.Context, userID string, opts miaw.StreamOpti
 	return stream(ctx, opts, handle)
 }
 
+func (f *fakeSF) GoStream(ctx context.Context, userID string, opts miaw.StreamOptions, handle func(miaw.Event) error, done func(error)) error {
+	go func() { done(f.Stream(ctx, userID, opts, handle)) }()
+	return nil
+}
+
 func (f *fakeSF) EntriesSince(ctx context.Context, userID, conversationID string, sinceMillis int64) ([]miaw.ConversationEntry, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

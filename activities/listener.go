@@ -144,14 +144,28 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 // fails for good (an ApplicationError) or the stream fails for good (a miaw
 // error); it catches up on every connect.
 func (l *listener) stream(ctx context.Context) error {
-	return l.a.SF.Stream(ctx, l.in.UserID, miaw.StreamOptions{
+	opts, handle := l.streamArgs(ctx)
+	return l.a.SF.Stream(ctx, l.in.UserID, opts, handle)
+}
+
+// goStream is stream in a goroutine of miaw's (see miaw.Client.GoStream):
+// done gets what stream would return. An error is returned at once only
+// for invalid arguments, and done is then not called.
+func (l *listener) goStream(ctx context.Context, done func(error)) error {
+	opts, handle := l.streamArgs(ctx)
+	return l.a.SF.GoStream(ctx, l.in.UserID, opts, handle, done)
+}
+
+// streamArgs are the options and handler of the listener's stream.
+func (l *listener) streamArgs(ctx context.Context) (miaw.StreamOptions, func(miaw.Event) error) {
+	return miaw.StreamOptions{
 		LastEventID: l.currentCursor(),
 		OnConnect: func(lastEventID string) error {
 			l.log.Debug("listener connected", "last_event_id", lastEventID)
 			l.connected(ctx, lastEventID)
 			return l.catchUp(ctx)
 		},
-	}, func(ev miaw.Event) error { return l.handle(ctx, ev) })
+	}, func(ev miaw.Event) error { return l.handle(ctx, ev) }
 }
 
 type listener struct {

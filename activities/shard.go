@@ -385,16 +385,24 @@ func (h *shardHost) start(ctx context.Context, m workflows.ShardMember, fails in
 	st := &shardStream{member: m, cancel: cancel, done: make(chan struct{}), fails: fails}
 	h.streams[m.UserID] = st
 	h.a.stats.shardStreams.Add(1)
-	go func() {
-		defer close(st.done)
-		defer h.a.stats.shardStreams.Add(-1)
-		err := l.stream(sctx)
-		select {
-		case h.exits <- shardExit{stream: st, err: err}:
-		case <-sctx.Done(): // stopped on purpose: stop waits for done
-		case <-h.quit:
-		}
-	}()
+	// The stream runs in a goroutine of miaw's: an idle stream's stack
+	// then holds no frame of ours (see miaw.Client.GoStream).
+	done := func(err error) { h.exit(sctx, st, err) }
+	if err := l.goStream(sctx, done); err != nil {
+		go done(err) // the shard's loop, our caller, takes exits
+	}
+}
+
+// exit reports st's end to the shard's loop, unless st was stopped on
+// purpose (stop waits for done) or the attempt is over.
+func (h *shardHost) exit(ctx context.Context, st *shardStream, err error) {
+	defer close(st.done)
+	defer h.a.stats.shardStreams.Add(-1)
+	select {
+	case h.exits <- shardExit{stream: st, err: err}:
+	case <-ctx.Done():
+	case <-h.quit:
+	}
 }
 
 // cursorFor is where m's stream starts.

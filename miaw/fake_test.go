@@ -33,7 +33,17 @@ var (
 	testKeyDir   string
 )
 
+// SubprocessMain, when set (by an external test file), may claim a test
+// binary that a test or benchmark started as a helper process: it returns
+// true and the exit code instead of the tests running.
+var SubprocessMain func() (code int, claimed bool)
+
 func TestMain(m *testing.M) {
+	if SubprocessMain != nil {
+		if code, claimed := SubprocessMain(); claimed {
+			os.Exit(code)
+		}
+	}
 	code := func() int {
 		var err error
 		testKey, err = rsa.GenerateKey(rand.Reader, 2048)

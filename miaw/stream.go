@@ -59,91 +59,155 @@ type StreamOptions struct {
 // event that failed is not marked handled), or a permanent error (400/403/404, an
 // unverified subject, invalid arguments).
 func (c *Client) Stream(ctx context.Context, userID string, opts StreamOptions, handle func(Event) error) error {
-	if err := checkUserID(userID); err != nil {
+	s, err := c.newStreamRun(userID, opts, handle)
+	if err != nil {
 		return err
 	}
+	return s.run(ctx)
+}
+
+// GoStream runs Stream in a goroutine of its own and calls done with what
+// Stream returned; invalid arguments are returned at once instead (done is
+// not called). It is for callers that hold many streams, as a worker does:
+// an idle stream's goroutine parks with Stream's frames only, none of the
+// caller's, and so keeps the smallest stack the runtime allows it
+// (BenchmarkIdleStreamStack).
+func (c *Client) GoStream(ctx context.Context, userID string, opts StreamOptions, handle func(Event) error, done func(error)) error {
+	if done == nil {
+		return invalidf("stream", "done must not be nil")
+	}
+	s, err := c.newStreamRun(userID, opts, handle)
+	if err != nil {
+		return err
+	}
+	go s.background(ctx, done)
+	return nil
+}
+
+func (s *streamRun) background(ctx context.Context, done func(error)) { done(s.run(ctx)) }
+
+// run is Stream's loop: connect, read until the connection ends, decide.
+// Its frame and read's stay on an idle stream's stack (see streamConn).
+func (s *streamRun) run(ctx context.Context) error {
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			s.c.stats.reconnects.Add(1)
+		}
+		conn, err := s.connect(ctx)
+		if err != nil {
+			return err
+		}
+		if conn == nil {
+			continue // no token yet; connect waited its backoff
+		}
+		if conn.body != nil {
+			conn.read()
+		}
+		if err := s.ended(ctx, conn.tok, &conn.res); err != nil {
+			return err
+		}
+	}
+}
+
+// streamRun is the state of one Stream call. It lives on the heap so that
+// the frames an idle stream's goroutine stays parked below are small (see
+// streamConn).
+type streamRun struct {
+	c          *Client
+	userID     string
+	opts       StreamOptions
+	handle     func(Event) error
+	cursor     string // the id of the last event handled
+	haveCursor bool
+	failures   int // consecutive connection attempts that delivered nothing
+	rejected   int // consecutive 401s without any event in between
+}
+
+func (c *Client) newStreamRun(userID string, opts StreamOptions, handle func(Event) error) (*streamRun, error) {
+	if err := checkUserID(userID); err != nil {
+		return nil, err
+	}
 	if handle == nil {
-		return invalidf("stream", "handle must not be nil")
+		return nil, invalidf("stream", "handle must not be nil")
 	}
 	if opts.HeartbeatTimeout <= 0 {
 		opts.HeartbeatTimeout = DefaultHeartbeatTimeout
 	}
 	if opts.LastEventID != "" && !ValidEventID(opts.LastEventID) {
-		return invalidf("stream", "LastEventID is not a valid event id (1 to %d visible ASCII characters)", MaxEventIDLen)
+		return nil, invalidf("stream", "LastEventID is not a valid event id (1 to %d visible ASCII characters)", MaxEventIDLen)
 	}
-	cursor := opts.LastEventID
-	haveCursor := cursor != ""
-	failures := 0 // consecutive connection attempts that delivered nothing
-	rejected := 0 // consecutive 401s without any event in between
-	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			c.stats.reconnects.Add(1)
+	return &streamRun{c: c, userID: userID, opts: opts, handle: handle,
+		cursor: opts.LastEventID, haveCursor: opts.LastEventID != ""}, nil
+}
+
+// token is the access token for the next connection. It returns nil and no
+// error after waiting out a transient failure, and an error that ends
+// Stream.
+func (s *streamRun) token(ctx context.Context) (*Token, error) {
+	tok, err := s.c.streamToken(ctx, s.userID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
-		tok, err := c.streamToken(ctx, userID)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if !IsRetryable(err) {
-				return fmt.Errorf("miaw: stream: %w", err)
-			}
-			c.log.Warn("miaw: stream: cannot get access token, will retry", "user", userID, "err", err)
-			failures++
-			if err := c.sleep(ctx, backoffDelay(failures, RetryAfter(err))); err != nil {
-				return err
-			}
-			continue
+		if !IsRetryable(err) {
+			return nil, fmt.Errorf("miaw: stream: %w", err)
 		}
-		if !haveCursor {
-			// Token.LastEventID is "" or valid (tokenFromResponse checks it).
-			cursor, haveCursor = tok.LastEventID, true
-		}
-		res := c.streamOnce(ctx, tok, &cursor, opts, handle)
-		switch {
-		case res.handlerErr != nil:
-			return res.handlerErr
-		case ctx.Err() != nil:
-			return ctx.Err()
-		}
-		if res.delivered > 0 {
-			failures, rejected = 0, 0
-		}
-		if res.unauthorized {
-			// Expired or revoked token: renew and resume. The first renewal
-			// is immediate; repeated 401s back off like any failure, and
-			// fresh tokens refused again and again mean a permanent problem.
-			c.dropToken(userID, tok.AccessToken)
-			if res.delivered == 0 {
-				rejected++
-			}
-			if rejected >= maxStreamRejections {
-				if res.err == nil {
-					res.err = &Error{Op: "stream", Method: http.MethodGet, Endpoint: pathSSE, Status: http.StatusUnauthorized, Message: "Jwt is expired"}
-				}
-				return fmt.Errorf("miaw: stream: %d fresh access tokens rejected: %w", rejected, res.err)
-			}
-			c.log.Info("miaw: stream: access token rejected, renewing", "user", userID)
-		}
-		if res.err != nil {
-			var e *Error
-			if errors.As(res.err, &e) && e.Status != 0 && !e.Retryable() && !res.unauthorized {
-				return res.err
-			}
-			c.log.Warn("miaw: stream: disconnected, will resume", "user", userID, "last_event_id", cursor, "err", res.err)
-		} else {
-			c.log.Debug("miaw: stream: ended by server, will resume", "user", userID, "last_event_id", cursor)
-		}
-		if res.unauthorized && failures == 0 {
-			failures++
-			continue
-		}
+		s.c.log.Warn("miaw: stream: cannot get access token, will retry", "user", s.userID, "err", err)
+		s.failures++
+		return nil, s.c.sleep(ctx, backoffDelay(s.failures, RetryAfter(err)))
+	}
+	if !s.haveCursor {
+		// Token.LastEventID is "" or valid (tokenFromResponse checks it).
+		s.cursor, s.haveCursor = tok.LastEventID, true
+	}
+	return tok, nil
+}
+
+// ended decides what follows a connection that ended with res: an error
+// that ends Stream, or nil after the backoff before the next connection.
+func (s *streamRun) ended(ctx context.Context, tok *Token, res *streamResult) error {
+	switch {
+	case res.handlerErr != nil:
+		return res.handlerErr
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	if res.delivered > 0 {
+		s.failures, s.rejected = 0, 0
+	}
+	if res.unauthorized {
+		// Expired or revoked token: renew and resume. The first renewal
+		// is immediate; repeated 401s back off like any failure, and
+		// fresh tokens refused again and again mean a permanent problem.
+		s.c.dropToken(s.userID, tok.AccessToken)
 		if res.delivered == 0 {
-			failures++
+			s.rejected++
 		}
-		if err := c.sleep(ctx, backoffDelay(failures, RetryAfter(res.err))); err != nil {
-			return err
+		if s.rejected >= maxStreamRejections {
+			if res.err == nil {
+				res.err = &Error{Op: "stream", Method: http.MethodGet, Endpoint: pathSSE, Status: http.StatusUnauthorized, Message: "Jwt is expired"}
+			}
+			return fmt.Errorf("miaw: stream: %d fresh access tokens rejected: %w", s.rejected, res.err)
 		}
+		s.c.log.Info("miaw: stream: access token rejected, renewing", "user", s.userID)
 	}
+	if res.err != nil {
+		var e *Error
+		if errors.As(res.err, &e) && e.Status != 0 && !e.Retryable() && !res.unauthorized {
+			return res.err
+		}
+		s.c.log.Warn("miaw: stream: disconnected, will resume", "user", s.userID, "last_event_id", s.cursor, "err", res.err)
+	} else {
+		s.c.log.Debug("miaw: stream: ended by server, will resume", "user", s.userID, "last_event_id", s.cursor)
+	}
+	if res.unauthorized && s.failures == 0 {
+		s.failures++
+		return nil
+	}
+	if res.delivered == 0 {
+		s.failures++
+	}
+	return s.c.sleep(ctx, backoffDelay(s.failures, RetryAfter(res.err)))
 }
 
 // streamResult says how one connection ended.
@@ -154,97 +218,183 @@ type streamResult struct {
 	handlerErr   error
 }
 
-// streamOnce runs one SSE connection until it ends. *cursor advances after
-// each event that was handled, skipped or found malformed.
+// streamConn is one connection of a streamRun.
 //
 // r3labs/sse's Client.SubscribeWithContext is deliberately not used: it
 // treats EOF as success (ending its retry loop), cannot be stopped by the
 // handler, updates its Last-Event-ID before the handler ran, leaks its read
 // goroutine when the handler loop exits, and hides the status code (we need
 // the 401). We use its EventStreamReader for the framing only. Its quirks:
-// ReadEvent returns a slice aliasing the scanner buffer (copied below),
+// ReadEvent returns a slice aliasing the scanner buffer (parseFrame copies),
 // reports context cancellation as io.EOF (we check ctx), and fails with
 // bufio.ErrTooLong on events over maxEventBytes (we then reconnect).
-func (c *Client) streamOnce(ctx context.Context, tok *Token, cursor *string, opts StreamOptions, handle func(Event) error) streamResult {
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	req, err := http.NewRequestWithContext(cctx, http.MethodGet, c.base+pathSSE, nil)
+//
+// An open stream spends its life parked in read's ReadEvent, below run and
+// read, whose frames every idle stream's goroutine keeps: the runtime
+// halves a parked goroutine's stack only while it uses under a quarter of
+// it, and with HTTP/2's and bufio's frames below, ours have a few hundred
+// bytes before the stack doubles, at every stream. The state is therefore
+// here, on the heap, and the work in functions kept out of line (connect,
+// take, ended, close); keep run and read small (BenchmarkIdleStreamStack
+// measures them).
+type streamConn struct {
+	run    *streamRun
+	tok    *Token
+	parent context.Context // the caller's
+	ctx    context.Context // the connection's: ends with parent's or at the heartbeat timeout
+	cancel context.CancelFunc
+	body   io.ReadCloser // nil when the connection failed or was refused
+	reader *sse.EventStreamReader
+	idle   *time.Timer // cancels ctx when nothing arrives for the heartbeat timeout
+	res    streamResult
+}
+
+// connect gets a token and opens a connection from s.cursor, running
+// OnConnect. It returns nil and no error when the token could not be had
+// (after waiting the backoff), a connection without body when there is
+// nothing to read (its res says why), and an error that ends Stream.
+//
+//go:noinline
+func (s *streamRun) connect(ctx context.Context) (*streamConn, error) {
+	tok, err := s.token(ctx)
+	if err != nil || tok == nil {
+		return nil, err
+	}
+	conn := &streamConn{run: s, tok: tok, parent: ctx}
+	conn.ctx, conn.cancel = context.WithCancel(ctx)
+	body, res := s.c.openStream(conn.ctx, tok, s.cursor)
+	if body == nil {
+		conn.cancel()
+		conn.res = res
+		return conn, nil
+	}
+	if s.opts.OnConnect != nil {
+		if err := s.opts.OnConnect(s.cursor); err != nil {
+			body.Close()
+			conn.cancel()
+			conn.res = streamResult{handlerErr: err}
+			return conn, nil
+		}
+	}
+	conn.body = body
+	conn.reader = sse.NewEventStreamReader(body, maxEventBytes)
+	conn.idle = time.AfterFunc(s.opts.HeartbeatTimeout, conn.cancel)
+	return conn, nil
+}
+
+// read reads events until the connection ends.
+func (conn *streamConn) read() {
+	defer conn.close()
+	for {
+		frame, err := conn.reader.ReadEvent()
+		if conn.take(frame, err) {
+			return
+		}
+	}
+}
+
+// take handles what one read returned: a frame, or the error that ends the
+// connection. It reports whether the connection ended (conn.res says how).
+//
+//go:noinline
+func (conn *streamConn) take(frame []byte, err error) (end bool) {
 	if err != nil {
-		return streamResult{err: err}
+		conn.readFailed(err)
+		return true
+	}
+	conn.idle.Stop()
+	if conn.run.takeFrame(frame, &conn.res) {
+		return true
+	}
+	conn.idle.Reset(conn.run.opts.HeartbeatTimeout)
+	return false
+}
+
+// close ends the connection.
+//
+//go:noinline
+func (conn *streamConn) close() {
+	conn.idle.Stop()
+	conn.body.Close()
+	conn.cancel()
+}
+
+// openStream connects with tok from cursor ("" = the token's position). It
+// returns the open event stream, or nil and how the attempt failed.
+func (c *Client) openStream(ctx context.Context, tok *Token, cursor string) (io.ReadCloser, streamResult) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+pathSSE, nil)
+	if err != nil {
+		return nil, streamResult{err: err}
 	}
 	req.Header.Set("Accept", "text/event-stream")
 	req.Header.Set("Cache-Control", "no-cache")
 	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	req.Header.Set("X-Org-Id", c.orgID)
-	sentCursor := *cursor
-	if sentCursor != "" {
-		req.Header.Set("Last-Event-ID", sentCursor)
+	if cursor != "" {
+		req.Header.Set("Last-Event-ID", cursor)
 	}
 	resp, err := c.stream.Do(req)
 	if err != nil {
-		return streamResult{err: &Error{Op: "stream", Method: http.MethodGet, Endpoint: pathSSE, Err: stripURL(err)}}
+		return nil, streamResult{err: &Error{Op: "stream", Method: http.MethodGet, Endpoint: pathSSE, Err: stripURL(err)}}
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
 		e := errorFromResponse("stream", http.MethodGet, pathSSE, resp)
-		return streamResult{err: e, unauthorized: e.Status == http.StatusUnauthorized}
+		return nil, streamResult{err: e, unauthorized: e.Status == http.StatusUnauthorized}
 	}
-	if opts.OnConnect != nil {
-		if err := opts.OnConnect(sentCursor); err != nil {
-			return streamResult{handlerErr: err}
-		}
-	}
-	idle := time.AfterFunc(opts.HeartbeatTimeout, cancel)
-	defer idle.Stop()
+	return resp.Body, streamResult{}
+}
 
-	var res streamResult
-	reader := sse.NewEventStreamReader(resp.Body, maxEventBytes)
-	for {
-		frame, err := reader.ReadEvent()
-		if err != nil {
-			if errors.Is(err, io.EOF) && cctx.Err() == nil {
-				return res // server ended the stream
-			}
-			if ctx.Err() == nil && cctx.Err() != nil {
-				err = fmt.Errorf("no data for %s", opts.HeartbeatTimeout)
-			}
-			res.err = &Error{Op: "stream", Method: http.MethodGet, Endpoint: pathSSE, Err: err}
-			return res
-		}
-		idle.Stop()
-		ev := parseFrame(frame)
-		if ev.empty() {
-			if bytes.Contains(frame, []byte("Jwt is expired")) {
-				res.unauthorized = true
-				return res
-			}
-			idle.Reset(opts.HeartbeatTimeout)
-			continue
-		}
-		res.delivered++
-		if ev.badID {
-			c.stats.malformed.Add(1)
-			c.log.Warn("miaw: stream: event id is not a valid cursor; ignored", "event", truncate(ev.event, 64), "id_bytes", idLen(frame))
-		}
-		decoded, derr := DecodeEvent(ev.event, ev.id, ev.data)
-		switch {
-		case errors.Is(derr, ErrSkipEvent):
-			c.stats.skipped.Add(1)
-		case derr != nil:
-			c.stats.malformed.Add(1)
-			c.log.Warn("miaw: stream: malformed event skipped", "event", truncate(ev.event, 64), "id", truncate(ev.id, 128), "err", derr)
-		default:
-			if err := handle(decoded); err != nil {
-				res.handlerErr = err
-				return res
-			}
-		}
-		if ev.id != "" {
-			*cursor = ev.id
-		}
-		idle.Reset(opts.HeartbeatTimeout)
+// readFailed records how the connection ended when reading failed with err:
+// a clean end by the server, the caller's context, or a read error (the
+// connection's context ending alone means the heartbeat timeout cut a
+// silent stream).
+func (conn *streamConn) readFailed(err error) {
+	if errors.Is(err, io.EOF) && conn.ctx.Err() == nil {
+		return // server ended the stream
 	}
+	if conn.parent.Err() == nil && conn.ctx.Err() != nil {
+		err = fmt.Errorf("no data for %s", conn.run.opts.HeartbeatTimeout)
+	}
+	conn.res.err = &Error{Op: "stream", Method: http.MethodGet, Endpoint: pathSSE, Err: err}
+}
+
+// takeFrame handles one raw SSE frame: a ping, an event for handle, or one
+// skipped or logged as malformed; s.cursor advances past every event with a
+// valid id. It reports whether the connection must end (res says why).
+func (s *streamRun) takeFrame(frame []byte, res *streamResult) (end bool) {
+	c := s.c
+	ev := parseFrame(frame)
+	if ev.empty() {
+		if bytes.Contains(frame, []byte("Jwt is expired")) {
+			res.unauthorized = true
+			return true
+		}
+		return false
+	}
+	res.delivered++
+	if ev.badID {
+		c.stats.malformed.Add(1)
+		c.log.Warn("miaw: stream: event id is not a valid cursor; ignored", "event", truncate(ev.event, 64), "id_bytes", idLen(frame))
+	}
+	decoded, derr := DecodeEvent(ev.event, ev.id, ev.data)
+	switch {
+	case errors.Is(derr, ErrSkipEvent):
+		c.stats.skipped.Add(1)
+	case derr != nil:
+		c.stats.malformed.Add(1)
+		c.log.Warn("miaw: stream: malformed event skipped", "event", truncate(ev.event, 64), "id", truncate(ev.id, 128), "err", derr)
+	default:
+		if err := s.handle(decoded); err != nil {
+			res.handlerErr = err
+			return true
+		}
+	}
+	if ev.id != "" {
+		s.cursor = ev.id
+	}
+	return false
 }
 
 // sseFrame is one parsed SSE event.

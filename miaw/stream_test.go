@@ -271,6 +271,53 @@ func TestStreamHandlerErrorStops(t *testing.T) {
 	}
 }
 
+// GoStream is Stream in a goroutine: done gets what Stream returns, and
+// invalid arguments come back at once with done never called.
+func TestGoStreamReportsTheEndToDone(t *testing.T) {
+	f := newFakeSF(t)
+	s := &fakeStream{events: []sseEvent{msgEvent("1"), msgEvent("2")}}
+	f.handle("GET "+pathSSE, s.serve)
+	c, _ := newTestClient(t, testConfig(f))
+	boom := errors.New("boom")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var got []string
+	ended := make(chan error, 1)
+	err := c.GoStream(ctx, testUser, StreamOptions{}, func(e Event) error {
+		got = append(got, e.ID)
+		if len(got) == 2 {
+			return boom
+		}
+		return nil
+	}, func(err error) { ended <- err })
+	if err != nil {
+		t.Fatalf("GoStream: %v", err)
+	}
+	select {
+	case err := <-ended:
+		if !errors.Is(err, boom) || !slices.Equal(got, []string{"1", "2"}) {
+			t.Fatalf("done got %v after events %v, want boom after 1 and 2", err, got)
+		}
+	case <-ctx.Done():
+		t.Fatal("done was not called")
+	}
+
+	called := make(chan struct{}, 3)
+	mark := func(error) { called <- struct{}{} }
+	if err := c.GoStream(ctx, "", StreamOptions{}, func(Event) error { return nil }, mark); !errors.Is(err, ErrInvalidRequest) {
+		t.Errorf("empty user: %v, want ErrInvalidRequest", err)
+	}
+	if err := c.GoStream(ctx, testUser, StreamOptions{}, nil, mark); !errors.Is(err, ErrInvalidRequest) {
+		t.Errorf("nil handler: %v, want ErrInvalidRequest", err)
+	}
+	if err := c.GoStream(ctx, testUser, StreamOptions{}, func(Event) error { return nil }, nil); !errors.Is(err, ErrInvalidRequest) {
+		t.Errorf("nil done: %v, want ErrInvalidRequest", err)
+	}
+	if len(called) != 0 {
+		t.Errorf("done called %d times for calls refused at once", len(called))
+	}
+}
+
 func TestStreamPermanentErrors(t *testing.T) {
 	f := newFakeSF(t)
 	f.handle("GET "+pathSSE, func(w http.ResponseWriter, r *http.Request) {
