@@ -7,6 +7,8 @@ import (
 	mathrand "math/rand"
 	"sync"
 	"time"
+
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 )
 
 const (
@@ -37,6 +39,9 @@ type chaosLoop struct {
 	barrier      chan<- struct{}
 	expired      func() bool // an SSE stream ended at token expiry
 	expireTokens func()      // every access token expires now
+	// streamOpens tells, per conversation, the user's streams accepted
+	// around a moment (emulator.Server.StreamOpens).
+	streamOpens func(at time.Time) map[string]emulator.StreamOpen
 	log          *slog.Logger
 	// after, when set, holds back kills and the barrier until it closes
 	// (the cluster's server-side faults run first).
@@ -113,6 +118,28 @@ func (c *chaosLoop) killDelays(outcomes []*sessionOutcome) []FaultDelay {
 		}
 	}
 	return kills
+}
+
+// resumes measures, for every kill, how soon the streams it cut came back:
+// for each session whose user had a stream before the kill and has one
+// since, the time from the kill to the first stream accepted after it
+// (the restart pause included; sessions that ended before their stream
+// came back do not count).
+func (c *chaosLoop) resumes(kills []FaultDelay, outcomes []*sessionOutcome) {
+	for i := range kills {
+		k := &kills[i]
+		opens := c.streamOpens(k.Start)
+		for _, o := range outcomes {
+			op, ok := opens[o.conversationID]
+			if !ok || o.conversationID == "" || op.Before.IsZero() || op.After.IsZero() {
+				continue
+			}
+			k.StreamsResumed++
+			if d := op.After.Sub(k.Start); d > k.MaxResume {
+				k.MaxResume, k.SlowestResume = d, o.userID
+			}
+		}
+	}
 }
 
 // otherKillDuring reports whether a kill other than kills[i] happened

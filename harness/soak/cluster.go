@@ -59,6 +59,12 @@ type FaultDelay struct {
 	// worker's death costs.
 	MaxDelayAlone time.Duration
 	SlowestAlone  string
+	// StreamsResumed, MaxResume and SlowestResume are, for a worker kill,
+	// the sessions whose SSE stream the kill cut and that had it back, the
+	// longest time from the kill until one was back, and its user.
+	StreamsResumed int
+	MaxResume      time.Duration
+	SlowestResume  string
 
 	// sentFrom and sentTo bound the send times the window counts.
 	sentFrom, sentTo time.Time

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/liveagent-bridge/liveagent/miaw/emulator"
 )
 
 func TestCompareSequences(t *testing.T) {
@@ -75,5 +77,47 @@ func TestKillDelaysSeparateMessagesThatMetOneKillOnly(t *testing.T) {
 	a, ok := slowestKillAlone(kills)
 	if !ok || a.MaxDelayAlone != 8*time.Second || !strings.Contains(a.SlowestAlone, `"first"`) {
 		t.Errorf("slowest alone: %+v", a)
+	}
+}
+
+// A kill's streams are back when each session that had one before it has
+// one accepted after it; sessions that never had one, or not since, are
+// not counted.
+func TestResumesMeasureEachKillsStreams(t *testing.T) {
+	t0 := time.Now()
+	c := &chaosLoop{streamOpens: func(at time.Time) map[string]emulator.StreamOpen {
+		before := at.Add(-time.Minute)
+		if at.Equal(t0) {
+			return map[string]emulator.StreamOpen{
+				"conv-a": {Before: before, After: at.Add(6 * time.Second)},
+				"conv-b": {Before: before, After: at.Add(9 * time.Second)},
+				"conv-c": {Before: before},                  // ended before its stream came back
+				"conv-d": {After: at.Add(30 * time.Second)}, // opened after the kill: not cut by it
+			}
+		}
+		return map[string]emulator.StreamOpen{"conv-a": {Before: before, After: at.Add(2 * time.Second)}}
+	}}
+	c.recordKill(t0)
+	c.recordKill(t0.Add(20 * time.Second))
+	var outcomes []*sessionOutcome
+	for _, u := range []string{"a", "b", "c", "d"} {
+		outcomes = append(outcomes, &sessionOutcome{userID: "user-" + u, conversationID: "conv-" + u})
+	}
+	kills := c.killDelays(outcomes)
+	c.resumes(kills, outcomes)
+	if kills[0].StreamsResumed != 2 || kills[0].MaxResume != 9*time.Second || kills[0].SlowestResume != "user-b" {
+		t.Errorf("first kill: %d streams back, longest %s (%s); want 2, 9s, user-b",
+			kills[0].StreamsResumed, kills[0].MaxResume, kills[0].SlowestResume)
+	}
+	if kills[1].StreamsResumed != 1 || kills[1].MaxResume != 2*time.Second {
+		t.Errorf("second kill: %d streams back, longest %s; want 1, 2s", kills[1].StreamsResumed, kills[1].MaxResume)
+	}
+	kills[0].Offset, kills[1].Offset = 10*time.Second, 30*time.Second
+	want := "3 streams cut by 2 kills, longest back after 9s (aim 15s; kill at +10s, user user-b); per kill: 9s 2s"
+	if got := resumeSummary(kills); got != want {
+		t.Errorf("summary = %q, want %q", got, want)
+	}
+	if got := resumeSummary(nil); got != "" {
+		t.Errorf("no kills: %q", got)
 	}
 }

@@ -159,6 +159,9 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	if line := killDelaySummary(r.WorkerKillDelays); line != "" {
 		fmt.Fprintf(tw, "delays across kills\t%s\n", line)
 	}
+	if line := resumeSummary(r.WorkerKillDelays); line != "" {
+		fmt.Fprintf(tw, "streams back after kills\t%s\n", line)
+	}
 	for _, f := range r.ClusterFaults {
 		line := fmt.Sprintf("%d messages in flight, longest %s", f.Messages, f.MaxDelay.Round(time.Millisecond))
 		if f.Bound > 0 {
@@ -259,6 +262,29 @@ func flattenValue(v reflect.Value, prefix string, out map[string]int64) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		out[prefix] = int64(v.Uint())
 	}
+}
+
+// resumeSummary is one line on how soon the streams the worker kills cut
+// came back: how many, and the longest wait, with its kill.
+func resumeSummary(kills []FaultDelay) string {
+	n, worst := 0, -1
+	for i, k := range kills {
+		n += k.StreamsResumed
+		if k.StreamsResumed > 0 && (worst < 0 || k.MaxResume > kills[worst].MaxResume) {
+			worst = i
+		}
+	}
+	if worst < 0 {
+		return ""
+	}
+	k := kills[worst]
+	each := make([]string, len(kills))
+	for i, k := range kills {
+		each[i] = k.MaxResume.Round(100 * time.Millisecond).String()
+	}
+	return fmt.Sprintf("%d streams cut by %d kills, longest back after %s (aim %s; kill at +%s, user %s); per kill: %s",
+		n, len(kills), k.MaxResume.Round(time.Millisecond), workerKillDelayBound, k.Offset.Round(time.Second), k.SlowestResume,
+		strings.Join(each, " "))
 }
 
 // killDelaySummary is one line on the delays across worker kills: messages

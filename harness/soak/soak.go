@@ -217,7 +217,8 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		go func() { defer chaosWG.Done(); faults.run(chaosCtx) }()
 	}
 	chaos := &chaosLoop{opts: opts, proc: proc, barrier: killsDone, log: log,
-		expired: func() bool { return emu.Stats().ExpiredStreams > 0 }, expireTokens: emu.ExpireTokens}
+		expired: func() bool { return emu.Stats().ExpiredStreams > 0 }, expireTokens: emu.ExpireTokens,
+		streamOpens: emu.StreamOpens}
 	if faults != nil {
 		chaos.after = faults.done
 	}
@@ -260,6 +261,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 		}
 	}
 	rep.WorkerKillDelays = chaos.killDelays(outcomes)
+	chaos.resumes(rep.WorkerKillDelays, outcomes)
 	for i, k := range rep.WorkerKillDelays {
 		rep.WorkerKillDelays[i].Offset = k.Start.Sub(began)
 	}

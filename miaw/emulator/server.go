@@ -90,6 +90,37 @@ func (s *Server) ExpireTokens() {
 	}
 }
 
+// StreamOpen is when a conversation's user had SSE streams accepted around
+// a moment (StreamOpens).
+type StreamOpen struct {
+	Before time.Time // the last accepted before the moment; zero if none
+	After  time.Time // the first accepted at or after it; zero if none
+}
+
+// StreamOpens tells, for every conversation, when its user's SSE streams
+// were accepted around at (from the last 256 per user): how soon a client
+// resumed its streams after an outage at that moment, e.g. a worker killed.
+func (s *Server) StreamOpens(at time.Time) map[string]StreamOpen {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]StreamOpen{}
+	for _, u := range s.users {
+		var o StreamOpen
+		for _, t := range u.opens {
+			switch {
+			case t.Before(at):
+				o.Before = t
+			case o.After.IsZero():
+				o.After = t
+			}
+		}
+		for _, conv := range u.convIDs {
+			out[conv] = o
+		}
+	}
+	return out
+}
+
 // Stats are counters of what the emulator did since New.
 type Stats struct {
 	Requests        int64 `json:"requests"`        // HTTP requests to the MIAW API (REST + SSE)

@@ -51,6 +51,10 @@ func (s *Server) handleSSE(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	u.subs[sub] = struct{}{}
+	u.opens = append(u.opens, time.Now())
+	if over := len(u.opens) - maxStreamOpens; over > 0 {
+		u.opens = append([]time.Time(nil), u.opens[over:]...)
+	}
 	s.mu.Unlock()
 	s.stats.streamsOpened.Add(1)
 	defer func() {

@@ -291,3 +291,31 @@ func TestExpireTokensEndsStreamsAndOlderTokens(t *testing.T) {
 		t.Fatalf("token minted after ExpireTokens: %d %s", r.status, r.body)
 	}
 }
+
+// StreamOpens tells, per conversation, the user's last stream accepted
+// before a moment and the first at or after it: how soon a client came
+// back after an outage.
+func TestStreamOpensAroundAMoment(t *testing.T) {
+	e := newEnv(t, nil)
+	tok, _ := e.guestToken()
+	conv := e.createConversation(tok, nil)
+	first := e.openStream(tok, "", "")
+	first.cancel()
+	time.Sleep(10 * time.Millisecond) // the moment falls strictly between the two opens
+	outage := time.Now()
+	if o, ok := e.s.StreamOpens(outage)[conv]; !ok || o.Before.IsZero() || !o.After.IsZero() {
+		t.Fatalf("before any reconnect: %+v (found %v), want a stream before and none after", o, ok)
+	}
+	e.openStream(tok, "", "")
+	e.openStream(tok, "", "")
+	o := e.s.StreamOpens(outage)[conv]
+	if o.Before.IsZero() || !o.Before.Before(outage) || o.After.Before(outage) {
+		t.Fatalf("after reconnecting: %+v around %v", o, outage)
+	}
+	if later := e.s.StreamOpens(o.After.Add(time.Nanosecond))[conv]; !later.After.After(o.After) {
+		t.Fatalf("the first open after the outage is %v, but one after it is %+v", o.After, later)
+	}
+	if _, ok := e.s.StreamOpens(outage)["no-such-conversation"]; ok {
+		t.Fatal("a conversation nobody opened has stream opens")
+	}
+}

@@ -35,8 +35,12 @@ type user struct {
 	ring    []*sseEvent
 	subs    map[*subscriber]struct{}
 	convIDs []string
-	tokens  int // access tokens issued
+	tokens  int         // access tokens issued
+	opens   []time.Time // when its SSE streams were accepted, the last maxStreamOpens
 }
+
+// maxStreamOpens bounds the stream-open times kept per user (StreamOpens).
+const maxStreamOpens = 256
 
 // sseEvent is one event as written on the stream.
 type sseEvent struct {
