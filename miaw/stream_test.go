@@ -256,52 +256,46 @@ func TestStreamSkipsAndCountsBadEvents(t *testing.T) {
 	}
 }
 
+// A handler's error ends the stream: Stream returns it, GoStream gives it
+// to done.
 func TestStreamHandlerErrorStops(t *testing.T) {
-	f := newFakeSF(t)
-	s := &fakeStream{events: []sseEvent{msgEvent("1"), msgEvent("2")}}
-	f.handle("GET "+pathSSE, s.serve)
-	c, _ := newTestClient(t, testConfig(f))
-	boom := errors.New("boom")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	n := 0
-	err := c.Stream(ctx, testUser, StreamOptions{}, func(e Event) error { n++; return boom })
-	if !errors.Is(err, boom) || n != 1 {
-		t.Fatalf("got %v after %d events", err, n)
+	for _, api := range []string{"Stream", "GoStream"} {
+		t.Run(api, func(t *testing.T) {
+			f := newFakeSF(t)
+			s := &fakeStream{events: []sseEvent{msgEvent("1"), msgEvent("2")}}
+			f.handle("GET "+pathSSE, s.serve)
+			c, _ := newTestClient(t, testConfig(f))
+			boom := errors.New("boom")
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			n := 0
+			handle := func(e Event) error { n++; return boom }
+			var err error
+			if api == "Stream" {
+				err = c.Stream(ctx, testUser, StreamOptions{}, handle)
+			} else {
+				ended := make(chan error, 1)
+				if err := c.GoStream(ctx, testUser, StreamOptions{}, handle, func(err error) { ended <- err }); err != nil {
+					t.Fatalf("GoStream: %v", err)
+				}
+				select {
+				case err = <-ended:
+				case <-ctx.Done():
+					t.Fatal("done was not called")
+				}
+			}
+			if !errors.Is(err, boom) || n != 1 {
+				t.Fatalf("got %v after %d events", err, n)
+			}
+		})
 	}
 }
 
-// GoStream is Stream in a goroutine: done gets what Stream returns, and
-// invalid arguments come back at once with done never called.
-func TestGoStreamReportsTheEndToDone(t *testing.T) {
+// GoStream refuses invalid arguments at once, and then never calls done.
+func TestGoStreamRefusesInvalidArgumentsAtOnce(t *testing.T) {
 	f := newFakeSF(t)
-	s := &fakeStream{events: []sseEvent{msgEvent("1"), msgEvent("2")}}
-	f.handle("GET "+pathSSE, s.serve)
 	c, _ := newTestClient(t, testConfig(f))
-	boom := errors.New("boom")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	var got []string
-	ended := make(chan error, 1)
-	err := c.GoStream(ctx, testUser, StreamOptions{}, func(e Event) error {
-		got = append(got, e.ID)
-		if len(got) == 2 {
-			return boom
-		}
-		return nil
-	}, func(err error) { ended <- err })
-	if err != nil {
-		t.Fatalf("GoStream: %v", err)
-	}
-	select {
-	case err := <-ended:
-		if !errors.Is(err, boom) || !slices.Equal(got, []string{"1", "2"}) {
-			t.Fatalf("done got %v after events %v, want boom after 1 and 2", err, got)
-		}
-	case <-ctx.Done():
-		t.Fatal("done was not called")
-	}
-
+	ctx := context.Background()
 	called := make(chan struct{}, 3)
 	mark := func(error) { called <- struct{}{} }
 	if err := c.GoStream(ctx, "", StreamOptions{}, func(Event) error { return nil }, mark); !errors.Is(err, ErrInvalidRequest) {
