@@ -161,7 +161,9 @@
 // lastEventId returned with the user's access token. Stats counts token
 // requests, reconnects, malformed events and skipped ones (pings included). The client never drops or repeats an event across reconnects by
 // itself; the server may send duplicates, which callers dedupe by Event.ID
-// or entry identifier.
+// or entry identifier. A process holding thousands of streams starts each
+// with GoStream, which runs it in a goroutine whose idle stack is as small as
+// a bare body reader's (BenchmarkIdleStreamStack).
 //
 // # Conversation history (notes/historyapi-spec.md)
 //
