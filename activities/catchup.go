@@ -11,8 +11,11 @@ import (
 
 // recentEntryIDs bounds the entry ids a listener attempt remembers having
 // signalled (the workflow's own de-duplication is the guarantee; this only
-// saves signals).
-const recentEntryIDs = 1000
+// saves signals). The ids it must catch are those one catch-up signalled and
+// the stream then replays, a few after any outage shorter than a chat; each
+// open session pays for the set in memory: 17 KiB at 128 ids, 133 KiB at
+// 1,000 (measured with UUIDs), which a long conversation fills.
+const recentEntryIDs = 128
 
 // firstConnectLookback bounds the catch-up of a first attempt's first
 // connect, which has no entry time to start from: entries transcribed up to

@@ -116,3 +116,19 @@ func TestListenerCatchesUpOnRetriedAttempt(t *testing.T) {
 		t.Fatalf("stats %+v, want 1 catch-up failure", st)
 	}
 }
+
+// The set of recently signalled entry ids is bounded: past its size it
+// forgets the oldest, and an id added again does not push another out.
+func TestRecentIDsForgetTheOldest(t *testing.T) {
+	r := newRecentIDs(3)
+	for _, id := range []string{"a", "b", "c", "b", ""} {
+		r.add(id)
+	}
+	if !r.has("a") || !r.has("b") || !r.has("c") || r.has("") {
+		t.Fatalf("after a, b, c (b again, and an empty id): a %v b %v c %v empty %v", r.has("a"), r.has("b"), r.has("c"), r.has(""))
+	}
+	r.add("d")
+	if r.has("a") || !r.has("b") || !r.has("c") || !r.has("d") {
+		t.Fatalf("after d: a %v b %v c %v d %v, want a forgotten", r.has("a"), r.has("b"), r.has("c"), r.has("d"))
+	}
+}
