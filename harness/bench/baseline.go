@@ -142,7 +142,8 @@ func (b *baselineBridge) listen(ctx context.Context, s *baselineSession) {
 		}
 		return nil
 	})
-	if err != nil && !errors.Is(err, errSessionEnded) && ctx.Err() == nil {
+	// Stream always ends with an error: the session's end, the context's, or a failure.
+	if !errors.Is(err, errSessionEnded) && ctx.Err() == nil {
 		b.countError()
 		b.log.Warn("baseline stream ended", "user", s.user, "error", err)
 	}
