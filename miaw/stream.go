@@ -103,7 +103,7 @@ func (s *streamRun) run(ctx context.Context) error {
 		if conn.body != nil {
 			conn.read()
 		}
-		if err := s.ended(ctx, conn.tok, &conn.res); err != nil {
+		if err := s.ended(ctx, conn); err != nil {
 			return err
 		}
 	}
@@ -163,9 +163,10 @@ func (s *streamRun) token(ctx context.Context) (*Token, error) {
 	return tok, nil
 }
 
-// ended decides what follows a connection that ended with res: an error
-// that ends Stream, or nil after the backoff before the next connection.
-func (s *streamRun) ended(ctx context.Context, tok *Token, res *streamResult) error {
+// ended decides what follows conn's end: an error that ends Stream, or nil
+// after the backoff before the next connection.
+func (s *streamRun) ended(ctx context.Context, conn *streamConn) error {
+	tok, res := conn.tok, &conn.res
 	switch {
 	case res.handlerErr != nil:
 		return res.handlerErr
@@ -303,7 +304,7 @@ func (conn *streamConn) take(frame []byte, err error) (end bool) {
 		return true
 	}
 	conn.idle.Stop()
-	if conn.run.takeFrame(frame, &conn.res) {
+	if conn.takeFrame(frame) {
 		return true
 	}
 	conn.idle.Reset(conn.run.opts.HeartbeatTimeout)
@@ -361,10 +362,11 @@ func (conn *streamConn) readFailed(err error) {
 }
 
 // takeFrame handles one raw SSE frame: a ping, an event for handle, or one
-// skipped or logged as malformed; s.cursor advances past every event with a
-// valid id. It reports whether the connection must end (res says why).
-func (s *streamRun) takeFrame(frame []byte, res *streamResult) (end bool) {
-	c := s.c
+// skipped or logged as malformed; the run's cursor advances past every event
+// with a valid id. It reports whether the connection must end (conn.res says
+// why).
+func (conn *streamConn) takeFrame(frame []byte) (end bool) {
+	s, c, res := conn.run, conn.run.c, &conn.res
 	ev := parseFrame(frame)
 	if ev.empty() {
 		if bytes.Contains(frame, []byte("Jwt is expired")) {
