@@ -45,14 +45,14 @@ func (l *listener) catchUp(ctx context.Context) error {
 		ae, keep, _, terr := TranslateEvent(ev)
 		stale := ae.Kind == workflows.AgentTypingStarted || ae.Kind == workflows.AgentTypingStopped // the agent typed while we were away
 		if terr != nil || !keep || stale || l.recent.has(ae.EntryID) {
-			l.handled(e.TranscriptedTimestamp)
+			l.handled(e.TranscriptedTimestamp, "")
 			continue
 		}
 		if err := l.signalWorkflow(ctx, ae); err != nil {
 			return err
 		}
 		l.recent.add(ae.EntryID)
-		l.handled(e.TranscriptedTimestamp)
+		l.handled(e.TranscriptedTimestamp, ae.EntryID)
 		l.a.stats.signalled.Add(1)
 		l.a.stats.caughtUp.Add(1)
 		l.a.countUnsupported(ctx, ae)

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
+	"go.temporal.io/sdk/converter"
+
 	"github.com/liveagent-bridge/liveagent/miaw"
 )
 
@@ -115,6 +118,60 @@ func TestListenerCatchesUpOnRetriedAttempt(t *testing.T) {
 	if st := h.a.ListenerStats(); st.CatchUpFailures != 1 {
 		t.Fatalf("stats %+v, want 1 catch-up failure", st)
 	}
+}
+
+// A retried attempt's catch-up lists again the entries its predecessor
+// signalled at the newest entry time. Its heartbeat names them, so they are
+// not signalled again (each would cost the session a workflow task, and a
+// replay if its worker had evicted it, on every stream restart); an entry
+// of the same millisecond that was not signalled is.
+func TestListenerRetriedAttemptSignalsNoEntryTwice(t *testing.T) {
+	h := newListenerHarness(t)
+	seen, unseen := agentText("ev-9", 9000, "seen"), agentText("ev-10", 9000, "same millisecond, not seen")
+	h.env.SetDataConverter(detailsConverter{converter.GetDefaultDataConverter()})
+	h.env.SetHeartbeatDetails(heartbeatDetails{"ev-9", int64(9000), []string{seen.Entry.Identifier}})
+	h.sf.entries = []miaw.ConversationEntry{seen.Entry, unseen.Entry}
+	h.sf.stream = func(ctx context.Context, opts miaw.StreamOptions, handle func(miaw.Event) error) error {
+		if err := opts.OnConnect("ev-9"); err != nil {
+			return err
+		}
+		if err := handle(agentText("ev-11", 9500, "live")); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	h.start(listenIn)
+	if first := h.nextSignal(t); first.Text != "same millisecond, not seen" {
+		t.Fatalf("first signal %+v, want the entry not signalled before", first)
+	}
+	if next := h.nextSignal(t); next.Text != "live" {
+		t.Fatalf("second signal %+v, want the live event", next)
+	}
+	h.cancel()
+	_ = h.wait(t)
+	if signals, _, _ := h.sig.snapshot(); len(signals) != 2 {
+		t.Fatalf("%d signals, want 2: %+v", len(signals), signals)
+	}
+	if got := h.hb.lastDetails(); len(got) != 3 || got[1] != int64(9500) || !slices.Equal(got[2].([]string), []string{"entry-ev-11"}) {
+		t.Fatalf("last heartbeat %v, want the newest entry's time 9500 and the id signalled at it", got)
+	}
+}
+
+// heartbeatDetails are several heartbeat details for SetHeartbeatDetails,
+// which takes one value: detailsConverter encodes each as a payload of its
+// own, as RecordHeartbeat does.
+type heartbeatDetails []any
+
+type detailsConverter struct{ converter.DataConverter }
+
+func (c detailsConverter) ToPayloads(values ...any) (*commonpb.Payloads, error) {
+	if len(values) == 1 {
+		if d, ok := values[0].(heartbeatDetails); ok {
+			return c.DataConverter.ToPayloads(d...)
+		}
+	}
+	return c.DataConverter.ToPayloads(values...)
 }
 
 // The set of recently signalled entry ids is bounded: past its size it

@@ -264,9 +264,10 @@ func (s *fakeSignaler) snapshot() ([]workflows.AgentEvent, []string, int) {
 
 // heartbeats records every heartbeat the listener makes.
 type heartbeats struct {
-	mu     sync.Mutex
-	values []string
-	notify chan string
+	mu      sync.Mutex
+	values  []string
+	details []any // of the last heartbeat
+	notify  chan string
 }
 
 func (h *heartbeats) record(_ context.Context, details ...any) {
@@ -274,15 +275,23 @@ func (h *heartbeats) record(_ context.Context, details ...any) {
 	defer h.mu.Unlock()
 	v := ""
 	if len(details) > 0 {
-		v, _ = details[0].(string) // the cursor; details[1] is the newest entry's time
+		v, _ = details[0].(string) // the cursor; details[1] is the newest entry's time, details[2] the ids signalled at it
 	}
 	h.values = append(h.values, v)
+	h.details = details
 	if h.notify != nil {
 		select {
 		case h.notify <- v:
 		default:
 		}
 	}
+}
+
+// lastDetails are the details of the last heartbeat.
+func (h *heartbeats) lastDetails() []any {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.details
 }
 
 func (h *heartbeats) all() []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -46,8 +47,12 @@ var errWorkflowGone = errors.New("session workflow is gone")
 // was scheduled) and signals each like a streamed event (without an event id;
 // typing indicators are skipped as stale), before reading the stream.
 // Entries the stream then replays as well are not signalled again by this
-// attempt, and the workflow drops any entry id it has handled, so each
-// reaches the user once. This costs one entries listing per connect.
+// attempt, nor are those a retried attempt's heartbeat names as signalled at
+// the time it catches up from (every stream restart would otherwise signal
+// its newest entry again: a workflow task, and a replay of the session if
+// its worker had evicted it, per stream), and the workflow drops any entry id
+// it has handled, so each reaches the user once. This costs one entries
+// listing per connect.
 //
 // Returns: the context error when cancelled; nil when the workflow is gone
 // (a signal or heartbeat answered NotFound); a non-retryable ApplicationError for permanent
@@ -91,12 +96,14 @@ func (a *Activities) ListenEvents(ctx context.Context, in workflows.ListenInput)
 	}
 	if activity.HasHeartbeatDetails(ctx) {
 		var resume string
-		var lastAt int64 // absent in heartbeats of older versions: catch up on everything
-		if err := activity.GetHeartbeatDetails(ctx, &resume, &lastAt); err != nil {
+		var lastAt int64    // absent in heartbeats of older versions: catch up on everything
+		var atLast []string // absent in heartbeats of older versions: signal the entries at lastAt again
+		if err := activity.GetHeartbeatDetails(ctx, &resume, &lastAt, &atLast); err != nil {
 			l.log.Warn("listener: cannot decode heartbeat details; resuming from input cursor", "error", err)
 		} else if valid := validCursor(resume); valid != "" {
 			l.cursor = valid
 			l.lastAt = max(lastAt, 0) // 0 (a heartbeat without it): catch up on the whole conversation
+			l.resumeSignalled(atLast)
 		} else if resume != "" {
 			// Heartbeated before ids were validated: resuming from it would
 			// fail every connection attempt.
@@ -177,11 +184,14 @@ type listener struct {
 	record  func(ctx context.Context, details ...any)
 	// track, when set, is told every cursor move (a shard keeps its
 	// members' cursors with it, and heartbeats them itself).
-	track func(cursor string, lastAt int64)
+	track func(cursor string, lastAt int64, atLast []string)
 
-	mu     sync.Mutex // guards cursor and lastAt and serialises heartbeats
+	mu     sync.Mutex // guards cursor, lastAt and atLast and serialises heartbeats
 	cursor string
 	lastAt int64 // Unix ms of the newest entry of the conversation handled (catch-ups start there)
+	// atLast are the ids of the entries signalled at lastAt: a catch-up of
+	// a later attempt lists them again and must not signal them again.
+	atLast []string
 
 	// recent are entry ids signalled by this attempt: a replayed event the
 	// catch-up already signalled is not signalled again.
@@ -202,20 +212,45 @@ func (l *listener) advance(ctx context.Context, id string, beat bool) {
 	if id != "" {
 		l.cursor = id
 	}
+	atLast := slices.Clip(l.atLast) // later appends never show through it
 	if l.track != nil {
-		l.track(l.cursor, l.lastAt)
+		l.track(l.cursor, l.lastAt, atLast)
 	}
 	if beat {
-		l.record(ctx, l.cursor, l.lastAt)
+		l.record(ctx, l.cursor, l.lastAt, atLast)
 	}
 }
 
+// maxSignalledAtLast bounds the entry ids remembered at the newest entry
+// time; entries past it that share that millisecond are at worst signalled
+// again by a retried attempt (the workflow drops them).
+const maxSignalledAtLast = 16
+
 // handled notes that the conversation's entry transcribed at ms (0 =
-// unknown) was handled: catch-ups start from the newest one.
-func (l *listener) handled(ms int64) {
+// unknown) was handled, and signalled its entry id when it was signalled:
+// catch-ups start from the newest entry time and skip the ids signalled at
+// it.
+func (l *listener) handled(ms int64, signalled string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.lastAt = max(l.lastAt, ms)
+	if ms > l.lastAt {
+		l.lastAt, l.atLast = ms, nil
+	}
+	if signalled != "" && ms > 0 && ms == l.lastAt && len(l.atLast) < maxSignalledAtLast && !slices.Contains(l.atLast, signalled) {
+		l.atLast = append(l.atLast, signalled)
+	}
+}
+
+// resumeSignalled adopts the ids an earlier attempt signalled at lastAt,
+// which its catch-up will list again.
+func (l *listener) resumeSignalled(ids []string) {
+	if l.lastAt <= 0 || len(ids) == 0 {
+		return
+	}
+	l.atLast = slices.Clone(ids[:min(len(ids), maxSignalledAtLast)])
+	for _, id := range l.atLast {
+		l.recent.add(id)
+	}
 }
 
 func (l *listener) heartbeat(ctx context.Context) { l.advance(ctx, "", true) }
@@ -265,14 +300,14 @@ func (l *listener) handle(ctx context.Context, ev miaw.Event) error {
 		return nil
 	}
 	if !keep {
-		l.handled(ev.Entry.TranscriptedTimestamp)
+		l.handled(ev.Entry.TranscriptedTimestamp, "")
 		l.a.stats.skipped.Add(1)
 		l.log.Debug("listener: event skipped", "event_id", ev.ID, "type", ev.Type, "reason", reason)
 		l.advance(ctx, ev.ID, false)
 		return nil
 	}
 	if l.recent.has(ae.EntryID) {
-		l.handled(ev.Entry.TranscriptedTimestamp)
+		l.handled(ev.Entry.TranscriptedTimestamp, ae.EntryID)
 		l.a.stats.skipped.Add(1)
 		l.log.Debug("listener: event already signalled by a catch-up", "event_id", ev.ID, "entry_id", ae.EntryID)
 		l.advance(ctx, ev.ID, false)
@@ -282,7 +317,7 @@ func (l *listener) handle(ctx context.Context, ev miaw.Event) error {
 		return err
 	}
 	l.recent.add(ae.EntryID)
-	l.handled(ev.Entry.TranscriptedTimestamp)
+	l.handled(ev.Entry.TranscriptedTimestamp, ae.EntryID)
 	l.a.stats.signalled.Add(1)
 	l.a.countUnsupported(ctx, ae)
 	l.log.Debug("listener: event signalled", "event_id", ev.ID, "entry_id", ae.EntryID, "kind", ae.Kind)

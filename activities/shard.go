@@ -375,11 +375,12 @@ func (h *shardHost) start(ctx context.Context, m workflows.ShardMember, fails in
 		lastAt: cur.Since,
 		recent: newRecentIDs(recentEntryIDs),
 		record: func(context.Context, ...any) {}, // the shard heartbeats for all
-		track: func(cursor string, lastAt int64) {
+		track: func(cursor string, lastAt int64, atLast []string) {
 			h.setCursor(workflows.ShardCursor{UserID: m.UserID, RunID: m.RunID, WorkflowID: m.WorkflowID,
-				ConversationID: m.ConversationID, LastEventID: cursor, Since: lastAt})
+				ConversationID: m.ConversationID, LastEventID: cursor, Since: lastAt, SinceIDs: atLast})
 		},
 	}
+	l.resumeSignalled(cur.SinceIDs)
 	h.setCursor(cur)
 	sctx, cancel := context.WithCancel(ctx)
 	st := &shardStream{member: m, cancel: cancel, done: make(chan struct{}), fails: fails}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -140,6 +141,11 @@ func (u *userStreams) run(ctx context.Context, userID string, opts miaw.StreamOp
 	events, fail, ends := u.events[userID], u.fail[userID], u.ends[userID]
 	u.events[userID] = nil // a restarted stream replays nothing
 	u.mu.Unlock()
+	if opts.OnConnect != nil { // the catch-up
+		if err := opts.OnConnect(opts.LastEventID); err != nil {
+			return err
+		}
+	}
 	for _, ev := range events {
 		if err := handle(ev); err != nil {
 			return err
@@ -298,8 +304,8 @@ func TestShardListenerFollowsMembership(t *testing.T) {
 	if err := h.wait(t); err != nil {
 		t.Fatalf("drained shard listener returned %v", err)
 	}
-	if len(h.result.Cursors) != 1 || h.result.Cursors[0] != (workflows.ShardCursor{UserID: "a", RunID: "a-run2",
-		WorkflowID: workflows.WorkflowID("a"), ConversationID: "conv-a", LastEventID: "ev-a2", Since: h.result.Cursors[0].Since}) {
+	if len(h.result.Cursors) != 1 || !reflect.DeepEqual(h.result.Cursors[0], workflows.ShardCursor{UserID: "a", RunID: "a-run2",
+		WorkflowID: workflows.WorkflowID("a"), ConversationID: "conv-a", LastEventID: "ev-a2", Since: ts, SinceIDs: []string{"entry-ev-a2"}}) {
 		t.Fatalf("drained cursors = %+v", h.result.Cursors)
 	}
 	if n := h.a.ListenerStats().ShardStreams; n != 0 {
@@ -321,6 +327,33 @@ func TestShardListenerResumesBeforeMembershipAnswers(t *testing.T) {
 	}
 	if got := h.streams.startsOf("a"); got[0] != "ev-a9" {
 		t.Fatalf("resumed from %q, want the heartbeated ev-a9", got[0])
+	}
+	h.cancel()
+	if err := h.wait(t); !isCancellation(err) {
+		t.Fatalf("cancelled shard listener returned %v", err)
+	}
+}
+
+// A retried attempt's streams do not signal again what the heartbeat says
+// they signalled at their newest entry time (their catch-ups list those
+// entries again): a shard taken over would otherwise cost every member's
+// session a workflow task. The cursors go on naming what was signalled.
+func TestShardListenerResumeSignalsNoEntryTwice(t *testing.T) {
+	seen, unseen := agentText("ev-a9", ts, "seen"), agentText("ev-a10", ts, "same millisecond, not seen")
+	h := newShardHarnessWith(t, []workflows.ShardCursor{{UserID: "a", RunID: "a-run1", WorkflowID: workflows.WorkflowID("a"),
+		ConversationID: "conv-a", LastEventID: "ev-a9", Since: ts, SinceIDs: []string{seen.Entry.Identifier}}}, nil, -1,
+		func(a *Activities) { a.SF.(*fakeSF).entries = []miaw.ConversationEntry{seen.Entry, unseen.Entry} })
+	if err := waitFor(func() bool { return len(h.eventsTo("a-run1")) >= 1 }); err != nil {
+		t.Fatal("the resumed stream caught up on nothing")
+	}
+	if err := waitFor(func() bool {
+		cs := <-h.beats
+		return len(cs) == 1 && slices.Equal(cs[0].SinceIDs, []string{seen.Entry.Identifier, unseen.Entry.Identifier})
+	}); err != nil {
+		t.Fatal("the heartbeat never named both entries as signalled")
+	}
+	if got := h.eventsTo("a-run1"); len(got) != 1 || got[0].Text != "same millisecond, not seen" {
+		t.Fatalf("signalled %+v, want only the entry not signalled before", got)
 	}
 	h.cancel()
 	if err := h.wait(t); !isCancellation(err) {

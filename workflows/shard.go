@@ -120,16 +120,19 @@ type ListenShardResult struct {
 }
 
 // ShardCursor is where the stream of UserID's run RunID is: its last event
-// id and the transcript time (Unix ms) of the newest entry handled. With
-// WorkflowID and ConversationID it is enough to resume the stream before
-// the membership is read again (a retried shard activity does).
+// id, the transcript time (Unix ms) of the newest entry handled and the ids
+// of the entries signalled at that time (a resumed stream's catch-up lists
+// them again and skips them). With WorkflowID and ConversationID it is
+// enough to resume the stream before the membership is read again (a
+// retried shard activity does).
 type ShardCursor struct {
 	UserID         string
 	RunID          string
-	WorkflowID     string `json:",omitempty"`
-	ConversationID string `json:",omitempty"`
-	LastEventID    string `json:",omitempty"`
-	Since          int64  `json:",omitempty"`
+	WorkflowID     string   `json:",omitempty"`
+	ConversationID string   `json:",omitempty"`
+	LastEventID    string   `json:",omitempty"`
+	Since          int64    `json:",omitempty"`
+	SinceIDs       []string `json:",omitempty"`
 }
 
 // ShardWorkflow keeps a listener shard's membership and runs its listener
