@@ -42,7 +42,7 @@ type chaosLoop struct {
 	// streamOpens tells, per conversation, the user's streams accepted
 	// around a moment (emulator.Server.StreamOpens).
 	streamOpens func(at time.Time) map[string]emulator.StreamOpen
-	log          *slog.Logger
+	log         *slog.Logger
 	// after, when set, holds back kills and the barrier until it closes
 	// (the cluster's server-side faults run first).
 	after <-chan struct{}
