@@ -43,14 +43,16 @@ const ShardHeartbeatThrottle = workflows.ShardHeartbeatTimeout / 3
 // tasks waited 94 s and 37 s, until a new worker process with no sticky
 // backlog polled the normal queue (README, "Losing a node").
 //
-// Two pollers, as many as the SDK's default: the point is which queues they
-// poll, not more concurrent polls on a CPU-starved worker (soaks at load
-// average 20 with up to 10 pollers did no better).
-func workflowTaskPollers() sdkworker.PollerBehavior {
+// At least two pollers, one per queue, and at most most
+// (worker.workflow_task_pollers).
+func workflowTaskPollers(most int) sdkworker.PollerBehavior {
+	if most == 0 {
+		most = config.DefaultWorkflowTaskPollers
+	}
 	return sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{
 		InitialNumberOfPollers: 2,
 		MinimumNumberOfPollers: 2, // one normal and one sticky
-		MaximumNumberOfPollers: 2,
+		MaximumNumberOfPollers: max(most, 2),
 	})
 }
 
@@ -127,7 +129,7 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 	w.main = sdkworker.New(tc, workflows.TaskQueue, sdkworker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.Worker.ActivitySlots,
 		WorkerStopTimeout:                  stopTimeout,
-		WorkflowTaskPollerBehavior:         workflowTaskPollers(),
+		WorkflowTaskPollerBehavior:         workflowTaskPollers(cfg.Worker.WorkflowTaskPollers),
 		Interceptors:                       []interceptor.WorkerInterceptor{activities.KeepAlive()},
 	})
 	workflows.Register(w.main)
@@ -143,7 +145,7 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 	w.shards = sdkworker.New(tc, workflows.ListenerShardTaskQueue, sdkworker.Options{
 		MaxConcurrentActivityExecutionSize: max(cfg.Session.ListenerShards, 1),
 		MaxHeartbeatThrottleInterval:       ShardHeartbeatThrottle,
-		WorkflowTaskPollerBehavior:         workflowTaskPollers(),
+		WorkflowTaskPollerBehavior:         workflowTaskPollers(cfg.Worker.WorkflowTaskPollers),
 	})
 	workflows.RegisterShard(w.shards)
 	w.acts.RegisterShardListener(w.shards)

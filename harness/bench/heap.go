@@ -57,7 +57,11 @@ func saveHeapProfile(ctx context.Context, hc *http.Client, metricsURL, dir, name
 	if err := f.Close(); err != nil {
 		return "", nil, err
 	}
-	out, err := exec.CommandContext(ctx, "go", "tool", "pprof", "-top", "-sample_index=inuse_space",
+	// pprof has a deadline of its own: on a loaded machine with a cold
+	// build cache `go tool pprof` may first spend seconds building itself.
+	pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
+	defer pcancel()
+	out, err := exec.CommandContext(pctx, "go", "tool", "pprof", "-top", "-sample_index=inuse_space",
 		fmt.Sprintf("-nodecount=%d", heapTopLines), path).Output()
 	if err != nil {
 		return path, nil, fmt.Errorf("go tool pprof: %w", err)
