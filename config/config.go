@@ -201,22 +201,11 @@ type Worker struct {
 	// out of it is replayed from its history at its next event: memory
 	// traded for CPU and latency on that event.
 	WorkflowCacheSize int
-	// WorkflowTaskPollers: worker.workflow_task_pollers, the most workflow
-	// task polls the process keeps open on each of its two workflow task
-	// queues (sessions, shards); at least 2, one on the sticky queue and one
-	// on the normal queue (0 = DefaultWorkflowTaskPollers). The SDK adds
-	// polls up to it while polls return tasks and drops them when they come
-	// back empty. One poll takes one task per round trip to Temporal, so a
-	// slow server caps the tasks a worker takes at pollers / round trip.
-	WorkflowTaskPollers int
 }
 
 // DefaultWorkflowCacheSize is the Temporal Go SDK's own sticky workflow
 // cache size, used when worker.workflow_cache_size is 0.
 const DefaultWorkflowCacheSize = 10000
-
-// DefaultWorkflowTaskPollers is worker.workflow_task_pollers when 0.
-const DefaultWorkflowTaskPollers = 2
 
 // Gateway configures the assistant-facing HTTP gateway.
 type Gateway struct {

@@ -227,7 +227,6 @@ func TestValidateRules(t *testing.T) {
 		{"bad metrics listen", func(c *Config) { c.Worker.MetricsListen = "9090" }, "worker.metrics_listen", "host:port"},
 		{"pprof without metrics", func(c *Config) { c.Worker.PProf = true }, "worker.pprof", "needs worker.metrics_listen"},
 		{"negative workflow cache", func(c *Config) { c.Worker.WorkflowCacheSize = -1 }, "worker.workflow_cache_size", "must not be negative"},
-		{"one workflow task poller", func(c *Config) { c.Worker.WorkflowTaskPollers = 1 }, "worker.workflow_task_pollers", "must be at least 2"},
 
 		{"bad gateway listen", func(c *Config) { c.Gateway.Listen = "nowhere" }, "gateway.listen", "host:port"},
 		{"zero gateway body", func(c *Config) { c.Gateway.MaxBodyBytes = 0 }, "gateway.max_body_bytes", "positive"},

@@ -127,7 +127,6 @@
 //	  metrics_listen: ""             # host:port for Prometheus /metrics ("" = off)
 //	  pprof: false                   # also serve Go's runtime profiles there (/debug/pprof/): an operator-only address
 //	  workflow_cache_size: 0         # workflows kept in memory between tasks (0 = SDK default 10000); fewer: less memory, idle sessions replay on their next event
-//	  workflow_task_pollers: 0       # most workflow task polls per task queue, at least 2 (0 = 2); more: a worker takes more tasks a second from a slow server
 //	gateway:
 //	  listen: 127.0.0.1:8081
 //	  bearer_token: ""               # secret; token assistants present

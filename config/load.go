@@ -136,7 +136,6 @@ func (c *Config) fields() []field {
 		{key: "worker.metrics_listen", ptr: &c.Worker.MetricsListen},
 		{key: "worker.pprof", ptr: &c.Worker.PProf},
 		{key: "worker.workflow_cache_size", ptr: &c.Worker.WorkflowCacheSize},
-		{key: "worker.workflow_task_pollers", ptr: &c.Worker.WorkflowTaskPollers},
 
 		{key: "gateway.listen", ptr: &c.Gateway.Listen},
 		{key: "gateway.bearer_token", ptr: &c.Gateway.BearerToken},

@@ -357,9 +357,6 @@ func (c *Config) validateWorker() error {
 	if w.WorkflowCacheSize < 0 {
 		return fieldErr("worker.workflow_cache_size", "must not be negative (0 = the SDK default, %d), got %d", DefaultWorkflowCacheSize, w.WorkflowCacheSize)
 	}
-	if w.WorkflowTaskPollers != 0 && w.WorkflowTaskPollers < 2 {
-		return fieldErr("worker.workflow_task_pollers", "must be at least 2, one poll on the sticky queue and one on the normal queue (0 = %d), got %d", DefaultWorkflowTaskPollers, w.WorkflowTaskPollers)
-	}
 	return nil
 }
 

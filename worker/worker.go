@@ -43,16 +43,20 @@ const ShardHeartbeatThrottle = workflows.ShardHeartbeatTimeout / 3
 // tasks waited 94 s and 37 s, until a new worker process with no sticky
 // backlog polled the normal queue (README, "Losing a node").
 //
-// At least two pollers, one per queue, and at most most
-// (worker.workflow_task_pollers).
-func workflowTaskPollers(most int) sdkworker.PollerBehavior {
-	if most == 0 {
-		most = config.DefaultWorkflowTaskPollers
-	}
+// Two pollers, as many as the SDK's default: the point is which queues they
+// poll, not more concurrent polls on a CPU-starved worker (soaks at load
+// average 20 with up to 10 pollers did no better). Measured again with the
+// load benchmark (3,000 sessions, 2 cores shared with the embedded server,
+// 2026-11-30): up to 8 opened them in 351 s instead of 283, agent→user p99
+// 385 ms instead of 87, and the busier server timed out 233 shard listener
+// attempts instead of 2. That is so although with 2, at 10,000 sessions,
+// most workflow tasks waited 1–5 s for a poll: the server, not the polls,
+// was the limit.
+func workflowTaskPollers() sdkworker.PollerBehavior {
 	return sdkworker.NewPollerBehaviorAutoscaling(sdkworker.PollerBehaviorAutoscalingOptions{
 		InitialNumberOfPollers: 2,
 		MinimumNumberOfPollers: 2, // one normal and one sticky
-		MaximumNumberOfPollers: max(most, 2),
+		MaximumNumberOfPollers: 2,
 	})
 }
 
@@ -129,7 +133,7 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 	w.main = sdkworker.New(tc, workflows.TaskQueue, sdkworker.Options{
 		MaxConcurrentActivityExecutionSize: cfg.Worker.ActivitySlots,
 		WorkerStopTimeout:                  stopTimeout,
-		WorkflowTaskPollerBehavior:         workflowTaskPollers(cfg.Worker.WorkflowTaskPollers),
+		WorkflowTaskPollerBehavior:         workflowTaskPollers(),
 		Interceptors:                       []interceptor.WorkerInterceptor{activities.KeepAlive()},
 	})
 	workflows.Register(w.main)
@@ -145,7 +149,7 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 	w.shards = sdkworker.New(tc, workflows.ListenerShardTaskQueue, sdkworker.Options{
 		MaxConcurrentActivityExecutionSize: max(cfg.Session.ListenerShards, 1),
 		MaxHeartbeatThrottleInterval:       ShardHeartbeatThrottle,
-		WorkflowTaskPollerBehavior:         workflowTaskPollers(cfg.Worker.WorkflowTaskPollers),
+		WorkflowTaskPollerBehavior:         workflowTaskPollers(),
 	})
 	workflows.RegisterShard(w.shards)
 	w.acts.RegisterShardListener(w.shards)

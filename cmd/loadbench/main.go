@@ -68,7 +68,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	namespace := fs.String("temporal-namespace", "default", "namespace of -temporal-address")
 	cluster := fs.Bool("cluster", false, "run on a 2-node Temporal cluster on PostgreSQL started here")
 	https := fs.Bool("https", false, "serve the emulator over HTTPS (self-signed, trusted by the worker): streams share HTTP/2 connections, as with a Salesforce host that offers HTTP/2")
-	wfPollers := fs.Int("workflow-pollers", 0, "worker.workflow_task_pollers: the most workflow task polls per task queue (0 = the default)")
 	wfCache := fs.Int("workflow-cache", 0, "worker.workflow_cache_size (0 = the SDK default, 10,000); fewer keeps idle sessions out of the worker's memory")
 	verbose := fs.Bool("v", false, "also print the emulator, Temporal and driver logs (warnings and errors) to stderr")
 	if err := fs.Parse(args); err != nil {
@@ -86,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	opts := bench.Options{
 		Sessions: sizes, Baseline: *baseline, Concurrency: *concurrency, Samples: *samples, SampleRate: *sampleRate,
 		Hold: *hold, TokenRPM: *tokenRPM, LiftTokenLimit: *liftTokens, ListenerHeartbeatTimeout: *hbTimeout,
-		ListenerShards: *shards, PerSessionListeners: *perSession, HTTPS: *https, WorkflowCacheSize: *wfCache, WorkflowTaskPollers: *wfPollers,
+		ListenerShards: *shards, PerSessionListeners: *perSession, HTTPS: *https, WorkflowCacheSize: *wfCache,
 		OpenTimeout: *openTimeout, CloseTimeout: *closeTimeout,
 		CountRPCs: *countRPCs, DatabaseFile: *dbFile, WorkerBinary: *workerBin, WorkDir: *workDir,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})),

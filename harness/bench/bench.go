@@ -244,7 +244,6 @@ func Run(ctx context.Context, opts Options) (rep *Report, err error) {
 	cfg.Delivery.WebhookSecret = secretHex
 	cfg.Worker.ListenerSlots = max(cfg.Worker.ListenerSlots, slices.Max(opts.Sessions)+100)
 	cfg.Worker.WorkflowCacheSize = opts.WorkflowCacheSize
-	cfg.Worker.WorkflowTaskPollers = opts.WorkflowTaskPollers
 	cfg.Log.Level = "warn"
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("bench: worker configuration: %w", err)
@@ -342,7 +341,6 @@ func (r *run) setup(opts Options) Setup {
 		ListenerSlots:            r.cfg.Worker.ListenerSlots, ActivitySlots: r.cfg.Worker.ActivitySlots,
 		HistoryCache: max(devserverCacheFloor, 2*slices.Max(opts.Sessions)),
 		HTTPS:        opts.HTTPS, WorkflowCacheSize: r.cfg.Worker.WorkflowCacheSize,
-		WorkflowTaskPollers: r.cfg.Worker.WorkflowTaskPollers,
 	}
 }
 

@@ -57,8 +57,6 @@ type Options struct {
 	// 10,000): below the open sessions, idle ones leave the worker's memory
 	// and replay their history at their next event.
 	WorkflowCacheSize int
-	// WorkflowTaskPollers is worker.workflow_task_pollers (0 = the default).
-	WorkflowTaskPollers int
 	// OpenTimeout bounds opening all sessions of one size. Zero derives it
 	// from the token rate: N/TokenRPM minutes × 1.5 + 2 minutes.
 	OpenTimeout time.Duration

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/liveagent-bridge/liveagent/config"
 	"github.com/liveagent-bridge/liveagent/workflows"
 )
 
@@ -36,8 +35,6 @@ type Setup struct {
 	HTTPS bool
 	// WorkflowCacheSize is the worker's workflow cache (worker.workflow_cache_size).
 	WorkflowCacheSize int
-	// WorkflowTaskPollers is worker.workflow_task_pollers (0 = the default).
-	WorkflowTaskPollers int
 }
 
 // Row is one session count: the durable bridge and, with -baseline, the
@@ -136,9 +133,9 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 	s := r.Setup
 	fmt.Fprintf(&b, "Load benchmark: %d CPUs, %s, Temporal on %s, MIAW emulator (no faults, SSE ping 30s), worker as a separate process "+
 		"(listener slots %d, activity slots %d), %d sessions opening at once, %d latency samples per direction at %.0f/s, hold %s, "+
-		"token limit %d/min per client, %s, devserver history cache %d, %s, %s, %s.\n\n",
+		"token limit %d/min per client, %s, devserver history cache %d, %s, %s.\n\n",
 		s.CPUs, s.GoVersion, s.Database, s.ListenerSlots, s.ActivitySlots, s.Concurrency, s.Samples, s.SampleRate, s.Hold, s.TokenRPM,
-		s.listeners(), s.HistoryCache, s.transport(), s.workflowCache(), s.workflowPollers())
+		s.listeners(), s.HistoryCache, s.transport(), s.workflowCache())
 	if s.TokenLimitLifted {
 		fmt.Fprintf(&b, "**The access-token limit was lifted to %d/min for this run** (Salesforce allows %d per minute per org): "+
 			"at the real limit, opening N sessions takes at least N/%d minutes (1,000: 5 min; 11,000: 55 min).\n\n",
@@ -276,13 +273,4 @@ func (s Setup) workflowCache() string {
 		return "worker workflow cache: the SDK default (10,000)"
 	}
 	return fmt.Sprintf("worker workflow cache: %d workflows (idle sessions beyond it replay at their next event)", s.WorkflowCacheSize)
-}
-
-// workflowPollers says how many workflow task polls the worker kept open.
-func (s Setup) workflowPollers() string {
-	n := s.WorkflowTaskPollers
-	if n == 0 {
-		n = config.DefaultWorkflowTaskPollers
-	}
-	return fmt.Sprintf("workflow task pollers: up to %d per task queue", n)
 }
