@@ -131,16 +131,7 @@ func TestListenerRetriedAttemptSignalsNoEntryTwice(t *testing.T) {
 	h.env.SetDataConverter(detailsConverter{converter.GetDefaultDataConverter()})
 	h.env.SetHeartbeatDetails(heartbeatDetails{"ev-9", int64(9000), []string{seen.Entry.Identifier}})
 	h.sf.entries = []miaw.ConversationEntry{seen.Entry, unseen.Entry}
-	h.sf.stream = func(ctx context.Context, opts miaw.StreamOptions, handle func(miaw.Event) error) error {
-		if err := opts.OnConnect("ev-9"); err != nil {
-			return err
-		}
-		if err := handle(agentText("ev-11", 9500, "live")); err != nil {
-			return err
-		}
-		<-ctx.Done()
-		return ctx.Err()
-	}
+	h.sf.stream = connectedStream("ev-9", agentText("ev-11", 9500, "live"))
 	h.start(listenIn)
 	if first := h.nextSignal(t); first.Text != "same millisecond, not seen" {
 		t.Fatalf("first signal %+v, want the entry not signalled before", first)

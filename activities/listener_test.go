@@ -96,6 +96,18 @@ func scriptedStream(events ...miaw.Event) func(context.Context, miaw.StreamOptio
 	}
 }
 
+// connectedStream connects at lastEventID (the listener catches up), then
+// is scriptedStream.
+func connectedStream(lastEventID string, events ...miaw.Event) func(context.Context, miaw.StreamOptions, func(miaw.Event) error) error {
+	script := scriptedStream(events...)
+	return func(ctx context.Context, opts miaw.StreamOptions, handle func(miaw.Event) error) error {
+		if err := opts.OnConnect(lastEventID); err != nil {
+			return err
+		}
+		return script(ctx, opts, handle)
+	}
+}
+
 // isCancellation reports whether the activity ended because its context was
 // cancelled. In production the server's cancel request makes that a
 // CanceledError; the test environment cancels through the background context,
