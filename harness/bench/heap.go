@@ -31,9 +31,9 @@ var (
 // dir and returns its path and the top entries by in-use bytes.
 func saveHeapProfile(ctx context.Context, hc *http.Client, metricsURL, dir, name string) (string, []string, error) {
 	url := strings.TrimSuffix(metricsURL, "/metrics") + "/debug/pprof/heap?gc=1"
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	fetchCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(fetchCtx, http.MethodGet, url, nil)
 	if err != nil {
 		return "", nil, err
 	}
@@ -59,9 +59,9 @@ func saveHeapProfile(ctx context.Context, hc *http.Client, metricsURL, dir, name
 	}
 	// pprof has a deadline of its own: on a loaded machine with a cold
 	// build cache `go tool pprof` may first spend seconds building itself.
-	pctx, pcancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
-	defer pcancel()
-	out, err := exec.CommandContext(pctx, "go", "tool", "pprof", "-top", "-sample_index=inuse_space",
+	pprofCtx, cancelPprof := context.WithTimeout(ctx, 3*time.Minute)
+	defer cancelPprof()
+	out, err := exec.CommandContext(pprofCtx, "go", "tool", "pprof", "-top", "-sample_index=inuse_space",
 		fmt.Sprintf("-nodecount=%d", heapTopLines), path).Output()
 	if err != nil {
 		return path, nil, fmt.Errorf("go tool pprof: %w", err)
