@@ -55,13 +55,7 @@ func TestListenerCatchesUpOnReconnect(t *testing.T) {
 		return ctx.Err()
 	}
 	h.start(listenIn)
-	var got []string
-	for range 3 {
-		got = append(got, h.nextSignal(t).Text)
-	}
-	if want := []string{"one", "two", "three"}; !slices.Equal(got, want) {
-		t.Fatalf("signalled %v, want %v", got, want)
-	}
+	h.wantSignalTexts(t, "one", "two", "three")
 	if err := waitFor(func() bool { return h.a.ListenerStats().Skipped >= 1 }); err != nil {
 		t.Fatal("the replayed ev-3 was not seen")
 	}
@@ -104,12 +98,7 @@ func TestListenerCatchesUpOnRetriedAttempt(t *testing.T) {
 		return ctx.Err()
 	}
 	h.start(listenIn)
-	if first := h.nextSignal(t); first.Text != "missed" {
-		t.Fatalf("first signal %+v, want the missed entry", first)
-	}
-	if next := h.nextSignal(t); next.Text != "live" {
-		t.Fatalf("second signal %+v, want the live event", next)
-	}
+	h.wantSignalTexts(t, "missed", "live") // the missed entry, then the live event
 	h.cancel()
 	_ = h.wait(t)
 	if h.sf.entriesSince[0] != 0 {
@@ -133,12 +122,7 @@ func TestListenerRetriedAttemptSignalsNoEntryTwice(t *testing.T) {
 	h.sf.entries = []miaw.ConversationEntry{seen.Entry, unseen.Entry}
 	h.sf.stream = connectedStream("ev-9", agentText("ev-11", 9500, "live"))
 	h.start(listenIn)
-	if first := h.nextSignal(t); first.Text != "same millisecond, not seen" {
-		t.Fatalf("first signal %+v, want the entry not signalled before", first)
-	}
-	if next := h.nextSignal(t); next.Text != "live" {
-		t.Fatalf("second signal %+v, want the live event", next)
-	}
+	h.wantSignalTexts(t, "same millisecond, not seen", "live") // not "seen": it was signalled before
 	h.cancel()
 	_ = h.wait(t)
 	if signals, _, _ := h.sig.snapshot(); len(signals) != 2 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,18 @@ func (h *listenerHarness) nextSignal(t *testing.T) workflows.AgentEvent {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no signal within 10s")
 		return workflows.AgentEvent{}
+	}
+}
+
+// wantSignalTexts fails unless the next signals carry texts, in order.
+func (h *listenerHarness) wantSignalTexts(t *testing.T, texts ...string) {
+	t.Helper()
+	got := make([]string, 0, len(texts))
+	for range texts {
+		got = append(got, h.nextSignal(t).Text)
+	}
+	if !slices.Equal(got, texts) {
+		t.Fatalf("signalled %q, want %q", got, texts)
 	}
 }
 
