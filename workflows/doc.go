@@ -43,7 +43,9 @@
 // the MIAW message id, so a retried update never sends twice. Agent events
 // arrive as SignalAgentEvent; an entry id already handled is dropped.
 // presence.go relays typing (UpdateTyping) and receipts (UpdateReceipts) to
-// Salesforce and the agent's receipts to the assistant (DeliverReceipt).
+// Salesforce and the agent's receipts to the assistant (DeliverReceipt);
+// receipts.go lets the listener deliver most of those itself, after asking
+// QueryReceiptTarget, so they cost no history.
 // QueryState returns the state and transcript. Typed search attributes and
 // the current details make each session easy to find in the Temporal Web UI.
 // When Temporal suggests it, the run drains in-flight handlers and buffered
@@ -59,12 +61,13 @@
 //
 // Running sessions replay their history on every worker restart, so the code
 // must make the same decisions in the same order as the code that recorded
-// the history. Nineteen changes are patched so far; versions.go names each
+// the history. Twenty changes are patched so far; versions.go names each
 // once, with what it changed and which recorded histories predate it, asks
 // its workflow.GetVersion there and keeps the legacy branch next to it. The
 // histories recorded before each are kept: v0-*.json to v4-*.json for the
 // sessions, v5-shard-*.json for a listener shard that continued as new on
-// the session task queue (changeShardTaskQueue moved shards to their own).
+// the session task queue (changeShardTaskQueue moved shards to their own),
+// v6-*.json for the sessions before changeListenerReceipts.
 // A change that adds, removes or reorders activities, timers, side effects,
 // search attribute upserts or continue-as-new must be guarded there with
 //

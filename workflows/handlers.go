@@ -15,6 +15,9 @@ func (s *session) registerHandlers(ctx workflow.Context) error {
 	}); err != nil {
 		return fmt.Errorf("query %s: %w", QueryState, err)
 	}
+	if err := s.registerReceiptTarget(ctx); err != nil {
+		return err
+	}
 	updates := []struct {
 		name      string
 		handler   any

@@ -23,7 +23,9 @@ import (
 //
 // Agent receipts (AgentDeliveryAck, AgentReadAck) are delivered to the
 // assistant as DeliverReceipt, naming the assistant's own message ids; the
-// receipts of the events handled together go out as one delivery. The
+// receipts of the events handled together go out as one delivery. Most
+// never reach the workflow: the listener delivers them itself
+// (receipts.go), and signals only those the session must handle. The
 // assistant's receipts for agent messages reach the workflow as
 // UpdateReceipts and Salesforce as acknowledge-entries calls, every receipt
 // waiting while one call is in flight sent by the next.
@@ -137,6 +139,12 @@ type presence struct {
 	// (which names its entry id) reaches the workflow. The send's end
 	// matches them (matchParked).
 	parked []parkedReceipt
+
+	// listenerDelivers: the listener may deliver this run's agent receipts
+	// (receipts.go); legacy: this run was asked changePresence before it
+	// existed and drops them.
+	listenerDelivers bool
+	legacy           bool
 }
 
 // parkedReceipt is an agent receipt waiting for its message's send.
@@ -157,7 +165,9 @@ func (p *presence) idle() bool { return len(p.acks) == 0 && !p.acksInFlight }
 // typing, receipts or agent acks carry no marker. Legacy sessions drop
 // agent receipts.
 func (s *session) tracksPresence(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, changePresence, workflow.DefaultVersion, 1) == 1
+	on := workflow.GetVersion(ctx, changePresence, workflow.DefaultVersion, 1) == 1
+	s.presence.legacy = !on
+	return on
 }
 
 func (s *session) typingQuietTime() time.Duration {

@@ -106,6 +106,11 @@ const (
 	// Asked only when a shard continues as new; legacy (v5-shard-*): the
 	// shard continues on the task queue it ran on.
 	changeShardTaskQueue = "shard-own-task-queue"
+	// changeListenerReceipts: the listener delivers an agent receipt itself
+	// when QueryReceiptTarget names its message, and signals it only
+	// otherwise (receipts.go). Asked at every send to Salesforce; legacy:
+	// every receipt is signalled.
+	changeListenerReceipts = "listener-receipts"
 )
 
 // deliversLocally reports whether this run delivers with local activities.
@@ -116,6 +121,12 @@ func (s *session) deliversLocally(ctx workflow.Context) bool {
 // sendsLocally reports whether this run sends messages with local activities.
 func (s *session) sendsLocally(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeLocalSend, workflow.DefaultVersion, 1) == 1
+}
+
+// listenerDeliversReceipts reports whether the listener may deliver this
+// run's agent receipts (receipts.go).
+func (s *session) listenerDeliversReceipts(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeListenerReceipts, workflow.DefaultVersion, 1) == 1
 }
 
 // shardContinueContext is the context a shard continues as new with: on

@@ -865,7 +865,10 @@ func (d *driver) presence(ctx context.Context) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	d.emit(user, workflows.AgentEvent{Kind: workflows.AgentSessionStatus, SessionStatus: "Ended"})
-	return d.finish(ctx, user, run, "presence", workflows.CloseAgentEnded)
+	if err := d.finish(ctx, user, run, "presence", workflows.CloseAgentEnded); err != nil {
+		return err
+	}
+	return d.requireMarker("presence", "listener-receipts")
 }
 
 // event fills in ev's ids and time as emit does, for an event emitted later
