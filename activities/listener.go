@@ -313,6 +313,14 @@ func (l *listener) handle(ctx context.Context, ev miaw.Event) error {
 		l.advance(ctx, ev.ID, false)
 		return nil
 	}
+	if l.deliverReceipt(ctx, ae) {
+		l.recent.add(ae.EntryID)
+		l.handled(ev.Entry.TranscriptedTimestamp, ae.EntryID)
+		l.a.stats.receiptsDelivered.Add(1)
+		l.log.Debug("listener: receipt delivered", "event_id", ev.ID, "entry_id", ae.EntryID)
+		l.advance(ctx, ev.ID, true)
+		return nil
+	}
 	if err := l.signalWorkflow(ctx, ae); err != nil {
 		return err
 	}

@@ -64,6 +64,7 @@ func (c *workerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	l := c.w.acts.ListenerStats()
 	counter(descListenerEvents, l.Signalled, "signalled")
+	counter(descListenerEvents, l.ReceiptsDelivered, "receipt-delivered")
 	counter(descListenerEvents, l.Skipped, "skipped")
 	counter(descListenerEvents, l.Malformed, "malformed")
 	counter(descListenerEvents, l.Undeliverable, "undeliverable")

@@ -115,6 +115,7 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 		History:           history,
 		Temporal:          tc,
 		Shards:            tc,
+		Receipts:          tc,
 		Store:             store,
 		Sink:              sink,
 		AttachmentBaseURL: cfg.Attachments.PublicURL,
