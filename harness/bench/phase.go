@@ -70,6 +70,9 @@ type PhaseResult struct {
 
 	AgentToUser Latency // emulator AgentSend → webhook receipt
 	UserToAgent Latency // SendMessage call → emulator transcript entry
+	// History is what the sampled messages cost in Temporal history
+	// (durable only).
+	History HistoryCost
 
 	// This process (embedded Temporal server, emulator, driver, and for the
 	// baseline the bridge itself): CPU from idle to all closed.
@@ -160,8 +163,17 @@ func (r *run) runPhase(ctx context.Context, bridgeName string, br bridge, users 
 	}
 	if len(refs) > 0 && ctx.Err() == nil {
 		log.Info("sampling latency", "samples", r.opts.Samples, "rate_per_s", r.opts.SampleRate)
+		var sampled map[string]int
+		var lengths map[string]runLength
+		if w != nil {
+			sampled = sampledUsers(refs, r.opts.Samples)
+			lengths = r.historyLengths(ctx, sampled)
+		}
 		res.AgentToUser = r.sampleAgentToUser(ctx, refs)
 		res.UserToAgent = r.sampleUserToAgent(ctx, br, refs)
+		if w != nil {
+			res.History = r.historyCost(ctx, sampled, lengths)
+		}
 	}
 	s2 := r.snap(ctx, w, metricsURL)
 

@@ -211,6 +211,13 @@ func (r *Report) WriteMarkdown(w io.Writer) {
 		}
 	}
 
+	for _, row := range r.Rows {
+		if d := row.Durable; d != nil && d.History.Messages > 0 {
+			fmt.Fprintf(&b, "\nHistory at N=%d: %.1f events per brokered message (%d events for %d messages, both ways, receipts included, in %d sampled sessions).\n",
+				d.Sessions, d.History.PerMessage(), d.History.Events, d.History.Messages, d.History.Sessions)
+		}
+	}
+
 	fmt.Fprintf(&b, "\nWhole run: %s, %d access tokens issued, at most %d in any 60 s window (Salesforce allows %d per minute per org).\n",
 		secs(r.Duration), r.TokenRequests, r.TokenMax60s, salesforceTokenCap)
 	var notes []string

@@ -18,7 +18,8 @@ func TestWriteMarkdown(t *testing.T) {
 				Durable: &PhaseResult{Bridge: BridgeDurable, Sessions: 100, Opened: 100, OpenComplete: true, OpenTime: 28 * time.Second,
 					RSSPerSession: 20 << 10, CPUTotal: 12500 * time.Millisecond, RatesSource: RatesWorkerMetrics, HeartbeatsPerSec: 4.2, SignalsPerSec: 55,
 					TokenMax60s: 100, AgentToUser: lat(40*time.Millisecond, 80*time.Millisecond, 120*time.Millisecond),
-					UserToAgent: lat(8*time.Millisecond, 12*time.Millisecond, 20*time.Millisecond), Closed: 100},
+					UserToAgent: lat(8*time.Millisecond, 12*time.Millisecond, 20*time.Millisecond), Closed: 100,
+					History: HistoryCost{Sessions: 100, Messages: 600, Events: 3300}},
 				Baseline: &PhaseResult{Bridge: BridgeBaseline, Sessions: 100, Opened: 100, OpenComplete: true, OpenTime: 27 * time.Second,
 					TokenMax60s: 100, AgentToUser: lat(2*time.Millisecond, 4*time.Millisecond, 6*time.Millisecond),
 					UserToAgent: lat(time.Millisecond, 2*time.Millisecond, 4*time.Millisecond), Closed: 100}},
@@ -38,6 +39,7 @@ func TestWriteMarkdown(t *testing.T) {
 		"≈0.0", // rates not from the worker are marked as estimates
 		"N=5000 durable: open deadline reached",
 		"at most 199 in any 60 s window",
+		"History at N=100: 5.5 events per brokered message (3300 events for 600 messages, both ways, receipts included, in 100 sampled sessions).",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
@@ -59,6 +61,14 @@ func TestWriteMarkdown(t *testing.T) {
 	rep.Rows = rep.Rows[:1]
 	if rep.Incomplete() {
 		t.Fatal("a clean report is Incomplete")
+	}
+}
+
+func TestSampledUsersCountMessagesEachWay(t *testing.T) {
+	refs := []sessionRef{{user: "a"}, {user: "b"}, {user: "c"}}
+	got := sampledUsers(refs, 4) // samples 0..3 go to a, b, c, a
+	if len(got) != 3 || got["a"] != 4 || got["b"] != 2 || got["c"] != 2 {
+		t.Fatalf("sampledUsers = %v, want a:4 b:2 c:2", got)
 	}
 }
 
