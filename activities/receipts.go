@@ -20,10 +20,11 @@ type ReceiptQuerier interface {
 // How long the listener waits for a receipt's query and for its delivery
 // before it signals the receipt instead. The query waits for a workflow task
 // in flight (the send the receipt acknowledges, often), so it allows more
-// than one round trip.
+// than one round trip; the stream's next events wait behind it, so it is
+// short: on a server that slow, the receipt goes the old way.
 const (
-	receiptQueryTimeout    = 5 * time.Second
-	receiptDeliveryTimeout = 10 * time.Second
+	receiptQueryTimeout    = 2 * time.Second
+	receiptDeliveryTimeout = 5 * time.Second
 )
 
 // deliverReceipt delivers the agent receipt ev to the assistant when the
