@@ -15,7 +15,7 @@ import (
 //	liveagent_miaw_stream_reconnects_total  SSE stream reconnections of the MIAW client
 //	liveagent_miaw_malformed_events_total   SSE events that failed to decode (logged, skipped)
 //	liveagent_miaw_skipped_events_total     ping and unknown SSE event types
-//	liveagent_listener_events_total{outcome="signalled|skipped|malformed|undeliverable"}
+//	liveagent_listener_events_total{outcome="signalled|receipt-delivered|skipped|malformed|undeliverable"}
 //	liveagent_listener_signal_retries_total transient signal failures the listeners retried
 //
 // The liveagent_miaw_* series exist only when the worker built its own MIAW
