@@ -61,10 +61,10 @@ type Activities struct {
 	// Shards reads listener shard membership (a client.Client); only
 	// ListenShard needs it.
 	Shards ShardQuerier
-	// Receipts lets the listeners deliver agent receipts the session names
-	// a message for without signalling them (a client.Client; receipts.go);
-	// nil: every receipt is signalled.
-	Receipts ReceiptQuerier
+	// Sessions lets the listeners deliver agent typing and receipts without
+	// signalling them, when the session answers with their delivery (a
+	// client.Client; listenerdelivery.go); nil: every event is signalled.
+	Sessions SessionQuerier
 	Store    *attachstore.Store
 	Sink     Sink
 	// History imports the assistant's conversation with Salesforce's
@@ -118,13 +118,13 @@ func (a *Activities) RegisterShardListener(r worker.ActivityRegistry) {
 // ListenerStats are cumulative counters of the listeners of this process.
 type ListenerStats struct {
 	Signalled int64 // events signalled to a workflow
-	// ReceiptsDelivered counts agent receipts the listeners delivered to
-	// the assistant themselves, without a signal.
-	ReceiptsDelivered int64
-	Skipped           int64 // echoes, other conversations, unmodelled events
-	Malformed         int64 // events that could not be translated
-	SignalRetries     int64 // transient signal failures that were retried
-	Undeliverable     int64 // events that could not be encoded or that the server refused to take as a signal
+	// Delivered counts agent typing and receipts the listeners delivered
+	// to the assistant themselves, without a signal.
+	Delivered     int64
+	Skipped       int64 // echoes, other conversations, unmodelled events
+	Malformed     int64 // events that could not be translated
+	SignalRetries int64 // transient signal failures that were retried
+	Undeliverable int64 // events that could not be encoded or that the server refused to take as a signal
 	// CaughtUp counts entries signalled from the conversation entries list
 	// after a resume (included in Signalled); CatchUpFailures counts
 	// catch-ups given up on a permanent listing error.
@@ -139,22 +139,22 @@ type ListenerStats struct {
 
 type listenerCounters struct {
 	signalled, skipped, malformed, signalRetries, undeliverable, caughtUp, catchUpFailures, unsupported atomic.Int64
-	receiptsDelivered                                                                                   atomic.Int64
+	delivered                                                                                           atomic.Int64
 	shardStreams, shardQueryFailures                                                                    atomic.Int64
 }
 
 // ListenerStats returns the listener counters.
 func (a *Activities) ListenerStats() ListenerStats {
 	return ListenerStats{
-		Signalled:         a.stats.signalled.Load(),
-		ReceiptsDelivered: a.stats.receiptsDelivered.Load(),
-		Skipped:           a.stats.skipped.Load(),
-		Malformed:         a.stats.malformed.Load(),
-		SignalRetries:     a.stats.signalRetries.Load(),
-		Undeliverable:     a.stats.undeliverable.Load(),
-		CaughtUp:          a.stats.caughtUp.Load(),
-		CatchUpFailures:   a.stats.catchUpFailures.Load(),
-		Unsupported:       a.stats.unsupported.Load(),
+		Signalled:       a.stats.signalled.Load(),
+		Delivered:       a.stats.delivered.Load(),
+		Skipped:         a.stats.skipped.Load(),
+		Malformed:       a.stats.malformed.Load(),
+		SignalRetries:   a.stats.signalRetries.Load(),
+		Undeliverable:   a.stats.undeliverable.Load(),
+		CaughtUp:        a.stats.caughtUp.Load(),
+		CatchUpFailures: a.stats.catchUpFailures.Load(),
+		Unsupported:     a.stats.unsupported.Load(),
 
 		ShardStreams:       a.stats.shardStreams.Load(),
 		ShardQueryFailures: a.stats.shardQueryFailures.Load(),

@@ -11,10 +11,10 @@
 //     workflows.AgentEvent (TranslateEvent), signals them to the session
 //     workflow, heartbeats its Last-Event-ID and resumes from it on retry. It
 //     runs on the listener task queue (RegisterListener); ListenShard holds
-//     many users' streams the same way (shard.go). An agent receipt the
-//     session names a message for (workflows.QueryReceiptTarget) is
-//     delivered to the assistant by the listener instead of signalled
-//     (receipts.go).
+//     many users' streams the same way (shard.go). Agent typing and receipts
+//     are delivered to the assistant by the listener instead of signalled
+//     when the session answers with their delivery
+//     (workflows.QueryListenerDelivery, listenerdelivery.go).
 //   - Agent attachments are downloaded, stored by content hash in an
 //     attachstore.Store and handed to the workflow as a reference and link,
 //     never as bytes. Failed attachment attempts, both ways, are counted

@@ -313,11 +313,11 @@ func (l *listener) handle(ctx context.Context, ev miaw.Event) error {
 		l.advance(ctx, ev.ID, false)
 		return nil
 	}
-	if l.deliverReceipt(ctx, ae) {
+	if l.deliverInstead(ctx, ae) {
 		l.recent.add(ae.EntryID)
 		l.handled(ev.Entry.TranscriptedTimestamp, ae.EntryID)
-		l.a.stats.receiptsDelivered.Add(1)
-		l.log.Debug("listener: receipt delivered", "event_id", ev.ID, "entry_id", ae.EntryID)
+		l.a.stats.delivered.Add(1)
+		l.log.Debug("listener: event delivered", "event_id", ev.ID, "entry_id", ae.EntryID, "kind", ae.Kind)
 		l.advance(ctx, ev.ID, true)
 		return nil
 	}

@@ -15,7 +15,7 @@ import (
 //	liveagent_miaw_stream_reconnects_total  SSE stream reconnections of the MIAW client
 //	liveagent_miaw_malformed_events_total   SSE events that failed to decode (logged, skipped)
 //	liveagent_miaw_skipped_events_total     ping and unknown SSE event types
-//	liveagent_listener_events_total{outcome="signalled|receipt-delivered|skipped|malformed|undeliverable"}
+//	liveagent_listener_events_total{outcome="signalled|delivered|skipped|malformed|undeliverable"}
 //	liveagent_listener_signal_retries_total transient signal failures the listeners retried
 //
 // The liveagent_miaw_* series exist only when the worker built its own MIAW
@@ -64,7 +64,7 @@ func (c *workerCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	l := c.w.acts.ListenerStats()
 	counter(descListenerEvents, l.Signalled, "signalled")
-	counter(descListenerEvents, l.ReceiptsDelivered, "receipt-delivered")
+	counter(descListenerEvents, l.Delivered, "delivered")
 	counter(descListenerEvents, l.Skipped, "skipped")
 	counter(descListenerEvents, l.Malformed, "malformed")
 	counter(descListenerEvents, l.Undeliverable, "undeliverable")

@@ -41,17 +41,17 @@ func TestRegisterMetrics(t *testing.T) {
 	reg := prometheus.NewPedanticRegistry()
 	require.NoError(t, registerMetrics(reg, w))
 	assert.Equal(t, map[string]float64{
-		"liveagent_miaw_token_requests_total":                        3,
-		"liveagent_miaw_stored_tokens_total":                         4,
-		"liveagent_miaw_stream_reconnects_total":                     2,
-		"liveagent_miaw_malformed_events_total":                      1,
-		"liveagent_miaw_skipped_events_total":                        5,
-		"liveagent_listener_events_total{outcome=signalled}":         0,
-		"liveagent_listener_events_total{outcome=receipt-delivered}": 0,
-		"liveagent_listener_events_total{outcome=skipped}":           0,
-		"liveagent_listener_events_total{outcome=malformed}":         0,
-		"liveagent_listener_events_total{outcome=undeliverable}":     0,
-		"liveagent_listener_signal_retries_total":                    0,
+		"liveagent_miaw_token_requests_total":                    3,
+		"liveagent_miaw_stored_tokens_total":                     4,
+		"liveagent_miaw_stream_reconnects_total":                 2,
+		"liveagent_miaw_malformed_events_total":                  1,
+		"liveagent_miaw_skipped_events_total":                    5,
+		"liveagent_listener_events_total{outcome=signalled}":     0,
+		"liveagent_listener_events_total{outcome=delivered}":     0,
+		"liveagent_listener_events_total{outcome=skipped}":       0,
+		"liveagent_listener_events_total{outcome=malformed}":     0,
+		"liveagent_listener_events_total{outcome=undeliverable}": 0,
+		"liveagent_listener_signal_retries_total":                0,
 	}, gather(t, reg))
 
 	// A Salesforce without counters exports the listener series only.

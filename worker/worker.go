@@ -115,7 +115,7 @@ func newWorkers(cfg *config.Config, tc client.Client, sink activities.Sink, sf a
 		History:           history,
 		Temporal:          tc,
 		Shards:            tc,
-		Receipts:          tc,
+		Sessions:          tc,
 		Store:             store,
 		Sink:              sink,
 		AttachmentBaseURL: cfg.Attachments.PublicURL,

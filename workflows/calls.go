@@ -31,7 +31,7 @@ func (s *session) createConversation(ctx workflow.Context) (CreateConversationRe
 // activity: a marker in the workflow task that asked for it, instead of
 // three activity events and a second workflow task.
 func (s *session) sendMessage(ctx workflow.Context, summary, messageID, text string, choice *ChoiceResponse) (SendResult, error) {
-	s.askListenerReceipts(ctx)
+	s.askListenerDelivers(ctx)
 	in := SendMessageInput{
 		UserID:         s.req.UserID,
 		ConversationID: s.conversationID,
@@ -50,7 +50,7 @@ func (s *session) sendMessage(ctx workflow.Context, summary, messageID, text str
 }
 
 func (s *session) sendAttachment(ctx workflow.Context, a UserAttachment) (SendResult, error) {
-	s.askListenerReceipts(ctx)
+	s.askListenerDelivers(ctx)
 	var res SendResult
 	err := workflow.ExecuteActivity(salesforceOptions(ctx, "send user attachment"), ActivitySendAttachment, SendAttachmentInput{
 		UserID:         s.req.UserID,

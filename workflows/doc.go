@@ -44,8 +44,9 @@
 // arrive as SignalAgentEvent; an entry id already handled is dropped.
 // presence.go relays typing (UpdateTyping) and receipts (UpdateReceipts) to
 // Salesforce and the agent's receipts to the assistant (DeliverReceipt);
-// receipts.go lets the listener deliver most of those itself, after asking
-// QueryReceiptTarget, so they cost no history.
+// listenerdelivery.go lets the listener deliver most of those, and the
+// agent's typing, itself, after asking QueryListenerDelivery, so they cost
+// no history.
 // QueryState returns the state and transcript. Typed search attributes and
 // the current details make each session easy to find in the Temporal Web UI.
 // When Temporal suggests it, the run drains in-flight handlers and buffered
@@ -67,7 +68,7 @@
 // histories recorded before each are kept: v0-*.json to v4-*.json for the
 // sessions, v5-shard-*.json for a listener shard that continued as new on
 // the session task queue (changeShardTaskQueue moved shards to their own),
-// v6-*.json for the sessions before changeListenerReceipts.
+// v6-*.json for the sessions before changeListenerPresence.
 // A change that adds, removes or reorders activities, timers, side effects,
 // search attribute upserts or continue-as-new must be guarded there with
 //

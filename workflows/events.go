@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
@@ -286,19 +287,25 @@ func (s *session) onTyping(ctx workflow.Context, ev AgentEvent) {
 	if !s.phase.accepted() || s.ending != "" {
 		return
 	}
+	_ = s.deliver(ctx, s.typingDelivery(ev, workflow.Now(ctx)))
+}
+
+// typingDelivery is the delivery of the agent typing event ev at at; a zero
+// at leaves At and ExpiresAt to the listener (listenerdelivery.go).
+func (s *session) typingDelivery(ev AgentEvent, at time.Time) Delivery {
 	d := Delivery{
 		ID:         "typing/" + s.eventKey(ev),
 		Kind:       DeliverTyping,
-		At:         workflow.Now(ctx),
+		At:         at,
 		SenderName: orDefault(ev.SenderName, s.agentName),
 		Typing:     ev.Kind == AgentTypingStarted,
 	}
-	if d.Typing {
+	if d.Typing && !at.IsZero() {
 		// Salesforce may never send "stopped": the assistant stops showing
 		// the indicator at ExpiresAt unless another typing delivery comes.
-		d.ExpiresAt = d.At.Add(s.agentTypingExpiry())
+		d.ExpiresAt = at.Add(s.agentTypingExpiry())
 	}
-	_ = s.deliver(ctx, d)
+	return d
 }
 
 // onAgentMessage delivers text/link, then each attachment: downloaded into

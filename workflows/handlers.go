@@ -15,7 +15,7 @@ func (s *session) registerHandlers(ctx workflow.Context) error {
 	}); err != nil {
 		return fmt.Errorf("query %s: %w", QueryState, err)
 	}
-	if err := s.registerReceiptTarget(ctx); err != nil {
+	if err := s.registerListenerDelivery(ctx); err != nil {
 		return err
 	}
 	updates := []struct {

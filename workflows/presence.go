@@ -25,7 +25,7 @@ import (
 // assistant as DeliverReceipt, naming the assistant's own message ids; the
 // receipts of the events handled together go out as one delivery. Most
 // never reach the workflow: the listener delivers them itself
-// (receipts.go), and signals only those the session must handle. The
+// (listenerdelivery.go), and signals only those the session must handle. The
 // assistant's receipts for agent messages reach the workflow as
 // UpdateReceipts and Salesforce as acknowledge-entries calls, every receipt
 // waiting while one call is in flight sent by the next.
@@ -140,9 +140,9 @@ type presence struct {
 	// matches them (matchParked).
 	parked []parkedReceipt
 
-	// listenerDelivers: the listener may deliver this run's agent receipts
-	// (receipts.go); legacy: this run was asked changePresence before it
-	// existed and drops them.
+	// listenerDelivers: the listener may deliver this run's agent typing
+	// and receipts (listenerdelivery.go); legacy: this run was asked
+	// changePresence before it existed and drops agent receipts.
 	listenerDelivers bool
 	legacy           bool
 }
@@ -376,10 +376,7 @@ func (s *session) onAgentReceipt(ctx workflow.Context, ev AgentEvent) {
 	if !s.tracksPresence(ctx) || s.ending != "" {
 		return // legacy: receipts were not shown to the user
 	}
-	status := ReceiptDelivered
-	if ev.Kind == AgentReadAck {
-		status = ReceiptRead
-	}
+	status := receiptStatus(ev.Kind)
 	at := ev.At
 	if at.IsZero() {
 		at = workflow.Now(ctx)
@@ -436,7 +433,21 @@ func (s *session) flushReceipts(ctx workflow.Context) {
 	}
 	receipts, key := p.receipts, p.receiptKey
 	p.receipts, p.receiptKey = nil, ""
-	_ = s.deliver(ctx, Delivery{ID: s.noticeID(ctx, "receipts/"+key), Kind: DeliverReceipt, Receipts: receipts})
+	_ = s.deliver(ctx, s.receiptDelivery(ctx, key, receipts))
+}
+
+// receiptDelivery is the delivery of receipts, the first of them kept under
+// event key key.
+func (s *session) receiptDelivery(ctx workflow.Context, key string, receipts []Receipt) Delivery {
+	return Delivery{ID: s.noticeID(ctx, "receipts/"+key), Kind: DeliverReceipt, Receipts: receipts}
+}
+
+// receiptStatus is the status an agent acknowledgement of kind reports.
+func receiptStatus(kind AgentEventKind) ReceiptStatus {
+	if kind == AgentReadAck {
+		return ReceiptRead
+	}
+	return ReceiptDelivered
 }
 
 // userMessageIDFor maps the Salesforce id an agent acknowledgement names

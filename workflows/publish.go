@@ -115,19 +115,26 @@ func (s *session) noticeID(ctx workflow.Context, key string) string {
 // deliver sends one thing to the user. A failed delivery is logged, not
 // fatal: the session goes on and the transcript keeps the entry.
 func (s *session) deliver(ctx workflow.Context, d Delivery) error {
-	d.SessionID = s.workflowID
-	d.UserID = s.req.UserID
+	d = s.addressed(d)
 	if d.At.IsZero() {
 		d.At = workflow.Now(ctx)
-	}
-	if d.State == "" {
-		d.State = s.state()
 	}
 	err := s.deliverToUser(ctx, d)
 	if err != nil {
 		s.logger.Error("Delivery to the user failed", "deliveryID", d.ID, "kind", d.Kind, "error", err)
 	}
 	return err
+}
+
+// addressed is d for this session's user, with the session's state unless
+// d names one.
+func (s *session) addressed(d Delivery) Delivery {
+	d.SessionID = s.workflowID
+	d.UserID = s.req.UserID
+	if d.State == "" {
+		d.State = s.state()
+	}
+	return d
 }
 
 // notify shows the user a system notice and records it in the transcript.

@@ -106,11 +106,11 @@ const (
 	// Asked only when a shard continues as new; legacy (v5-shard-*): the
 	// shard continues on the task queue it ran on.
 	changeShardTaskQueue = "shard-own-task-queue"
-	// changeListenerReceipts: the listener delivers an agent receipt itself
-	// when QueryReceiptTarget names its message, and signals it only
-	// otherwise (receipts.go). Asked at every send to Salesforce; legacy:
-	// every receipt is signalled.
-	changeListenerReceipts = "listener-receipts"
+	// changeListenerPresence: the listener delivers agent typing and
+	// receipts itself when QueryListenerDelivery answers with a delivery,
+	// and signals them only otherwise (listenerdelivery.go). Asked at every
+	// send to Salesforce; legacy (v6-*): every event is signalled.
+	changeListenerPresence = "listener-presence"
 )
 
 // deliversLocally reports whether this run delivers with local activities.
@@ -123,10 +123,10 @@ func (s *session) sendsLocally(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, changeLocalSend, workflow.DefaultVersion, 1) == 1
 }
 
-// listenerDeliversReceipts reports whether the listener may deliver this
-// run's agent receipts (receipts.go).
-func (s *session) listenerDeliversReceipts(ctx workflow.Context) bool {
-	return workflow.GetVersion(ctx, changeListenerReceipts, workflow.DefaultVersion, 1) == 1
+// listenerDeliversPresence reports whether the listener may deliver this
+// run's agent typing and receipts (listenerdelivery.go).
+func (s *session) listenerDeliversPresence(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeListenerPresence, workflow.DefaultVersion, 1) == 1
 }
 
 // shardContinueContext is the context a shard continues as new with: on

@@ -868,7 +868,7 @@ func (d *driver) presence(ctx context.Context) error {
 	if err := d.finish(ctx, user, run, "presence", workflows.CloseAgentEnded); err != nil {
 		return err
 	}
-	return d.requireMarker("presence", "listener-receipts")
+	return d.requireMarker("presence", "listener-presence")
 }
 
 // event fills in ev's ids and time as emit does, for an event emitted later
