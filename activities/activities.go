@@ -125,9 +125,9 @@ type ListenerStats struct {
 	Malformed     int64 // events that could not be translated
 	SignalRetries int64 // transient signal failures that were retried
 	Undeliverable int64 // events that could not be encoded or that the server refused to take as a signal
-	// CaughtUp counts entries signalled from the conversation entries list
-	// after a resume (included in Signalled); CatchUpFailures counts
-	// catch-ups given up on a permanent listing error.
+	// CaughtUp counts entries forwarded from the conversation entries list
+	// after a resume (included in Signalled or Delivered); CatchUpFailures
+	// counts catch-ups given up on a permanent listing error.
 	CaughtUp, CatchUpFailures int64
 	// Unsupported counts agent messages signalled as a notice because their
 	// message or format type cannot be shown (MetricUnsupportedContent).

@@ -25,9 +25,9 @@ const recentEntryIDs = 128
 // already seen (it drops those entries by id) rather than the whole history.
 const firstConnectLookback = 15 * time.Minute
 
-// catchUp signals the conversation's entries transcribed since the newest
+// catchUp forwards the conversation's entries transcribed since the newest
 // one the listener handled, in transcript order, each like a streamed event
-// (see ListenEvents). Transient failures of the listing are retried with
+// (see ListenEvents and forward). Transient failures of the listing are retried with
 // backoff until ctx ends; a permanent one is logged and the stream carries
 // on (nothing better can be done). It returns an error only to stop the
 // stream, as handle does.
@@ -48,18 +48,14 @@ func (l *listener) catchUp(ctx context.Context) error {
 			l.handled(e.TranscriptedTimestamp, "")
 			continue
 		}
-		if err := l.signalWorkflow(ctx, ae); err != nil {
+		if err := l.forward(ctx, ae, e.TranscriptedTimestamp); err != nil {
 			return err
 		}
-		l.recent.add(ae.EntryID)
-		l.handled(e.TranscriptedTimestamp, ae.EntryID)
-		l.a.stats.signalled.Add(1)
 		l.a.stats.caughtUp.Add(1)
-		l.a.countUnsupported(ctx, ae)
 		n++
 		l.advance(ctx, "", true)
 	}
-	l.log.Debug("listener: caught up from the entries list", "since_ms", since, "entries", len(entries), "signalled", n)
+	l.log.Debug("listener: caught up from the entries list", "since_ms", since, "entries", len(entries), "forwarded", n)
 	return nil
 }
 

@@ -313,23 +313,32 @@ func (l *listener) handle(ctx context.Context, ev miaw.Event) error {
 		l.advance(ctx, ev.ID, false)
 		return nil
 	}
-	if l.deliverInstead(ctx, ae) {
-		l.recent.add(ae.EntryID)
-		l.handled(ev.Entry.TranscriptedTimestamp, ae.EntryID)
-		l.a.stats.delivered.Add(1)
-		l.log.Debug("listener: event delivered", "event_id", ev.ID, "entry_id", ae.EntryID, "kind", ae.Kind)
-		l.advance(ctx, ev.ID, true)
-		return nil
-	}
-	if err := l.signalWorkflow(ctx, ae); err != nil {
+	if err := l.forward(ctx, ae, ev.Entry.TranscriptedTimestamp); err != nil {
 		return err
 	}
-	l.recent.add(ae.EntryID)
-	l.handled(ev.Entry.TranscriptedTimestamp, ae.EntryID)
-	l.a.stats.signalled.Add(1)
-	l.a.countUnsupported(ctx, ae)
-	l.log.Debug("listener: event signalled", "event_id", ev.ID, "entry_id", ae.EntryID, "kind", ae.Kind)
 	l.advance(ctx, ev.ID, true)
+	return nil
+}
+
+// forward hands ae, the event of the conversation's entry transcribed at ms,
+// to the session: delivered to the assistant by the listener when the
+// session answers with its delivery (listenerdelivery.go), else signalled;
+// then notes it handled. Streamed and caught-up events both come this way.
+// It returns an error only to stop the stream.
+func (l *listener) forward(ctx context.Context, ae workflows.AgentEvent, ms int64) error {
+	if l.deliverInstead(ctx, ae) {
+		l.a.stats.delivered.Add(1)
+		l.log.Debug("listener: event delivered", "entry_id", ae.EntryID, "kind", ae.Kind)
+	} else {
+		if err := l.signalWorkflow(ctx, ae); err != nil {
+			return err
+		}
+		l.a.stats.signalled.Add(1)
+		l.a.countUnsupported(ctx, ae)
+		l.log.Debug("listener: event signalled", "entry_id", ae.EntryID, "kind", ae.Kind)
+	}
+	l.recent.add(ae.EntryID)
+	l.handled(ms, ae.EntryID)
 	return nil
 }
 

@@ -212,3 +212,30 @@ func TestListenerWithoutSessionQuerierSignalsPresence(t *testing.T) {
 		t.Fatalf("listener returned %v, want cancellation", err)
 	}
 }
+
+// Entries a catch-up lists go the same way as streamed events: a receipt
+// the stream missed is delivered by the listener, not signalled.
+func TestListenerDeliversCaughtUpReceipts(t *testing.T) {
+	h := newListenerHarness(t)
+	h.env.SetHeartbeatDetails("ev-42") // no entry time: catch up on everything
+	missed := ackEvent("ev-9", miaw.EntryDeliveryAck, "sf-entry-1")
+	missed.Entry.TranscriptedTimestamp = 9000
+	h.sf.entries = []miaw.ConversationEntry{missed.Entry}
+	h.sf.stream = connectedStream("ev-42", agentText("ev-43", 9500, "next"))
+	q := &fakeSessionQuerier{answer: workflows.ListenerDelivery{Delivery: workflows.Delivery{ID: "conv-1/receipts/entry-ev-9",
+		Kind: workflows.DeliverReceipt, Receipts: []workflows.Receipt{{MessageID: "m1", Status: workflows.ReceiptDelivered, At: tsTime}}}}}
+	sink := &syncSink{}
+	h.a.Sessions, h.a.Sink = q, sink
+	h.start(listenIn)
+	h.wantSignalTexts(t, "next") // the receipt before it was not signalled
+	h.cancel()
+	if err := h.wait(t); !isCancellation(err) {
+		t.Fatalf("listener returned %v, want cancellation", err)
+	}
+	if d := sink.delivered(); len(d) != 1 || d[0].ID != "conv-1/receipts/entry-ev-9" {
+		t.Fatalf("delivered %+v, want the caught-up receipt", d)
+	}
+	if st := h.a.ListenerStats(); st.CaughtUp != 1 || st.Delivered != 1 || st.Signalled != 1 {
+		t.Fatalf("stats = %+v, want 1 caught up and delivered, 1 signalled (the live message)", st)
+	}
+}
