@@ -284,11 +284,15 @@ func (s *session) onSessionStatus(ctx workflow.Context, ev AgentEvent) {
 }
 
 func (s *session) onTyping(ctx workflow.Context, ev AgentEvent) {
-	if !s.phase.accepted() || s.ending != "" {
+	if !s.showsAgentTyping() {
 		return
 	}
 	_ = s.deliver(ctx, s.typingDelivery(ev, workflow.Now(ctx)))
 }
+
+// showsAgentTyping reports whether the user is shown the agent's typing:
+// only once an agent accepted, and not while the session ends.
+func (s *session) showsAgentTyping() bool { return s.phase.accepted() && s.ending == "" }
 
 // typingDelivery is the delivery of the agent typing event ev at at; a zero
 // at leaves At and ExpiresAt to the listener (listenerdelivery.go).

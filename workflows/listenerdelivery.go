@@ -56,7 +56,7 @@ func (s *session) listenerDelivery(ctx workflow.Context, ev AgentEvent) Listener
 	var d Delivery
 	switch ev.Kind {
 	case AgentTypingStarted, AgentTypingStopped:
-		if !s.phase.accepted() {
+		if !s.showsAgentTyping() {
 			return ListenerDelivery{}
 		}
 		d = s.typingDelivery(ev, time.Time{})
