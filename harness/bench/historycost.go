@@ -55,19 +55,18 @@ func (r *run) historyLengths(ctx context.Context, users map[string]int) map[stri
 	return out
 }
 
-// historyCost compares the sampled sessions' history lengths after the
-// samples with before. Events that follow a message (the agent's receipt
-// of a user message) may still be on their way when the samplers finish,
-// so it reads the lengths until two reads a second apart agree, for at
-// most settleFor.
-func (r *run) historyCost(ctx context.Context, users map[string]int, before map[string]runLength) HistoryCost {
+// settledLengths reads the users' history lengths until two reads a second
+// apart agree (for at most settleFor): events that follow a message (the
+// agent's receipt of a user message) or an open (the greeting's) may still
+// be on their way.
+func (r *run) settledLengths(ctx context.Context, users map[string]int) map[string]runLength {
 	const settleFor = 30 * time.Second
 	var total int64 = -1
-	var after map[string]runLength
+	var lengths map[string]runLength
 	for deadline := time.Now().Add(settleFor); ctx.Err() == nil; {
-		after = r.historyLengths(ctx, users)
+		lengths = r.historyLengths(ctx, users)
 		var sum int64
-		for _, l := range after {
+		for _, l := range lengths {
 			sum += l.length
 		}
 		if sum == total || time.Now().After(deadline) {
@@ -76,6 +75,12 @@ func (r *run) historyCost(ctx context.Context, users map[string]int, before map[
 		total = sum
 		sleepCtx(ctx, time.Second)
 	}
+	return lengths
+}
+
+// historyCost compares the sampled sessions' history lengths after the
+// samples with before; users holds the messages each session got.
+func historyCost(users map[string]int, before, after map[string]runLength) HistoryCost {
 	var c HistoryCost
 	for u, b := range before {
 		a, ok := after[u]

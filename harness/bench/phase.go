@@ -149,7 +149,9 @@ func (r *run) runPhase(ctx context.Context, bridgeName string, br bridge, users 
 	// Open.
 	log.Info("opening sessions", "concurrency", r.opts.Concurrency, "deadline", r.opts.openTimeout(n).String())
 	greeted, openDurations := r.openAll(ctx, br, users, res)
-	s1 := r.snap(ctx, w, metricsURL)
+	var snaps phaseSnaps
+	snaps.idle = s0
+	snaps.open = r.snap(ctx, w, metricsURL)
 	res.Opened = len(greeted)
 	if d := summarize(openDurations, 0, 0); d.Samples > 0 {
 		res.OpenP50, res.OpenP99 = d.P50, d.P99
@@ -161,23 +163,27 @@ func (r *run) runPhase(ctx context.Context, bridgeName string, br bridge, users 
 	if len(refs) < len(greeted) {
 		res.notef("%d greeted sessions had no active emulator conversation", len(greeted)-len(refs))
 	}
+	// The sampled sessions' history lengths (durable) are read, settled,
+	// outside the traffic window, so its rates count the samples' work only.
+	var sampled map[string]int
+	var lengths map[string]runLength
+	if w != nil && len(refs) > 0 && ctx.Err() == nil {
+		sampled = sampledUsers(refs, r.opts.Samples)
+		lengths = r.settledLengths(ctx, sampled)
+	}
+	snaps.trafficStart = r.snap(ctx, w, metricsURL)
 	if len(refs) > 0 && ctx.Err() == nil {
 		log.Info("sampling latency", "samples", r.opts.Samples, "rate_per_s", r.opts.SampleRate)
-		var sampled map[string]int
-		var lengths map[string]runLength
-		if w != nil {
-			sampled = sampledUsers(refs, r.opts.Samples)
-			lengths = r.historyLengths(ctx, sampled)
-		}
 		res.AgentToUser = r.sampleAgentToUser(ctx, refs)
 		res.UserToAgent = r.sampleUserToAgent(ctx, br, refs)
-		if w != nil {
-			res.History = r.historyCost(ctx, sampled, lengths)
-		}
 	}
-	s2 := r.snap(ctx, w, metricsURL)
+	snaps.traffic = r.snap(ctx, w, metricsURL)
+	if lengths != nil {
+		res.History = historyCost(sampled, lengths, r.settledLengths(ctx, sampled))
+	}
 
 	// Quiet hold: every session open, no traffic.
+	snaps.holdStart = r.snap(ctx, w, metricsURL)
 	var before map[string]int64
 	if r.proxy != nil && w != nil {
 		before = r.proxy.snapshot()
@@ -189,7 +195,7 @@ func (r *run) runPhase(ctx context.Context, bridgeName string, br bridge, users 
 	if before != nil {
 		log.Info("worker calls to Temporal during the hold", "calls", diffCounts(before, r.proxy.snapshot()))
 	}
-	s3 := r.snap(ctx, w, metricsURL)
+	snaps.hold = r.snap(ctx, w, metricsURL)
 	if w != nil && metricsURL != "" && ctx.Err() == nil {
 		path, top, err := saveHeapProfile(ctx, r.httpClient, metricsURL, filepath.Dir(r.workerLog), fmt.Sprintf("heap-%d.pb.gz", n))
 		if err != nil {
@@ -201,10 +207,10 @@ func (r *run) runPhase(ctx context.Context, bridgeName string, br bridge, users 
 	// Close everything that was started, greeted or not.
 	log.Info("closing sessions")
 	r.closeAll(ctx, br, users, res)
-	s4 := r.snap(ctx, w, metricsURL)
+	snaps.closed = r.snap(ctx, w, metricsURL)
 	log.Info("sessions closed", "closed", res.Closed, "errors", res.CloseErrors)
 
-	r.fillCounters(res, s0, s1, s2, s3, s4)
+	r.fillCounters(res, snaps)
 	if w != nil && !w.alive() {
 		res.notef("the worker process exited during the phase: %v", w.err)
 	}
@@ -488,14 +494,21 @@ func (r *run) closeAll(ctx context.Context, br bridge, users []string, res *Phas
 	}
 }
 
-// fillCounters derives the resource and rate figures from the snapshots:
-// s0 idle, s1 all open, s2 after sampling, s3 after the hold, s4 all closed.
-func (r *run) fillCounters(res *PhaseResult, s0, s1, s2, s3, s4 snapshot) {
-	res.TrafficWindow = s2.at.Sub(s1.at)
-	res.HoldWindow = s3.at.Sub(s2.at)
+// phaseSnaps are a phase's snapshots: idle, all open, the traffic window
+// (the latency samples), the hold window (every session open, no traffic),
+// all closed.
+type phaseSnaps struct {
+	idle, open, trafficStart, traffic, holdStart, hold, closed snapshot
+}
+
+// fillCounters derives the resource and rate figures from the snapshots.
+func (r *run) fillCounters(res *PhaseResult, p phaseSnaps) {
+	s0, s1, s3, s4 := p.idle, p.open, p.hold, p.closed
+	res.TrafficWindow = p.traffic.at.Sub(p.trafficStart.at)
+	res.HoldWindow = s3.at.Sub(p.holdStart.at)
 	res.TokenRequests = s4.emu.TokensIssued - s0.emu.TokensIssued
 	res.TokenMax60s = maxInWindow(r.tokenSamples(), time.Minute, s0.at, s4.at)
-	res.LoadAvg = s2.load
+	res.LoadAvg = p.traffic.load
 	if s0.selfOK && s4.selfOK {
 		res.DriverCPU = s4.self.CPU - s0.self.CPU
 	}
@@ -517,8 +530,8 @@ func (r *run) fillCounters(res *PhaseResult, s0, s1, s2, s3, s4 snapshot) {
 			}
 		}
 		res.CPUOpen = s1.proc.CPU - s0.proc.CPU
-		res.CPUTraffic = s2.proc.CPU - s1.proc.CPU
-		res.CPUHold = s3.proc.CPU - s2.proc.CPU
+		res.CPUTraffic = p.traffic.proc.CPU - p.trafficStart.proc.CPU
+		res.CPUHold = s3.proc.CPU - p.holdStart.proc.CPU
 		if s4.procOK {
 			res.CPUTotal = s4.proc.CPU - s0.proc.CPU
 		} else {
@@ -539,13 +552,13 @@ func (r *run) fillCounters(res *PhaseResult, s0, s1, s2, s3, s4 snapshot) {
 		if r.proxy != nil {
 			res.RatesSource = RatesProxy
 		}
-		res.HeartbeatsPerSec = perSec(s3.worker.Heartbeats-s2.worker.Heartbeats, res.HoldWindow)
-		res.SignalsPerSec = perSec(s2.worker.Signals-s1.worker.Signals, res.TrafficWindow)
+		res.HeartbeatsPerSec = perSec(s3.worker.Heartbeats-p.holdStart.worker.Heartbeats, res.HoldWindow)
+		res.SignalsPerSec = perSec(p.traffic.worker.Signals-p.trafficStart.worker.Signals, res.TrafficWindow)
 		res.SignalsOpenPerSec = perSec(s1.worker.Signals-s0.worker.Signals, openWindow)
 	} else {
 		// Estimate: every event the emulator streamed during the window was
 		// read by a listener; all but the end user's own echoes are signalled.
-		res.SignalsPerSec = perSec(s2.emu.EventsSent-s1.emu.EventsSent, res.TrafficWindow)
+		res.SignalsPerSec = perSec(p.traffic.emu.EventsSent-p.trafficStart.emu.EventsSent, res.TrafficWindow)
 		res.SignalsOpenPerSec = perSec(s1.emu.EventsSent-s0.emu.EventsSent, openWindow)
 	}
 }

@@ -72,6 +72,16 @@ func TestSampledUsersCountMessagesEachWay(t *testing.T) {
 	}
 }
 
+func TestHistoryCostLeavesOutContinuedRuns(t *testing.T) {
+	users := map[string]int{"a": 4, "b": 2, "c": 2}
+	before := map[string]runLength{"a": {"r1", 50}, "b": {"r2", 40}, "c": {"r3", 40}}
+	after := map[string]runLength{"a": {"r1", 72}, "b": {"r2", 51}, "c": {"r4", 3}} // c continued as new
+	got := historyCost(users, before, after)
+	if want := (HistoryCost{Sessions: 2, Messages: 6, Events: 33}); got != want || got.PerMessage() != 5.5 {
+		t.Fatalf("historyCost = %+v (%.2f per message), want %+v (5.5)", got, got.PerMessage(), want)
+	}
+}
+
 func TestTokenCellFlagsTheLimit(t *testing.T) {
 	if got := tokenCell(199); !strings.Contains(got, "✓") {
 		t.Fatalf("199 = %q", got)
